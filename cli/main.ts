@@ -1,0 +1,33 @@
+/** `drplan <command> [args]`: dispatches to one module per command under `cli/commands/`. */
+import { ExitCode, type Command, type Io } from './io.js';
+
+const commands: Record<string, () => Promise<Command>> = {
+  lint: async () => (await import('./commands/lint.js')).lint,
+};
+
+function help(io: Io, loaded: Record<string, Command>): void {
+  io.stdout.write('Usage: drplan <command> [options]\n\nCommands:\n');
+  for (const [name, command] of Object.entries(loaded)) io.stdout.write(`  ${name.padEnd(12)}${command.summary}\n`);
+  io.stdout.write('\nRun `drplan <command> --help` for a command\'s options.\n');
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const loaded: Record<string, Command> = {};
+    for (const [key, load] of Object.entries(commands)) loaded[key] = await load();
+    help(io, loaded);
+    return name === undefined ? ExitCode.usage : ExitCode.ok;
+  }
+  const load = commands[name];
+  if (load === undefined) {
+    io.stderr.write(`drplan: unknown command "${name}" (try drplan --help)\n`);
+    return ExitCode.usage;
+  }
+  const command = await load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(`${command.usage}\n`);
+    return ExitCode.ok;
+  }
+  return command.run(rest, io);
+}

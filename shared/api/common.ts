@@ -1,0 +1,90 @@
+/** Schema pieces shared by the three kinds: parameters, references, conditions, metadata. */
+import { z } from 'zod';
+import { isDuration, parseMultiplier } from './duration.js';
+
+/**
+ * Marks a node as free-form data in the generated CRD (`x-kubernetes-preserve-unknown-fields`), while
+ * zod still validates it. Used where the original CRD was free-form or where the data is another API's.
+ */
+export const FREE_FORM = { 'x-drplan-free-form': true } as const;
+
+export const int32 = (): z.ZodNumber => z.number().int().min(-2147483648).max(2147483647).meta({ format: 'int32' });
+export const int64 = (): z.ZodNumber => z.number().int().meta({ format: 'int64' });
+export const dateTime = (): z.ZodString => z.string().meta({ format: 'date-time' });
+
+export const DurationSchema = z
+  .string()
+  .refine(isDuration, { message: 'must be a Go duration such as 10s, 5m or 1h30m' });
+
+export const MultiplierSchema = z
+  .string()
+  .refine((v) => parseMultiplier(v) !== undefined, { message: 'must be a decimal number ≥ 1.0 written as a string, e.g. "2.0"' });
+
+export const ParameterTypeSchema = z.enum(['string', 'number', 'boolean']);
+export type ParameterType = z.infer<typeof ParameterTypeSchema>;
+
+export const ParameterSchema = z
+  .strictObject({
+    name: z.string().describe('Name is the parameter name'),
+    type: ParameterTypeSchema.default('string').describe('Type is the parameter type: string (default), number, boolean'),
+    description: z.string().optional().describe('Description is the parameter description'),
+    required: z.boolean().optional().describe('Required indicates if the parameter is required'),
+    default: z.string().optional().describe('Default is the default value (used when Value is not set)'),
+    value: z.string().optional().describe('Value is the explicit value to use. Takes precedence over Default when both set.'),
+  })
+  .describe('Parameter defines a parameter with name, type, and value/default');
+export type Parameter = z.infer<typeof ParameterSchema>;
+
+export const NamespacedRefSchema = z
+  .strictObject({
+    name: z.string().describe('Name is the object name'),
+    namespace: z.string().optional().describe('Namespace is the object namespace'),
+  })
+  .describe('A reference to an object by name and namespace');
+export type NamespacedRef = z.infer<typeof NamespacedRefSchema>;
+
+/** corev1.ObjectReference, as the original records created objects. */
+export const ObjectReferenceSchema = z
+  .strictObject({
+    apiVersion: z.string().optional().describe('API version of the referent.'),
+    fieldPath: z.string().optional().describe('If referring to a piece of an object instead of an entire object, the field path.'),
+    kind: z.string().optional().describe('Kind of the referent.'),
+    name: z.string().optional().describe('Name of the referent.'),
+    namespace: z.string().optional().describe('Namespace of the referent.'),
+    resourceVersion: z.string().optional().describe('Specific resourceVersion to which this reference is made, if any.'),
+    uid: z.string().optional().describe('UID of the referent.'),
+  })
+  .meta({ 'x-kubernetes-map-type': 'atomic' });
+export type ObjectReference = z.infer<typeof ObjectReferenceSchema>;
+
+export const ConditionSchema = z
+  .strictObject({
+    type: z.string().max(316).describe('type of condition in CamelCase or in foo.example.com/CamelCase.'),
+    status: z.enum(['True', 'False', 'Unknown']).describe('status of the condition, one of True, False, Unknown.'),
+    observedGeneration: int64().min(0).optional().describe('the .metadata.generation that the condition was set based upon'),
+    lastTransitionTime: dateTime().describe('the last time the condition transitioned from one status to another'),
+    reason: z.string().min(1).max(1024).describe('a programmatic identifier indicating the reason for the last transition'),
+    message: z.string().max(32768).describe('a human readable message indicating details about the transition'),
+  })
+  .describe('Condition contains details for one aspect of the current state of this API Resource.');
+export type Condition = z.infer<typeof ConditionSchema>;
+
+export const ConditionsSchema = z
+  .array(ConditionSchema)
+  .meta({ 'x-kubernetes-list-map-keys': ['type'], 'x-kubernetes-list-type': 'map' });
+
+/** The metadata every object carries; the API server owns most of it, so unknown keys pass through. */
+export const ObjectMetaSchema = z.looseObject({
+  name: z.string().optional(),
+  generateName: z.string().optional(),
+  namespace: z.string().optional(),
+  uid: z.string().optional(),
+  resourceVersion: z.string().optional(),
+  generation: z.number().int().optional(),
+  creationTimestamp: z.string().optional(),
+  deletionTimestamp: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  finalizers: z.array(z.string()).optional(),
+});
+export type ObjectMeta = z.infer<typeof ObjectMetaSchema>;

@@ -1,0 +1,202 @@
+/**
+ * DRPlanExecution: one run of a plan (Execute) or of its rollback (Revert). Its status is the durable
+ * record: any function, woken by any event, works out what comes next from the status alone.
+ */
+import { z } from 'zod';
+import {
+  ConditionsSchema,
+  dateTime,
+  FREE_FORM,
+  int32,
+  int64,
+  NamespacedRefSchema,
+  ObjectMetaSchema,
+  ObjectReferenceSchema,
+} from './common.js';
+import { OperationTypeSchema, StageFailurePolicySchema } from './plan.js';
+import { ActionSchema, WorkflowFailurePolicySchema } from './workflow.js';
+
+export const ExecutionParamSchema = z
+  .strictObject({
+    name: z.string().min(1).describe('Name is the parameter name'),
+    value: z.string().describe('Value overrides every other source of this parameter'),
+  })
+  .describe('ExecutionParam sets a parameter for this execution only');
+export type ExecutionParam = z.infer<typeof ExecutionParamSchema>;
+
+export const DRPlanExecutionSpecSchema = z
+  .strictObject({
+    planRef: z.string().min(1).describe('PlanRef is the associated DRPlan name (same namespace)'),
+    operationType: OperationTypeSchema.describe('OperationType is the operation type: Execute, Revert'),
+    revertExecutionRef: z
+      .string()
+      .optional()
+      .describe('RevertExecutionRef names the Execute execution to revert (required for Revert); it may be Succeeded, Failed or Cancelled'),
+    params: z.array(ExecutionParamSchema).optional().describe('Params override the plan\'s parameters for this execution (highest precedence)'),
+  })
+  .describe('spec defines the desired state of DRPlanExecution');
+export type DRPlanExecutionSpec = z.infer<typeof DRPlanExecutionSpecSchema>;
+
+export const ExecutionPhaseSchema = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Cancelled', 'Unknown']);
+export type ExecutionPhase = z.infer<typeof ExecutionPhaseSchema>;
+export const StagePhaseSchema = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped']);
+export type StagePhase = z.infer<typeof StagePhaseSchema>;
+export const ActionPhaseSchema = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped', 'Unknown']);
+export type ActionPhase = z.infer<typeof ActionPhaseSchema>;
+
+export const ActionOutputsSchema = z
+  .object({
+    httpResponse: z
+      .object({
+        statusCode: z.number().int().describe('StatusCode is the response status code'),
+        body: z.string().optional().describe('Body is the response body (truncated)'),
+      })
+      .optional()
+      .describe('HTTPResponse is the HTTP response summary'),
+    jobRef: ObjectReferenceSchema.optional().describe('JobRef is the created Job reference'),
+    localizationRef: ObjectReferenceSchema.optional().describe('LocalizationRef is the created Localization reference'),
+    subscriptionRef: ObjectReferenceSchema.optional().describe('SubscriptionRef is the created Subscription reference'),
+    resourceRef: ObjectReferenceSchema.optional().describe('ResourceRef is the created generic K8s resource reference (KubernetesResource)'),
+    created: z.boolean().optional().describe('Created is true when this action created the object (automatic rollback deletes only what it created)'),
+    priorState: z.string().optional().describe('PriorState is the object as it was before a Patch, Apply or Delete (JSON), for rollback'),
+  })
+  .describe('Outputs are the action outputs (used for rollback)');
+export type ActionOutputs = z.infer<typeof ActionOutputsSchema>;
+
+export const ActionStatusSchema = z
+  .object({
+    name: z.string().describe('Name is the action name'),
+    phase: ActionPhaseSchema.describe('Phase is the action phase: Pending, Running, Succeeded, Failed, Skipped, Unknown'),
+    message: z.string().optional().describe('Message is the status message or error information'),
+    attempt: int32().min(0).optional().describe('Attempt is the number of the current (or last) attempt, from 1'),
+    retryCount: int32().optional().describe('RetryCount is the number of retries'),
+    requestedAt: dateTime().optional().describe('RequestedAt is when the current attempt was requested'),
+    nextAttemptAt: dateTime().optional().describe('NextAttemptAt is when the next attempt is due (retry backoff)'),
+    lastUpdateTime: dateTime().optional().describe('LastUpdateTime is the last time the action showed progress'),
+    startTime: dateTime().optional().describe('StartTime is the start time'),
+    completionTime: dateTime().optional().describe('CompletionTime is the completion time'),
+    rollbackOf: z.string().optional().describe('RollbackOf is the path of the action this step rolls back (Revert only)'),
+    outputs: ActionOutputsSchema.optional(),
+  })
+  .describe('ActionStatus defines the status of an action execution');
+export type ActionStatus = z.infer<typeof ActionStatusSchema>;
+
+export const WorkflowExecutionStatusSchema = z
+  .object({
+    workflowRef: NamespacedRefSchema.describe('WorkflowRef is the workflow reference'),
+    phase: StagePhaseSchema.describe('Phase is the workflow phase: Pending, Running, Succeeded, Failed, Skipped'),
+    currentAction: z.string().optional().describe('CurrentAction is the currently executing action name'),
+    progress: z.string().optional().describe('Progress is the progress information (e.g., "2/5 actions completed")'),
+    message: z.string().optional().describe('Message is the status message'),
+    startTime: dateTime().optional().describe('StartTime is the start time'),
+    completionTime: dateTime().optional().describe('CompletionTime is the completion time'),
+    duration: z.string().optional().describe('Duration is the execution duration'),
+    actionStatuses: z.array(ActionStatusSchema).optional().describe('ActionStatuses are the detailed action execution statuses'),
+  })
+  .describe('WorkflowExecutionStatus defines the status of a workflow execution');
+export type WorkflowExecutionStatus = z.infer<typeof WorkflowExecutionStatusSchema>;
+
+export const StageStatusSchema = z
+  .object({
+    name: z.string().describe('Name is the stage name'),
+    phase: StagePhaseSchema.describe('Phase is the stage phase: Pending, Running, Succeeded, Failed, Skipped'),
+    parallel: z.boolean().optional().describe('Parallel indicates whether this stage executes workflows in parallel'),
+    dependsOn: z.array(z.string()).optional().describe('DependsOn lists the stage dependencies'),
+    message: z.string().optional().describe('Message is the status message'),
+    startTime: dateTime().optional().describe('StartTime is the start time'),
+    completionTime: dateTime().optional().describe('CompletionTime is the completion time'),
+    duration: z.string().optional().describe('Duration is the execution duration'),
+    workflowExecutions: z.array(WorkflowExecutionStatusSchema).optional().describe('WorkflowExecutions are the status of each workflow'),
+  })
+  .describe('StageStatus defines the status of a stage execution');
+export type StageStatus = z.infer<typeof StageStatusSchema>;
+
+const count = () => z.number().int().optional();
+
+export const SummarySchema = z
+  .object({
+    totalStages: count(),
+    completedStages: count(),
+    failedStages: count(),
+    runningStages: count(),
+    pendingStages: count(),
+    totalWorkflows: count(),
+    completedWorkflows: count(),
+    failedWorkflows: count(),
+    runningWorkflows: count(),
+    pendingWorkflows: count(),
+    totalActions: count(),
+    completedActions: count(),
+    failedActions: count(),
+    skippedActions: count(),
+  })
+  .describe('Summary is the execution statistics summary');
+export type Summary = z.infer<typeof SummarySchema>;
+
+/** A workflow of the frozen plan: its resolved parameters and its rendered actions. */
+export const ResolvedWorkflowSchema = z.object({
+  workflowRef: NamespacedRefSchema,
+  failurePolicy: WorkflowFailurePolicySchema,
+  params: z.record(z.string(), z.string()).optional().describe('Params are the resolved parameter values'),
+  actions: z.array(ActionSchema).meta(FREE_FORM).describe('Actions are the rendered actions, frozen at start'),
+});
+export type ResolvedWorkflow = z.infer<typeof ResolvedWorkflowSchema>;
+
+export const ResolvedStageSchema = z.object({
+  name: z.string(),
+  dependsOn: z.array(z.string()).optional(),
+  parallel: z.boolean(),
+  failurePolicy: StageFailurePolicySchema,
+  workflows: z.array(ResolvedWorkflowSchema),
+});
+export type ResolvedStage = z.infer<typeof ResolvedStageSchema>;
+
+/** One step of a revert: the rollback of one succeeded action of the target execution. */
+export const RollbackStepSchema = z.object({
+  rollbackOf: z.string().describe('RollbackOf is the path of the target action (stage/workflowIndex/action)'),
+  stage: z.string(),
+  workflowIndex: z.number().int().min(0),
+  workflowRef: NamespacedRefSchema,
+  actionName: z.string(),
+  mode: z.enum(['Custom', 'Automatic', 'Skip']).describe('Custom runs the action\'s rollback, Automatic undoes what it created, Skip does nothing'),
+  action: z.looseObject({}).meta(FREE_FORM).optional().describe('Action is the rollback action to run (Custom/Automatic)'),
+  reason: z.string().optional().describe('Reason explains an Automatic or Skip step'),
+});
+export type RollbackStep = z.infer<typeof RollbackStepSchema>;
+
+/** What an execution runs, frozen when it starts: editing a workflow never changes it. */
+export const ResolvedPlanSchema = z
+  .object({
+    planGeneration: int64().optional(),
+    failurePolicy: z.enum(['Stop', 'Continue']),
+    stages: z.array(ResolvedStageSchema).optional().describe('Stages (Execute): the plan with rendered actions'),
+    rollbackSteps: z.array(RollbackStepSchema).optional().describe('RollbackSteps (Revert): the rollback list, in order'),
+  })
+  .describe('Resolved is the frozen, rendered plan of this execution');
+export type ResolvedPlan = z.infer<typeof ResolvedPlanSchema>;
+
+export const DRPlanExecutionStatusSchema = z
+  .object({
+    phase: ExecutionPhaseSchema.optional().describe('Phase is the execution phase: Pending, Running, Succeeded, Failed, Cancelled, Unknown'),
+    message: z.string().optional().describe('Message is the status message'),
+    progress: z.string().optional().describe('Progress is "<done>/<total> actions"'),
+    observedGeneration: int64().optional(),
+    startTime: dateTime().optional().describe('StartTime is the start time'),
+    completionTime: dateTime().optional().describe('CompletionTime is the completion time'),
+    lastUpdateTime: dateTime().optional().describe('LastUpdateTime is the last time the execution showed progress'),
+    conditions: ConditionsSchema.optional().describe('Conditions represent the current state of the DRPlanExecution resource'),
+    stageStatuses: z.array(StageStatusSchema).optional().describe('StageStatuses are the status of each stage'),
+    summary: SummarySchema.optional(),
+    resolved: ResolvedPlanSchema.optional(),
+  })
+  .describe('status defines the observed state of DRPlanExecution');
+export type DRPlanExecutionStatus = z.infer<typeof DRPlanExecutionStatusSchema>;
+
+export const DRPlanExecutionSchema = z.object({
+  apiVersion: z.string().optional(),
+  kind: z.string().optional(),
+  metadata: ObjectMetaSchema,
+  spec: DRPlanExecutionSpecSchema,
+  status: DRPlanExecutionStatusSchema.optional(),
+});
+export type DRPlanExecution = z.infer<typeof DRPlanExecutionSchema>;

@@ -1,0 +1,78 @@
+/** DRPlan: what to fail over and in which order — stages of workflow references with parameters. */
+import { z } from 'zod';
+import { ConditionsSchema, dateTime, int64, NamespacedRefSchema, ObjectMetaSchema, ParameterSchema } from './common.js';
+
+export const PlanFailurePolicySchema = z.enum(['Stop', 'Continue']);
+export const StageFailurePolicySchema = z.enum(['Stop', 'Continue', 'FailFast']);
+export type StageFailurePolicy = z.infer<typeof StageFailurePolicySchema>;
+
+export const WorkflowReferenceSchema = z
+  .strictObject({
+    workflowRef: NamespacedRefSchema.describe('WorkflowRef is the workflow reference (name + namespace)'),
+    params: z.array(ParameterSchema).optional().describe('Params are parameters that override globalParams'),
+  })
+  .describe('WorkflowReference defines a workflow reference with parameters');
+export type WorkflowReference = z.infer<typeof WorkflowReferenceSchema>;
+
+export const StageSchema = z
+  .strictObject({
+    name: z.string().min(1).describe('Name is the unique stage name'),
+    description: z.string().optional().describe('Description is the stage description'),
+    dependsOn: z.array(z.string()).optional().describe('DependsOn lists stage names this stage depends on'),
+    parallel: z.boolean().default(false).describe('Parallel indicates whether to execute all workflows in this stage in parallel'),
+    failurePolicy: StageFailurePolicySchema.optional().describe('FailurePolicy is the stage-level failure policy (default: FailFast when parallel, else the plan\'s)'),
+    workflows: z.array(WorkflowReferenceSchema).min(1).describe('Workflows are the workflow reference list'),
+  })
+  .describe('Stage defines a stage in the plan orchestration');
+export type Stage = z.infer<typeof StageSchema>;
+
+export const DRPlanSpecSchema = z
+  .strictObject({
+    description: z.string().optional().describe('Description is the plan description'),
+    failurePolicy: PlanFailurePolicySchema.default('Stop').describe('FailurePolicy defines how to handle failures'),
+    globalParams: z.array(ParameterSchema).optional().describe('GlobalParams are global parameters passed to all workflows'),
+    stages: z.array(StageSchema).min(1).describe('Stages are the stage orchestration list'),
+  })
+  .describe('spec defines the desired state of DRPlan');
+export type DRPlanSpec = z.infer<typeof DRPlanSpecSchema>;
+
+export const OperationTypeSchema = z.enum(['Execute', 'Revert']);
+export type OperationType = z.infer<typeof OperationTypeSchema>;
+
+export const ExecutionRecordSchema = z
+  .object({
+    name: z.string().describe('Name is the DRPlanExecution name'),
+    namespace: z.string().describe('Namespace is the DRPlanExecution namespace'),
+    operationType: z.string().describe('OperationType is the operation type: Execute, Revert'),
+    phase: z.string().optional().describe('Phase is the execution phase'),
+    startTime: dateTime().optional().describe('StartTime is the execution start time'),
+    completionTime: dateTime().optional().describe('CompletionTime is the execution completion time'),
+  })
+  .describe('ExecutionRecord records a historical execution reference');
+export type ExecutionRecord = z.infer<typeof ExecutionRecordSchema>;
+
+export const PlanPhaseSchema = z.enum(['Ready', 'Executed', 'Invalid']);
+export type PlanPhase = z.infer<typeof PlanPhaseSchema>;
+
+export const DRPlanStatusSchema = z
+  .object({
+    conditions: ConditionsSchema.optional().describe('Conditions represent the current state of the DRPlan resource'),
+    currentExecution: NamespacedRefSchema.optional().describe('CurrentExecution is the currently running execution (the plan lock)'),
+    executionHistory: z.array(ExecutionRecordSchema).max(10).optional().describe('ExecutionHistory keeps recent executions (max 10, newest first)'),
+    lastExecutionRef: z.string().optional().describe('LastExecutionRef is the last execution record name'),
+    lastExecutionTime: dateTime().optional().describe('LastExecutionTime is the last execution time'),
+    lastProcessedTrigger: z.string().optional().describe('LastProcessedTrigger is DEPRECATED and no longer used'),
+    observedGeneration: int64().optional().describe('ObservedGeneration reflects the generation observed by the controller'),
+    phase: PlanPhaseSchema.optional().describe('Phase is the plan phase: Ready, Executed, Invalid'),
+  })
+  .describe('status defines the observed state of DRPlan');
+export type DRPlanStatus = z.infer<typeof DRPlanStatusSchema>;
+
+export const DRPlanSchema = z.object({
+  apiVersion: z.string().optional(),
+  kind: z.string().optional(),
+  metadata: ObjectMetaSchema,
+  spec: DRPlanSpecSchema,
+  status: DRPlanStatusSchema.optional(),
+});
+export type DRPlan = z.infer<typeof DRPlanSchema>;
