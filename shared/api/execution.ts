@@ -73,6 +73,7 @@ export const ActionStatusSchema = z
     requestedAt: dateTime().optional().describe('RequestedAt is when the current attempt was requested'),
     nextAttemptAt: dateTime().optional().describe('NextAttemptAt is when the next attempt is due (retry backoff)'),
     lastUpdateTime: dateTime().optional().describe('LastUpdateTime is the last time the action showed progress'),
+    attemptStartTime: dateTime().optional().describe('AttemptStartTime is when the current attempt was claimed (its timeout counts from here)'),
     startTime: dateTime().optional().describe('StartTime is the start time'),
     completionTime: dateTime().optional().describe('CompletionTime is the completion time'),
     rollbackOf: z.string().optional().describe('RollbackOf is the path of the action this step rolls back (Revert only)'),
