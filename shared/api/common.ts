@@ -59,11 +59,20 @@ export type ObjectReference = z.infer<typeof ObjectReferenceSchema>;
 
 export const ConditionSchema = z
   .strictObject({
-    type: z.string().max(316).describe('type of condition in CamelCase or in foo.example.com/CamelCase.'),
+    type: z
+      .string()
+      .max(316)
+      .regex(new RegExp('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$'))
+      .describe('type of condition in CamelCase or in foo.example.com/CamelCase.'),
     status: z.enum(['True', 'False', 'Unknown']).describe('status of the condition, one of True, False, Unknown.'),
     observedGeneration: int64().min(0).optional().describe('the .metadata.generation that the condition was set based upon'),
     lastTransitionTime: dateTime().describe('the last time the condition transitioned from one status to another'),
-    reason: z.string().min(1).max(1024).describe('a programmatic identifier indicating the reason for the last transition'),
+    reason: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/)
+      .describe('a programmatic identifier indicating the reason for the last transition'),
     message: z.string().max(32768).describe('a human readable message indicating details about the transition'),
   })
   .describe('Condition contains details for one aspect of the current state of this API Resource.');
