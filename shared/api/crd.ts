@@ -136,15 +136,16 @@ function cleanAdditionalProperties(value: unknown, path: string): SchemaNode | u
   return clean(value, `${path}{}`);
 }
 
+/** RegExp.source escapes `/`; Go's RE2 does not need it, and the original CRDs write it bare. */
+const cleanPattern = (value: unknown): unknown => (typeof value === 'string' ? value.replaceAll('\\/', '/') : value);
+
 function cleanEntry(key: string, value: unknown, path: string): unknown {
   if (DROPPED_KEYS.has(key)) return undefined;
   if (key === 'properties') return cleanProperties(value, path);
   if (key === 'items') return clean(value, `${path}[]`);
   if (key === 'additionalProperties') return cleanAdditionalProperties(value, path);
   if (key === 'required' && Array.isArray(value)) return value.map(String).sort();
-  // RegExp.source escapes `/`; Go's RE2 does not need it, and the original CRDs write it bare.
-  if (key === 'pattern' && typeof value === 'string') return value.replaceAll('\\/', '/');
-  if (KEPT_KEYS.has(key) || key.startsWith('x-kubernetes-')) return value;
+  if (KEPT_KEYS.has(key) || key.startsWith('x-kubernetes-')) return key === 'pattern' ? cleanPattern(value) : value;
   return fail(path, `"${key}" cannot be expressed in a structural schema`);
 }
 
