@@ -1,0 +1,169 @@
+/**
+ * Attempt bookkeeping for run-action (pure): claim a requested attempt, record its result, show that it
+ * is alive. Each works on a copy and reports whether it changed anything, so a duplicate or late call is
+ * a no-op the caller does not write.
+ */
+import type { ActionOutputs, ActionStatus, DRPlanExecutionStatus, RetryPolicy } from '../api/index.js';
+import { formatDuration } from '../api/index.js';
+import type { TransitionEvent } from './transitions.js';
+import { EventReasons, normalEvent, warningEvent } from './transitions.js';
+import { retriesLeft, retryDelayMs, retryLimit } from './retry.js';
+import { findActionStatus } from './status-tree.js';
+
+export type AttemptResult =
+  | { ok: true; message?: string; outputs?: ActionOutputs }
+  | { ok: false; retryable: boolean; message: string; outputs?: ActionOutputs };
+
+export interface ClaimOutcome {
+  status: DRPlanExecutionStatus;
+  claimed: boolean;
+  events: TransitionEvent[];
+}
+
+export interface RecordOutcome {
+  status: DRPlanExecutionStatus;
+  recorded: boolean;
+  /** When the next attempt is due, if the failure is retried. */
+  retryAt?: Date;
+  events: TransitionEvent[];
+}
+
+export interface HeartbeatOutcome {
+  status: DRPlanExecutionStatus;
+  changed: boolean;
+}
+
+/** A failed attempt, as run-action reports it or as the scheduler finds it (timeout). */
+export interface AttemptFailure {
+  path: string;
+  message: string;
+  retryable: boolean;
+  policy?: Partial<RetryPolicy> | undefined;
+  outputs?: ActionOutputs | undefined;
+}
+
+interface Transition {
+  event: TransitionEvent;
+  retryAt?: Date;
+}
+
+const isRunning = (action: ActionStatus): boolean => action.phase === 'Running' || action.phase === 'Unknown';
+
+function setOutputs(action: ActionStatus, outputs: ActionOutputs | undefined): void {
+  if (outputs !== undefined) action.outputs = outputs;
+}
+
+/** Pending with this attempt and not waiting for a later retry, or Unknown with this attempt. */
+function claimable(action: ActionStatus, attempt: number, now: Date): boolean {
+  if (action.attempt !== attempt) return false;
+  if (action.phase === 'Unknown') return true;
+  if (action.phase !== 'Pending') return false;
+  if (action.requestedAt !== undefined || action.nextAttemptAt === undefined) return true;
+  return Date.parse(action.nextAttemptAt) <= now.getTime();
+}
+
+export function claimAttempt(status: DRPlanExecutionStatus, path: string, attempt: number, now: Date): ClaimOutcome {
+  const next = structuredClone(status);
+  const action = findActionStatus(next, path);
+  if (action === undefined || !claimable(action, attempt, now)) return { status, claimed: false, events: [] };
+  const at = now.toISOString();
+  const resumed = action.phase === 'Unknown';
+  action.phase = 'Running';
+  if (resumed) delete action.message;
+  else action.attemptStartTime = at;
+  action.startTime ??= at;
+  action.lastUpdateTime = at;
+  delete action.requestedAt;
+  delete action.nextAttemptAt;
+  next.lastUpdateTime = at;
+  const message = `Action ${path}: attempt ${attempt} ${resumed ? 'resumed after contact was lost' : 'started'}`;
+  return { status: next, claimed: true, events: [normalEvent(EventReasons.ActionStarted, message, path)] };
+}
+
+function succeed(action: ActionStatus, path: string, result: { message?: string; outputs?: ActionOutputs }, at: string): Transition {
+  const attempt = action.attempt ?? 1;
+  action.phase = 'Succeeded';
+  const message = result.message ?? (attempt > 1 ? `succeeded on attempt ${attempt}` : undefined);
+  if (message === undefined) delete action.message;
+  else action.message = message;
+  action.completionTime = at;
+  action.lastUpdateTime = at;
+  setOutputs(action, result.outputs);
+  return { event: normalEvent(EventReasons.ActionSucceeded, `Action ${path} succeeded`, path) };
+}
+
+function retry(action: ActionStatus, failure: AttemptFailure, now: Date): Transition {
+  const attempt = action.attempt ?? 1;
+  const retries = action.retryCount ?? 0;
+  const delay = retryDelayMs(failure.policy, retries);
+  const retryAt = new Date(now.getTime() + delay);
+  action.phase = 'Pending';
+  action.attempt = attempt + 1;
+  action.retryCount = retries + 1;
+  action.nextAttemptAt = retryAt.toISOString();
+  action.message = `attempt ${attempt} failed: ${failure.message}; retry ${retries + 1} of ${retryLimit(failure.policy)} in ${formatDuration(delay)}`;
+  action.lastUpdateTime = now.toISOString();
+  delete action.requestedAt;
+  delete action.attemptStartTime;
+  setOutputs(action, failure.outputs);
+  return { event: warningEvent(EventReasons.ActionRetrying, `Action ${failure.path}: ${action.message}`, failure.path), retryAt };
+}
+
+function fail(action: ActionStatus, failure: AttemptFailure, at: string): Transition {
+  const attempt = action.attempt ?? 1;
+  action.phase = 'Failed';
+  action.message = attempt > 1 ? `${failure.message} (after ${attempt} attempts)` : failure.message;
+  action.completionTime = at;
+  action.lastUpdateTime = at;
+  delete action.requestedAt;
+  delete action.nextAttemptAt;
+  setOutputs(action, failure.outputs);
+  return { event: warningEvent(EventReasons.ActionFailed, `Action ${failure.path} failed: ${action.message}`, failure.path) };
+}
+
+/**
+ * A failed attempt, applied to `action` in place (callers pass their own copy): the next attempt when the
+ * failure is retryable and retries are left, otherwise `Failed`.
+ */
+export function applyFailure(action: ActionStatus, failure: AttemptFailure, now: Date): Transition {
+  if (failure.retryable && retriesLeft(failure.policy, action.retryCount ?? 0)) return retry(action, failure, now);
+  return fail(action, failure, now.toISOString());
+}
+
+/** Records the result of an attempt; a result for an attempt that is not Running (or Unknown) is ignored. */
+// eslint-disable-next-line max-params -- the signature run-action calls; every argument is required
+export function recordAttempt(
+  status: DRPlanExecutionStatus,
+  path: string,
+  attempt: number,
+  result: AttemptResult,
+  policy: RetryPolicy | undefined,
+  now: Date,
+): RecordOutcome {
+  const next = structuredClone(status);
+  const action = findActionStatus(next, path);
+  if (action?.attempt !== attempt || !isRunning(action)) return { status, recorded: false, events: [] };
+  const at = now.toISOString();
+  const transition = result.ok
+    ? succeed(action, path, result, at)
+    : applyFailure(action, { path, message: result.message, retryable: result.retryable, policy, outputs: result.outputs }, now);
+  next.lastUpdateTime = at;
+  const outcome: RecordOutcome = { status: next, recorded: true, events: [transition.event] };
+  if (transition.retryAt !== undefined) outcome.retryAt = transition.retryAt;
+  return outcome;
+}
+
+/** Shows that attempt `attempt` is alive: `lastUpdateTime` moves on, and an Unknown attempt is Running again. */
+export function heartbeat(status: DRPlanExecutionStatus, path: string, attempt: number, now: Date): HeartbeatOutcome {
+  const next = structuredClone(status);
+  const action = findActionStatus(next, path);
+  const at = now.toISOString();
+  if (action?.attempt !== attempt || !isRunning(action)) return { status, changed: false };
+  if (action.phase === 'Running' && action.lastUpdateTime === at) return { status, changed: false };
+  if (action.phase === 'Unknown') delete action.message;
+  action.phase = 'Running';
+  action.lastUpdateTime = at;
+  delete action.requestedAt;
+  next.lastUpdateTime = at;
+  return { status: next, changed: true };
+}

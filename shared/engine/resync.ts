@@ -1,0 +1,69 @@
+/**
+ * The scheduler's resync duties, run on every call (events and the periodic tick): re-request attempts
+ * nobody claimed, request retries that are due, fail attempts whose timeout passed, and mark attempts
+ * that stopped showing progress `Unknown` (and request them again, same attempt, same identity).
+ */
+import { formatDuration, parseDuration } from '../api/index.js';
+import { applyFailure } from './attempt.js';
+import type { DecisionContext } from './schedule-context.js';
+import { elapsedMs, requestFor } from './schedule-context.js';
+import type { ActionView, StageView } from './status-tree.js';
+import { allActions } from './status-tree.js';
+
+/** The webhook default; an unreadable timeout falls back to it. */
+export const DEFAULT_ACTION_TIMEOUT_MS = 5 * 60_000;
+
+/** The action's timeout in ms; `undefined` for `0` (no timeout). */
+export function actionTimeoutMs(timeout: string | undefined): number | undefined {
+  const ms = parseDuration(timeout ?? '') ?? DEFAULT_ACTION_TIMEOUT_MS;
+  return ms > 0 ? ms : undefined;
+}
+
+function request(ctx: DecisionContext, view: ActionView): void {
+  view.status.requestedAt = ctx.at;
+  delete view.status.nextAttemptAt;
+  ctx.requests.push(requestFor(view));
+}
+
+function timedOut(ctx: DecisionContext, view: ActionView): boolean {
+  const timeout = actionTimeoutMs(view.spec.timeout);
+  if (timeout === undefined) return false;
+  const { attemptStartTime, startTime, lastUpdateTime } = view.status;
+  return elapsedMs(attemptStartTime ?? startTime ?? lastUpdateTime, ctx.now) >= timeout;
+}
+
+function timeOut(ctx: DecisionContext, view: ActionView): void {
+  ctx.timedOut.push(requestFor(view));
+  const failure = { path: view.path, message: `timed out after ${view.spec.timeout}`, retryable: true, policy: view.spec.retryPolicy };
+  ctx.events.push(applyFailure(view.status, failure, ctx.now).event);
+}
+
+function resyncPending(ctx: DecisionContext, view: ActionView): void {
+  const { requestedAt, nextAttemptAt } = view.status;
+  if (requestedAt !== undefined) {
+    if (elapsedMs(requestedAt, ctx.now) > ctx.requestTimeoutMs) request(ctx, view);
+    return;
+  }
+  if (nextAttemptAt === undefined || elapsedMs(nextAttemptAt, ctx.now) >= 0) request(ctx, view);
+}
+
+function resyncRunning(ctx: DecisionContext, view: ActionView): void {
+  const { lastUpdateTime, attemptStartTime } = view.status;
+  if (elapsedMs(lastUpdateTime ?? attemptStartTime, ctx.now) < ctx.unknownAfterMs) return;
+  view.status.phase = 'Unknown';
+  view.status.message = `no progress for ${formatDuration(ctx.unknownAfterMs)}; attempt ${view.status.attempt ?? 1} requested again`;
+  request(ctx, view);
+}
+
+function resyncAction(ctx: DecisionContext, view: ActionView): void {
+  const running = view.status.phase === 'Running' || view.status.phase === 'Unknown';
+  if (running && timedOut(ctx, view)) timeOut(ctx, view);
+  const { phase, attempt, requestedAt } = view.status;
+  if (phase === 'Pending' && attempt !== undefined) resyncPending(ctx, view);
+  else if (phase === 'Running') resyncRunning(ctx, view);
+  else if (phase === 'Unknown' && elapsedMs(requestedAt, ctx.now) > ctx.requestTimeoutMs) request(ctx, view);
+}
+
+export function resync(ctx: DecisionContext, stages: readonly StageView[]): void {
+  for (const view of allActions(stages)) resyncAction(ctx, view);
+}

@@ -1,0 +1,360 @@
+/**
+ * The rollback planner of a Revert (pure, no I/O). A saga: the target execution's succeeded actions are
+ * undone in reverse order of completion, one at a time — by their custom `rollback`, or automatically by
+ * an ordinary KubernetesResource action (Delete what was created, Apply a recorded prior state), so the
+ * same executors run it. What cannot be undone becomes a `Skip` step with its reason.
+ */
+import { parse as parseYaml, stringify } from 'yaml';
+import type {
+  Action,
+  ActionOutputs,
+  ActionStatus,
+  ActionType,
+  DRPlanExecution,
+  DRPlanExecutionStatus,
+  NamespacedRef,
+  ObjectReference,
+  ResolvedPlan,
+  RollbackAction,
+  RollbackStep,
+} from '../api/index.js';
+import { ActionSchema } from '../api/index.js';
+import { actionPath } from './action-path.js';
+import { formatPath } from './problems.js';
+import { computeSummary, executionProgress } from './progress.js';
+
+export interface RollbackInput {
+  target: { resolved: ResolvedPlan; status: DRPlanExecutionStatus };
+  /** Paths already rolled back by an earlier Revert of the same target: never undone twice. */
+  alreadyRolledBack?: ReadonlySet<string>;
+}
+
+/** The single stage of a Revert plan. */
+export const REVERT_STAGE = 'rollback';
+const CLUSTERNET_API_VERSION = 'apps.clusternet.io/v1alpha1';
+const DEFAULT_TIMEOUT = '5m';
+const REVERTIBLE_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Cancelled']);
+/** Fields the API server owns; a re-created or restored object must not carry them. */
+const SERVER_METADATA: ReadonlySet<string> = new Set([
+  'resourceVersion', 'uid', 'managedFields', 'creationTimestamp', 'generation', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds',
+]);
+
+/** A succeeded action of the target, located in its frozen plan. */
+interface Done {
+  path: string;
+  stage: string;
+  workflowIndex: number;
+  workflowRef: NamespacedRef;
+  action: Action;
+  outputs: ActionOutputs;
+  /** Position in the plan (stage, workflow, action) — the tiebreak. */
+  order: readonly [number, number, number];
+  /** Completion time in ms; -Infinity when missing or unreadable (undone last). */
+  completedAt: number;
+}
+
+interface ObjectId { apiVersion?: string | undefined; kind?: string | undefined; name?: string | undefined; namespace?: string | undefined }
+type Manifest = Record<string, unknown>;
+type Undo = { mode: 'Automatic'; operation: 'Delete' | 'Apply'; manifest: Manifest; reason: string } | { mode: 'Skip'; reason: string };
+/** What an object action did: its operation, the object, and whether a reference to it was recorded. */
+interface Change { operation: string; id: ObjectId; recorded: boolean; outputs: ActionOutputs }
+
+/** The rollback list of a target execution, in saga order. */
+export function planRollback(input: RollbackInput): RollbackStep[] {
+  const skip = input.alreadyRolledBack ?? new Set<string>();
+  return succeededActions(input.target)
+    .filter((done) => !skip.has(done.path))
+    .sort(sagaOrder)
+    .map(toStep);
+}
+
+function succeededActions(target: RollbackInput['target']): Done[] {
+  return (target.resolved.stages ?? []).flatMap((stage, s) =>
+    stage.workflows.flatMap((workflow, w) =>
+      workflow.actions.flatMap((action, a): Done[] => {
+        const status = actionStatus(target.status, stage.name, w, action.name);
+        if (status?.phase !== 'Succeeded') return [];
+        const completedAt = Date.parse(status.completionTime ?? '');
+        return [{
+          path: actionPath(stage.name, w, action.name),
+          stage: stage.name,
+          workflowIndex: w,
+          workflowRef: workflow.workflowRef,
+          action,
+          outputs: status.outputs ?? {},
+          order: [s, w, a],
+          completedAt: Number.isNaN(completedAt) ? -Infinity : completedAt,
+        }];
+      }),
+    ),
+  );
+}
+
+function actionStatus(status: DRPlanExecutionStatus, stage: string, workflowIndex: number, action: string): ActionStatus | undefined {
+  const workflow = status.stageStatuses?.find((s) => s.name === stage)?.workflowExecutions?.[workflowIndex];
+  return workflow?.actionStatuses?.find((a) => a.name === action);
+}
+
+/** Latest completion first; on a tie, later in the plan first. */
+function sagaOrder(a: Done, b: Done): number {
+  if (a.completedAt !== b.completedAt) return b.completedAt > a.completedAt ? 1 : -1;
+  for (const i of [0, 1, 2] as const) {
+    if (a.order[i] !== b.order[i]) return b.order[i] - a.order[i];
+  }
+  return 0;
+}
+
+function toStep(done: Done): RollbackStep {
+  const base = { rollbackOf: done.path, stage: done.stage, workflowIndex: done.workflowIndex, workflowRef: done.workflowRef, actionName: done.action.name };
+  if (done.action.rollback) return { ...base, mode: 'Custom', action: customAction(done.action.name, done.action.rollback) };
+  const undo = automaticUndo[done.action.type](done);
+  if (undo.mode === 'Skip') return { ...base, mode: 'Skip', reason: undo.reason };
+  return { ...base, mode: 'Automatic', action: resourceAction(done.action, undo.operation, undo.manifest), reason: undo.reason };
+}
+
+/** The frozen custom rollback, named; its `dependsOn` named actions of the forward workflow, so it is dropped. */
+function customAction(actionName: string, rollback: RollbackAction): Action {
+  const action: RollbackAction = { ...rollback };
+  delete action.dependsOn;
+  return { ...action, name: rollback.name ?? `${actionName}-rollback` };
+}
+
+function resourceAction(source: Action, operation: 'Delete' | 'Apply', manifest: Manifest): Action {
+  return {
+    name: `${source.name}-rollback`,
+    type: 'KubernetesResource',
+    timeout: source.timeout,
+    ...(source.retryPolicy ? { retryPolicy: source.retryPolicy } : {}),
+    resource: { operation, manifest: stringify(manifest) },
+  };
+}
+
+const automaticUndo: Record<ActionType, (done: Done) => Undo> = {
+  HTTP: () => skipped('an HTTP action without a custom rollback cannot be undone automatically'),
+  Job: undoJob,
+  Localization: (done) => undoChange(clusternetChange(done, 'Localization', done.outputs.localizationRef, done.action.localization)),
+  Subscription: (done) => undoChange(clusternetChange(done, 'Subscription', done.outputs.subscriptionRef, done.action.subscription)),
+  KubernetesResource: (done) => undoChange(resourceChange(done)),
+};
+
+const skipped = (reason: string): Undo => ({ mode: 'Skip', reason });
+
+function undoJob(done: Done): Undo {
+  const ref = done.outputs.jobRef;
+  if (ref === undefined) return skipped('no Job reference was recorded; nothing to delete');
+  const namespace = ref.namespace ?? done.action.job?.namespace ?? done.workflowRef.namespace;
+  const id = { apiVersion: ref.apiVersion ?? 'batch/v1', kind: ref.kind ?? 'Job', name: ref.name, namespace };
+  return deleteObject(id, 'created by this action');
+}
+
+function clusternetChange(
+  done: Done,
+  kind: 'Localization' | 'Subscription',
+  ref: ObjectReference | undefined,
+  config: { name: string; namespace?: string | undefined; operation: string } | undefined,
+): Change {
+  const fallback = { apiVersion: CLUSTERNET_API_VERSION, kind, name: config?.name, namespace: config?.namespace ?? done.workflowRef.namespace };
+  return { operation: config?.operation ?? 'Create', id: mergeId(ref, fallback), recorded: ref !== undefined, outputs: done.outputs };
+}
+
+function resourceChange(done: Done): Change {
+  const ref = done.outputs.resourceRef;
+  const fromManifest = manifestId(done.action.resource?.manifest);
+  // A recorded reference is authoritative: one without a namespace names a cluster-scoped object.
+  const fallback = ref === undefined ? { ...fromManifest, namespace: fromManifest.namespace ?? done.workflowRef.namespace } : fromManifest;
+  return { operation: done.action.resource?.operation ?? 'Create', id: mergeId(ref, fallback), recorded: ref !== undefined, outputs: done.outputs };
+}
+
+function mergeId(ref: ObjectReference | undefined, fallback: ObjectId): ObjectId {
+  return {
+    apiVersion: ref?.apiVersion ?? fallback.apiVersion,
+    kind: ref?.kind ?? fallback.kind,
+    name: ref?.name ?? fallback.name,
+    namespace: ref?.namespace ?? fallback.namespace,
+  };
+}
+
+function manifestId(manifest: string | undefined): ObjectId {
+  const object = parseObject(manifest, parseYaml);
+  return object === undefined ? {} : manifestIdentity(object);
+}
+
+function manifestIdentity(object: Manifest): ObjectId {
+  const metadata = asRecord(object.metadata);
+  return { apiVersion: asString(object.apiVersion), kind: asString(object.kind), name: asString(metadata?.name), namespace: asString(metadata?.namespace) };
+}
+
+function undoChange(change: Change): Undo {
+  if (change.operation === 'Create') return undoCreate(change);
+  const { priorState } = change.outputs;
+  if (change.operation === 'Delete') {
+    if (priorState === undefined) return skipped(`${describe(change.id)} was deleted by this action but its prior state was not recorded; it cannot be re-created`);
+    return restore(change.id, priorState, 're-create', 'deleted by this action');
+  }
+  if (priorState !== undefined) return restore(change.id, priorState, 'restore', `changed by this ${change.operation}`);
+  if (change.operation === 'Apply' && change.outputs.created === true) return deleteObject(change.id, 'created by this Apply');
+  return skipped(`${describe(change.id)} was changed by a ${change.operation} without a custom rollback and no prior state was recorded; nothing to restore`);
+}
+
+function undoCreate(change: Change): Undo {
+  if (change.outputs.created === false) return skipped(`${describe(change.id)} already existed; this action did not create it, so it is left in place`);
+  if (!change.recorded && change.outputs.created !== true) return skipped(`no reference to the created ${change.id.kind ?? 'object'} was recorded; nothing to delete`);
+  return deleteObject(change.id, 'created by this action');
+}
+
+function deleteObject(id: ObjectId, why: string): Undo {
+  const missing = missingIdentity(id.apiVersion, id.kind, id.name);
+  if (missing !== undefined) return skipped(`cannot delete the object ${why}: its ${missing} was not recorded`);
+  const metadata = id.namespace === undefined ? { name: id.name } : { name: id.name, namespace: id.namespace };
+  return { mode: 'Automatic', operation: 'Delete', manifest: { apiVersion: id.apiVersion, kind: id.kind, metadata }, reason: `delete ${describe(id)}, ${why}` };
+}
+
+/** Apply the recorded prior state (server fields stripped), filling identity fields it lacks. */
+function restore(target: ObjectId, priorState: string, verb: 're-create' | 'restore', why: string): Undo {
+  const prior = parseObject(priorState, JSON.parse);
+  if (prior === undefined) return skipped(`the recorded prior state of ${describe(target)} is not a JSON object; it cannot be ${verb === 'restore' ? 'restored' : 're-created'}`);
+  const manifest = withIdentity(stripServerFields(prior), target);
+  const id = manifestIdentity(manifest);
+  const missing = missingIdentity(id.apiVersion, id.kind, id.name);
+  if (missing !== undefined) return skipped(`the recorded prior state of ${describe(target)} has no ${missing}; it cannot be applied`);
+  return { mode: 'Automatic', operation: 'Apply', manifest, reason: `${verb} ${describe(id)} from its recorded prior state (${why})` };
+}
+
+function stripServerFields(object: Manifest): Manifest {
+  const metadata = Object.entries(asRecord(object.metadata) ?? {}).filter(([key]) => !SERVER_METADATA.has(key));
+  const rest = Object.entries(object).filter(([key]) => key !== 'status');
+  return { ...Object.fromEntries(rest), metadata: Object.fromEntries(metadata) };
+}
+
+function withIdentity(object: Manifest, id: ObjectId): Manifest {
+  const metadata = asRecord(object.metadata) ?? {};
+  const namespace = asString(metadata.namespace) ?? id.namespace;
+  return {
+    ...object,
+    apiVersion: asString(object.apiVersion) ?? id.apiVersion,
+    kind: asString(object.kind) ?? id.kind,
+    metadata: { ...metadata, name: asString(metadata.name) ?? id.name, ...(namespace === undefined ? {} : { namespace }) },
+  };
+}
+
+function missingIdentity(apiVersion: string | undefined, kind: string | undefined, name: string | undefined): string | undefined {
+  if (apiVersion === undefined) return 'apiVersion';
+  if (kind === undefined) return 'kind';
+  return name === undefined ? 'name' : undefined;
+}
+
+const describe = (id: ObjectId): string => `${id.kind ?? 'object'} ${id.namespace === undefined ? '' : `${id.namespace}/`}${id.name ?? '(unnamed)'}`;
+
+function parseObject(text: string | undefined, parse: (text: string) => unknown): Manifest | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return asRecord(parse(text));
+  } catch {
+    return undefined;
+  }
+}
+
+function asRecord(value: unknown): Manifest | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Manifest) : undefined;
+}
+
+const asString = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+
+/**
+ * The Revert as a plan the scheduler runs: one sequential stage `rollback` with one FailFast workflow
+ * (named after the target execution) whose actions are the steps in order, plus the steps themselves.
+ * A Skip step gets a placeholder that never runs (it starts `Skipped`, and its `when` is "false").
+ */
+export function revertPlan(steps: RollbackStep[], target: { name: string; namespace: string }): ResolvedPlan {
+  const used = new Set<string>();
+  const actions = steps.map((step) => {
+    const name = uniqueName(`${step.stage}.${step.workflowIndex}.${step.actionName}`, used);
+    return revertAction(step, name);
+  });
+  const workflow = { workflowRef: { name: target.name, namespace: target.namespace }, failurePolicy: 'FailFast' as const, actions };
+  return {
+    failurePolicy: 'Stop',
+    stages: [{ name: REVERT_STAGE, parallel: false, failurePolicy: 'Stop', workflows: [workflow] }],
+    rollbackSteps: steps,
+  };
+}
+
+function uniqueName(wanted: string, used: Set<string>): string {
+  let name = wanted;
+  for (let n = 2; used.has(name); n++) name = `${wanted}-${n}`;
+  used.add(name);
+  return name;
+}
+
+function revertAction(step: RollbackStep, name: string): Action {
+  if (step.mode === 'Skip') return { name, type: 'KubernetesResource', timeout: DEFAULT_TIMEOUT, when: 'false' };
+  if (step.action === undefined) throw new Error(`rollback step ${step.rollbackOf}: mode ${step.mode} needs an action`);
+  const parsed = ActionSchema.safeParse({ ...step.action, name });
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = formatPath(issue?.path ?? [], 'action');
+  throw new Error(`rollback step ${step.rollbackOf}: ${where}: ${issue?.message ?? 'invalid action'}`, { cause: parsed.error });
+}
+
+/**
+ * The revert's status before its first scheduling decision: Skip steps already `Skipped` (message = the
+ * reason), the others `Pending`, every action marked with `rollbackOf`. The execution stays `Pending`: the
+ * scheduler starts it (phase, startTime, the RevertStarted event) like any other.
+ */
+export function initialRevertStatus(plan: ResolvedPlan, now: Date): DRPlanExecutionStatus {
+  const stage = plan.stages?.[0];
+  const workflow = stage?.workflows[0];
+  const steps = plan.rollbackSteps ?? [];
+  if (stage === undefined || workflow?.actions.length !== steps.length) {
+    throw new Error('not a revert plan: expected one stage with one workflow holding one action per rollback step');
+  }
+  const at = now.toISOString();
+  const actionStatuses = steps.flatMap((step, i) => {
+    const action = workflow.actions[i];
+    return action === undefined ? [] : [stepStatus(action.name, step, at)];
+  });
+  const workflowExecutions = [{ workflowRef: workflow.workflowRef, phase: 'Pending' as const, actionStatuses }];
+  const stageStatuses = [{ name: stage.name, phase: 'Pending' as const, parallel: false, workflowExecutions }];
+  return { phase: 'Pending', progress: executionProgress(stageStatuses), stageStatuses, summary: computeSummary(stageStatuses), resolved: plan };
+}
+
+function stepStatus(name: string, step: RollbackStep, at: string): ActionStatus {
+  if (step.mode !== 'Skip') return { name, phase: 'Pending', rollbackOf: step.rollbackOf };
+  return { name, phase: 'Skipped', message: step.reason ?? 'nothing to roll back', rollbackOf: step.rollbackOf, completionTime: at };
+}
+
+/** Paths that earlier Reverts of the same target rolled back successfully (to exclude on a re-run). */
+export function rolledBackPaths(earlierReverts: readonly DRPlanExecutionStatus[]): Set<string> {
+  const paths = earlierReverts.flatMap((status) =>
+    (status.stageStatuses ?? []).flatMap((stage) =>
+      (stage.workflowExecutions ?? []).flatMap((workflow) =>
+        (workflow.actionStatuses ?? []).flatMap((a) => (a.phase === 'Succeeded' && a.rollbackOf !== undefined ? [a.rollbackOf] : [])),
+      ),
+    ),
+  );
+  return new Set(paths);
+}
+
+/** Checks a Revert and its target; returns a problem naming the field, or undefined when the target can be reverted. */
+export function checkRevertTarget(revert: DRPlanExecution, target: DRPlanExecution | undefined): string | undefined {
+  const ref = revert.spec.revertExecutionRef;
+  if (revert.spec.operationType !== 'Revert') return `spec.operationType: is ${revert.spec.operationType}, not Revert`;
+  if (ref === undefined || ref === '') return 'spec.revertExecutionRef: is required for a Revert; name the execution to roll back';
+  if (target === undefined) return `spec.revertExecutionRef: execution "${ref}" not found in namespace "${revert.metadata.namespace ?? 'default'}"`;
+  if (target.spec.planRef !== revert.spec.planRef) {
+    return `spec.revertExecutionRef: execution "${ref}" belongs to plan "${target.spec.planRef}", not to plan "${revert.spec.planRef}"`;
+  }
+  return checkTargetState(ref, target);
+}
+
+function checkTargetState(ref: string, target: DRPlanExecution): string | undefined {
+  if (target.spec.operationType !== 'Execute') return `spec.revertExecutionRef: execution "${ref}" is a ${target.spec.operationType}; only an Execute can be reverted`;
+  const phase = target.status?.phase ?? 'Pending';
+  if (!REVERTIBLE_PHASES.has(phase)) {
+    return `spec.revertExecutionRef: execution "${ref}" is ${phase}; only a Succeeded, Failed or Cancelled execution can be reverted`;
+  }
+  if (target.status?.resolved?.stages === undefined) {
+    return `spec.revertExecutionRef: execution "${ref}" has no frozen plan (status.resolved.stages); what it ran is unknown, so it cannot be reverted`;
+  }
+  return undefined;
+}

@@ -1,0 +1,206 @@
+/**
+ * The scheduler: a pure state machine from (frozen plan, current status, now) to the next status, the
+ * attempts to request, the attempts to stop, and the Events to record. It is called on every event and
+ * on the periodic tick; applied to its own output it decides nothing new (`changed: false`).
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { DRPlanExecutionStatus, ResolvedPlan } from '../api/index.js';
+import { formatDuration } from '../api/index.js';
+import { cancelAll, CANCELLED } from './cancel.js';
+import { topologicalOrder } from './dag.js';
+import type { EventReason, TransitionEvent } from './transitions.js';
+import { EventReasons, normalEvent, warningEvent } from './transitions.js';
+import { refreshProgress } from './progress.js';
+import { resync } from './resync.js';
+import type { ActionRequest, DecisionContext, ScheduleOptions } from './schedule-context.js';
+import { newContext, plural, setMessage } from './schedule-context.js';
+import { skipStage, stepStages } from './stage-step.js';
+import type { StageView } from './status-tree.js';
+import { allActions, buildStatusTree, isDone, viewTree } from './status-tree.js';
+import { workflowLabel } from './workflow-step.js';
+
+export type { ActionRequest, ScheduleOptions } from './schedule-context.js';
+export type { TransitionEvent } from './transitions.js';
+
+export interface ScheduleInput {
+  /** The frozen, rendered plan (stages → workflows → actions). */
+  resolved: ResolvedPlan;
+  /** The current status (`stageStatuses` may be absent at first). */
+  status: DRPlanExecutionStatus;
+  now: Date;
+  cancelRequested?: boolean;
+  options?: ScheduleOptions;
+}
+
+export type FinalPhase = 'Succeeded' | 'Failed' | 'Cancelled';
+
+export interface Decision {
+  /** The next status: a new object; the input is never mutated. */
+  status: DRPlanExecutionStatus;
+  /** Attempts to request from run-action now. */
+  requests: ActionRequest[];
+  /** Attempts whose timeout passed (the caller deletes their Jobs). */
+  timedOut: ActionRequest[];
+  /** Attempts running when cancel took effect (the caller deletes their Jobs). */
+  cancelled: ActionRequest[];
+  /** Kubernetes Events to record for the transitions this decision made. */
+  events: TransitionEvent[];
+  /** Set by the decision that finishes the execution (never again afterwards). */
+  finished?: { phase: FinalPhase; message: string };
+  /** `false` ⇒ `status` deep-equals the input status: the caller writes nothing. */
+  changed: boolean;
+}
+
+interface Run {
+  ctx: DecisionContext;
+  status: DRPlanExecutionStatus;
+  stages: StageView[];
+  /** A Revert (its plan carries `rollbackSteps`) records Revert* instead of Execution* events. */
+  revert: boolean;
+}
+
+type Finished = NonNullable<Decision['finished']>;
+
+const FINAL_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Cancelled']);
+
+/** Passes until nothing changes; each pass makes at least one one-way transition, so this is never reached in practice. */
+const passLimit = (stages: readonly StageView[]): number => 3 * (stages.length + allActions(stages).length) + 10;
+
+function reason(run: Run, execute: EventReason, revert: EventReason): EventReason {
+  return run.revert ? revert : execute;
+}
+
+function start(run: Run): void {
+  const { status, ctx, stages } = run;
+  status.phase = 'Running';
+  status.startTime ??= ctx.at;
+  const what = run.revert ? 'Revert' : 'Execution';
+  const message = `${what} started: ${plural(stages.length, 'stage')}, ${plural(allActions(stages).length, 'action')}`;
+  ctx.events.push(normalEvent(reason(run, EventReasons.ExecutionStarted, EventReasons.RevertStarted), message));
+}
+
+function finish(run: Run, phase: FinalPhase, message: string): Finished {
+  const { status, ctx } = run;
+  status.phase = phase;
+  status.message = message;
+  status.completionTime = ctx.at;
+  const event = {
+    Succeeded: () => normalEvent(reason(run, EventReasons.ExecutionSucceeded, EventReasons.RevertSucceeded), message),
+    Failed: () => warningEvent(reason(run, EventReasons.ExecutionFailed, EventReasons.RevertFailed), message),
+    Cancelled: () => normalEvent(EventReasons.ExecutionCancelled, message),
+  }[phase]();
+  ctx.events.push(event);
+  return { phase, message };
+}
+
+/** Names the first failed action (stage, workflow, action and its message), else the first stage that did not succeed. */
+export function failureMessage(stages: readonly StageView[]): string {
+  const workflows = stages.flatMap((stage) => stage.workflows);
+  const failed = workflows.flatMap((workflow) => workflow.actions.filter((a) => a.status.phase === 'Failed').map((action) => ({ workflow, action })));
+  const first = failed[0];
+  if (first !== undefined) {
+    const more = failed.length > 1 ? `; ${failed.length - 1} more failed` : '';
+    const { workflow, action } = first;
+    return `stage "${action.stage}", workflow ${workflowLabel(workflow)}, action "${action.spec.name}" failed: ${action.status.message ?? 'no message'}${more}`;
+  }
+  const stage = stages.find((candidate) => candidate.status.phase !== 'Succeeded');
+  return stage === undefined ? 'failed' : `stage "${stage.spec.name}" ${stage.status.phase}: ${stage.status.message ?? 'no message'}`;
+}
+
+function stageOrder(stages: readonly StageView[]): StageView[] | undefined {
+  const names = topologicalOrder(stages.map((stage) => ({ name: stage.spec.name, dependsOn: stage.spec.dependsOn })));
+  if (names === undefined) return undefined;
+  const placed = new Set<StageView>();
+  return names.flatMap((name) => {
+    const stage = stages.find((candidate) => candidate.spec.name === name && !placed.has(candidate));
+    if (stage === undefined) return [];
+    placed.add(stage);
+    return [stage];
+  });
+}
+
+function failOnCycle(run: Run): Finished {
+  const message = 'stage dependencies form a cycle; nothing can run';
+  for (const stage of run.stages) if (stage.status.phase === 'Pending') skipStage(stage, `skipped: ${message}`);
+  return finish(run, 'Failed', message);
+}
+
+function passesUntilStill(run: Run, order: readonly StageView[]): void {
+  const limit = passLimit(run.stages);
+  for (let pass = 0; pass < limit; pass++) {
+    const before = JSON.stringify(run.status.stageStatuses);
+    stepStages(run.ctx, run.stages, order);
+    if (JSON.stringify(run.status.stageStatuses) === before) return;
+  }
+}
+
+/** First what already happened (completions, skips, stops), then what starts next. */
+function settle(run: Run, order: readonly StageView[]): void {
+  run.ctx.allowStarts = false;
+  passesUntilStill(run, order);
+  run.ctx.allowStarts = true;
+  passesUntilStill(run, order);
+}
+
+function succeededMessage(stages: readonly StageView[]): string {
+  if (stages.length === 0) return 'nothing to run';
+  return `${stages.length === 1 ? 'the stage' : `all ${stages.length} stages`} succeeded (${plural(allActions(stages).length, 'action')})`;
+}
+
+function finishIfDone(run: Run): Finished | undefined {
+  if (!run.stages.every((stage) => isDone(stage.status.phase))) return undefined;
+  if (run.stages.every((stage) => stage.status.phase === 'Succeeded')) return finish(run, 'Succeeded', succeededMessage(run.stages));
+  return finish(run, 'Failed', failureMessage(run.stages));
+}
+
+/** The execution is Unknown while an action is, and Running again when none is. */
+function updateLiveness(run: Run): void {
+  const { status, ctx } = run;
+  const lost = allActions(run.stages).find((action) => action.status.phase === 'Unknown');
+  if (lost !== undefined) {
+    if (status.phase !== 'Unknown') status.message = `no progress from action ${lost.path} for ${formatDuration(ctx.unknownAfterMs)}; requested again`;
+    status.phase = 'Unknown';
+    return;
+  }
+  if (status.phase === 'Unknown') setMessage(status, undefined);
+  status.phase = 'Running';
+}
+
+function advance(run: Run): Finished | undefined {
+  const phase = run.status.phase;
+  if (phase === undefined || phase === 'Pending') start(run);
+  const order = stageOrder(run.stages);
+  if (order === undefined) return failOnCycle(run);
+  resync(run.ctx, run.stages);
+  settle(run, order);
+  const finished = finishIfDone(run);
+  if (finished === undefined) updateLiveness(run);
+  return finished;
+}
+
+function cancel(run: Run): Finished {
+  cancelAll(run.ctx, run.stages);
+  const stopped = run.ctx.cancelled.length;
+  return finish(run, 'Cancelled', stopped === 0 ? CANCELLED : `${CANCELLED}; stopped ${plural(stopped, 'running action')}`);
+}
+
+function decide(input: DRPlanExecutionStatus, run: Run, finished: Finished | undefined): Decision {
+  const { ctx, status } = run;
+  const changed = !isDeepStrictEqual(input, status);
+  if (changed) status.lastUpdateTime = ctx.at;
+  const decision: Decision = { status, requests: ctx.requests, timedOut: ctx.timedOut, cancelled: ctx.cancelled, events: ctx.events, changed };
+  if (finished !== undefined) decision.finished = finished;
+  return decision;
+}
+
+export function schedule(input: ScheduleInput): Decision {
+  const ctx = newContext(input.now, input.options);
+  const status = structuredClone(input.status);
+  const revert = input.resolved.rollbackSteps !== undefined;
+  if (FINAL_PHASES.has(status.phase ?? '')) return decide(input.status, { ctx, status, stages: [], revert }, undefined);
+  status.stageStatuses = buildStatusTree(input.resolved, status.stageStatuses);
+  const run: Run = { ctx, status, stages: viewTree(input.resolved, status.stageStatuses), revert };
+  const finished = input.cancelRequested === true ? cancel(run) : advance(run);
+  refreshProgress(status, run.stages);
+  return decide(input.status, run, finished);
+}
