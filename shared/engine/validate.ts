@@ -126,12 +126,16 @@ export function typeMetaProblems(input: unknown, kind: Kind): Problem[] {
   return problems;
 }
 
-/** Every repeated name after its first use: `duplicate stage name "x": spec.stages[0] and spec.stages[2]`. */
+/**
+ * Every repeated name after its first use (`duplicate stage name "x": spec.stages[0] and spec.stages[2]`),
+ * and names containing `/`, which separates stage, workflow and action in action paths.
+ */
 export function duplicateNames(items: ReadonlyArray<{ name?: string | undefined }>, listPath: string, noun: string): Problem[] {
   const first = new Map<string, number>();
   const problems: Problem[] = [];
   items.forEach(({ name }, index) => {
     if (name === undefined) return;
+    if (name.includes('/')) problems.push(problem(`${listPath}[${index}].name`, `${noun} name "${name}" must not contain "/"`));
     const earlier = first.get(name);
     if (earlier === undefined) first.set(name, index);
     else problems.push(problem(`${listPath}[${index}].name`, `duplicate ${noun} name "${name}": ${listPath}[${earlier}] and ${listPath}[${index}]`));

@@ -173,6 +173,12 @@ describe('validatePlan reports what is wrong with the field path', () => {
       message: 'duplicate stage name "a": spec.stages[0] and spec.stages[2]',
     },
     {
+      name: 'rejects a stage name with a slash, which would make action paths ambiguous',
+      input: plan([stage('db/0')]),
+      path: 'spec.stages[0].name',
+      message: 'stage name "db/0" must not contain "/"',
+    },
+    {
       name: 'rejects dependsOn naming an unknown stage',
       input: plan([stage('a', { dependsOn: ['ghost'] })]),
       path: 'spec.stages[0].dependsOn[0]',

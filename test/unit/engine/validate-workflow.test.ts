@@ -213,6 +213,12 @@ describe('validateWorkflow applies the rules a schema cannot express', () => {
       message: 'duplicate action name "same": spec.actions[0] and spec.actions[2]',
     },
     {
+      name: 'rejects an action name with a slash, which would make action paths ambiguous',
+      input: workflow([http('check/1/primary')]),
+      path: 'spec.actions[0].name',
+      message: 'action name "check/1/primary" must not contain "/"',
+    },
+    {
       name: 'rejects an action config that belongs to another type',
       input: workflow([http('p', { job: job().job })]),
       path: 'spec.actions[0].job',
