@@ -131,15 +131,17 @@ export function applyFailure(action: ActionStatus, failure: AttemptFailure, now:
 }
 
 /** Records the result of an attempt; a result for an attempt that is not Running (or Unknown) is ignored. */
-// eslint-disable-next-line max-params -- the signature run-action calls; every argument is required
-export function recordAttempt(
-  status: DRPlanExecutionStatus,
-  path: string,
-  attempt: number,
-  result: AttemptResult,
-  policy: RetryPolicy | undefined,
-  now: Date,
-): RecordOutcome {
+/** What run-action reports for one attempt; `policy` is the action's retryPolicy (absent: the default). */
+export interface AttemptReport {
+  path: string;
+  attempt: number;
+  result: AttemptResult;
+  policy?: RetryPolicy | undefined;
+  now: Date;
+}
+
+export function recordAttempt(status: DRPlanExecutionStatus, report: AttemptReport): RecordOutcome {
+  const { path, attempt, result, policy, now } = report;
   const next = structuredClone(status);
   const action = findActionStatus(next, path);
   if (action?.attempt !== attempt || !isRunning(action)) return { status, recorded: false, events: [] };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ActionStatus, DRPlanExecutionStatus } from '../../../shared/api/index.js';
 import { actionPath, parseActionPath, workflowPath } from '../../../shared/engine/action-path.js';
-import { claimAttempt, heartbeat, recordAttempt } from '../../../shared/engine/attempt.js';
+import { claimAttempt, heartbeat, recordAttempt, type AttemptReport } from '../../../shared/engine/attempt.js';
 import { actionStatus, at, T0 } from './scheduler-helpers.js';
 
 const PATH = 's/0/call';
@@ -126,7 +126,7 @@ describe('recordAttempt', () => {
   test('a success ends the action Succeeded with its outputs', () => {
     const outputs = { httpResponse: { statusCode: 200 } };
 
-    const result = recordAttempt(running, PATH, 2, { ok: true, outputs }, undefined, at(4));
+    const result = recordAttempt(running, { path: PATH, attempt: 2, result: { ok: true, outputs }, now: at(4) });
 
     const action = actionStatus(result.status, PATH);
     assert.equal(result.recorded, true);
@@ -139,7 +139,7 @@ describe('recordAttempt', () => {
   });
 
   test('a retryable failure with retries left schedules the next attempt after the backoff', () => {
-    const result = recordAttempt(running, PATH, 2, { ok: false, retryable: true, message: 'HTTP 503' }, { limit: 3, interval: '10s', backoffMultiplier: '2.0' }, at(4));
+    const result = recordAttempt(running, { path: PATH, attempt: 2, result: { ok: false, retryable: true, message: 'HTTP 503' }, policy: { limit: 3, interval: '10s', backoffMultiplier: '2.0' }, now: at(4) });
 
     const action = actionStatus(result.status, PATH);
     assert.equal(result.recorded, true);
@@ -152,13 +152,13 @@ describe('recordAttempt', () => {
     assert.deepEqual(result.events, [{ reason: 'ActionRetrying', type: 'Warning', message: 'Action s/0/call: attempt 2 failed: HTTP 503; retry 2 of 3 in 20s', path: PATH }]);
   });
 
-  const finalFailures: { name: string; retryable: boolean; policy: Parameters<typeof recordAttempt>[4]; message: string }[] = [
+  const finalFailures: { name: string; retryable: boolean; policy: AttemptReport['policy']; message: string }[] = [
     { name: 'a failure that is not retryable', retryable: false, policy: undefined, message: 'HTTP 400 (after 2 attempts)' },
     { name: 'a retryable failure with no retries left', retryable: true, policy: { limit: 1, interval: '1s', backoffMultiplier: '2.0' }, message: 'HTTP 400 (after 2 attempts)' },
   ];
   for (const { name, retryable, policy, message } of finalFailures) {
     test(`${name} ends the action Failed`, () => {
-      const result = recordAttempt(running, PATH, 2, { ok: false, retryable, message: 'HTTP 400' }, policy, at(4));
+      const result = recordAttempt(running, { path: PATH, attempt: 2, result: { ok: false, retryable, message: 'HTTP 400' }, policy, now: at(4) });
 
       const action = actionStatus(result.status, PATH);
       assert.equal(action?.phase, 'Failed');
@@ -172,7 +172,7 @@ describe('recordAttempt', () => {
   test('the result of an Unknown attempt is still recorded', () => {
     const lost = withAction({ phase: 'Unknown', attempt: 1, attemptStartTime: T0.toISOString() });
 
-    const result = recordAttempt(lost, PATH, 1, { ok: true }, undefined, at(200));
+    const result = recordAttempt(lost, { path: PATH, attempt: 1, result: { ok: true }, now: at(200) });
 
     assert.equal(result.recorded, true);
     assert.equal(actionStatus(result.status, PATH)?.phase, 'Succeeded');
@@ -181,11 +181,11 @@ describe('recordAttempt', () => {
   const ignored: { name: string; status: DRPlanExecutionStatus; attempt: number }[] = [
     { name: 'an attempt that was never claimed', status: requested, attempt: 1 },
     { name: 'an earlier attempt than the current one', status: running, attempt: 1 },
-    { name: 'an attempt already recorded (a duplicate result)', status: recordAttempt(running, PATH, 2, { ok: true }, undefined, T0).status, attempt: 2 },
+    { name: 'an attempt already recorded (a duplicate result)', status: recordAttempt(running, { path: PATH, attempt: 2, result: { ok: true }, now: T0 }).status, attempt: 2 },
   ];
   for (const { name, status, attempt } of ignored) {
     test(`the result of ${name} is ignored`, () => {
-      const result = recordAttempt(status, PATH, attempt, { ok: false, retryable: false, message: 'late' }, undefined, at(9));
+      const result = recordAttempt(status, { path: PATH, attempt: attempt, result: { ok: false, retryable: false, message: 'late' }, now: at(9) });
 
       assert.equal(result.recorded, false);
       assert.deepEqual(result.status, status);

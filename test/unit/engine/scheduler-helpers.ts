@@ -54,7 +54,7 @@ export function run(resolved: ResolvedPlan, status: DRPlanExecutionStatus, now: 
 /** Claims and records one requested attempt, as run-action would. */
 export function complete(status: DRPlanExecutionStatus, request: ActionRequest, result: AttemptResult, now: Date): DRPlanExecutionStatus {
   const claimed = claimAttempt(status, request.path, request.attempt, now);
-  return recordAttempt(claimed.status, request.path, request.attempt, result, undefined, now).status;
+  return recordAttempt(claimed.status, { path: request.path, attempt: request.attempt, result: result, now: now }).status;
 }
 
 export const ok: AttemptResult = { ok: true };

@@ -41,7 +41,7 @@ describe('requests nobody claimed', () => {
 });
 
 describe('retries', () => {
-  const failed = recordAttempt(claimed, PATH, 1, { ok: false, retryable: true, message: 'HTTP 502' }, undefined, at(2)).status;
+  const failed = recordAttempt(claimed, { path: PATH, attempt: 1, result: { ok: false, retryable: true, message: 'HTTP 502' }, now: at(2) }).status;
 
   test('a retry is not requested before its nextAttemptAt, and nothing is written meanwhile', () => {
     const decision = run(resolved, failed, at(6));
@@ -238,7 +238,7 @@ describe('cancellation', () => {
   test('a late result for a cancelled attempt is ignored', () => {
     const cancelled: DRPlanExecutionStatus = run(twoStages, midway, at(2), { cancelRequested: true }).status;
 
-    const late = recordAttempt(cancelled, 's/0/a', 1, { ok: true }, undefined, at(3));
+    const late = recordAttempt(cancelled, { path: 's/0/a', attempt: 1, result: { ok: true }, now: at(3) });
 
     assert.equal(late.recorded, false);
   });

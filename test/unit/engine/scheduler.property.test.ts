@@ -113,7 +113,7 @@ function deliver(sim: Simulation, request: ActionRequest, now: Date): boolean {
   sim.status = claim.status;
   const result = outcome(sim);
   if (result === 'lost') return true;
-  const record = recordAttempt(sim.status, request.path, request.attempt, result, policyOf(sim, request), now);
+  const record = recordAttempt(sim.status, { path: request.path, attempt: request.attempt, result: result, policy: policyOf(sim, request), now: now });
   assert.equal(record.recorded, true);
   sim.status = record.status;
   return true;
