@@ -24,7 +24,7 @@ export interface CoreDeps {
   log: Logger;
 }
 
-/** A CloudEvent to reply with (re-injected into the broker); `undefined` from a core means 204, no reply. */
+/** A CloudEvent a core wants sent (re-injected into the broker). */
 export interface Reply {
   type: EventType;
   /** e.g. `default/my-execution` */
@@ -34,4 +34,9 @@ export interface Reply {
   extensions?: Record<string, string>;
 }
 
-export type Outcome = Reply | undefined;
+/**
+ * What a core returns: no events (the function answers 204), one (the reply), or several (the first is
+ * the reply; the wiring posts the others to the broker ingress). Losing one of several is safe: the
+ * status records what was requested and the resync tick requests it again.
+ */
+export type Outcome = readonly Reply[];

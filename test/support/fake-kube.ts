@@ -1,0 +1,219 @@
+/**
+ * An in-memory `Kube` for unit tests of function cores. It keeps the API server's rules that the cores
+ * rely on: a global resourceVersion, 409 on a stale resourceVersion in a patch or status replace,
+ * 409 AlreadyExists, status subresource isolation, generation bumps on spec changes, finalizers with
+ * deletionTimestamp. It records every call so tests can assert the writes a core made.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DeleteOptions, Kube, KubeEvent, KubeObject, ListOptions, ObjectKey } from '../../shared/kube/types.js';
+
+export interface KubeCall {
+  verb: 'get' | 'list' | 'create' | 'apply' | 'mergePatch' | 'mergePatchStatus' | 'replaceStatus' | 'remove' | 'recordEvent';
+  key: string;
+}
+
+export class ApiError extends Error {
+  readonly code: number;
+  readonly reason: string;
+  constructor(code: number, reason: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.reason = reason;
+  }
+}
+
+const keyOf = (k: ObjectKey): string => `${k.apiVersion}/${k.kind}/${k.namespace ?? ''}/${k.name}`;
+const clone = <T>(value: T): T => structuredClone(value);
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** RFC 7386 JSON merge patch. */
+export function mergePatchValue(target: unknown, patch: unknown): unknown {
+  if (!isRecord(patch)) return clone(patch);
+  const out: Record<string, unknown> = isRecord(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) Reflect.deleteProperty(out, key);
+    else out[key] = mergePatchValue(out[key], value);
+  }
+  return out;
+}
+
+function specOf(object: KubeObject): string {
+  const { metadata: _m, status: _s, ...rest } = object;
+  return JSON.stringify(rest);
+}
+
+export interface FakeKubeOptions {
+  /** Answer the next N writes with 409 Conflict (to exercise retries). */
+  conflictNextWrites?: number;
+}
+
+export class FakeKube implements Kube {
+  readonly objects = new Map<string, KubeObject>();
+  readonly events: KubeEvent[] = [];
+  readonly calls: KubeCall[] = [];
+  private revision = 1;
+  private conflicts: number;
+
+  constructor(options: FakeKubeOptions = {}) {
+    this.conflicts = options.conflictNextWrites ?? 0;
+  }
+
+  /** Seeds an object as if created by someone else (no call recorded). */
+  seed(object: KubeObject): KubeObject {
+    const stored = this.stamp(clone(object), undefined);
+    this.objects.set(keyOf(this.keyFor(stored)), stored);
+    return clone(stored);
+  }
+
+  failNextWrites(count: number): void {
+    this.conflicts = count;
+  }
+
+  writes(): KubeCall[] {
+    return this.calls.filter((c) => c.verb !== 'get' && c.verb !== 'list');
+  }
+
+  async get(key: ObjectKey): Promise<KubeObject | undefined> {
+    this.calls.push({ verb: 'get', key: keyOf(key) });
+    await Promise.resolve();
+    const found = this.objects.get(keyOf(key));
+    return found === undefined ? undefined : clone(found);
+  }
+
+  async list(apiVersion: string, kind: string, options: ListOptions = {}): Promise<KubeObject[]> {
+    this.calls.push({ verb: 'list', key: `${apiVersion}/${kind}/${options.namespace ?? ''}` });
+    await Promise.resolve();
+    const selector = parseSelector(options.labelSelector);
+    return [...this.objects.values()]
+      .filter((o) => o.apiVersion === apiVersion && o.kind === kind)
+      .filter((o) => options.namespace === undefined || o.metadata.namespace === options.namespace)
+      .filter((o) => selector.every(([k, v]) => o.metadata.labels?.[k] === v))
+      .map(clone);
+  }
+
+  async create(object: KubeObject): Promise<KubeObject> {
+    const key = this.keyFor(object);
+    this.calls.push({ verb: 'create', key: keyOf(key) });
+    await Promise.resolve();
+    this.maybeConflict(key);
+    if (this.objects.has(keyOf(key))) throw new ApiError(409, 'AlreadyExists', `${object.kind} "${key.name}" already exists`);
+    const stored = this.stamp(clone(object), undefined);
+    this.objects.set(keyOf(key), stored);
+    return clone(stored);
+  }
+
+  async apply(object: KubeObject, _fieldManager: string): Promise<KubeObject> {
+    const key = this.keyFor(object);
+    this.calls.push({ verb: 'apply', key: keyOf(key) });
+    await Promise.resolve();
+    const current = this.objects.get(keyOf(key));
+    const merged = current === undefined ? clone(object) : (mergePatchValue(current, object) as KubeObject);
+    const stored = this.stamp(merged, current);
+    this.objects.set(keyOf(key), stored);
+    return clone(stored);
+  }
+
+  async mergePatch(key: ObjectKey, patch: Record<string, unknown>): Promise<KubeObject> {
+    this.calls.push({ verb: 'mergePatch', key: keyOf(key) });
+    await Promise.resolve();
+    const current = this.current(key, patch);
+    const { status: _ignored, ...mainPatch } = patch;
+    const next = mergePatchValue(current, mainPatch) as KubeObject;
+    next.status = current.status;
+    return this.commit(key, next, current);
+  }
+
+  async mergePatchStatus(key: ObjectKey, patch: Record<string, unknown>): Promise<KubeObject> {
+    this.calls.push({ verb: 'mergePatchStatus', key: keyOf(key) });
+    await Promise.resolve();
+    const current = this.current(key, patch);
+    const next = clone(current);
+    next.status = mergePatchValue(current.status, patch.status ?? {});
+    return this.commit(key, next, current);
+  }
+
+  async replaceStatus(object: KubeObject): Promise<KubeObject> {
+    const key = this.keyFor(object);
+    this.calls.push({ verb: 'replaceStatus', key: keyOf(key) });
+    await Promise.resolve();
+    const current = this.current(key, object);
+    const next = clone(current);
+    next.status = clone(object.status);
+    return this.commit(key, next, current);
+  }
+
+  async remove(key: ObjectKey, _options?: DeleteOptions): Promise<boolean> {
+    this.calls.push({ verb: 'remove', key: keyOf(key) });
+    await Promise.resolve();
+    const current = this.objects.get(keyOf(key));
+    if (current === undefined) return false;
+    if ((current.metadata.finalizers ?? []).length > 0) {
+      if (current.metadata.deletionTimestamp === undefined) {
+        current.metadata.deletionTimestamp = new Date().toISOString();
+        current.metadata.resourceVersion = String(++this.revision);
+      }
+      return true;
+    }
+    this.objects.delete(keyOf(key));
+    return true;
+  }
+
+  async recordEvent(event: KubeEvent): Promise<void> {
+    this.calls.push({ verb: 'recordEvent', key: keyOf(event.regarding) });
+    await Promise.resolve();
+    this.events.push(clone(event));
+  }
+
+  private keyFor(object: KubeObject): ObjectKey {
+    const name = object.metadata.name;
+    if (name === undefined) throw new ApiError(422, 'Invalid', 'metadata.name: Required value');
+    return { apiVersion: object.apiVersion, kind: object.kind, name, namespace: object.metadata.namespace };
+  }
+
+  private maybeConflict(key: ObjectKey): void {
+    if (this.conflicts <= 0) return;
+    this.conflicts -= 1;
+    throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on "${key.name}": the object has been modified`);
+  }
+
+  /** The stored object, after the precondition checks a real API server makes. */
+  private current(key: ObjectKey, patch: { metadata?: unknown }): KubeObject {
+    this.maybeConflict(key);
+    const current = this.objects.get(keyOf(key));
+    if (current === undefined) throw new ApiError(404, 'NotFound', `${key.kind} "${key.name}" not found`);
+    const wanted = isRecord(patch.metadata) ? patch.metadata.resourceVersion : undefined;
+    if (typeof wanted === 'string' && wanted !== current.metadata.resourceVersion) {
+      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on "${key.name}": the object has been modified`);
+    }
+    return current;
+  }
+
+  private commit(key: ObjectKey, next: KubeObject, current: KubeObject): KubeObject {
+    const stored = this.stamp(next, current);
+    const gone = stored.metadata.deletionTimestamp !== undefined && (stored.metadata.finalizers ?? []).length === 0;
+    if (gone) this.objects.delete(keyOf(key));
+    else this.objects.set(keyOf(key), stored);
+    return clone(stored);
+  }
+
+  private stamp(object: KubeObject, previous: KubeObject | undefined): KubeObject {
+    const metadata = object.metadata;
+    const base = previous?.metadata ?? metadata;
+    metadata.resourceVersion = String(++this.revision);
+    metadata.uid = base.uid ?? randomUUID();
+    metadata.creationTimestamp = base.creationTimestamp ?? new Date().toISOString();
+    const generation = base.generation ?? 1;
+    const specChanged = previous !== undefined && specOf(previous) !== specOf(object);
+    metadata.generation = specChanged ? generation + 1 : generation;
+    return object;
+  }
+}
+
+function parseSelector(selector: string | undefined): Array<[string, string]> {
+  if (selector === undefined || selector === '') return [];
+  return selector.split(',').map((term) => {
+    const [key = '', value = ''] = term.split('=');
+    return [key.trim(), value.trim()];
+  });
+}
