@@ -1,0 +1,153 @@
+/**
+ * validate-plan: a DRPlan's `status.phase` (Ready/Invalid, keeping plan-stages' Executed while valid),
+ * its `Ready` condition naming each problem's field, and `observedGeneration` — against the workflows
+ * it references as they are now. It also puts the protection finalizer on those workflows, so a
+ * workflow a plan uses cannot disappear before validate-workflow's next look. Level-triggered: events
+ * only say which plan (or which workflow's plans) to look at.
+ */
+import { API_VERSION, Finalizers, Kinds } from '../../shared/api/index.js';
+import { conflict, toHandlerError, type HandlerError } from '../../shared/errors.js';
+import type { ObjectId, PlanValidated, WorkflowValidated } from '../../shared/event-data.js';
+import { EventTypes } from '../../shared/events.js';
+import type { CoreDeps, Logger, Outcome, Reply } from '../../shared/function-deps.js';
+import type { KubeObject, ObjectKey } from '../../shared/kube/types.js';
+import { keyOf, nameOf, planHolds, planWorkflowRefs, type NamespacedName } from '../../shared/plan-references.js';
+import { conditionalWrite } from '../../shared/kube/conditional-write.js';
+import { decidePlan, type PlanDecision, type WorkflowIndex } from './decide.js';
+
+/** Reads and decisions per call before giving up with a 409 (the broker then redelivers). */
+export const MAX_TRIES = 4;
+
+export interface ValidatePlan {
+  reconcile(id: ObjectId): Promise<Outcome>;
+  onWorkflowValidated(data: WorkflowValidated): Promise<Outcome>;
+  onWorkflowChanged(id: ObjectId): Promise<Outcome>;
+  resync(): Promise<Outcome>;
+}
+
+const planKey = ({ name, namespace }: NamespacedName): ObjectKey => ({ apiVersion: API_VERSION, kind: Kinds.plan, name, namespace });
+const workflowKey = ({ name, namespace }: NamespacedName): ObjectKey => ({ apiVersion: API_VERSION, kind: Kinds.workflow, name, namespace });
+
+export function planValidatedReply(data: PlanValidated): Reply {
+  const { generation, ...rest } = data;
+  return {
+    type: EventTypes.planValidated,
+    subject: keyOf(data.plan),
+    data: generation === undefined ? rest : { ...rest, generation },
+  };
+}
+
+interface Pass {
+  done: boolean;
+  validated?: PlanValidated;
+}
+
+export function createValidatePlan(deps: CoreDeps): ValidatePlan {
+  const { kube, clock } = deps;
+
+  async function fetchWorkflows(plan: KubeObject): Promise<WorkflowIndex> {
+    const refs = planWorkflowRefs(plan);
+    const found = await Promise.all(refs.map((ref) => kube.get(workflowKey(ref))));
+    const index = new Map<string, KubeObject>();
+    refs.forEach((ref, i) => {
+      const workflow = found[i];
+      if (workflow !== undefined) index.set(keyOf(ref), workflow);
+    });
+    return index;
+  }
+
+  async function writeStatus(plan: KubeObject, decision: PlanDecision, log: Logger): Promise<'written' | 'unchanged' | 'retry' | 'gone'> {
+    const { status } = decision;
+    if (status === undefined) return 'unchanged';
+    const id = nameOf(plan);
+    const patch = { metadata: { resourceVersion: plan.metadata.resourceVersion }, status };
+    const result = await conditionalWrite(() => kube.mergePatchStatus(planKey(id), patch), `DRPlan ${keyOf(id)}: write status`);
+    if (result.kind !== 'written') return result.kind === 'conflict' ? 'retry' : 'gone';
+    log.info({ phase: status.phase, observedGeneration: status.observedGeneration }, 'plan status written');
+    return 'written';
+  }
+
+  /** Adds the protection finalizer; on a lost race re-reads the workflow and decides again. */
+  async function protect(workflow: KubeObject, log: Logger): Promise<void> {
+    let current: KubeObject | undefined = workflow;
+    for (let attempt = 1; attempt <= MAX_TRIES; attempt += 1) {
+      if (current === undefined || current.metadata.deletionTimestamp !== undefined) return;
+      const finalizers = current.metadata.finalizers ?? [];
+      if (finalizers.includes(Finalizers.workflowProtection)) return;
+      const id = nameOf(current);
+      const patch = { metadata: { resourceVersion: current.metadata.resourceVersion, finalizers: [...finalizers, Finalizers.workflowProtection] } };
+      const result = await conditionalWrite(() => kube.mergePatch(workflowKey(id), patch), `DRWorkflow ${keyOf(id)}: add finalizer`);
+      if (result.kind !== 'conflict') {
+        if (result.kind === 'written') log.info({ workflow: keyOf(id) }, 'workflow protection finalizer added');
+        return;
+      }
+      current = await kube.get(workflowKey(id));
+    }
+    throw conflict(`DRWorkflow ${keyOf(nameOf(workflow))}: changed by someone else on each of ${MAX_TRIES} tries`);
+  }
+
+  async function pass(id: ObjectId, log: Logger): Promise<Pass> {
+    const plan = await kube.get(planKey(id));
+    if (plan === undefined) return { done: true };
+    const decision = decidePlan(plan, await fetchWorkflows(plan), clock.now());
+    const written = await writeStatus(plan, decision, log);
+    if (written === 'retry') return { done: false };
+    if (written === 'gone') return { done: true };
+    for (const workflow of decision.unprotected) await protect(workflow, log);
+    return { done: true, validated: written === 'written' ? decision.validated : undefined };
+  }
+
+  async function reconcile(id: ObjectId): Promise<Outcome> {
+    const log = deps.log.child({ plan: keyOf(id) });
+    for (let attempt = 1; attempt <= MAX_TRIES; attempt += 1) {
+      const result = await pass(id, log);
+      if (result.done) return result.validated === undefined ? [] : [planValidatedReply(result.validated)];
+    }
+    throw conflict(`DRPlan ${keyOf(id)}: changed by someone else on each of ${MAX_TRIES} tries`);
+  }
+
+  /**
+   * Reconciles each plan in turn; one that fails does not stop the others. The first failure is
+   * thrown at the end, so the event is redelivered (the plans already done then change nothing).
+   */
+  async function reconcileAll(ids: readonly NamespacedName[]): Promise<{ replies: Reply[]; failure?: HandlerError }> {
+    const replies: Reply[] = [];
+    let failure: HandlerError | undefined;
+    for (const id of ids) {
+      try {
+        replies.push(...(await reconcile(id)));
+      } catch (error: unknown) {
+        deps.log.warn({ err: error, plan: keyOf(id) }, 'plan validation failed');
+        failure ??= toHandlerError(error, `DRPlan ${keyOf(id)}: validate`);
+      }
+    }
+    return { replies, failure };
+  }
+
+  async function onWorkflowChanged(workflow: ObjectId): Promise<Outcome> {
+    const plans = await kube.list(API_VERSION, Kinds.plan);
+    const { replies, failure } = await reconcileAll(plans.filter((plan) => planHolds(plan, workflow)).map(nameOf));
+    if (failure !== undefined) throw failure;
+    return replies;
+  }
+
+  async function resync(): Promise<Outcome> {
+    const [plans, workflows] = await Promise.all([kube.list(API_VERSION, Kinds.plan), kube.list(API_VERSION, Kinds.workflow)]);
+    const index = new Map(workflows.map((workflow) => [keyOf(nameOf(workflow)), workflow]));
+    const now = clock.now();
+    const stale = plans.filter((plan) => {
+      const decision = decidePlan(plan, index, now);
+      return decision.status !== undefined || decision.unprotected.length > 0;
+    });
+    // The next tick tries the failed ones again.
+    const { replies } = await reconcileAll(stale.map(nameOf));
+    return replies;
+  }
+
+  return {
+    reconcile,
+    onWorkflowValidated: (data) => onWorkflowChanged(data.workflow),
+    onWorkflowChanged,
+    resync,
+  };
+}
