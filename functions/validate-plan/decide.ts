@@ -28,6 +28,8 @@ export interface PlanStatusUpdate {
   phase: PlanPhase;
   observedGeneration?: number;
   conditions: Condition[];
+  /** For the STAGES printer column. */
+  stageCount?: number;
 }
 
 export interface PlanDecision {
@@ -58,6 +60,7 @@ export function readPlanValidation(plan: KubeObject): Partial<PlanStatusUpdate> 
     phase: phase.success ? phase.data : undefined,
     observedGeneration: typeof generation === 'number' ? generation : undefined,
     conditions: conditions.success ? conditions.data : undefined,
+    stageCount: typeof status.stageCount === 'number' ? status.stageCount : undefined,
   };
 }
 
@@ -94,6 +97,8 @@ function desiredStatus(plan: KubeObject, current: Partial<PlanStatusUpdate>, wor
     : { type: ConditionTypes.ready, status: 'False', reason: PlanReasons.invalid, message: problemsMessage(problems, [], ''), observedGeneration };
   const status: PlanStatusUpdate = { phase, conditions: setCondition(current.conditions, condition, now) };
   if (observedGeneration !== undefined) status.observedGeneration = observedGeneration;
+  const stages = isRecord(plan['spec']) ? plan['spec'].stages : undefined;
+  if (Array.isArray(stages)) status.stageCount = stages.length;
   return status;
 }
 
@@ -101,6 +106,7 @@ function sameStatus(current: Partial<PlanStatusUpdate>, desired: PlanStatusUpdat
   return (
     current.phase === desired.phase &&
     current.observedGeneration === desired.observedGeneration &&
+    current.stageCount === desired.stageCount &&
     sameConditions(current.conditions, desired.conditions)
   );
 }

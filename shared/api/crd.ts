@@ -72,7 +72,7 @@ export const CRD_SOURCES: readonly CrdSource[] = [
     description: 'DRPlan describes what to fail over and in which order: stages of workflow references.',
     schema: DRPlanSchema,
     columns: [
-      column('Stages', '.spec.stages[*].name', 'The stage names, in order'),
+      { ...column('Stages', '.status.stageCount', 'The number of stages'), type: 'integer' },
       PHASE,
       column('Current', '.status.currentExecution.name', 'The execution holding the plan lock'),
       AGE,

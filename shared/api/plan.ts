@@ -64,6 +64,7 @@ export const DRPlanStatusSchema = z
     lastProcessedTrigger: z.string().optional().describe('LastProcessedTrigger is DEPRECATED and no longer used'),
     observedGeneration: int64().optional().describe('ObservedGeneration reflects the generation observed by the controller'),
     phase: PlanPhaseSchema.optional().describe('Phase is the plan phase: Ready, Executed, Invalid'),
+    stageCount: z.number().int().min(0).optional().describe('StageCount is the number of stages (a printer column cannot count a list)'),
   })
   .describe('status defines the observed state of DRPlan');
 export type DRPlanStatus = z.infer<typeof DRPlanStatusSchema>;

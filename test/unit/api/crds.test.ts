@@ -213,7 +213,7 @@ describe('printer columns', () => {
       ['Age', 'date', '.metadata.creationTimestamp'],
     ],
     DRPlan: [
-      ['Stages', 'string', '.spec.stages[*].name'],
+      ['Stages', 'integer', '.status.stageCount'],
       ['Phase', 'string', '.status.phase'],
       ['Current', 'string', '.status.currentExecution.name'],
       ['Age', 'date', '.metadata.creationTimestamp'],

@@ -42,6 +42,7 @@ describe('validate-plan reconcile: phase and Ready condition', () => {
     const status = await statusOf(deps.kube, planKey('failover'));
     assert.equal(status.phase, 'Ready');
     assert.equal(status.observedGeneration, 1);
+    assert.equal(status.stageCount, 1, 'the STAGES printer column reads status.stageCount');
     assert.deepEqual(await readyConditionOf(deps.kube, planKey('failover')), {
       type: 'Ready',
       status: 'True',
