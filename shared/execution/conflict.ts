@@ -1,0 +1,25 @@
+/**
+ * Optimistic concurrency: every write names the resourceVersion it was decided from, so a 409 means
+ * someone else moved first. The step is run again from a fresh read, a few times, then the handler
+ * answers 409 and the broker redelivers the event later.
+ */
+import { conflict, HandlerError, isConflict } from '../errors.js';
+
+export const CONFLICT_ATTEMPTS = 5;
+
+/**
+ * Runs `step` (which must read what it decides from) until it does not end in a 409. A HandlerError is
+ * never retried here: it is an inner step's final answer.
+ */
+export async function retryOnConflict<T>(what: string, step: () => Promise<T>): Promise<T> {
+  let last: unknown;
+  for (let attempt = 1; attempt <= CONFLICT_ATTEMPTS; attempt++) {
+    try {
+      return await step();
+    } catch (error: unknown) {
+      if (error instanceof HandlerError || !isConflict(error)) throw error;
+      last = error;
+    }
+  }
+  throw conflict(`${what}: still conflicting after ${CONFLICT_ATTEMPTS} attempts`, last);
+}

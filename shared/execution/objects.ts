@@ -1,0 +1,88 @@
+/**
+ * Reading executions and plans for the orchestrators: object keys, an execution as read (the raw object,
+ * whose resourceVersion makes every write conditional, and its parsed form), and the questions every
+ * handler asks of it (finished? started? being deleted? cancel requested?).
+ */
+import type { DRPlanExecution, DRPlanExecutionStatus, OperationType } from '../api/index.js';
+import { Annotations, API_VERSION, ConditionsSchema, ExecutionPhaseSchema, Kinds } from '../api/index.js';
+import { validateExecution } from '../engine/validate.js';
+import type { Problem } from '../engine/problems.js';
+import type { ObjectId } from '../event-data.js';
+import type { Kube, KubeObject, ObjectKey } from '../kube/types.js';
+
+export const executionKey = (id: ObjectId): ObjectKey => ({ apiVersion: API_VERSION, kind: Kinds.execution, name: id.name, namespace: id.namespace });
+export const planKey = (id: ObjectId): ObjectKey => ({ apiVersion: API_VERSION, kind: Kinds.plan, name: id.name, namespace: id.namespace });
+export const workflowKey = (id: ObjectId): ObjectKey => ({ apiVersion: API_VERSION, kind: Kinds.workflow, name: id.name, namespace: id.namespace });
+
+/** An execution as read from the API. */
+export interface Loaded {
+  id: ObjectId;
+  /** The object as stored; `metadata.resourceVersion` makes writes conditional. */
+  object: KubeObject;
+  /**
+   * The parsed execution. When the schema rejects the object this is a stand-in built from what could be
+   * read (planRef, operationType, a known phase) and `problems` says why; such an execution never runs.
+   */
+  execution: DRPlanExecution;
+  /** Why the spec is unusable (field path + message); empty for a valid execution. */
+  problems: Problem[];
+}
+
+const FINAL_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Cancelled']);
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+export const idOf = (object: KubeObject): ObjectId => ({ name: object.metadata.name ?? '', namespace: object.metadata.namespace ?? 'default' });
+
+/** The operation of a stored execution, read tolerantly: anything but `Revert` is Execute's to handle. */
+export function operationOf(object: KubeObject): OperationType {
+  const spec = isRecord(object.spec) ? object.spec : {};
+  return spec.operationType === 'Revert' ? 'Revert' : 'Execute';
+}
+
+/** The phase and conditions of a status the schema rejects, where they can be read. */
+function readableStatus(object: KubeObject): DRPlanExecutionStatus {
+  const raw = isRecord(object.status) ? object.status : {};
+  const status: DRPlanExecutionStatus = {};
+  const phase = ExecutionPhaseSchema.safeParse(raw.phase);
+  if (phase.success) status.phase = phase.data;
+  const conditions = ConditionsSchema.safeParse(raw.conditions);
+  if (conditions.success) status.conditions = conditions.data;
+  return status;
+}
+
+/** What can be read of an execution the schema rejects: enough to fail it, never enough to run it. */
+function standIn(object: KubeObject): DRPlanExecution {
+  const spec = isRecord(object.spec) ? object.spec : {};
+  return { metadata: object.metadata, spec: { planRef: text(spec.planRef), operationType: operationOf(object) }, status: readableStatus(object) };
+}
+
+export function toLoaded(object: KubeObject): Loaded {
+  const validation = validateExecution(object);
+  const execution = validation.execution ?? standIn(object);
+  return { id: idOf(object), object, execution, problems: validation.problems };
+}
+
+export async function loadExecution(kube: Kube, id: ObjectId): Promise<Loaded | undefined> {
+  const object = await kube.get(executionKey(id));
+  return object === undefined ? undefined : toLoaded(object);
+}
+
+export const isFinalPhase = (phase: string | undefined): boolean => FINAL_PHASES.has(phase ?? '');
+export const isFinished = (loaded: Loaded): boolean => isFinalPhase(loaded.execution.status?.phase);
+export const isDeleting = (loaded: Loaded): boolean => loaded.object.metadata.deletionTimestamp !== undefined;
+/** Started: the plan is frozen into the status (a schema-rejected execution's stand-in never is). */
+export const isStarted = (loaded: Loaded): boolean => loaded.execution.status?.resolved !== undefined;
+export const cancelRequested = (object: KubeObject): boolean => object.metadata.annotations?.[Annotations.cancel] === 'true';
+
+/** The plan an execution belongs to (same namespace). */
+export const planIdOf = (loaded: Loaded): ObjectId => ({ name: loaded.execution.spec.planRef, namespace: loaded.id.namespace });
+
+/** `default/my-execution` */
+export const subjectOf = (id: ObjectId): string => `${id.namespace}/${id.name}`;
+
+/** The execution with `object` as its latest stored version and `status` as its status. */
+export function withStatus(loaded: Loaded, object: KubeObject, status: DRPlanExecutionStatus): Loaded {
+  return { ...loaded, object, execution: { ...loaded.execution, metadata: object.metadata, status } };
+}

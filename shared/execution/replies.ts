@@ -1,0 +1,37 @@
+/** The CloudEvents the orchestrators reply with: action.requested and execution.finished. */
+import type { OperationType } from '../api/index.js';
+import type { FinalPhase } from '../engine/scheduler.js';
+import type { ActionRequest } from '../engine/schedule-context.js';
+import type { ActionRequested, ExecutionFinished, ExecutionId } from '../event-data.js';
+import { EventTypes, Extensions } from '../events.js';
+import type { Reply } from '../function-deps.js';
+import type { Loaded } from './objects.js';
+import { subjectOf } from './objects.js';
+
+export const executionIdOf = (loaded: Loaded): ExecutionId => ({ ...loaded.id, uid: loaded.object.metadata.uid ?? '' });
+
+/** `execution`, `operationtype` and `partitionkey` (`<namespace>.<execution>`: one execution's events stay in order). */
+export function executionExtensions(loaded: Loaded): Record<string, string> {
+  return {
+    [Extensions.execution]: loaded.id.name,
+    [Extensions.operationType]: loaded.execution.spec.operationType,
+    [Extensions.partitionKey]: `${loaded.id.namespace}.${loaded.id.name}`,
+  };
+}
+
+export function actionRequestedReply(loaded: Loaded, request: ActionRequest): Reply {
+  const operationType: OperationType = loaded.execution.spec.operationType;
+  const data: ActionRequested = { execution: executionIdOf(loaded), operationType, path: request.path, attempt: request.attempt };
+  return { type: EventTypes.actionRequested, subject: subjectOf(loaded.id), data, extensions: executionExtensions(loaded) };
+}
+
+export function executionFinishedReply(loaded: Loaded, finished: { phase: FinalPhase; message: string }): Reply {
+  const data: ExecutionFinished = {
+    execution: executionIdOf(loaded),
+    plan: loaded.execution.spec.planRef === '' ? '(none)' : loaded.execution.spec.planRef,
+    operationType: loaded.execution.spec.operationType,
+    phase: finished.phase,
+    message: finished.message,
+  };
+  return { type: EventTypes.executionFinished, subject: subjectOf(loaded.id), data, extensions: executionExtensions(loaded) };
+}

@@ -1,0 +1,31 @@
+/**
+ * The resync tick: ApiServerSource misses what happened while its watch was down, and time alone moves
+ * an execution on (timeouts, retries coming due, requests nobody claimed, attempts gone silent). Every
+ * execution of the operation that still needs something is reconciled; one failing does not stop the
+ * others (the next tick tries it again).
+ */
+import { API_VERSION, Kinds } from '../api/index.js';
+import type { CoreDeps, Outcome, Reply } from '../function-deps.js';
+import { isRecorded } from './finish.js';
+import type { Loaded } from './objects.js';
+import { isDeleting, isFinished, operationOf, toLoaded } from './objects.js';
+import type { Orchestrator } from './reconcile.js';
+import { reconcileExecution } from './reconcile.js';
+
+/** Unfinished, finished without its bookkeeping, or being deleted. */
+export const needsResync = (loaded: Loaded): boolean => isDeleting(loaded) || !isFinished(loaded) || !isRecorded(loaded);
+
+export async function resyncExecutions(deps: CoreDeps, orchestrator: Orchestrator): Promise<Outcome> {
+  const objects = await deps.kube.list(API_VERSION, Kinds.execution);
+  const due = objects.filter((object) => operationOf(object) === orchestrator.operation).map(toLoaded).filter(needsResync);
+  const replies: Reply[] = [];
+  for (const { id } of due) {
+    try {
+      replies.push(...(await reconcileExecution(deps, id, orchestrator)));
+    } catch (error: unknown) {
+      deps.log.error({ err: error, execution: id.name, namespace: id.namespace }, 'resync of an execution failed');
+    }
+  }
+  deps.log.debug({ operation: orchestrator.operation, executions: due.length, replies: replies.length }, 'resync done');
+  return replies;
+}
