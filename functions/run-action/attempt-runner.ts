@@ -1,0 +1,265 @@
+/**
+ * One attempt, start to end: claim it with a conditional status write (nothing is done before the claim
+ * is written; a duplicate request claims nothing), run its executor, record the result with another
+ * conditional write, then either wait in-process for a retry that is due soon and run it, or reply
+ * action.finished. Writes to our own execution that keep conflicting throw `conflict`; API outages
+ * throw `unavailable` (the broker redelivers, and the claim makes the redelivery a no-op).
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { ActionOutputs, ActionStatus, DRPlanExecutionStatus, OperationType } from '../../shared/api/index.js';
+import { Annotations } from '../../shared/api/index.js';
+import { parseActionPath } from '../../shared/engine/action-path.js';
+import type { AttemptResult } from '../../shared/engine/attempt.js';
+import { claimAttempt, heartbeat, recordAttempt } from '../../shared/engine/attempt.js';
+import { findActionStatus } from '../../shared/engine/status-tree.js';
+import type { TransitionEvent } from '../../shared/engine/transitions.js';
+import { HandlerError } from '../../shared/errors.js';
+import type { Logger, Outcome } from '../../shared/function-deps.js';
+import { recordActionFinished, recordActionRetry } from '../../shared/metrics.js';
+import type { AttemptIdentity } from '../../shared/job-labels.js';
+import type { RunActionDeps } from './deps.js';
+import type { LoadedExecution } from './execution-store.js';
+import { recordEvents, updateStatus } from './execution-store.js';
+import type { ExecutorContext, ExecutorOutcome } from './executor.js';
+import { AttemptLostError, fatal, finished } from './executor.js';
+import { runExecutor } from './executors.js';
+import { apiFailure } from './kube-errors.js';
+import type { Located } from './locate.js';
+import { locateAction } from './locate.js';
+import type { FinishedPhase } from './replies.js';
+import { actionFinishedReply } from './replies.js';
+
+/** An attempt this process is working on, with the execution as last read or written. */
+export interface Session {
+  deps: RunActionDeps;
+  id: AttemptIdentity;
+  operationType: OperationType;
+  execution: LoadedExecution;
+  located: Located;
+  log: Logger;
+}
+
+const FINAL: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Cancelled']);
+/** Sleeps before a due retry, at most this many times (a clock that does not move must not hang us). */
+const MAX_WAITS = 3;
+
+const isRunning = (action: ActionStatus | undefined): boolean => action?.phase === 'Running' || action?.phase === 'Unknown';
+
+export function attemptLog(deps: RunActionDeps, id: AttemptIdentity): Logger {
+  const address = parseActionPath(id.path);
+  return deps.log.child({ execution: id.execution.name, stage: address?.stage, action: address?.action ?? id.path, attempt: id.attempt });
+}
+
+/** An execution that may still start work: not finished, not being deleted, not asked to cancel. */
+export function acceptsWork(execution: LoadedExecution): boolean {
+  if (FINAL.has(execution.status?.phase ?? 'Pending')) return false;
+  if (execution.metadata.deletionTimestamp !== undefined) return false;
+  return execution.metadata.annotations?.[Annotations.cancel] !== 'true';
+}
+
+export function sessionFor(deps: RunActionDeps, id: AttemptIdentity, execution: LoadedExecution, log: Logger): Session {
+  const located = locateAction(execution.frozen, id.path, execution.metadata.namespace ?? id.execution.namespace);
+  const operationType = execution.spec.operationType;
+  return { deps, id: { ...id, operationType }, operationType, execution, located, log };
+}
+
+async function claim(deps: RunActionDeps, id: AttemptIdentity, log: Logger): Promise<Session | undefined> {
+  const now = deps.clock.now();
+  const claimed = await updateStatus<TransitionEvent[]>(
+    deps,
+    id.execution,
+    (execution) => {
+      if (!acceptsWork(execution)) return undefined;
+      const outcome = claimAttempt(execution.status ?? {}, id.path, id.attempt, now);
+      return outcome.claimed ? { status: outcome.status, value: outcome.events } : undefined;
+    },
+    { log },
+  );
+  if (claimed === undefined) {
+    log.info({}, 'attempt not claimed: already claimed, finished or no longer wanted');
+    return undefined;
+  }
+  await recordEvents(deps, claimed.execution, claimed.value, log);
+  log.info({}, 'attempt claimed');
+  return sessionFor(deps, id, claimed.execution, log);
+}
+
+/** Adds outputs to the running attempt (before a change it must be able to undo); throws AttemptLostError when it is not ours any more. */
+async function saveOutputs(session: Session, outputs: ActionOutputs): Promise<void> {
+  const { deps, id } = session;
+  const at = deps.clock.now().toISOString();
+  const saved = await updateStatus(
+    deps,
+    id.execution,
+    (execution) => {
+      const next: DRPlanExecutionStatus = structuredClone(execution.status ?? {});
+      const action = findActionStatus(next, id.path);
+      if (action?.attempt !== id.attempt || !isRunning(action)) throw new AttemptLostError(`attempt ${id.attempt} of ${id.path} is no longer running`);
+      const merged = { ...action.outputs, ...outputs };
+      if (isDeepStrictEqual(merged, action.outputs)) return { value: undefined };
+      action.outputs = merged;
+      action.lastUpdateTime = at;
+      next.lastUpdateTime = at;
+      return { status: next, value: undefined };
+    },
+    { current: session.execution, log: session.log },
+  );
+  if (saved === undefined) throw new AttemptLostError('the execution is gone');
+  session.execution = saved.execution;
+}
+
+/** Shows that the attempt is alive: `lastUpdateTime` moves on (an Unknown attempt is Running again). */
+export async function beat(session: Session): Promise<void> {
+  const { deps, id } = session;
+  const now = deps.clock.now();
+  const updated = await updateStatus(
+    deps,
+    id.execution,
+    (execution) => {
+      const outcome = heartbeat(execution.status ?? {}, id.path, id.attempt, now);
+      return outcome.changed ? { status: outcome.status, value: undefined } : undefined;
+    },
+    { current: session.execution, log: session.log },
+  );
+  if (updated !== undefined) session.execution = updated.execution;
+}
+
+/** Beats every `heartbeatMs` until the returned stop is called (which waits for a beat in flight). */
+function keepAlive(session: Session): () => Promise<void> {
+  let inFlight = Promise.resolve();
+  const timer = setInterval(() => {
+    inFlight = inFlight
+      .then(() => beat(session))
+      .catch((error: unknown) => {
+        session.log.warn({ err: error }, 'heartbeat failed');
+      });
+  }, session.deps.config.heartbeatMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await inFlight;
+  };
+}
+
+async function execute(session: Session): Promise<ExecutorOutcome | undefined> {
+  const { located, log } = session;
+  if (!located.ok) return finished(fatal(located.problem));
+  const ctx: ExecutorContext = {
+    deps: session.deps,
+    id: session.id,
+    action: located.action,
+    namespace: located.namespace,
+    recorded: findActionStatus(session.execution.status ?? {}, session.id.path)?.outputs,
+    saveOutputs: (outputs) => saveOutputs(session, outputs),
+    log,
+  };
+  const stop = keepAlive(session);
+  try {
+    return await runExecutor(ctx);
+  } catch (error: unknown) {
+    if (error instanceof AttemptLostError) {
+      log.info({ reason: error.message }, 'attempt lost while running; stopping');
+      return undefined;
+    }
+    if (error instanceof HandlerError) throw error;
+    log.error({ err: error }, 'executor failed unexpectedly');
+    return finished(apiFailure(error, `running the ${located.action.type} action`));
+  } finally {
+    await stop();
+  }
+}
+
+interface Recorded {
+  events: TransitionEvent[];
+  retryAt?: Date | undefined;
+  phase: FinishedPhase;
+  /** Seconds from the attempt's claim to its result, when the claim time is known. */
+  seconds?: number | undefined;
+}
+
+function secondsSince(iso: string | undefined, now: Date): number | undefined {
+  const start = Date.parse(iso ?? '');
+  return Number.isNaN(start) ? undefined : Math.max(0, now.getTime() - start) / 1000;
+}
+
+function withOutputs(result: AttemptResult, current: ActionOutputs | undefined): AttemptResult {
+  if (current === undefined && result.outputs === undefined) return result;
+  return { ...result, outputs: { ...current, ...result.outputs } };
+}
+
+function finishedPhase(action: ActionStatus | undefined): FinishedPhase {
+  const phase = action?.phase;
+  return phase === 'Succeeded' || phase === 'Failed' || phase === 'Skipped' ? phase : 'Pending';
+}
+
+async function record(session: Session, result: AttemptResult): Promise<Recorded | undefined> {
+  const { deps, id, located } = session;
+  const now = deps.clock.now();
+  const policy = located.ok ? located.action.retryPolicy : undefined;
+  const recorded = await updateStatus<Recorded>(
+    deps,
+    id.execution,
+    (execution) => {
+      const status = execution.status ?? {};
+      const current = findActionStatus(status, id.path);
+      const report = { path: id.path, attempt: id.attempt, result: withOutputs(result, current?.outputs), policy, now };
+      const outcome = recordAttempt(status, report);
+      if (!outcome.recorded) return undefined;
+      const phase = finishedPhase(findActionStatus(outcome.status, id.path));
+      const seconds = secondsSince(current?.attemptStartTime, now);
+      return { status: outcome.status, value: { events: outcome.events, retryAt: outcome.retryAt, phase, seconds } };
+    },
+    { current: session.execution, log: session.log },
+  );
+  if (recorded === undefined) return undefined;
+  session.execution = recorded.execution;
+  await recordEvents(deps, recorded.execution, recorded.value.events, session.log);
+  return recorded.value;
+}
+
+/** Metrics: every ended attempt by type and result (Succeeded or Failed), its duration, and the retries it causes. */
+function countAttempt(session: Session, result: AttemptResult, recorded: Recorded): void {
+  const type = session.located.ok ? session.located.action.type : 'Unknown';
+  recordActionFinished(type, result.ok ? 'Succeeded' : 'Failed', recorded.seconds);
+  if (recorded.phase === 'Pending') recordActionRetry(type);
+}
+
+async function waitUntil(deps: RunActionDeps, at: Date): Promise<void> {
+  for (let waits = 0; waits < MAX_WAITS; waits++) {
+    const remaining = at.getTime() - deps.clock.now().getTime();
+    if (remaining <= 0) return;
+    await deps.sleep(remaining);
+  }
+}
+
+/**
+ * Records an attempt's result; then runs a retry due within `maxInlineWaitMs` in-process, or replies
+ * action.finished. A result already recorded (a duplicate, a late Job event) replies nothing.
+ */
+export async function finishAttempt(session: Session, result: AttemptResult): Promise<Outcome> {
+  const { deps, id, log } = session;
+  const recorded = await record(session, result);
+  if (recorded === undefined) {
+    log.info({}, 'result not recorded: the attempt is no longer running');
+    return [];
+  }
+  log.info({ phase: recorded.phase, ok: result.ok, message: result.message }, 'attempt recorded');
+  countAttempt(session, result, recorded);
+  const { retryAt } = recorded;
+  if (retryAt !== undefined && retryAt.getTime() - deps.clock.now().getTime() <= deps.config.maxInlineWaitMs) {
+    await waitUntil(deps, retryAt);
+    return runAttempt(deps, { ...id, attempt: id.attempt + 1 });
+  }
+  return [actionFinishedReply(id, session.operationType, recorded.phase)];
+}
+
+/** Claims attempt `id.attempt`, runs it, records it (and any retry due soon after). */
+export async function runAttempt(deps: RunActionDeps, id: AttemptIdentity): Promise<Outcome> {
+  const log = attemptLog(deps, id);
+  const session = await claim(deps, id, log);
+  if (session === undefined) return [];
+  const outcome = await execute(session);
+  if (outcome === undefined) return [];
+  if (outcome.state === 'running') return [];
+  return finishAttempt(session, outcome.result);
+}

@@ -1,0 +1,67 @@
+/**
+ * run-action's settings, read once from the environment by the wiring. Every setting has a safe
+ * default; an unreadable value is an error naming the variable (the function must not start with a
+ * configuration it did not mean).
+ */
+import { z } from 'zod';
+import { parseDuration } from '../../shared/api/index.js';
+
+export const RunActionConfigSchema = z.strictObject({
+  /**
+   * Allow HTTP targets on link-local addresses (169.254.0.0/16, fe80::/10) and cloud metadata hosts.
+   * Loopback and private (RFC 1918) addresses are always allowed.
+   */
+  allowPrivateTargets: z.boolean().default(false),
+  /** A retry due within this many milliseconds is waited for in-process; a later one is left to the resync tick. */
+  maxInlineWaitMs: z.number().int().min(0).default(10_000),
+  /** The response body recorded in `outputs.httpResponse.body` is cut to this many characters. */
+  bodyLimit: z.number().int().min(0).default(1024),
+  /**
+   * While an attempt runs in-process (an HTTP call may last its whole timeout, 5m by default), its
+   * `lastUpdateTime` moves on this often, so the resync does not take it for lost after 2 minutes.
+   */
+  heartbeatMs: z.number().int().min(1).default(30_000),
+});
+export type RunActionConfig = z.infer<typeof RunActionConfigSchema>;
+
+export const DEFAULT_RUN_ACTION_CONFIG: RunActionConfig = RunActionConfigSchema.parse({});
+
+/** The environment variables behind each setting. */
+export const RunActionEnv = {
+  allowPrivateTargets: 'ALLOW_PRIVATE_TARGETS',
+  maxInlineWait: 'MAX_INLINE_WAIT',
+  bodyLimit: 'HTTP_BODY_LIMIT',
+} as const;
+
+function readBoolean(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const value = env[name]?.trim().toLowerCase();
+  if (value === undefined || value === '') return undefined;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new Error(`${name}: "${env[name] ?? ''}" is not a boolean (true or false)`);
+}
+
+function readDuration(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = env[name]?.trim();
+  if (value === undefined || value === '') return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new Error(`${name}: "${value}" is not a duration such as 10s or 500ms`);
+  return Math.round(ms);
+}
+
+function readCount(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = env[name]?.trim();
+  if (value === undefined || value === '') return undefined;
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 0) throw new Error(`${name}: "${value}" is not a whole number ≥ 0`);
+  return count;
+}
+
+/** The settings from `ALLOW_PRIVATE_TARGETS`, `MAX_INLINE_WAIT` (a duration) and `HTTP_BODY_LIMIT`. */
+export function runActionConfigFromEnv(env: NodeJS.ProcessEnv): RunActionConfig {
+  return RunActionConfigSchema.parse({
+    allowPrivateTargets: readBoolean(env, RunActionEnv.allowPrivateTargets),
+    maxInlineWaitMs: readDuration(env, RunActionEnv.maxInlineWait),
+    bodyLimit: readCount(env, RunActionEnv.bodyLimit),
+  });
+}

@@ -1,0 +1,12 @@
+/** What the run-action core receives: the common dependencies plus the network, a sleep and its settings. */
+import type { CoreDeps } from '../../shared/function-deps.js';
+import type { RunActionConfig } from './config.js';
+import type { HostResolver } from './ssrf.js';
+
+export interface RunActionDeps extends CoreDeps {
+  fetch: typeof globalThis.fetch;
+  sleep(ms: number): Promise<void>;
+  config: RunActionConfig;
+  /** Resolves HTTP target host names for the link-local/metadata check; `dns.lookup` when absent. */
+  resolve?: HostResolver | undefined;
+}

@@ -1,0 +1,45 @@
+/** The contract between the run-action core and the executors of each action type. */
+import type { Action, ActionOutputs } from '../../shared/api/index.js';
+import type { AttemptResult } from '../../shared/engine/attempt.js';
+import type { Logger } from '../../shared/function-deps.js';
+import type { AttemptIdentity } from '../../shared/job-labels.js';
+import type { RunActionDeps } from './deps.js';
+
+export interface ExecutorContext {
+  deps: RunActionDeps;
+  /** The attempt being run: execution (name, namespace, uid), action path, attempt number, operation. */
+  id: AttemptIdentity;
+  /** The frozen, rendered action (a rollback action in a Revert). */
+  action: Action;
+  /** The namespace of the action's workflow: where objects without a namespace go. */
+  namespace: string;
+  /** The action's outputs as recorded before this attempt ran (earlier attempts, or an interrupted run of this one). */
+  recorded: ActionOutputs | undefined;
+  /**
+   * Persists outputs on the running attempt before the executor changes anything (the prior state of
+   * an object about to be patched, the reference of a created Job). Throws `AttemptLostError` when the
+   * attempt is no longer this one's to run (timed out, cancelled, recorded by someone else).
+   */
+  saveOutputs(outputs: ActionOutputs): Promise<void>;
+  log: Logger;
+}
+
+/** `finished`: the attempt's result is known now; `running`: it ends later (a Job), reported by `onJob`. */
+export type ExecutorOutcome = { state: 'finished'; result: AttemptResult } | { state: 'running' };
+
+export const finished = (result: AttemptResult): ExecutorOutcome => ({ state: 'finished', result });
+
+/** A failure no retry can fix: the action as written cannot work. */
+export const fatal = (message: string, outputs?: ActionOutputs): AttemptResult =>
+  outputs === undefined ? { ok: false, retryable: false, message } : { ok: false, retryable: false, message, outputs };
+
+export const retryable = (message: string, outputs?: ActionOutputs): AttemptResult =>
+  outputs === undefined ? { ok: false, retryable: true, message } : { ok: false, retryable: true, message, outputs };
+
+/** The attempt was taken from us (timed out, cancelled, or already recorded): stop, write nothing more. */
+export class AttemptLostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AttemptLostError';
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * HTTP actions: one request per attempt, with the attempt's identity in the `Idempotency-Key` header
+ * (`<execution uid>/<action path>/<attempt>`), the action's timeout, `successCodes` (default any 2xx),
+ * the status and the first `bodyLimit` characters of the body recorded. 5xx, 429, network errors and
+ * timeouts are retried by the retry policy; any other status fails the action. Link-local and cloud
+ * metadata targets are refused (ssrf.ts), at every redirect hop. Header values are never logged, and
+ * URLs are logged and recorded without their query string or credentials.
+ */
+import type { ActionOutputs, HTTPAction } from '../../shared/api/index.js';
+import type { AttemptResult } from '../../shared/engine/attempt.js';
+import { actionTimeoutMs } from '../../shared/engine/resync.js';
+import type { ExecutorContext } from './executor.js';
+import { fatal, retryable } from './executor.js';
+import type { OutgoingRequest } from './insecure-fetch.js';
+import { insecureFetch } from './insecure-fetch.js';
+import { refuseTarget, systemResolver } from './ssrf.js';
+
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+export const MAX_REDIRECTS = 5;
+
+const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'] as const;
+const TLS_ERRORS: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED',
+]);
+
+interface Hop extends OutgoingRequest {
+  url: URL;
+}
+
+/** `origin + path`: no credentials, no query string (tokens live there). */
+export const safeUrl = (url: URL): string => `${url.origin}${url.pathname}`;
+
+/** The key for one attempt; characters a header cannot carry are percent-encoded. */
+export function idempotencyKey(ctx: Pick<ExecutorContext, 'id'>): string {
+  const key = `${ctx.id.execution.uid}/${ctx.id.path}/${ctx.id.attempt}`;
+  return key.replace(/[^\x20-\x7e]/gu, (char) => encodeURIComponent(char));
+}
+
+function buildHeaders(http: HTTPAction, key: string): Headers | string {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(http.headers ?? {})) {
+    try {
+      headers.set(name, value);
+    } catch {
+      return `http.headers: header ${JSON.stringify(name)} has an invalid name or value`;
+    }
+  }
+  headers.set(IDEMPOTENCY_HEADER, key);
+  return headers;
+}
+
+/** The first request, or a problem with the action as written. */
+function firstHop(ctx: ExecutorContext, http: HTTPAction, signal: AbortSignal | undefined): Hop | string {
+  let url: URL;
+  try {
+    url = new URL(http.url);
+  } catch {
+    return `http.url: ${JSON.stringify(http.url)} is not a valid URL`;
+  }
+  if ((http.method === 'GET' || http.method === 'HEAD') && http.body !== undefined) return `http.body: a ${http.method} request cannot carry a body`;
+  const headers = buildHeaders(http, idempotencyKey(ctx));
+  if (typeof headers === 'string') return headers;
+  moveCredentials(url, headers);
+  return { url, method: http.method, headers, body: http.body, signal };
+}
+
+/** `user:password@` in the URL becomes Basic authorization (as Go's client sends it); fetch refuses such URLs. */
+function moveCredentials(url: URL, headers: Headers): void {
+  if (url.username === '' && url.password === '') return;
+  const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  if (!headers.has('authorization')) headers.set('authorization', `Basic ${Buffer.from(credentials).toString('base64')}`);
+  url.username = '';
+  url.password = '';
+}
+
+/** fetch's rules: a 303, and a 301 or 302 after a POST, continue as a GET without body. */
+function becomesGet(status: number, method: string): boolean {
+  if (status === 303) return method !== 'HEAD';
+  return (status === 301 || status === 302) && method === 'POST';
+}
+
+/** The request a redirect leads to; credentials are not sent to another origin. */
+function redirectHop(hop: Hop, response: Response): Hop | undefined {
+  const location = response.headers.get('location');
+  if (!REDIRECTS.has(response.status) || location === null) return undefined;
+  const url = new URL(location, hop.url);
+  const toGet = becomesGet(response.status, hop.method);
+  const headers = new Headers(hop.headers);
+  if (url.origin !== hop.url.origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
+  if (toGet) headers.delete('content-type');
+  return { ...hop, url, headers, method: toGet ? 'GET' : hop.method, body: toGet ? undefined : hop.body };
+}
+
+async function sendOnce(ctx: ExecutorContext, hop: Hop, insecure: boolean): Promise<Response> {
+  const init = { method: hop.method, headers: hop.headers, body: hop.body, signal: hop.signal };
+  if (insecure && hop.url.protocol === 'https:') return insecureFetch(hop.url, init);
+  return ctx.deps.fetch(hop.url, { ...init, redirect: 'manual' });
+}
+
+/** Sends the request, following redirects (each hop checked) unless the redirect status is itself a success code. */
+async function send(ctx: ExecutorContext, first: Hop, http: HTTPAction): Promise<{ response: Response; url: URL } | AttemptResult> {
+  const check = { allowPrivateTargets: ctx.deps.config.allowPrivateTargets, resolve: ctx.deps.resolve ?? systemResolver };
+  let hop = first;
+  for (let hops = 0; hops <= MAX_REDIRECTS; hops++) {
+    const refusal = await refuseTarget(hop.url, check);
+    if (refusal !== undefined) return fatal(`http.url: ${safeUrl(hop.url)}: ${refusal}`);
+    ctx.log.info({ method: hop.method, url: safeUrl(hop.url), headers: [...hop.headers.keys()] }, 'http request');
+    const response = await sendOnce(ctx, hop, http.insecureSkipVerify === true);
+    const next = http.successCodes?.includes(response.status) === true ? undefined : redirectHop(hop, response);
+    if (next === undefined) return { response, url: hop.url };
+    await response.body?.cancel();
+    hop = next;
+  }
+  return fatal(`http.url: more than ${MAX_REDIRECTS} redirects from ${safeUrl(first.url)}`);
+}
+
+/** At most `limit` characters of the body; the rest is not read. */
+export async function readBody(response: Response, limit: number): Promise<string> {
+  const reader = response.body?.getReader();
+  if (reader === undefined) return '';
+  const decoder = new TextDecoder();
+  let text = '';
+  while (text.length < limit) {
+    const chunk = await reader.read();
+    if (chunk.done) return text + decoder.decode();
+    const bytes: unknown = chunk.value;
+    if (bytes instanceof Uint8Array) text += decoder.decode(bytes, { stream: true });
+  }
+  await reader.cancel();
+  return text.slice(0, limit);
+}
+
+async function judge(ctx: ExecutorContext, http: HTTPAction, response: Response, url: URL): Promise<AttemptResult> {
+  const body = ctx.deps.config.bodyLimit > 0 ? await readBody(response, ctx.deps.config.bodyLimit) : '';
+  if (ctx.deps.config.bodyLimit === 0) await response.body?.cancel();
+  const outputs: ActionOutputs = { httpResponse: body === '' ? { statusCode: response.status } : { statusCode: response.status, body } };
+  ctx.log.info({ status: response.status, url: safeUrl(url) }, 'http response');
+  ctx.log.debug({ body }, 'http response body');
+  const success = http.successCodes === undefined ? response.status >= 200 && response.status < 300 : http.successCodes.includes(response.status);
+  if (success) return { ok: true, outputs };
+  const expected = http.successCodes === undefined ? 'any 2xx' : http.successCodes.join(', ');
+  const message = `HTTP ${response.status} from ${http.method} ${safeUrl(url)} (expected ${expected})`;
+  return { ok: false, retryable: response.status >= 500 || response.status === 429, message, outputs };
+}
+
+function codeOf(error: unknown): string | undefined {
+  const cause: unknown = error instanceof Error ? error.cause : undefined;
+  const code: unknown = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+const causeMessage = (error: unknown): string | undefined => (error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined);
+
+/** Failures no retry can fix: a certificate not accepted, a port fetch refuses. */
+function permanentNetworkFailure(error: unknown, hop: Hop, target: string): AttemptResult | undefined {
+  const code = codeOf(error);
+  if (code !== undefined && TLS_ERRORS.has(code)) {
+    return fatal(`${target}: TLS certificate not accepted (${code}); fix the certificate or set http.insecureSkipVerify`);
+  }
+  if (causeMessage(error) === 'bad port') return fatal(`http.url: ${safeUrl(hop.url)}: port ${hop.url.port} is blocked for fetch`);
+  return undefined;
+}
+
+/** A request that produced no response: timeouts and network errors are retried, certificate errors are not. */
+function networkFailure(error: unknown, hop: Hop, timeout: string): AttemptResult {
+  const target = `${hop.method} ${safeUrl(hop.url)}`;
+  if (hop.signal?.aborted === true) return retryable(`${target} timed out after ${timeout}`);
+  const permanent = permanentNetworkFailure(error, hop, target);
+  if (permanent !== undefined) return permanent;
+  const detail = codeOf(error) ?? causeMessage(error) ?? (error instanceof Error ? error.message : String(error));
+  return retryable(`${target} failed: ${detail.split(hop.url.href).join(safeUrl(hop.url))}`);
+}
+
+export async function runHttp(ctx: ExecutorContext): Promise<AttemptResult> {
+  const http = ctx.action.http;
+  if (http === undefined) return fatal('http: is required for an HTTP action');
+  const timeoutMs = actionTimeoutMs(ctx.action.timeout);
+  const first = firstHop(ctx, http, timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs));
+  if (typeof first === 'string') return fatal(first);
+  try {
+    const sent = await send(ctx, first, http);
+    return 'ok' in sent ? sent : await judge(ctx, http, sent.response, sent.url);
+  } catch (error: unknown) {
+    return networkFailure(error, first, ctx.action.timeout);
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Create, Apply, Patch and Delete of one object — what KubernetesResource, Localization and Subscription
+ * actions (and automatic rollbacks) do. Each is idempotent under retries:
+ * - Create: `AlreadyExists` of an object this action created (our labels) is success.
+ * - Apply / Patch / Delete: the object as it was is saved in the attempt's outputs *before* it changes
+ *   (`priorState`, and for Apply whether it existed), and the first such observation is kept by every
+ *   later attempt — a retry after a half-done change never records our own write as the prior state.
+ * - Delete: NotFound is success.
+ */
+import type { ActionOutputs } from '../../shared/api/index.js';
+import { MANAGER } from '../../shared/api/index.js';
+import type { AttemptResult } from '../../shared/engine/attempt.js';
+import { isOwnedBy, readOwnership } from '../../shared/job-labels.js';
+import type { KubeObject, ObjectKey } from '../../shared/kube/types.js';
+import type { ExecutorContext } from './executor.js';
+import { fatal, retryable } from './executor.js';
+import { apiFailure, isAlreadyExists } from './kube-errors.js';
+import type { Manifest } from './manifest.js';
+import { describeKey, keyOf, priorStateOf, referenceTo } from './manifest.js';
+
+export type Operation = 'Create' | 'Apply' | 'Patch' | 'Delete';
+export type RefField = 'resourceRef' | 'localizationRef' | 'subscriptionRef';
+
+export interface ObjectChange {
+  operation: Operation;
+  /** Create/Apply: the whole object (ownership added); Patch: the object's identity and the fields to merge; Delete: its identity. */
+  object: Manifest;
+  /** Only the first object of an action records its reference, `created` and prior state in the outputs. */
+  recordsOutputs: boolean;
+  refField: RefField;
+}
+
+type Observation = { ok: true; current: KubeObject | undefined } | { ok: false; result: AttemptResult };
+
+const succeeded = (change: ObjectChange, outputs: ActionOutputs): AttemptResult => (change.recordsOutputs ? { ok: true, outputs } : { ok: true });
+
+function outputsFor(change: ObjectChange, key: ObjectKey, stored: KubeObject | undefined, created: boolean): ActionOutputs {
+  return { [change.refField]: referenceTo(key, stored), created };
+}
+
+async function create(ctx: ExecutorContext, change: ObjectChange): Promise<AttemptResult> {
+  const key = keyOf(change.object);
+  try {
+    const stored = await ctx.deps.kube.create(change.object);
+    return succeeded(change, outputsFor(change, key, stored, true));
+  } catch (error: unknown) {
+    if (!isAlreadyExists(error)) return apiFailure(error, `creating ${describeKey(key)}`);
+  }
+  return adopt(ctx, change, key);
+}
+
+/** After AlreadyExists: ours (an earlier attempt of this action created it) is success; anything else is not ours to take. */
+async function adopt(ctx: ExecutorContext, change: ObjectChange, key: ObjectKey): Promise<AttemptResult> {
+  const seen = await observe(ctx, key);
+  if (!seen.ok) return seen.result;
+  const existing = seen.current;
+  if (existing === undefined) return retryable(`${describeKey(key)} already existed but was gone when read again`);
+  if (isOwnedBy(existing.metadata, ctx.id)) return succeeded(change, outputsFor(change, key, existing, true));
+  const owner = readOwnership(existing.metadata);
+  const by = owner === undefined ? `not created by ${MANAGER}` : `created by ${MANAGER} execution ${owner.execution.name}, action ${owner.path}`;
+  return fatal(`${describeKey(key)} already exists, ${by}; delete it or use operation Apply`);
+}
+
+async function observe(ctx: ExecutorContext, key: ObjectKey): Promise<Observation> {
+  try {
+    return { ok: true, current: await ctx.deps.kube.get(key) };
+  } catch (error: unknown) {
+    return { ok: false, result: apiFailure(error, `reading ${describeKey(key)}`) };
+  }
+}
+
+/** The first recorded observation of the object, or this one when none was recorded. */
+function firstObservation(recorded: ActionOutputs | undefined, fresh: ActionOutputs): ActionOutputs {
+  if (recorded?.created === undefined && recorded?.priorState === undefined) return fresh;
+  const kept: ActionOutputs = { ...fresh };
+  delete kept.created;
+  delete kept.priorState;
+  if (recorded.created !== undefined) kept.created = recorded.created;
+  if (recorded.priorState !== undefined) kept.priorState = recorded.priorState;
+  return kept;
+}
+
+/** Saves the object's state before the change (first observation wins); returns the outputs to record. */
+async function remember(ctx: ExecutorContext, change: ObjectChange, key: ObjectKey, current: KubeObject | undefined): Promise<ActionOutputs> {
+  const fresh = outputsFor(change, key, current, change.operation === 'Apply' && current === undefined);
+  if (current !== undefined) fresh.priorState = priorStateOf(current);
+  if (!change.recordsOutputs) return fresh;
+  const kept = firstObservation(ctx.recorded, fresh);
+  await ctx.saveOutputs(kept);
+  return kept;
+}
+
+function patchBody(object: Manifest): Record<string, unknown> {
+  const { apiVersion: _apiVersion, kind: _kind, metadata, ...body } = object;
+  const { name: _name, namespace: _namespace, ...meta } = metadata;
+  return Object.keys(meta).length === 0 ? body : { ...body, metadata: meta };
+}
+
+type Change = (ctx: ExecutorContext, change: ObjectChange, key: ObjectKey, current: KubeObject | undefined) => Promise<AttemptResult>;
+
+const apply: Change = async (ctx, change, key, current) => {
+  const outputs = await remember(ctx, change, key, current);
+  try {
+    const stored = await ctx.deps.kube.apply(change.object, MANAGER);
+    return succeeded(change, { ...outputs, [change.refField]: referenceTo(key, stored) });
+  } catch (error: unknown) {
+    return apiFailure(error, `applying ${describeKey(key)}`);
+  }
+};
+
+const patch: Change = async (ctx, change, key, current) => {
+  if (current === undefined) return fatal(`${describeKey(key)} not found; a Patch needs an existing object`);
+  const outputs = await remember(ctx, change, key, current);
+  try {
+    await ctx.deps.kube.mergePatch(key, patchBody(change.object));
+    return succeeded(change, outputs);
+  } catch (error: unknown) {
+    return apiFailure(error, `patching ${describeKey(key)}`);
+  }
+};
+
+const remove: Change = async (ctx, change, key, current) => {
+  if (current === undefined) {
+    const gone = firstObservation(ctx.recorded, outputsFor(change, key, undefined, false));
+    return { ok: true, message: `${describeKey(key)} was already gone`, ...(change.recordsOutputs ? { outputs: gone } : {}) };
+  }
+  const outputs = await remember(ctx, change, key, current);
+  try {
+    await ctx.deps.kube.remove(key, { propagationPolicy: 'Background' });
+    return succeeded(change, outputs);
+  } catch (error: unknown) {
+    return apiFailure(error, `deleting ${describeKey(key)}`);
+  }
+};
+
+const changes: Record<Exclude<Operation, 'Create'>, Change> = { Apply: apply, Patch: patch, Delete: remove };
+
+/** Runs one change; the result carries the outputs when `recordsOutputs`. */
+export async function changeObject(ctx: ExecutorContext, change: ObjectChange): Promise<AttemptResult> {
+  if (change.operation === 'Create') return create(ctx, change);
+  const key = keyOf(change.object);
+  const seen = await observe(ctx, key);
+  if (!seen.ok) return seen.result;
+  return changes[change.operation](ctx, change, key, seen.current);
+}
+
+/** Runs the changes in order and stops at the first failure; the outputs are the first change's. */
+export async function changeObjects(ctx: ExecutorContext, list: readonly ObjectChange[]): Promise<AttemptResult> {
+  let first: AttemptResult | undefined;
+  for (const change of list) {
+    const result = await changeObject(ctx, change);
+    if (!result.ok) return first?.outputs === undefined || result.outputs !== undefined ? result : { ...result, outputs: first.outputs };
+    first ??= result;
+  }
+  return first ?? { ok: true };
+}

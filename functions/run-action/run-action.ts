@@ -1,0 +1,27 @@
+/**
+ * run-action: runs one attempt of one action idempotently — HTTP, Job, KubernetesResource, Localization,
+ * Subscription, and the rollback actions of a Revert (the same executors). Woken by action.requested and
+ * by changes of the Jobs it created; replies action.finished when an attempt ends.
+ */
+import type { ActionRequested } from '../../shared/event-data.js';
+import type { Outcome } from '../../shared/function-deps.js';
+import type { KubeObject } from '../../shared/kube/types.js';
+import { runAttempt } from './attempt-runner.js';
+import type { RunActionDeps } from './deps.js';
+import { onJobChanged } from './job-events.js';
+
+export type { RunActionDeps } from './deps.js';
+export type { RunActionConfig } from './config.js';
+
+export interface RunAction {
+  onActionRequested(data: ActionRequested): Promise<Outcome>;
+  onJob(job: KubeObject): Promise<Outcome>;
+}
+
+export function createRunAction(deps: RunActionDeps): RunAction {
+  return {
+    onActionRequested: (data) =>
+      runAttempt(deps, { execution: data.execution, path: data.path, attempt: data.attempt, operationType: data.operationType }),
+    onJob: (job) => onJobChanged(deps, job),
+  };
+}

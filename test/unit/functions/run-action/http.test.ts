@@ -1,0 +1,374 @@
+import { strict as assert } from 'node:assert';
+import { after, describe, test } from 'node:test';
+import { createRunAction } from '../../../../functions/run-action/run-action.js';
+import type { DRPlanExecutionStatus } from '../../../../shared/api/index.js';
+import { findActionStatus } from '../../../../shared/engine/status-tree.js';
+import { EventTypes } from '../../../../shared/events.js';
+import type { Target } from '../../../support/run-action-helpers.js';
+import { answer, editAction, EXEC, ManualClock, httpAction, NS, pathOf, requested, startTarget, UID, worldOf } from '../../../support/run-action-helpers.js';
+
+const PATH = pathOf('call');
+const targets: Target[] = [];
+
+async function target(...args: Parameters<typeof startTarget>): Promise<Target> {
+  const started = await startTarget(...args);
+  targets.push(started);
+  return started;
+}
+
+after(async () => {
+  await Promise.all(targets.map((t) => t.close()));
+});
+
+describe('an HTTP action', () => {
+  test('that answers 200 succeeds, records the response and replies action.finished', async () => {
+    // Prepare
+    const server = await target(answer(200, 'healthy'));
+    const w = worldOf([httpAction('call', { url: `${server.url}/health` })]);
+
+    // Act
+    const replies = await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    const action = w.action(PATH);
+    assert.equal(action?.phase, 'Succeeded');
+    assert.deepEqual(action.outputs, { httpResponse: { statusCode: 200, body: 'healthy' } });
+    assert.deepEqual(replies, [
+      {
+        type: EventTypes.actionFinished,
+        subject: `${NS}/${EXEC}`,
+        data: { execution: { name: EXEC, namespace: NS, uid: UID }, operationType: 'Execute', path: PATH, attempt: 1, phase: 'Succeeded' },
+        extensions: { execution: EXEC, operationtype: 'Execute', partitionkey: `${NS}.${EXEC}` },
+      },
+    ]);
+    assert.deepEqual(w.kube.events.map((e) => [e.reason, e.regarding.name, e.regarding.uid]), [
+      ['ActionStarted', EXEC, UID],
+      ['ActionSucceeded', EXEC, UID],
+    ]);
+  });
+
+  test('sends its method, headers, body and the attempt\'s Idempotency-Key', async () => {
+    // Prepare
+    const server = await target(answer(201));
+    const http = { url: `${server.url}/failover?region=b`, method: 'POST', headers: { 'X-Team': 'sre', 'Content-Type': 'application/json' }, body: '{"to":"b"}' };
+    const w = worldOf([httpAction('call', http)]);
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    const [request] = server.requests;
+    assert.equal(request?.method, 'POST');
+    assert.equal(request.url, '/failover?region=b');
+    assert.equal(request.body, '{"to":"b"}');
+    assert.equal(request.headers['x-team'], 'sre');
+    assert.equal(request.headers['content-type'], 'application/json');
+    assert.equal(request.headers['idempotency-key'], `${UID}/${PATH}/1`);
+  });
+
+  const codes = [
+    { name: 'a 204 counts as success by default (any 2xx)', status: 204, successCodes: undefined, phase: 'Succeeded' },
+    { name: 'a 404 listed in successCodes counts as success', status: 404, successCodes: [200, 404], phase: 'Succeeded' },
+    { name: 'a 204 not listed in successCodes fails', status: 204, successCodes: [200], phase: 'Failed' },
+    { name: 'a 400 fails at once without retry', status: 400, successCodes: undefined, phase: 'Failed' },
+    { name: 'a 500 is retried', status: 500, successCodes: undefined, phase: 'Pending' },
+    { name: 'a 503 is retried', status: 503, successCodes: undefined, phase: 'Pending' },
+    { name: 'a 429 is retried', status: 429, successCodes: undefined, phase: 'Pending' },
+  ] as const;
+  for (const c of codes) {
+    test(c.name, async () => {
+      // Prepare: retries wait 1 minute, longer than the in-process wait, so the retry is left to the tick
+      const server = await target(answer(c.status));
+      const http = { url: `${server.url}/x`, ...(c.successCodes === undefined ? {} : { successCodes: [...c.successCodes] }) };
+      const w = worldOf([httpAction('call', http, { retryPolicy: { limit: 2, interval: '1m', backoffMultiplier: '2.0' } })]);
+
+      // Act
+      const replies = await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+      // Assess
+      assert.equal(w.action(PATH)?.phase, c.phase);
+      assert.equal(w.action(PATH)?.outputs?.httpResponse?.statusCode, c.status);
+      assert.equal(replies[0]?.data.phase, c.phase);
+      assert.equal(server.requests.length, 1);
+    });
+  }
+
+  test('that fails with a status names the status, the method and the URL without its query', async () => {
+    // Prepare
+    const server = await target(answer(403, 'forbidden'));
+    const w = worldOf([httpAction('call', { url: `${server.url}/switch?token=abc123` })]);
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.equal(w.action(PATH)?.message, `HTTP 403 from GET ${server.url}/switch (expected any 2xx)`);
+    assert.deepEqual(w.kube.events.map((e) => e.reason), ['ActionStarted', 'ActionFailed']);
+  });
+
+  test('retries in-process with backoff while the wait is short, one Idempotency-Key per attempt', async () => {
+    // Prepare: two 503s, then 200; interval 1s × 2.0
+    const server = await target((_request, response, index) => {
+      response.writeHead(index < 2 ? 503 : 200);
+      response.end();
+    });
+    const w = worldOf([httpAction('call', { url: `${server.url}/x` }, { retryPolicy: { limit: 3, interval: '1s', backoffMultiplier: '2.0' } })]);
+
+    // Act
+    const replies = await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.deepEqual(w.sleeps, [1000, 2000]);
+    assert.deepEqual(server.requests.map((r) => r.headers['idempotency-key']), [1, 2, 3].map((n) => `${UID}/${PATH}/${n}`));
+    assert.equal(w.action(PATH)?.phase, 'Succeeded');
+    assert.equal(w.action(PATH)?.attempt, 3);
+    assert.equal(w.action(PATH)?.retryCount, 2);
+    assert.deepEqual(w.kube.events.map((e) => e.reason), ['ActionStarted', 'ActionRetrying', 'ActionStarted', 'ActionRetrying', 'ActionStarted', 'ActionSucceeded']);
+    assert.deepEqual(replies.map((r) => [r.data.attempt, r.data.phase]), [[3, 'Succeeded']]);
+  });
+
+  test('leaves a retry due later than the in-process wait to the resync tick and replies Pending', async () => {
+    // Prepare
+    const server = await target(answer(502));
+    const w = worldOf([httpAction('call', { url: `${server.url}/x` }, { retryPolicy: { limit: 3, interval: '30s', backoffMultiplier: '2.0' } })], { config: { maxInlineWaitMs: 10_000 } });
+
+    // Act
+    const replies = await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.deepEqual(w.sleeps, []);
+    const action = w.action(PATH);
+    assert.equal(action?.phase, 'Pending');
+    assert.equal(action.attempt, 2);
+    assert.equal(action.nextAttemptAt, new Date(w.clock.now().getTime() + 30_000).toISOString());
+    assert.deepEqual(replies.map((r) => [r.data.attempt, r.data.phase]), [[1, 'Pending']]);
+  });
+
+  test('fails after its last retry, counting the attempts in the message', async () => {
+    // Prepare
+    const server = await target(answer(500));
+    const w = worldOf([httpAction('call', { url: `${server.url}/x` }, { retryPolicy: { limit: 1, interval: '1s', backoffMultiplier: '2.0' } })]);
+
+    // Act
+    const replies = await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.equal(server.requests.length, 2);
+    assert.equal(w.action(PATH)?.phase, 'Failed');
+    assert.equal(w.action(PATH)?.message, `HTTP 500 from GET ${server.url}/x (expected any 2xx) (after 2 attempts)`);
+    assert.deepEqual(replies.map((r) => [r.data.attempt, r.data.phase]), [[2, 'Failed']]);
+  });
+
+  test('that gets no answer within its timeout fails that attempt as retryable', async () => {
+    // Prepare: a server that never answers
+    const server = await target(() => undefined);
+    const w = worldOf([httpAction('call', { url: `${server.url}/slow` }, { timeout: '150ms', retryPolicy: { limit: 0, interval: '1s', backoffMultiplier: '2.0' } })]);
+
+    // Act
+    const started = Date.now();
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.ok(Date.now() - started < 5000);
+    assert.equal(w.action(PATH)?.phase, 'Failed');
+    assert.equal(w.action(PATH)?.message, `GET ${server.url}/slow timed out after 150ms`);
+  });
+
+  test('that times out with retries left schedules the next attempt', async () => {
+    // Prepare
+    const server = await target(() => undefined);
+    const w = worldOf([httpAction('call', { url: `${server.url}/slow` }, { timeout: '100ms', retryPolicy: { limit: 2, interval: '1m', backoffMultiplier: '2.0' } })]);
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.equal(w.action(PATH)?.phase, 'Pending');
+    assert.match(w.action(PATH)?.message ?? '', /^attempt 1 failed: GET .* timed out after 100ms; retry 1 of 2/);
+  });
+
+  test('whose target refuses connections is retried as a network error', async () => {
+    // Prepare: a port nobody listens on
+    const server = await target(answer(200));
+    const url = server.url;
+    await server.close();
+    const w = worldOf([httpAction('call', { url: `${url}/x` }, { retryPolicy: { limit: 2, interval: '1m', backoffMultiplier: '2.0' } })]);
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.equal(w.action(PATH)?.phase, 'Pending');
+    assert.match(w.action(PATH)?.message ?? '', /GET http:\/\/127\.0\.0\.1:\d+\/x failed: ECONNREFUSED/);
+  });
+
+  test('records at most bodyLimit characters of the response body', async () => {
+    // Prepare
+    const server = await target(answer(200, 'x'.repeat(5000)));
+    const w = worldOf([httpAction('call', { url: `${server.url}/big` })], { config: { bodyLimit: 16 } });
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.equal(w.action(PATH)?.outputs?.httpResponse?.body, 'x'.repeat(16));
+  });
+
+  test('follows a redirect with the same Idempotency-Key', async () => {
+    // Prepare
+    const server = await target((request, response) => {
+      if (request.url === '/old') response.writeHead(307, { location: '/new' });
+      else response.writeHead(200);
+      response.end();
+    });
+    const w = worldOf([httpAction('call', { url: `${server.url}/old`, method: 'PUT', body: 'b' })]);
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.deepEqual(server.requests.map((r) => [r.method, r.url, r.body, r.headers['idempotency-key']]), [
+      ['PUT', '/old', 'b', `${UID}/${PATH}/1`],
+      ['PUT', '/new', 'b', `${UID}/${PATH}/1`],
+    ]);
+    assert.equal(w.action(PATH)?.phase, 'Succeeded');
+  });
+
+  const malformed = [
+    { name: 'a GET with a body', http: { url: 'http://127.0.0.1:1/x', body: 'x' }, message: 'http.body: a GET request cannot carry a body' },
+    { name: 'a URL that does not parse', http: { url: 'not a url' }, message: 'http.url: "not a url" is not a valid URL' },
+    { name: 'a scheme other than http(s)', http: { url: 'ftp://127.0.0.1/x' }, message: 'http.url: ftp://127.0.0.1/x: scheme "ftp:" is not supported; use http or https' },
+    { name: 'a header that cannot be sent', http: { url: 'http://127.0.0.1:1/x', headers: { 'bad name': 'v' } }, message: 'http.headers: header "bad name" has an invalid name or value' },
+  ];
+  for (const c of malformed) {
+    test(`written as ${c.name} fails without retry, naming the field`, async () => {
+      // Prepare
+      const w = worldOf([httpAction('call', c.http)]);
+
+      // Act
+      await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+      // Assess
+      assert.equal(w.action(PATH)?.phase, 'Failed');
+      assert.equal(w.action(PATH)?.message, c.message);
+      assert.deepEqual(w.sleeps, []);
+    });
+  }
+});
+
+describe('a long HTTP call', () => {
+  test('shows progress while it waits, so the resync does not take it for lost', async () => {
+    // Prepare: the target answers after 300ms; meanwhile time moves on a minute
+    const clock = new ManualClock();
+    const server = await target((_request, response) => {
+      clock.advance(60_000);
+      setTimeout(() => response.end('done'), 300);
+    });
+    const w = worldOf([httpAction('call', { url: `${server.url}/slow` })], { config: { heartbeatMs: 20 }, clock });
+    const claimedAt = clock.now().toISOString();
+    const running: Array<string | undefined> = [];
+    const write = w.kube.mergePatchStatus.bind(w.kube);
+    w.kube.mergePatchStatus = async (key, patch) => {
+      const stored = await write(key, patch);
+      const action = findActionStatus(stored.status as DRPlanExecutionStatus, PATH);
+      if (action?.phase === 'Running') running.push(action.lastUpdateTime);
+      return stored;
+    };
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess: the claim wrote the start time, a heartbeat the minute later, then the result
+    assert.deepEqual(running, [claimedAt, new Date(Date.parse(claimedAt) + 60_000).toISOString()]);
+    assert.equal(w.action(PATH)?.phase, 'Succeeded');
+  });
+});
+
+describe('a re-delivered HTTP request', () => {
+  test('for a claimed attempt makes no second call', async () => {
+    // Prepare
+    const server = await target(answer(200));
+    const w = worldOf([httpAction('call', { url: `${server.url}/x` })]);
+    const core = createRunAction(w.deps);
+    const data = requested(PATH);
+    await core.onActionRequested(data);
+    const statusAfterFirst = w.status();
+
+    // Act
+    const replies = await core.onActionRequested(data);
+
+    // Assess
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(replies, []);
+    assert.deepEqual(w.status(), statusAfterFirst);
+  });
+
+  test('for an attempt that lost contact (Unknown) is sent again with the same Idempotency-Key', async () => {
+    // Prepare: the first delivery ran; then the attempt is marked Unknown and requested again, as the resync does
+    const server = await target(answer(503));
+    const w = worldOf([httpAction('call', { url: `${server.url}/x` }, { retryPolicy: { limit: 3, interval: '1m', backoffMultiplier: '2.0' } })]);
+    const core = createRunAction(w.deps);
+    const data = requested(PATH);
+    await core.onActionRequested(data);
+    await editAction(w, PATH, (action) => {
+      Object.assign(action, { phase: 'Unknown', attempt: 1, retryCount: 0, requestedAt: w.clock.now().toISOString() });
+      delete action.nextAttemptAt;
+    });
+
+    // Act
+    await core.onActionRequested(data);
+
+    // Assess
+    const keys = server.requests.map((r) => r.headers['idempotency-key']);
+    assert.deepEqual(keys, [`${UID}/${PATH}/1`, `${UID}/${PATH}/1`]);
+  });
+});
+
+describe('HTTP action logs', () => {
+  test('never contain header values, credentials in the URL or its query string', async () => {
+    // Prepare
+    const server = await target(answer(500, 'oops'));
+    const port = new URL(server.url).port;
+    const http = { url: `http://operator:pa55word@127.0.0.1:${port}/x?token=q-s3cret`, headers: { Authorization: 'Bearer h-s3cret', 'X-Api-Key': 'k-s3cret' } };
+    const w = worldOf([httpAction('call', http, { retryPolicy: { limit: 1, interval: '1s', backoffMultiplier: '2.0' } })]);
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    const text = w.log.text();
+    assert.ok(w.log.lines.some((line) => line.message === 'http request'));
+    for (const secret of ['h-s3cret', 'k-s3cret', 'q-s3cret', 'pa55word']) assert.ok(!text.includes(secret), `${secret} leaked into the logs`);
+    assert.ok(!JSON.stringify(w.status()).replace(/"resolved":\{.*?"stageStatuses"/s, '').includes('pa55word'));
+    assert.equal(server.requests[0]?.headers.authorization, 'Bearer h-s3cret');
+  });
+
+  test('carry the execution, stage, action and attempt', async () => {
+    // Prepare
+    const server = await target(answer(200));
+    const w = worldOf([httpAction('call', { url: `${server.url}/x` })]);
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    const line = w.log.lines.find((l) => l.message === 'http request');
+    assert.deepEqual(line?.bindings, { execution: EXEC, stage: 's', action: 'call', attempt: 1 });
+  });
+});
+
+describe('an HTTP action URL', () => {
+  test('with credentials has them sent as Basic authorization', async () => {
+    // Prepare
+    const server = await target(answer(200));
+    const port = new URL(server.url).port;
+    const w = worldOf([httpAction('call', { url: `http://operator:pa55%40word@127.0.0.1:${port}/x` })]);
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.equal(w.action(PATH)?.phase, 'Succeeded');
+    assert.equal(server.requests[0]?.headers.authorization, `Basic ${Buffer.from('operator:pa55@word').toString('base64')}`);
+  });
+});
