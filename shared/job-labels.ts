@@ -76,7 +76,8 @@ export function ownershipLabels(id: AttemptIdentity): Record<string, string> {
     [OwnershipLabels.action]: actionLabel(id.path),
     [OwnershipLabels.attempt]: String(id.attempt),
   };
-  if (id.operationType !== undefined) labels[OwnershipLabels.operation] = id.operationType;
+  // Lowercase, as on executions (`kubectl get jobs -l dr.bkbcs.tencent.com/operation=revert`).
+  if (id.operationType !== undefined) labels[OwnershipLabels.operation] = id.operationType.toLowerCase();
   return labels;
 }
 
