@@ -1,0 +1,112 @@
+/**
+ * The embedded local Kubernetes API server: `startApiServer` opens the state folder, registers the
+ * project's CRDs, listens on 127.0.0.1, writes a kubeconfig and (by default) starts the simulated Job
+ * controller. See docs/local-apiserver.md for what is supported and docs/adr/0003 for the storage.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bootstrap } from './bootstrap.js';
+import { stateCertificate } from './certificate.js';
+import type { ServerContext } from './context.js';
+import { startJobController } from './job-controller.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import { dualServer } from './listener.js';
+import { OpenApiDocuments } from './openapi-cache.js';
+import { Registry } from './registry.js';
+import { requestListener } from './server.js';
+import { Store } from './store.js';
+import { WatchHub } from './watch-hub.js';
+import { WriteAheadLog } from './wal.js';
+
+export interface ApiServerOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** Where state (snapshot + write-ahead log) and, by default, the kubeconfig live. */
+  stateDir: string;
+  /** The bearer token clients must send; a random one when absent. */
+  token?: string;
+  /** Folders of CRD YAML registered at start; default: the project's `knative/crds/` and `local/apiserver/crds/`. */
+  crdDirs?: string[];
+  /** Start the simulated Job controller (default true). */
+  jobController?: boolean;
+  log?: (line: string) => void;
+  /** Default `<stateDir>/kubeconfig`. */
+  kubeconfigPath?: string;
+  /** How many recent events a watch can resume from (default 10,000). */
+  watchHistorySize?: number;
+  /** How often a watch with `allowWatchBookmarks` gets a BOOKMARK (default 60 s). */
+  bookmarkIntervalMs?: number;
+  /** Watch duration when the client sets no `timeoutSeconds` (default 1800 s). */
+  watchTimeoutSeconds?: number;
+}
+
+export interface ApiServer {
+  /** `http://127.0.0.1:<port>`: plain HTTP, for in-process clients. */
+  url: string;
+  /** `https://127.0.0.1:<port>` (same port): what the kubeconfig points at. */
+  secureUrl: string;
+  /** PEM of the self-signed certificate served on `secureUrl`. */
+  caCertificate: string;
+  token: string;
+  kubeconfigPath: string;
+  stop(): Promise<void>;
+}
+
+/** The CRD folders shipped with the project that exist in this checkout. */
+export function defaultCrdDirs(): string[] {
+  const candidates = [fileURLToPath(new URL('../../knative/crds/', import.meta.url)), fileURLToPath(new URL('./crds/', import.meta.url))];
+  return candidates.filter((dir) => existsSync(dir));
+}
+
+function openState(options: ApiServerOptions): { context: ServerContext; hub: WatchHub } {
+  const { wal, state } = WriteAheadLog.open(options.stateDir);
+  const store = new Store(wal, state);
+  const context: ServerContext = { registry: new Registry(), store, now: () => new Date() };
+  const hub = new WatchHub(store.resourceVersion, options.watchHistorySize ?? 10_000);
+  store.onCommit((events) => {
+    hub.publish(events);
+  });
+  try {
+    bootstrap(context, options.crdDirs ?? defaultCrdDirs());
+  } catch (error: unknown) {
+    store.close();
+    throw error;
+  }
+  return { context, hub };
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const log = options.log ?? ((): void => undefined);
+  const host = options.host ?? '127.0.0.1';
+  const { context, hub } = openState(options);
+  await context.store.commit();
+  const token = options.token ?? randomBytes(32).toString('hex');
+  let address = '';
+  const certificate = stateCertificate(options.stateDir);
+  const server = dualServer(requestListener({
+    context, token, log, openapi: new OpenApiDocuments(context.registry), serverAddress: () => address,
+    watch: { hub, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000, defaultTimeoutSeconds: options.watchTimeoutSeconds ?? 1800 },
+  }), certificate);
+  const bound = await server.listen(options.port ?? 0, host).catch((error: unknown) => {
+    context.store.close();
+    throw new Error(`the API server cannot listen on ${host}:${options.port ?? 0}`, { cause: error });
+  });
+  address = `${host}:${bound.port}`;
+  const [url, secureUrl] = [`http://${address}`, `https://${address}`];
+  const kubeconfigPath = options.kubeconfigPath ?? join(options.stateDir, 'kubeconfig');
+  writeKubeconfig(kubeconfigPath, { server: secureUrl, certificateAuthority: certificate.cert }, token);
+  const jobs = options.jobController === false ? undefined : startJobController({ url, token, log });
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await jobs?.stop();
+      await server.close();
+      context.store.close();
+    })();
+    return stopping;
+  };
+  return { url, secureUrl, caCertificate: certificate.cert, token, kubeconfigPath, stop };
+}

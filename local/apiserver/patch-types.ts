@@ -1,0 +1,60 @@
+/**
+ * The four patch content types and what each does to the current object. Custom resources refuse
+ * strategic merge patch with 415, as a real server does.
+ */
+import { parse as parseYaml } from 'yaml';
+import { badRequest, unsupportedMediaType } from './errors.js';
+import { jsonPatch, mergePatch, parseJsonPatch } from './patch.js';
+import { strategicMerge } from './strategic-merge.js';
+import type { KubeObject, ResourceType } from './types.js';
+import { isRecord } from './types.js';
+
+export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
+
+const CONTENT_TYPES: Readonly<Record<string, PatchType>> = {
+  'application/merge-patch+json': 'merge',
+  'application/json-patch+json': 'json',
+  'application/strategic-merge-patch+json': 'strategic',
+  'application/apply-patch+yaml': 'apply',
+  'application/apply-patch+json': 'apply',
+};
+
+const CUSTOM_ACCEPTED = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
+const BUILTIN_ACCEPTED = [...CUSTOM_ACCEPTED, 'application/strategic-merge-patch+json'];
+
+/** The patch type of a `Content-Type` header (parameters ignored); 415 for anything else. */
+export function patchTypeOf(contentType: string, type: ResourceType): PatchType {
+  const media = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  const patchType = CONTENT_TYPES[media];
+  const accepted = type.strategicMerge ? BUILTIN_ACCEPTED : CUSTOM_ACCEPTED;
+  if (patchType === undefined || (patchType === 'strategic' && !type.strategicMerge)) throw unsupportedMediaType(media, accepted);
+  return patchType;
+}
+
+export function parseJsonBody(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch (error: unknown) {
+    throw badRequest(`the request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, error);
+  }
+}
+
+/** An apply patch: a YAML (or JSON, which is YAML) object. */
+export function applyPatchBody(raw: string): unknown {
+  let value: unknown;
+  try {
+    value = parseYaml(raw) as unknown;
+  } catch (error: unknown) {
+    throw badRequest(`the apply patch is not valid YAML: ${error instanceof Error ? error.message : String(error)}`, error);
+  }
+  if (!isRecord(value)) throw badRequest('the apply patch must be an object');
+  return value;
+}
+
+export function patchedObject(type: ResourceType, current: KubeObject, patchType: Exclude<PatchType, 'apply'>, raw: string): unknown {
+  const document = parseJsonBody(raw);
+  if (patchType === 'json') return jsonPatch(current, parseJsonPatch(document));
+  if (!isRecord(document)) throw badRequest('a merge patch must be a JSON object');
+  if (patchType === 'strategic' && type.strategicMerge) return strategicMerge(current, document);
+  return mergePatch(current, document);
+}

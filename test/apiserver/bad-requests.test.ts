@@ -1,0 +1,76 @@
+/** Malformed and unauthorised requests get a Kubernetes Status with the right code, and the server keeps serving. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { raw, startTestServer, type RawRequest, type TestServer } from './helpers.js';
+
+const CONFIGMAPS = '/api/v1/namespaces/default/configmaps';
+
+interface Case {
+  name: string;
+  path: string;
+  request: RawRequest;
+  code: number;
+  reason: string;
+  message?: RegExp;
+}
+
+const cases: Case[] = [
+  { name: 'malformed JSON', path: CONFIGMAPS, request: { method: 'POST', contentType: 'application/json', body: '{"metadata": {"name": ' }, code: 400, reason: 'BadRequest', message: /^the request body is not valid JSON/ },
+  { name: 'a JSON array where an object belongs', path: CONFIGMAPS, request: { method: 'POST', contentType: 'application/json', body: '[1, 2]' }, code: 400, reason: 'BadRequest', message: /must be a JSON object/ },
+  { name: 'a kind that does not match the URL', path: CONFIGMAPS, request: { method: 'POST', contentType: 'application/json', body: '{"kind":"Secret","metadata":{"name":"x"}}' }, code: 400, reason: 'BadRequest', message: /kind in the data \("Secret"\) does not match/ },
+  { name: 'an unknown resource', path: '/api/v1/namespaces/default/widgets', request: {}, code: 404, reason: 'NotFound', message: /^the server could not find the requested resource$/ },
+  { name: 'an unknown group', path: '/apis/nothing.example.com/v1/things', request: {}, code: 404, reason: 'NotFound' },
+  { name: 'an unknown path', path: '/nothing/here', request: {}, code: 404, reason: 'NotFound' },
+  { name: 'a wrong content type on create', path: CONFIGMAPS, request: { method: 'POST', contentType: 'text/plain', body: 'hello' }, code: 415, reason: 'UnsupportedMediaType' },
+  { name: 'a PATCH with plain JSON', path: `${CONFIGMAPS}/x`, request: { method: 'PATCH', contentType: 'application/json', body: '{}' }, code: 415, reason: 'UnsupportedMediaType', message: /merge-patch\+json/ },
+  { name: 'no token', path: CONFIGMAPS, request: { token: null }, code: 401, reason: 'Unauthorized', message: /^Unauthorized$/ },
+  { name: 'a wrong token', path: CONFIGMAPS, request: { token: 'not-the-token' }, code: 401, reason: 'Unauthorized' },
+  { name: 'POST on a named object', path: `${CONFIGMAPS}/x`, request: { method: 'POST', contentType: 'application/json', body: '{}' }, code: 405, reason: 'MethodNotAllowed' },
+  { name: 'PUT on a collection', path: CONFIGMAPS, request: { method: 'PUT', contentType: 'application/json', body: '{}' }, code: 405, reason: 'MethodNotAllowed' },
+  { name: 'an Accept header the server cannot meet', path: CONFIGMAPS, request: { accept: 'application/vnd.kubernetes.protobuf' }, code: 406, reason: 'NotAcceptable' },
+  { name: 'an invalid label selector', path: `${CONFIGMAPS}?labelSelector=${encodeURIComponent('a in b')}`, request: {}, code: 400, reason: 'BadRequest', message: /unable to parse requirement/ },
+  { name: 'an invalid watch resourceVersion', path: `${CONFIGMAPS}?watch=true&resourceVersion=abc`, request: {}, code: 400, reason: 'BadRequest' },
+  { name: 'an invalid propagationPolicy', path: `${CONFIGMAPS}/x?propagationPolicy=Sometimes`, request: { method: 'DELETE' }, code: 400, reason: 'BadRequest' },
+  { name: 'an invalid fieldValidation', path: `${CONFIGMAPS}?fieldValidation=Loose`, request: { method: 'POST', contentType: 'application/json', body: '{"metadata":{"name":"x"}}' }, code: 400, reason: 'BadRequest' },
+  { name: 'a body over the size limit', path: CONFIGMAPS, request: { method: 'POST', contentType: 'application/json', body: `{"data":{"a":"${'x'.repeat(3 * 1024 * 1024)}"}}` }, code: 413, reason: 'RequestEntityTooLarge' },
+];
+
+describe('bad requests', () => {
+  let t: TestServer;
+
+  before(async () => {
+    t = await startTestServer();
+  });
+  after(async () => {
+    await t.dispose();
+  });
+
+  for (const c of cases) {
+    test(`${c.name} is ${c.code} ${c.reason}, and the server keeps serving`, async () => {
+      // Act
+      const response = await raw(t.server, c.path, c.request);
+      const next = await raw(t.server, '/api/v1/namespaces/default');
+      // Assess
+      const body = response.json ?? {};
+      assert.equal(response.status, c.code);
+      assert.equal(body.kind, 'Status');
+      assert.equal(body.status, 'Failure');
+      assert.equal(body.reason, c.reason);
+      assert.equal(body.code, c.code);
+      if (c.message !== undefined) assert.match(String(body.message), c.message);
+      assert.equal(next.status, 200);
+    });
+  }
+
+  test('health and version need no token', async () => {
+    const [healthz, readyz, version] = await Promise.all(['/healthz', '/readyz', '/version'].map((path) => raw(t.server, path, { token: null })));
+    assert.deepEqual([healthz?.text, readyz?.text], ['ok', 'ok']);
+    assert.match(String(version?.json?.gitVersion), /^v1\.\d+\.\d+/);
+  });
+
+  test('a NotFound for an object names the resource and the object', async () => {
+    const body = (await raw(t.server, `${CONFIGMAPS}/missing`)).json ?? {};
+    assert.equal(body.message, 'configmaps "missing" not found');
+    assert.deepEqual(body.details, { name: 'missing', group: '', kind: 'configmaps' });
+  });
+});
