@@ -30,8 +30,11 @@ export const Extensions = {
   partitionKey: 'partitionkey',
 } as const;
 
-/** Event types nobody needs to subscribe to (the end of a chain). */
-export const TerminalEventTypes: readonly EventType[] = [EventTypes.executionFinished];
+/**
+ * Event types nobody needs to subscribe to: the end of a chain. `plan.validated` is a fact for
+ * observers (the event log, `drplan events`); no function waits on a plan's validation.
+ */
+export const TerminalEventTypes: readonly EventType[] = [EventTypes.executionFinished, EventTypes.planValidated];
 
 export const EVENT_SOURCE = '/drplan-functions';
 

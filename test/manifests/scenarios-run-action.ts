@@ -1,0 +1,131 @@
+/**
+ * Scenarios that take run-action through every API call it makes: each action type and operation,
+ * a Job's completion event, a Job left by an earlier try of the same attempt, and the automatic
+ * rollbacks a Revert requests (delete a Job, restore a Localization from its recorded prior state).
+ * The KubernetesResource scenarios change a ConfigMap: a target granted through the aggregated role.
+ */
+import { stringify } from 'yaml';
+import { createRunAction } from '../../functions/run-action/run-action.js';
+import type { Action, ActionOutputs } from '../../shared/api/index.js';
+import { ActionSchema } from '../../shared/api/index.js';
+import { claimAttempt, recordAttempt } from '../../shared/engine/attempt.js';
+import { initialRevertStatus, planRollback, revertPlan } from '../../shared/engine/rollback.js';
+import { schedule } from '../../shared/engine/scheduler.js';
+import type { Outcome } from '../../shared/function-deps.js';
+import type { Kube, KubeObject } from '../../shared/kube/types.js';
+import { CLUSTERNET_GROUP } from '../../shared/rbac.js';
+import { FakeKube } from '../support/fake-kube.js';
+import type { World } from '../support/run-action-helpers.js';
+import { editAction, executionObject, NS, pathOf, planOf, recordingFetch, requested, startedStatus, T0, world, worldOf } from '../support/run-action-helpers.js';
+import type { Scenario } from './kube-usage.js';
+
+const CLUSTERNET = `${CLUSTERNET_GROUP}/v1alpha1`;
+const LOCALIZATION = { apiVersion: CLUSTERNET, kind: 'Localization', name: 'nginx-a', namespace: 'clusternet-a' };
+const SUBSCRIPTION = { apiVersion: CLUSTERNET, kind: 'Subscription', name: 'nginx', namespace: NS };
+const JOB = { apiVersion: 'batch/v1', kind: 'Job', name: 'restore-1', namespace: NS };
+const CONFIG_MAP = { apiVersion: 'v1', kind: 'ConfigMap', name: 'routing', namespace: NS };
+
+type Operation = 'Create' | 'Apply' | 'Patch' | 'Delete';
+type ClusternetOperation = Exclude<Operation, 'Apply'>;
+
+const localizationSpec = { priority: 500, overridePolicy: 'ApplyNow', feed: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'nginx', namespace: NS } };
+const subscriptionSpec = { subscribers: [{ clusterAffinity: { matchLabels: { region: 'b' } } }], feeds: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'nginx', namespace: NS }] };
+
+/** Actions as a workflow would hold them, parsed (and defaulted) by the API schema. */
+const localization = (operation: ClusternetOperation): Action =>
+  ActionSchema.parse({ name: 'localize', type: 'Localization', timeout: '1m', localization: { name: LOCALIZATION.name, namespace: LOCALIZATION.namespace, operation, spec: localizationSpec } });
+const subscription = (operation: ClusternetOperation): Action =>
+  ActionSchema.parse({ name: 'subscribe', type: 'Subscription', timeout: '1m', subscription: { name: SUBSCRIPTION.name, namespace: NS, operation, spec: subscriptionSpec } });
+const resource = (operation: Operation): Action =>
+  ActionSchema.parse({ name: 'switch', type: 'KubernetesResource', timeout: '1m', resource: { operation, manifest: stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: CONFIG_MAP.name }, data: { active: 'b' } }) } });
+const job = (): Action =>
+  ActionSchema.parse({ name: 'restore', type: 'Job', timeout: '10m', job: { template: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } } } } } });
+
+const stored = (key: typeof LOCALIZATION, extra: Record<string, unknown> = {}): KubeObject => ({
+  apiVersion: key.apiVersion,
+  kind: key.kind,
+  metadata: { name: key.name, namespace: key.namespace },
+  ...extra,
+});
+
+/** run-action asked for the first action of a one-action workflow, its Kube recorded; `seed` exists beforehand. */
+async function runOne(action: Action, record: (inner: Kube) => Kube, seed: readonly KubeObject[] = []): Promise<Outcome[]> {
+  const kube = new FakeKube();
+  for (const object of seed) kube.seed(object);
+  const { fetch } = recordingFetch();
+  const w = worldOf([action], { kube, fetch });
+  const core = createRunAction({ ...w.deps, kube: record(w.kube) });
+  return [await core.onActionRequested(requested(pathOf(action.name)))];
+}
+
+/** The rollback a Revert requests for `forward`, which succeeded with `outputs`, run by run-action. */
+async function runRollback(forward: Action, outputs: ActionOutputs, record: (inner: Kube) => Kube, seed: readonly KubeObject[]): Promise<Outcome[]> {
+  const resolved = planOf([forward]);
+  const path = pathOf(forward.name);
+  const claimed = claimAttempt(startedStatus(resolved), path, 1, T0).status;
+  const done = recordAttempt(claimed, { path, attempt: 1, result: { ok: true, outputs }, now: T0 }).status;
+  const plan = revertPlan(planRollback({ target: { resolved, status: done } }), { name: 'earlier', namespace: NS });
+  const revert = schedule({ resolved: plan, status: initialRevertStatus(plan, T0), now: T0 });
+  const [request] = revert.requests;
+  if (request === undefined) throw new Error(`no rollback requested for ${forward.name}`);
+  const kube = new FakeKube();
+  for (const object of seed) kube.seed(object);
+  const w = world(executionObject(revert.status, {}, 'Revert'), { kube });
+  const core = createRunAction({ ...w.deps, kube: record(w.kube) });
+  return [await core.onActionRequested(requested(request.path, 1, 'Revert'))];
+}
+
+/** The Job of attempt 1 is created, then completes; its completion event is handled. */
+async function jobToCompletion(w: World, record: (inner: Kube) => Kube): Promise<Outcome[]> {
+  const core = createRunAction({ ...w.deps, kube: record(w.kube) });
+  const started = await core.onActionRequested(requested(pathOf('restore')));
+  const [created] = await w.kube.list('batch/v1', 'Job', { namespace: NS });
+  if (created?.metadata.name === undefined) throw new Error('no Job was created');
+  const finished = await w.kube.mergePatchStatus({ ...JOB, name: created.metadata.name }, { status: { conditions: [{ type: 'Complete', status: 'True' }] } });
+  return [started, await core.onJob(finished)];
+}
+
+const clusternetScenarios = (kind: 'Localization' | 'Subscription', action: (operation: ClusternetOperation) => Action, key: typeof LOCALIZATION, spec: object): Scenario[] => [
+  { name: `a ${kind} Create creates it`, run: (record) => runOne(action('Create'), record) },
+  { name: `a ${kind} Patch reads and merges it`, run: (record) => runOne(action('Patch'), record, [stored(key, { spec })]) },
+  { name: `a ${kind} Delete reads and deletes it`, run: (record) => runOne(action('Delete'), record, [stored(key, { spec })]) },
+];
+
+const configMapTarget = [{ apiGroup: '', resource: 'configmaps' }] as const;
+
+export const runActionScenarios: readonly Scenario[] = [
+  { name: 'an HTTP action is claimed, called and recorded', run: (record) => runOne(ActionSchema.parse({ name: 'call', type: 'HTTP', timeout: '1m', http: { url: 'http://127.0.0.1:9/x' } }), record) },
+  { name: 'a Job action creates its Job, which completes', run: (record) => jobToCompletion(worldOf([job()]), record) },
+  {
+    name: 'a Job action requested again takes the Job its earlier try created as its own',
+    async run(record) {
+      const w = worldOf([job()]);
+      const first = await createRunAction(w.deps).onActionRequested(requested(pathOf('restore')));
+      await editAction(w, pathOf('restore'), (action) => {
+        Object.assign(action, { phase: 'Unknown', requestedAt: w.clock.now().toISOString() });
+        delete action.outputs;
+      });
+      return [first, await createRunAction({ ...w.deps, kube: record(w.kube) }).onActionRequested(requested(pathOf('restore')))];
+    },
+  },
+  ...clusternetScenarios('Localization', localization, LOCALIZATION, localizationSpec),
+  ...clusternetScenarios('Subscription', subscription, SUBSCRIPTION, subscriptionSpec),
+  {
+    name: 'the automatic rollback of a Job action deletes the Job',
+    run: (record) => runRollback(job(), { jobRef: JOB, created: true }, record, [stored(JOB)]),
+  },
+  {
+    name: 'the automatic rollback of a Localization Patch applies its recorded prior state',
+    run: (record) => {
+      const before = stored(LOCALIZATION, { spec: localizationSpec });
+      return runRollback(localization('Patch'), { localizationRef: LOCALIZATION, created: false, priorState: JSON.stringify(before) }, record, [stored(LOCALIZATION, { spec: { ...localizationSpec, priority: 800 } })]);
+    },
+  },
+  ...(['Create', 'Apply', 'Patch', 'Delete'] as const).map(
+    (operation): Scenario => ({
+      name: `a KubernetesResource ${operation} changes the object it names`,
+      targets: configMapTarget,
+      run: (record) => runOne(resource(operation), record, operation === 'Create' ? [] : [stored(CONFIG_MAP, { data: { active: 'a' } })]),
+    }),
+  ),
+];
