@@ -4,7 +4,6 @@ import { ExitCode, type Command, type Io } from './io.js';
 const commands: Record<string, () => Promise<Command>> = {
   lint: async () => (await import('./commands/lint.js')).lint,
   apiserver: async () => (await import('./commands/apiserver.js')).apiserver,
-  dev: async () => (await import('./commands/dev.js')).dev,
 };
 
 function help(io: Io, loaded: Record<string, Command>): void {
