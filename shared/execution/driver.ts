@@ -5,6 +5,7 @@
  * cancelled attempts, one action.requested reply per request, and on finish the plan's bookkeeping and
  * the execution.finished reply. A decision that changes nothing writes nothing and replies nothing.
  */
+import { recordExecutionFinished } from '../metrics.js';
 import type { DRPlanExecutionStatus, ResolvedPlan } from '../api/index.js';
 import type { ActionRequest } from '../engine/schedule-context.js';
 import type { Decision } from '../engine/scheduler.js';
@@ -38,6 +39,7 @@ async function actOn(deps: CoreDeps, written: Loaded, before: DRPlanExecutionSta
   const replies = requestReplies(deps, written, decision.requests);
   if (decision.finished !== undefined) {
     deps.log.info({ phase: decision.finished.phase, message: decision.finished.message }, 'execution finished');
+    recordExecutionFinished(decision.finished.phase, written.execution.spec.operationType);
     await recordFinish(deps, written);
     replies.push(executionFinishedReply(written, decision.finished));
   }

@@ -4,6 +4,7 @@
  * the execution is marked `Recorded`. A crash between the steps leaves a finished execution without the
  * mark, which the next event or the resync tick finds and completes — every step is idempotent.
  */
+import { recordExecutionFinished } from '../metrics.js';
 import type { DRPlanExecutionStatus, DRPlanStatus } from '../api/index.js';
 import { DRPlanStatusSchema } from '../api/index.js';
 import { findCondition, sameConditions, setCondition } from '../conditions.js';
@@ -103,6 +104,7 @@ export async function finishUnstarted(deps: CoreDeps, loaded: Loaded, phase: Uns
   const object = await deps.kube.mergePatchStatus(executionKey(loaded.id), { metadata: { resourceVersion: loaded.object.metadata.resourceVersion }, status: patch });
   const finished = withStatus(loaded, object, after);
   deps.log.info({ phase, message }, 'execution ended before it ran');
+  recordExecutionFinished(phase, loaded.execution.spec.operationType);
   await recordEvents(deps, finished, [endEvent(loaded, phase, message)]);
   await recordFinish(deps, finished);
   return [executionFinishedReply(finished, { phase, message })];

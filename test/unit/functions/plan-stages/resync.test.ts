@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createPlanStages } from '../../../../functions/plan-stages/plan-stages.js';
 import { Finalizers } from '../../../../shared/api/index.js';
+import { metricsText } from '../../../../shared/metrics.js';
 import {
   actionPhase,
   claim,
@@ -33,6 +34,12 @@ async function startedJob(h: Harness): Promise<void> {
   await claim(h, request, { jobRef: { apiVersion: 'batch/v1', kind: 'Job', name: jobKey.name, namespace: jobKey.namespace }, created: true });
 }
 
+/** The value of `drplan_executions_total{phase, operation}` in our registry (0 when absent). */
+async function executionsCounted(phase: string, operation: string): Promise<number> {
+  const line = (await metricsText()).split('\n').find((l) => l.startsWith(`drplan_executions_total{phase="${phase}",operation="${operation}"}`));
+  return line === undefined ? 0 : Number(line.split(' ').at(-1));
+}
+
 describe('plan-stages resync', () => {
   test('an attempt past its timeout fails, its Job is deleted, and the execution fails naming it', async () => {
     const h = harness();
@@ -47,6 +54,18 @@ describe('plan-stages resync', () => {
     assert.equal(status.message, 'stage "s", workflow s/0 (wf), action "migrate" failed: timed out after 1m');
     assert.equal(await h.kube.get(jobKey), undefined);
     assert.deepEqual(replies.map((reply) => reply.type), ['com.tencent.bkbcs.dr.execution.finished']);
+  });
+
+  test('a finished execution is counted once in drplan_executions_total by phase and operation', async () => {
+    const h = harness();
+    await startedJob(h);
+    h.clock.advance(61);
+    const before = await executionsCounted('Failed', 'Execute');
+
+    await createPlanStages(h).resync();
+    await createPlanStages(h).resync();
+
+    assert.equal(await executionsCounted('Failed', 'Execute'), before + 1);
   });
 
   test('a request nobody claimed within 30 seconds is requested again with the same attempt', async () => {
