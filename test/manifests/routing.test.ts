@@ -16,11 +16,12 @@ const CATALOG = new Set<string>([...Object.values(EventTypes), ...Object.values(
 const triggers = objectsOf('Trigger');
 const nameOf = (object: KubeObject): string => object.metadata.name ?? '';
 
-/** The `type` a Trigger pins with an `exact` filter. */
-const typeOf = (trigger: KubeObject): string | undefined =>
+/** The value a Trigger pins for `attribute` with an `exact` filter. */
+const exactOf = (trigger: KubeObject, attribute: string): string | undefined =>
   arrayAt(trigger, 'spec', 'filters')
-    .map((filter) => stringAt(filter, 'exact', 'type'))
-    .find((type) => type !== undefined);
+    .map((filter) => stringAt(filter, 'exact', attribute))
+    .find((value) => value !== undefined);
+const typeOf = (trigger: KubeObject): string | undefined => exactOf(trigger, 'type');
 
 async function replyCandidates(): Promise<Candidate[]> {
   const perFunction = await Promise.all(FunctionNames.map(async (fn) => (await observe(fn)).flatMap((o) => o.replies.map((reply) => replyCandidate(fn, reply)))));
@@ -60,12 +61,17 @@ describe('the Triggers', () => {
     assert.deepEqual(dangling.map(nameOf), []);
   });
 
+  test('every exact filter pins one attribute, as Knative requires (several exact filters all have to match)', () => {
+    const crowded = triggers.filter((trigger) => arrayAt(trigger, 'spec', 'filters').some((filter) => Object.keys(at(filter, 'exact') ?? {}).length > 1));
+    assert.deepEqual(crowded.map(nameOf), []);
+  });
+
   test('about ApiServerSource events name a kind a source watches, and every watched kind has a Trigger', () => {
     // Prepare
     const watchedKinds = objectsOf('ApiServerSource').flatMap((source) => arrayAt(source, 'spec', 'resources').map((resource) => stringAt(resource, 'kind') ?? ''));
 
     // Act
-    const kinds = triggers.filter((trigger) => typeOf(trigger)?.startsWith('dev.knative.apiserver.') === true).map((trigger) => stringAt(at(trigger, 'spec', 'filters', 0), 'exact', 'kind') ?? '');
+    const kinds = triggers.filter((trigger) => typeOf(trigger)?.startsWith('dev.knative.apiserver.') === true).map((trigger) => exactOf(trigger, 'kind') ?? '');
 
     // Assess
     assert.deepEqual([...new Set(kinds)].sort(), [...watchedKinds].sort());
