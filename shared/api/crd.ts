@@ -36,7 +36,8 @@ export interface CrdSource {
   columns: readonly PrinterColumn[];
 }
 
-export const CRD_CATEGORY = 'drplan';
+/** Not `drplan`: kubectl expands a category before a singular name, so `kubectl get drplan x` would fail. */
+export const CRD_CATEGORY = 'dr';
 
 const FREE_FORM_KEY = 'x-drplan-free-form' satisfies keyof typeof FREE_FORM;
 const PRESERVE = 'x-kubernetes-preserve-unknown-fields';

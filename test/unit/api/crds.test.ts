@@ -162,7 +162,7 @@ describe('CRD identity', () => {
   ] as const;
 
   for (const expected of expectations) {
-    test(`${expected.kind} is a namespaced ${GROUP}/${VERSION} kind with short name ${expected.shortNames[0]} in category drplan`, () => {
+    test(`${expected.kind} is a namespaced ${GROUP}/${VERSION} kind with short name ${expected.shortNames[0]} in category dr`, () => {
       const crd = ourCrd(expected.kind);
 
       assert.equal(at(crd, 'apiVersion'), 'apiextensions.k8s.io/v1');
@@ -171,7 +171,7 @@ describe('CRD identity', () => {
       assert.equal(at(crd, 'spec', 'group'), GROUP);
       assert.equal(at(crd, 'spec', 'scope'), 'Namespaced');
       assert.deepEqual(at(crd, 'spec', 'names'), {
-        categories: ['drplan'],
+        categories: ['dr'],
         kind: expected.kind,
         listKind: `${expected.kind}List`,
         plural: expected.plural,
