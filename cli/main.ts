@@ -4,6 +4,15 @@ import { ExitCode, type Command, type Io } from './io.js';
 const commands: Record<string, () => Promise<Command>> = {
   lint: async () => (await import('./commands/lint.js')).lint,
   apiserver: async () => (await import('./commands/apiserver.js')).apiserver,
+  execute: async () => (await import('./commands/execute.js')).execute,
+  revert: async () => (await import('./commands/revert.js')).revert,
+  cancel: async () => (await import('./commands/cancel.js')).cancel,
+  status: async () => (await import('./commands/status.js')).status,
+  history: async () => (await import('./commands/history.js')).history,
+  describe: async () => (await import('./commands/describe.js')).describe,
+  graph: async () => (await import('./commands/graph.js')).graph,
+  events: async () => (await import('./commands/events.js')).events,
+  replay: async () => (await import('./commands/replay.js')).replay,
 };
 
 function help(io: Io, loaded: Record<string, Command>): void {
