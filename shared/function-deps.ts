@@ -22,7 +22,14 @@ export interface CoreDeps {
   kube: Kube;
   clock: Clock;
   log: Logger;
+  /**
+   * RECONCILE_INTERVAL (default 30s): how long a requested attempt may stay unclaimed before the next
+   * event or tick requests it again. The resync tick itself comes from the PingSource (ADR 8).
+   */
+  reconcileIntervalMs?: number;
 }
+
+export const DEFAULT_RECONCILE_INTERVAL_MS = 30_000;
 
 /** A CloudEvent a core wants sent (re-injected into the broker). */
 export interface Reply {

@@ -11,6 +11,8 @@ import { parseEnvelope, type WakeUp } from './envelope.js';
 import { toHandlerError, type HandlerError } from './errors.js';
 import { EVENT_SOURCE, isValidExtensionName } from './events.js';
 import type { Clock, CoreDeps, Logger, Outcome, Reply } from './function-deps.js';
+import { DEFAULT_RECONCILE_INTERVAL_MS } from './function-deps.js';
+import { parseDuration } from './api/duration.js';
 import { createKube, loadKubeConfig } from './kube/client.js';
 import type { Kube } from './kube/types.js';
 import { createLogger } from './log.js';
@@ -120,6 +122,15 @@ async function dispatch<Core>(definition: FunctionDefinition<Core>, runtime: Run
   }
 }
 
+/** RECONCILE_INTERVAL as milliseconds; a value that is not a positive Go duration is refused at start. */
+export function reconcileInterval(env: NodeJS.ProcessEnv): number {
+  const text = env['RECONCILE_INTERVAL'];
+  if (text === undefined || text === '') return DEFAULT_RECONCILE_INTERVAL_MS;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) throw new Error(`RECONCILE_INTERVAL: must be a positive Go duration such as 30s or 1m, got "${text}"`);
+  return ms;
+}
+
 /** `init` and `handle` for one function; `overrides` replace what `init` builds (tests). */
 export function defineFunction<Core>(definition: FunctionDefinition<Core>, overrides: WiringOverrides = {}): FunctionModule {
   let runtime: Runtime<Core> | undefined;
@@ -130,7 +141,8 @@ export function defineFunction<Core>(definition: FunctionDefinition<Core>, overr
     const env = overrides.env ?? process.env;
     const log = overrides.log ?? createLogger(definition.name, { env });
     const kube = overrides.kube ?? createKube(loadKubeConfig());
-    const core = definition.create({ kube, clock: overrides.clock ?? systemClock, log }, env);
+    const reconcileIntervalMs = reconcileInterval(env);
+    const core = definition.create({ kube, clock: overrides.clock ?? systemClock, log, reconcileIntervalMs }, env);
     const host = runtimePromClient();
     if (host !== undefined) exposeOnRuntimeRegistry(host);
     runtime = { core, log, env, fetch: overrides.fetch ?? globalThis.fetch };

@@ -6,6 +6,7 @@
  * the execution.finished reply. A decision that changes nothing writes nothing and replies nothing.
  */
 import { recordExecutionFinished } from '../metrics.js';
+import { DEFAULT_RECONCILE_INTERVAL_MS } from '../function-deps.js';
 import type { DRPlanExecutionStatus, ResolvedPlan } from '../api/index.js';
 import type { ActionRequest } from '../engine/schedule-context.js';
 import type { Decision } from '../engine/scheduler.js';
@@ -49,7 +50,13 @@ async function actOn(deps: CoreDeps, written: Loaded, before: DRPlanExecutionSta
 /** Decides from `step`, writes the result conditionally against what `loaded` was read at, then acts on it. */
 export async function applySchedule(deps: CoreDeps, loaded: Loaded, step: ScheduleStep): Promise<Outcome> {
   const before = loaded.execution.status ?? {};
-  const decision = schedule({ resolved: step.resolved, status: step.status, now: deps.clock.now(), cancelRequested: step.cancel });
+  const decision = schedule({
+    resolved: step.resolved,
+    status: step.status,
+    now: deps.clock.now(),
+    cancelRequested: step.cancel,
+    options: { requestTimeoutMs: deps.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS },
+  });
   const patch = mergePatchBetween(before, decision.status);
   if (patch === undefined) return [];
   const key = executionKey(loaded.id);

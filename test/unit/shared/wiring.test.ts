@@ -20,7 +20,7 @@ import {
   routeValidatePlan,
   routeValidateWorkflow,
 } from '../../../shared/routes.js';
-import { defineFunction, type FunctionModule, type WiringOverrides } from '../../../shared/wiring.js';
+import { defineFunction, reconcileInterval, type FunctionModule, type WiringOverrides } from '../../../shared/wiring.js';
 import { FakeKube } from '../../support/fake-kube.js';
 import { asDelivered, collectingLogger, eventFixture, type LogLine } from '../../support/infra-helpers.js';
 
@@ -374,4 +374,22 @@ describe('routes', () => {
       return true;
     });
   });
+});
+
+describe('RECONCILE_INTERVAL', () => {
+  const cases: { value: string | undefined; expected: number | string }[] = [
+    { value: undefined, expected: 30_000 },
+    { value: '', expected: 30_000 },
+    { value: '10s', expected: 10_000 },
+    { value: '1m30s', expected: 90_000 },
+    { value: '0s', expected: 'RECONCILE_INTERVAL: must be a positive Go duration such as 30s or 1m, got "0s"' },
+    { value: '30', expected: 'RECONCILE_INTERVAL: must be a positive Go duration such as 30s or 1m, got "30"' },
+  ];
+  for (const { value, expected } of cases) {
+    test(`${JSON.stringify(value)} gives ${typeof expected === 'number' ? `${expected} ms` : 'a start-up error naming the variable'}`, () => {
+      const env = value === undefined ? {} : { RECONCILE_INTERVAL: value };
+      if (typeof expected === 'number') assert.equal(reconcileInterval(env), expected);
+      else assert.throws(() => reconcileInterval(env), { message: expected });
+    });
+  }
 });

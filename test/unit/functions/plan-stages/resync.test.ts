@@ -81,6 +81,21 @@ describe('plan-stages resync', () => {
     assert.deepEqual(again, first);
   });
 
+  test('RECONCILE_INTERVAL sets how long a request may stay unclaimed before it is requested again', async () => {
+    const h = { ...harness(), reconcileIntervalMs: 10_000 };
+    seedPlan(h.kube, 'p', [stageOf('s', ['wf'])], { wf: ['a'] });
+    h.kube.seed(executionObject('run-1', 'p'));
+    const core = createPlanStages(h);
+    const first = requestsIn(await core.reconcile(id('run-1')));
+    h.clock.advance(9);
+    assert.deepEqual(requestsIn(await core.resync()), []);
+    h.clock.advance(2);
+
+    const again = requestsIn(await core.resync());
+
+    assert.deepEqual(again, first);
+  });
+
   test('a request younger than 30 seconds is not requested again', async () => {
     const h = harness();
     seedPlan(h.kube, 'p', [stageOf('s', ['wf'])], { wf: ['a'] });
