@@ -66,6 +66,17 @@ describe('an HTTP action', () => {
     assert.equal(request.headers['idempotency-key'], `${UID}/${PATH}/1`);
   });
 
+  for (const method of ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const) {
+    test(`sends a ${method} request as ${method}`, async () => {
+      const server = await target(answer(200));
+      const w = worldOf([httpAction('call', { url: `${server.url}/resource/1`, method })]);
+
+      await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+      assert.deepEqual(server.requests.map((r) => [r.method, r.url]), [[method, '/resource/1']]);
+    });
+  }
+
   const codes = [
     { name: 'a 204 counts as success by default (any 2xx)', status: 204, successCodes: undefined, phase: 'Succeeded' },
     { name: 'a 404 listed in successCodes counts as success', status: 404, successCodes: [200, 404], phase: 'Succeeded' },
