@@ -4,6 +4,7 @@ import { ExitCode, type Command, type Io } from './io.js';
 const commands: Record<string, () => Promise<Command>> = {
   lint: async () => (await import('./commands/lint.js')).lint,
   apiserver: async () => (await import('./commands/apiserver.js')).apiserver,
+  dev: async () => (await import('./commands/dev.js')).dev,
   execute: async () => (await import('./commands/execute.js')).execute,
   revert: async () => (await import('./commands/revert.js')).revert,
   cancel: async () => (await import('./commands/cancel.js')).cancel,

@@ -1,0 +1,142 @@
+/**
+ * The durable event log: one JSON object per line in `<state>/events.jsonl`, each line written and
+ * fsync'd before the broker answers or moves on, so what was accepted and what became of it survives
+ * a crash or a restart. It records every accepted event (with the triggers that took it), every
+ * delivery outcome, every event dropped at the hop limit and every event a stand-in sink received.
+ * Replays append a new `accepted` record pointing at the original (`replayOf`).
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type StructuredEvent = Readonly<Record<string, unknown>>;
+
+interface Stamp {
+  /** Position in the log, from 1. */
+  seq: number;
+  /** When the record was written (ISO 8601). */
+  at: string;
+}
+
+export interface AcceptedRecord extends Stamp {
+  record: 'accepted';
+  /** `namespace/name` of the broker. */
+  broker: string;
+  /** The hop budget left (`knativebrokerttl`) when accepted. */
+  ttl: number;
+  /** `namespace/name` of every trigger that took the event. */
+  triggers: string[];
+  event: StructuredEvent;
+  /** The `seq` of the original when this is a replay. */
+  replayOf?: number | undefined;
+}
+
+export type DeliveryOutcome = 'delivered' | 'dead-lettered' | 'lost';
+
+export interface DeliveryRecord extends Stamp {
+  record: 'delivery';
+  eventSeq: number;
+  eventId: string;
+  trigger: string;
+  subscriber: string;
+  outcome: DeliveryOutcome;
+  attempts: number;
+  /** The last HTTP status (absent after a network error or timeout). */
+  status?: number | undefined;
+  error?: string | undefined;
+  /** The id of the reply event re-injected into the broker. */
+  reply?: string | undefined;
+  deadLetterSink?: string | undefined;
+}
+
+export interface DroppedRecord extends Stamp {
+  record: 'dropped';
+  broker: string;
+  eventId: string;
+  type: string;
+  reason: string;
+}
+
+export interface SunkRecord extends Stamp {
+  record: 'sunk';
+  /** `namespace/name` of the stand-in sink (a Service the host does not run). */
+  sink: string;
+  event: StructuredEvent;
+}
+
+export type LogRecord = AcceptedRecord | DeliveryRecord | DroppedRecord | SunkRecord;
+type Unstamped<T> = T extends Stamp ? Omit<T, keyof Stamp> : never;
+export type NewLogRecord = Unstamped<LogRecord>;
+
+const isRecordLine = (value: unknown): value is LogRecord =>
+  typeof value === 'object' && value !== null && typeof (value as { seq?: unknown }).seq === 'number' && typeof (value as { record?: unknown }).record === 'string';
+
+/** Parses the log's text; a torn last line (a crash mid-write) is skipped and reported. */
+export function parseLog(text: string): { records: LogRecord[]; torn: number } {
+  const records: LogRecord[] = [];
+  let torn = 0;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const value: unknown = JSON.parse(line);
+      if (isRecordLine(value)) records.push(value);
+      else torn += 1;
+    } catch {
+      torn += 1;
+    }
+  }
+  return { records, torn };
+}
+
+export class EventLog {
+  readonly path: string;
+  private readonly fd: number;
+  private readonly now: () => Date;
+  private nextSeq: number;
+  private closed = false;
+
+  private constructor(path: string, fd: number, nextSeq: number, now: () => Date) {
+    this.path = path;
+    this.fd = fd;
+    this.nextSeq = nextSeq;
+    this.now = now;
+  }
+
+  /** Opens (or creates) the log at `path`; `warn` hears about torn lines. */
+  static open(path: string, options: { now?: () => Date; warn?: (line: string) => void } = {}): EventLog {
+    mkdirSync(dirname(path), { recursive: true });
+    let text = '';
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error: unknown) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read the event log ${path}`, { cause: error });
+    }
+    const { records, torn } = parseLog(text);
+    if (torn > 0) options.warn?.(`event log ${path}: ${torn} unreadable line(s) skipped (a write cut short by a crash)`);
+    const last = records.reduce((max, record) => Math.max(max, record.seq), 0);
+    const fd = openSync(path, 'a');
+    // A torn last line must not glue itself to the next record.
+    if (text !== '' && !text.endsWith('\n')) writeSync(fd, '\n');
+    return new EventLog(path, fd, last + 1, options.now ?? ((): Date => new Date()));
+  }
+
+  /** Appends one record and fsyncs it; returns it with its `seq` and `at`. */
+  append<T extends NewLogRecord>(record: T): T & Stamp {
+    if (this.closed) throw new Error(`the event log ${this.path} is closed`);
+    const stamped = { seq: this.nextSeq, at: this.now().toISOString(), ...record };
+    this.nextSeq += 1;
+    writeSync(this.fd, `${JSON.stringify(stamped)}\n`);
+    fsyncSync(this.fd);
+    return stamped;
+  }
+
+  /** Every record written so far (read from disk). */
+  records(): LogRecord[] {
+    return parseLog(readFileSync(this.path, 'utf8')).records;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+}

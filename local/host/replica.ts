@@ -1,0 +1,180 @@
+/**
+ * One replica of a function: a faas-js-runtime process serving one bundle on its own port, watched
+ * over. It is ready once `/health/readiness` answers 200; when the process exits (a crash, a kill)
+ * it is restarted after a backoff that doubles on each quick failure (200 ms up to 10 s) and resets
+ * once a run has lasted 30 s. A replica that does not become ready in time is killed and restarted.
+ * Each process has an IPC channel to the host and ends when it closes (exit-with-parent.mjs), so a
+ * host killed outright leaves no orphans.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
+
+const RUNTIME_CLI = fileURLToPath(new URL('../../node_modules/faas-js-runtime/bin/cli.js', import.meta.url));
+const EXIT_WITH_PARENT = new URL('./exit-with-parent.mjs', import.meta.url).href;
+const FIRST_BACKOFF_MS = 200;
+const MAX_BACKOFF_MS = 10_000;
+const STABLE_RUN_MS = 30_000;
+const OUTPUT_KEPT = 50;
+
+export interface ReplicaOptions {
+  /** `namespace/name#index`, for messages. */
+  label: string;
+  /** The bundle (or any module exporting `handle`). */
+  entry: string;
+  port: number;
+  env: Readonly<Record<string, string>>;
+  warn: (line: string) => void;
+  /** Each line the process writes, when wanted. */
+  output?: ((label: string, line: string) => void) | undefined;
+  readinessTimeoutMs?: number | undefined;
+}
+
+export interface ReplicaStatus {
+  label: string;
+  url: string;
+  pid: number | undefined;
+  ready: boolean;
+  /** How many times the process was restarted. */
+  restarts: number;
+}
+
+export class Replica {
+  readonly url: string;
+  private readonly options: ReplicaOptions;
+  private child: ChildProcess | undefined;
+  private ready = false;
+  private stopping = false;
+  private restarts = 0;
+  private quickFailures = 0;
+  private readonly lines: string[] = [];
+  private partial = { stdout: '', stderr: '' };
+  private readonly readyWaiters = new Set<() => void>();
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(options: ReplicaOptions) {
+    this.options = options;
+    this.url = `http://127.0.0.1:${options.port}`;
+  }
+
+  status(): ReplicaStatus {
+    return { label: this.options.label, url: this.url, pid: this.child?.pid, ready: this.ready, restarts: this.restarts };
+  }
+
+  isReady(): boolean {
+    return this.ready && !this.stopping;
+  }
+
+  /** The last lines the process wrote. */
+  recentOutput(): string {
+    return this.lines.join('\n');
+  }
+
+  /** The last error line the process wrote (a stack trace's message, not its frames), else its last line. */
+  lastError(): string {
+    const error = this.lines.findLast((line) => /\b\w*Error\b|⛔/.test(line) && !/^\s+at /.test(line));
+    return (error ?? this.lines.at(-1) ?? '(no output)').trim();
+  }
+
+  /** Resolves when the replica is ready (now or later); never rejects. */
+  whenReady(): Promise<void> {
+    if (this.isReady()) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.add(resolve));
+  }
+
+  /** Splits the output into lines (a chunk may end mid-line: the rest waits for the next chunk). */
+  private keep(chunk: Buffer, stream: 'stdout' | 'stderr'): void {
+    const lines = (this.partial[stream] + chunk.toString('utf8')).split('\n');
+    this.partial[stream] = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      this.lines.push(line);
+      if (this.lines.length > OUTPUT_KEPT) this.lines.shift();
+      this.options.output?.(this.options.label, line);
+    }
+  }
+
+  /** Starts the process (and keeps restarting it until `stop`). */
+  start(): void {
+    const { entry, env, port } = this.options;
+    const child = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, RUNTIME_CLI, entry], { cwd: dirname(entry), env: { ...env, FUNC_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    this.child = child;
+    const startedAt = Date.now();
+    this.partial = { stdout: '', stderr: '' };
+    child.stdout?.on('data', (chunk: Buffer) => {
+      this.keep(chunk, 'stdout');
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.keep(chunk, 'stderr');
+    });
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.onExit(code, signal, Date.now() - startedAt);
+        resolve();
+      });
+    });
+    void this.awaitReadiness(child);
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null, ranMs: number): void {
+    this.ready = false;
+    this.child = undefined;
+    if (this.stopping) return;
+    this.quickFailures = ranMs >= STABLE_RUN_MS ? 0 : this.quickFailures + 1;
+    const backoff = Math.min(FIRST_BACKOFF_MS * 2 ** Math.max(0, this.quickFailures - 1), MAX_BACKOFF_MS);
+    this.options.warn(`function ${this.options.label} exited (${signal ?? `code ${code ?? '?'}`}); restarting in ${backoff} ms; last output: ${this.lastError()}`);
+    const timer = setTimeout(() => {
+      if (this.stopping) return;
+      this.restarts += 1;
+      this.start();
+    }, backoff);
+    timer.unref();
+  }
+
+  private async awaitReadiness(child: ChildProcess): Promise<void> {
+    const timeoutMs = this.options.readinessTimeoutMs ?? 30_000;
+    const deadline = Date.now() + timeoutMs;
+    const alive = (): boolean => child.exitCode === null && child.signalCode === null && !this.stopping;
+    while (Date.now() < deadline && alive()) {
+      if (await this.probe()) {
+        this.markReady();
+        return;
+      }
+      await delay(50);
+    }
+    if (!alive()) return;
+    this.options.warn(`function ${this.options.label} was not ready within ${timeoutMs} ms; killing it`);
+    child.kill('SIGKILL');
+  }
+
+  private markReady(): void {
+    this.ready = true;
+    for (const resolve of this.readyWaiters) resolve();
+    this.readyWaiters.clear();
+  }
+
+  private async probe(): Promise<boolean> {
+    try {
+      const response = await fetch(`${this.url}/health/readiness`, { signal: AbortSignal.timeout(1000) });
+      await response.arrayBuffer();
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Stops the process (SIGTERM, then SIGKILL after 5 s) and does not restart it. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.ready = false;
+    for (const resolve of this.readyWaiters) resolve();
+    this.readyWaiters.clear();
+    const child = this.child;
+    if (child === undefined) return;
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await this.exited;
+    clearTimeout(killer);
+  }
+}
