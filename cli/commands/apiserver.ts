@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { startApiServer, type ApiServerOptions } from '../../local/apiserver/index.js';
-import { ExitCode, type Command, type Io } from '../io.js';
+import { ExitCode, type Command, type Io, interrupted } from '../io.js';
 
 const USAGE = `Usage: drplan apiserver [--port N] [--state-dir DIR] [--host HOST] [--token TOKEN] [--kubeconfig FILE] [--no-job-controller]
 
@@ -56,16 +56,6 @@ function toOptions(parsed: { options: Record<string, string>; jobController: boo
     ...(kubeconfig === undefined ? {} : { kubeconfigPath: resolve(io.cwd, kubeconfig) }),
   };
 }
-
-const interrupted = (): Promise<string> =>
-  new Promise((done) => {
-    process.once('SIGINT', () => {
-      done('SIGINT');
-    });
-    process.once('SIGTERM', () => {
-      done('SIGTERM');
-    });
-  });
 
 export const apiserver: Command = {
   summary: 'run the local Kubernetes API server (for kubectl and the functions)',

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { startDevStack, type DevStack, type DevStackOptions } from '../../local/dev.js';
-import { ExitCode, type Command, type Io } from '../io.js';
+import { ExitCode, type Command, type Io, interrupted } from '../io.js';
 
 const USAGE = `Usage: drplan dev [--state-dir DIR] [--tick-seconds N] [--port N] [--broker-port N]
                   [--manifests DIR] [--bundles DIR] [--replicas NAME=N]... [--verbose]
@@ -155,16 +155,6 @@ export function readyText(stack: DevStack, stateDir: string): string {
   ];
   return `${lines.join('\n')}\n`;
 }
-
-const interrupted = (): Promise<string> =>
-  new Promise((done) => {
-    process.once('SIGINT', () => {
-      done('SIGINT');
-    });
-    process.once('SIGTERM', () => {
-      done('SIGTERM');
-    });
-  });
 
 export const dev: Command = {
   summary: 'run the whole local stack: API server, the functions and the Knative eventing',

@@ -15,14 +15,9 @@ import { ageSince } from './table-time.js';
 
 export { humanDuration } from './table-time.js';
 
-export interface PrinterColumn {
-  name: string;
-  type: string;
-  jsonPath: string;
-  description?: string;
-  priority?: number;
-  format?: string;
-}
+import type { PrinterColumn } from './types.js';
+
+export type { PrinterColumn };
 
 export interface TableColumnDefinition {
   name: string;
