@@ -106,7 +106,9 @@ export async function runJob(ctx: ExecutorContext): Promise<ExecutorOutcome> {
   const config = ctx.action.job;
   if (config === undefined) return finished(fatal('job: is required for a Job action'));
   const key = jobKey(jobName(ctx.id, ctx.action.name), config.namespace ?? ctx.namespace);
-  const job = await createOrAdopt(ctx, buildJob(ctx, key), key);
+  const manifest = buildJob(ctx, key);
+  ctx.log.debug({ job: manifest }, 'job manifest');
+  const job = await createOrAdopt(ctx, manifest, key);
   if (isResult(job)) return finished(job);
   const result = jobResult(job);
   if (result !== undefined) return finished(result);

@@ -135,8 +135,24 @@ const remove: Change = async (ctx, change, key, current) => {
 
 const changes: Record<Exclude<Operation, 'Create'>, Change> = { Apply: apply, Patch: patch, Delete: remove };
 
+/** Secret payloads never reach a log line, even at debug level. */
+const SECRET_FIELDS = new Set(['data', 'stringData', 'binaryData']);
+function loggable(object: Manifest): Record<string, unknown> {
+  const secret = object.kind === 'Secret';
+  return Object.fromEntries(Object.entries(object).map(([field, value]) => [field, secret && SECRET_FIELDS.has(field) ? '(redacted)' : value]));
+}
+
+/** The object's identity at info level, the whole object at debug level (the original's V(4)). */
+function logChange(ctx: ExecutorContext, change: ObjectChange): void {
+  const { apiVersion, kind } = change.object;
+  const { name, namespace } = change.object.metadata;
+  ctx.log.info({ operation: change.operation, apiVersion, kind, name, namespace }, 'object change');
+  ctx.log.debug({ object: loggable(change.object) }, 'object change manifest');
+}
+
 /** Runs one change; the result carries the outputs when `recordsOutputs`. */
 export async function changeObject(ctx: ExecutorContext, change: ObjectChange): Promise<AttemptResult> {
+  logChange(ctx, change);
   if (change.operation === 'Create') return create(ctx, change);
   const key = keyOf(change.object);
   const seen = await observe(ctx, key);

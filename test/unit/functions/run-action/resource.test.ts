@@ -28,6 +28,24 @@ const seedConfigMap = (kube: FakeKube, data: Record<string, string>): KubeObject
   kube.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'routing', namespace: NS, labels: { app: 'shop' } }, data });
 
 describe('a KubernetesResource Create', () => {
+  test('logs the object at info and its manifest at debug, never a Secret\'s data', async () => {
+    // Prepare
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db-credentials' }, stringData: { password: 's3cr3t-value' } };
+    const w = worldOf([resourceAction('Create', secret)]);
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    const info = w.log.lines.find((line) => line.message === 'object change');
+    assert.deepEqual(info?.object, { operation: 'Create', apiVersion: 'v1', kind: 'Secret', name: 'db-credentials', namespace: NS });
+    const debug = w.log.lines.find((line) => line.message === 'object change manifest');
+    assert.ok(debug);
+    assert.equal(debug.level, 'debug');
+    assert.deepEqual((debug.object.object as { stringData?: unknown }).stringData, '(redacted)');
+    assert.equal(w.log.text().includes('s3cr3t-value'), false);
+  });
+
   test('creates the object in the workflow namespace with our labels and records it as created', async () => {
     // Prepare
     const w = worldOf([resourceAction('Create', configMap({ active: 'b' }))]);
