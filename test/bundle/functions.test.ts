@@ -187,5 +187,42 @@ describe('the built functions under faas-js-runtime', { timeout: 120_000 }, () =
       assert.deepEqual(reasons.filter((r) => r.startsWith('Execution')).sort(), ['ExecutionStarted', 'ExecutionSucceeded']);
       assert.equal(reasons.filter((r) => r === 'ActionSucceeded').length, 2);
     });
+
+    test('every event delivered twice and in shuffled order still ends Succeeded, each HTTP effect once', async () => {
+      // Prepare
+      const workflows = await Promise.all([kube.create(httpWorkflow('dup-a', '/dup-a')), kube.create(httpWorkflow('dup-b', '/dup-b'))]);
+      const chaos = { duplicate: true, shuffleSeed: 7, maxSteps: 400 };
+      await relay.run(workflows.map((w) => apiServerEvent('add', w, local.server.secureUrl)), chaos);
+      const plan = await kube.create({
+        apiVersion: DR,
+        kind: 'DRPlan',
+        metadata: { name: 'dup-plan', namespace: 'default' },
+        spec: {
+          stages: [
+            { name: 'first', parallel: true, workflows: [{ workflowRef: { name: 'dup-a' } }, { workflowRef: { name: 'dup-b' } }] },
+            { name: 'second', dependsOn: ['first'], workflows: [{ workflowRef: { name: 'dup-a' } }] },
+          ],
+        },
+      });
+      await relay.run([apiServerEvent('add', plan, local.server.secureUrl)], chaos);
+      const execution = await kube.create({
+        apiVersion: DR,
+        kind: 'DRPlanExecution',
+        metadata: { name: 'dup-exec', namespace: 'default' },
+        spec: { planRef: 'dup-plan', operationType: 'Execute' },
+      });
+      const before = target.requests.length;
+      // Act
+      await relay.run([apiServerEvent('add', execution, local.server.secureUrl)], chaos);
+      // Assess
+      const stored = await kube.get({ apiVersion: DR, kind: 'DRPlanExecution', name: 'dup-exec', namespace: 'default' });
+      const status = (stored?.status ?? {}) as { phase?: string; progress?: string };
+      assert.equal(status.phase, 'Succeeded', JSON.stringify(status));
+      assert.equal(status.progress, '3/3 actions');
+      const seen = target.requests.slice(before);
+      assert.deepEqual(seen.map((r) => r.path).sort(), ['/dup-a', '/dup-a', '/dup-b']);
+      assert.equal(new Set(seen.map((r) => r.idempotencyKey)).size, 3, 'each attempt reached the target once');
+      assert.ok(relay.deliveries.some((d) => d.to === 'run-action' && d.status === 204), 'a duplicate request was answered with no work');
+    });
   });
 });

@@ -58,8 +58,29 @@ export interface Relay {
   /** The types of the events functions POSTed to the sink (their second and later replies). */
   sunk: string[];
   /** Delivers `events` and everything they lead to, until nothing is left or `maxSteps` is reached. */
-  run(events: EventSpec[], maxSteps?: number): Promise<void>;
+  run(events: EventSpec[], options?: RunOptions): Promise<void>;
   close(): Promise<void>;
+}
+
+/** How the relay misbehaves, as an at-least-once, unordered broker may. */
+export interface RunOptions {
+  maxSteps?: number;
+  /** Deliver every event twice. */
+  duplicate?: boolean;
+  /** Take the next event at random from the queue (seeded, so a failure can be replayed). */
+  shuffleSeed?: number;
+}
+
+/** mulberry32: a small seeded generator, so a shuffled run is reproducible. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 export async function startRelay(urlOf: (name: string) => string): Promise<Relay> {
@@ -100,13 +121,17 @@ export async function startRelay(urlOf: (name: string) => string): Promise<Relay
     sinkUrl: `http://127.0.0.1:${port}/`,
     deliveries,
     sunk,
-    async run(events, maxSteps = 100) {
-      const queue = [...events];
+    async run(events, options = {}) {
+      const { maxSteps = 100, duplicate = false, shuffleSeed } = options;
+      const random = shuffleSeed === undefined ? undefined : seeded(shuffleSeed);
+      const copies = (list: readonly EventSpec[]): EventSpec[] => (duplicate ? list.flatMap((e) => [e, e]) : [...list]);
+      const queue = copies(events);
       for (let step = 0; step < maxSteps; step += 1) {
-        queue.push(...posted.splice(0));
-        const next = queue.shift();
+        queue.push(...copies(posted.splice(0)));
+        const index = random === undefined ? 0 : Math.floor(random() * queue.length);
+        const [next] = queue.splice(index, 1);
         if (next === undefined) return;
-        queue.push(...(await deliver(next)));
+        queue.push(...copies(await deliver(next)));
       }
       throw new Error(`the relay was still busy after ${maxSteps} deliveries`);
     },
