@@ -1,13 +1,16 @@
 /**
- * The real `Kube` (shared/kube/types.ts) over @kubernetes/client-node: generic get/list/create/apply/
- * patch/delete of any kind (discovery maps kind → plural), the `status` subresource, and core/v1
- * Events. Every patch names its content type; every failure is a KubeApiError with a numeric `code` and
- * the Status `reason`.
+ * The real `Kube` (shared/kube/types.ts) over a small REST client on Node's built-ins (rest.ts,
+ * discovery.ts, kubeconfig.ts): generic get/list/create/apply/patch/delete of any kind (discovery maps
+ * kind → plural), the `status` subresource, and core/v1 Events. Every patch names its content type;
+ * every failure is a KubeApiError with a numeric `code` and the Status `reason`.
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { KubeApiError } from './api-error.js';
 import { eventBody, eventNamespace } from './event-record.js';
 import { JsonObjectApi, type JsonRequest } from './json-object-api.js';
+import { fallbackConfig, inClusterConfig, loadKubeConfigFile, type KubeConfig, type KubeConfigLike } from './kubeconfig.js';
 import type { DeleteOptions, Kube, KubeEvent, KubeObject, ListOptions, ObjectKey } from './types.js';
 
 export const PatchTypes = {
@@ -21,19 +24,24 @@ const PAGE_SIZE = 500;
 /**
  * An explicit `KUBECONFIG` wins (so a process started for the local API server never reaches a real
  * cluster by accident), then the in-cluster service account when `KUBERNETES_SERVICE_HOST` is set,
- * then `~/.kube/config`.
+ * then `~/.kube/config`, then `http://localhost:8080`. Of a `KUBECONFIG` list, the first file that
+ * exists is read (files are not merged). Throws naming the file when it is unreadable, invalid, or its
+ * user needs an exec or auth-provider plugin.
  */
-export function loadKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  const explicit = (process.env.KUBECONFIG ?? '') !== '';
-  if (!explicit && (process.env.KUBERNETES_SERVICE_HOST ?? '') !== '') kc.loadFromCluster();
-  else kc.loadFromDefault();
-  return kc;
+export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env): KubeConfig {
+  const listed = (env.KUBECONFIG ?? '').split(delimiter).filter((path) => path !== '');
+  const first = listed[0];
+  if (first !== undefined) return loadKubeConfigFile(listed.find((path) => existsSync(path)) ?? first);
+  if ((env.KUBERNETES_SERVICE_HOST ?? '') !== '') return inClusterConfig(env);
+  const home = join(homedir(), '.kube', 'config');
+  return existsSync(home) ? loadKubeConfigFile(home) : fallbackConfig();
 }
 
 export interface KubeOptions {
   /** The clock stamped on recorded Events; default the system clock. */
   now?: () => Date;
+  /** How long one request may take; default 30 s. */
+  timeoutMs?: number;
 }
 
 interface Location {
@@ -60,8 +68,9 @@ function withoutManagedFields(metadata: KubeObject['metadata']): KubeObject['met
   return rest;
 }
 
-export function createKube(kc: KubeConfig, options: KubeOptions = {}): Kube {
-  const api = JsonObjectApi.forConfig(kc);
+/** Takes our KubeConfig (loadKubeConfig) or @kubernetes/client-node's, which the CLI and local tools pass. */
+export function createKube(kc: KubeConfigLike, options: KubeOptions = {}): Kube {
+  const api = JsonObjectApi.forConfig(kc, { timeoutMs: options.timeoutMs });
   const now = options.now ?? ((): Date => new Date());
 
   /** The collection URL; `allNamespaces` lists a namespaced kind across namespaces when none is given. */

@@ -1,6 +1,6 @@
 /**
  * The Kubernetes access every function core receives as a dependency. Cores depend on this interface,
- * never on @kubernetes/client-node directly, so they are tested with a small in-memory fake and run
+ * never on a Kubernetes client library directly, so they are tested with a small in-memory fake and run
  * unchanged against a real cluster or the local API server (see `client.ts`).
  */
 import type { ObjectMeta } from '../api/common.js';

@@ -3,10 +3,18 @@
  * subresource, conditional writes, server-side apply, Events, and errors with a numeric code and reason.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { RequestOptions } from 'node:https';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeApiError } from '../../../shared/kube/api-error.js';
 import { createKube, loadKubeConfig } from '../../../shared/kube/client.js';
+import { createDiscovery } from '../../../shared/kube/discovery.js';
+import { headerRecord, parseKubeConfig, TOKEN_REREAD_MS } from '../../../shared/kube/kubeconfig.js';
+import type { JsonRequest, RestClient } from '../../../shared/kube/rest.js';
 import type { Kube, KubeObject } from '../../../shared/kube/types.js';
 import { configMap, drWorkflow, rejection, startLocalApiServer, type LocalApiServer } from '../../support/infra-helpers.js';
 
@@ -341,5 +349,276 @@ describe('loadKubeConfig', () => {
     } finally {
       restore();
     }
+  });
+});
+
+const KUBECONFIG_PATH = '/home/sre/.kube/config';
+/** TLS material as text, to compare (the kubeconfig hands Buffers). */
+const asText = (material: unknown): unknown => (Buffer.isBuffer(material) ? material.toString('utf8') : material);
+
+/** A kubeconfig text: one cluster and one context per user given, `current-context` the first. */
+function kubeconfigText(users: Array<{ name: string; user: Record<string, unknown>; namespace?: string }>, cluster: Record<string, unknown> = { server: 'https://k8s.example:6443' }): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'c', cluster }],
+    users: users.map(({ name, user }) => ({ name, user })),
+    contexts: users.map(({ name, namespace }) => ({ name: `ctx-${name}`, context: { cluster: 'c', user: name, namespace } })),
+    'current-context': `ctx-${users[0]?.name ?? ''}`,
+  });
+}
+
+describe('parseKubeConfig', () => {
+  test('uses the current context unless one is given, with its namespace', () => {
+    // Prepare
+    const text = kubeconfigText([
+      { name: 'first', user: { token: 'a' }, namespace: 'ops' },
+      { name: 'second', user: { token: 'b' }, namespace: 'dr' },
+    ]);
+    const cases = [
+      { context: undefined, expected: { context: 'ctx-first', namespace: 'ops' } },
+      { context: 'ctx-second', expected: { context: 'ctx-second', namespace: 'dr' } },
+    ];
+    for (const { context, expected } of cases) {
+      // Act
+      const kc = parseKubeConfig(text, { path: KUBECONFIG_PATH, context });
+      // Assess
+      assert.deepEqual({ context: kc.getCurrentContext(), namespace: kc.getContextObject(kc.getCurrentContext())?.namespace }, expected);
+    }
+  });
+
+  test('refuses a context it does not have, naming it and the file', () => {
+    const text = kubeconfigText([{ name: 'first', user: { token: 'a' } }]);
+    assert.throws(() => parseKubeConfig(text, { path: KUBECONFIG_PATH, context: 'ctx-nowhere' }), {
+      message: '/home/sre/.kube/config: no context named "ctx-nowhere"',
+    });
+  });
+
+  test('refuses a user that authenticates with a plugin, naming the user and the plugin', () => {
+    const cases = [
+      { user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'aws' } }, plugin: 'an exec plugin' },
+      { user: { 'auth-provider': { name: 'gcp' } }, plugin: 'an auth-provider plugin' },
+    ];
+    for (const { user, plugin } of cases) {
+      assert.throws(() => parseKubeConfig(kubeconfigText([{ name: 'eks-admin', user }]), { path: KUBECONFIG_PATH }), {
+        message: `/home/sre/.kube/config: user "eks-admin" authenticates with ${plugin}, which the drplan functions do not run; give it a token, tokenFile or client certificate instead`,
+      });
+    }
+  });
+
+  test('accepts a file whose plugin users are not the current context', () => {
+    // Prepare
+    const text = kubeconfigText([
+      { name: 'robot', user: { token: 'a' } },
+      { name: 'human', user: { exec: { command: 'login' } } },
+    ]);
+    // Act
+    const kc = parseKubeConfig(text, { path: KUBECONFIG_PATH });
+    // Assess
+    assert.equal(kc.getCurrentUser()?.name, 'robot');
+  });
+
+  test('refuses an invalid file naming the field', () => {
+    const text = JSON.stringify({ clusters: [{ name: 'c', cluster: { 'insecure-skip-tls-verify': true } }] });
+    assert.throws(() => parseKubeConfig(text, { path: KUBECONFIG_PATH }), { message: /^\/home\/sre\/\.kube\/config: not a valid kubeconfig: clusters\.0\.cluster\.server: / });
+  });
+
+  test('decodes inline certificates, keeps TLS checks unless told otherwise, and sends the token', async () => {
+    // Prepare
+    const data = (text: string): string => Buffer.from(text).toString('base64');
+    const user = { token: 'secret', 'client-certificate-data': data('CERT'), 'client-key-data': data('KEY') };
+    const cases = [
+      { cluster: { server: 'https://a', 'certificate-authority-data': data('CA') }, rejectUnauthorized: undefined },
+      { cluster: { server: 'https://a', 'insecure-skip-tls-verify': true }, rejectUnauthorized: false },
+    ];
+    for (const { cluster, rejectUnauthorized } of cases) {
+      const kc = parseKubeConfig(kubeconfigText([{ name: 'u', user }], cluster), { path: KUBECONFIG_PATH });
+      const options: RequestOptions = {};
+      // Act
+      await kc.applyToHTTPSOptions(options);
+      // Assess
+      assert.equal(options.rejectUnauthorized, rejectUnauthorized);
+      assert.equal(asText(options.ca), 'certificate-authority-data' in cluster ? 'CA' : undefined);
+      assert.deepEqual([asText(options.cert), asText(options.key), headerRecord(options.headers).Authorization], ['CERT', 'KEY', 'Bearer secret']);
+    }
+  });
+
+  test('reads certificate files relative to the kubeconfig file', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'drplan-kubeconfig-'));
+    try {
+      writeFileSync(join(dir, 'client.crt'), 'CERT FROM FILE');
+      const kc = parseKubeConfig(kubeconfigText([{ name: 'u', user: { 'client-certificate': 'client.crt' } }]), { path: join(dir, 'config') });
+      const options: RequestOptions = {};
+      // Act
+      await kc.applyToHTTPSOptions(options);
+      // Assess
+      assert.equal(asText(options.cert), 'CERT FROM FILE');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('reads a token file again once it is a minute old, not before', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'drplan-kubeconfig-'));
+    let now = 0;
+    try {
+      writeFileSync(join(dir, 'token'), 'first\n');
+      const kc = parseKubeConfig(kubeconfigText([{ name: 'u', user: { tokenFile: 'token' } }]), { path: join(dir, 'config'), now: () => now });
+      const authorization = async (): Promise<unknown> => {
+        const options: RequestOptions = {};
+        await kc.applyToHTTPSOptions(options);
+        return headerRecord(options.headers).Authorization;
+      };
+      const seen = [await authorization()];
+      writeFileSync(join(dir, 'token'), 'rotated\n');
+      // Act
+      now = TOKEN_REREAD_MS - 1;
+      seen.push(await authorization());
+      now = TOKEN_REREAD_MS;
+      seen.push(await authorization());
+      // Assess
+      assert.deepEqual(seen, ['Bearer first', 'Bearer first', 'Bearer rotated']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('loadKubeConfig with a KUBECONFIG list', () => {
+  test('reads the first file of the list that exists', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'drplan-kubeconfig-'));
+    try {
+      writeFileSync(join(dir, 'second'), kubeconfigText([{ name: 'second', user: { token: 't' } }], { server: 'https://second:6443' }));
+      // Act
+      const kc = loadKubeConfig({ KUBECONFIG: [join(dir, 'missing'), join(dir, 'second')].join(delimiter), KUBERNETES_SERVICE_HOST: '10.0.0.1' });
+      // Assess
+      assert.equal(kc.getCurrentCluster()?.server, 'https://second:6443');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('refuses a KUBECONFIG file that cannot be read, naming it', () => {
+    assert.throws(() => loadKubeConfig({ KUBECONFIG: '/nonexistent/kubeconfig' }), { message: 'kubeconfig /nonexistent/kubeconfig cannot be read' });
+  });
+});
+
+describe('the Kubernetes client with its own kubeconfig', () => {
+  let local: LocalApiServer;
+  before(async () => {
+    local = await startLocalApiServer();
+  });
+  after(async () => {
+    await local.dispose();
+  });
+
+  const clientWith = (user: Record<string, unknown>, cluster: Record<string, unknown>): Kube =>
+    createKube(parseKubeConfig(kubeconfigText([{ name: 'u', user, namespace: 'default' }], cluster), { path: KUBECONFIG_PATH }));
+  const trusted = (): Record<string, unknown> => ({ server: local.server.secureUrl, 'certificate-authority-data': Buffer.from(local.server.caCertificate).toString('base64') });
+
+  test('reads through TLS with the CA and token of the kubeconfig', async () => {
+    const found = await clientWith({ token: local.server.token }, trusted()).get(configMapKey('never-there'));
+    assert.equal(found, undefined);
+  });
+
+  test('a wrong token fails with 401 Unauthorized naming the request', async () => {
+    const error = await rejection(() => clientWith({ token: 'wrong' }, trusted()).get(configMapKey('x')));
+    assertApiError(error, { code: 401, reason: 'Unauthorized', message: /^discover v1 ConfigMap: / });
+  });
+
+  test('a server whose certificate the kubeconfig does not trust fails with 503 naming the request', async () => {
+    const error = await rejection(() => clientWith({ token: local.server.token }, { server: local.server.secureUrl }).get(configMapKey('x')));
+    assertApiError(error, { code: 503, reason: 'ServiceUnavailable', message: /^discover v1 ConfigMap: no answer from the API server: .*certificate/ });
+  });
+});
+
+describe('request timeout', () => {
+  let silent: Server;
+  const sockets: Socket[] = [];
+  before(async () => {
+    silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  });
+  after(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  test('a server that never answers fails with 503 once the timeout passes, naming the request', async () => {
+    // Prepare
+    const address = silent.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const kc = parseKubeConfig(kubeconfigText([{ name: 'u', user: {} }], { server: `http://127.0.0.1:${port}` }), { path: KUBECONFIG_PATH });
+    const client = createKube(kc, { timeoutMs: 100 });
+    // Act
+    const error = await rejection(() => client.get(configMapKey('x')));
+    // Assess
+    assertApiError(error, { code: 503, reason: 'ServiceUnavailable', message: /^discover v1 ConfigMap: no answer from the API server: no answer within 100 ms$/ });
+  });
+});
+
+describe('discovery', () => {
+  /** A RestClient that serves one discovery document per call, in order, and records the paths asked. */
+  function scriptedRest(answers: unknown[]): RestClient & { asked: string[] } {
+    const asked: string[] = [];
+    return {
+      namespace: 'default',
+      asked,
+      send(request: JsonRequest) {
+        asked.push(request.path);
+        const answer = answers[Math.min(asked.length, answers.length) - 1];
+        if (answer instanceof Error) return Promise.reject(answer);
+        return Promise.resolve(answer);
+      },
+    };
+  }
+  const resources = (...kinds: string[]) => ({ kind: 'APIResourceList', resources: kinds.flatMap((kind) => [
+    { name: `${kind.toLowerCase()}s`, kind, namespaced: true },
+    { name: `${kind.toLowerCase()}s/status`, kind, namespaced: true },
+  ]) });
+
+  test('asks each API version once and answers later lookups from the cache', async () => {
+    // Prepare
+    const rest = scriptedRest([resources('DRPlan', 'DRWorkflow')]);
+    const discovery = createDiscovery(rest);
+    // Act
+    const first = await discovery.describe('dr.bkbcs.tencent.com/v1alpha1', 'DRPlan');
+    const second = await discovery.describe('dr.bkbcs.tencent.com/v1alpha1', 'DRWorkflow');
+    // Assess
+    assert.deepEqual(first, { base: '/apis/dr.bkbcs.tencent.com/v1alpha1', plural: 'drplans', namespaced: true });
+    assert.equal(second?.plural, 'drworkflows');
+    assert.deepEqual(rest.asked, ['/apis/dr.bkbcs.tencent.com/v1alpha1']);
+  });
+
+  test('asks again once when the cached answer lacks the kind (a CRD installed since)', async () => {
+    // Prepare
+    const rest = scriptedRest([resources('DRPlan'), resources('DRPlan', 'DRPlanExecution')]);
+    const discovery = createDiscovery(rest);
+    await discovery.describe('dr.bkbcs.tencent.com/v1alpha1', 'DRPlan');
+    // Act
+    const found = await discovery.describe('dr.bkbcs.tencent.com/v1alpha1', 'DRPlanExecution');
+    // Assess
+    assert.equal(found?.plural, 'drplanexecutions');
+    assert.equal(rest.asked.length, 2);
+  });
+
+  test('an API version the server does not serve is undefined, not an error', async () => {
+    const rest = scriptedRest([new KubeApiError({ code: 404, reason: 'NotFound', message: 'discover example.com/v1 Thing: not found' })]);
+    assert.equal(await createDiscovery(rest).describe('example.com/v1', 'Thing'), undefined);
+  });
+
+  test('a failed discovery is not cached: the next lookup asks again', async () => {
+    // Prepare
+    const rest = scriptedRest([new KubeApiError({ code: 503, reason: 'ServiceUnavailable', message: 'down' }), resources('ConfigMap')]);
+    const discovery = createDiscovery(rest);
+    const error = await rejection(() => discovery.describe('v1', 'ConfigMap'));
+    // Act
+    const found = await discovery.describe('v1', 'ConfigMap');
+    // Assess
+    assertApiError(error, { code: 503, reason: 'ServiceUnavailable', message: /^down$/ });
+    assert.deepEqual(found, { base: '/api/v1', plural: 'configmaps', namespaced: true });
   });
 });
