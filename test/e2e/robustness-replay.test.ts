@@ -1,0 +1,191 @@
+/**
+ * Robustness through the real broker and triggers, part 1: the failover example runs once cleanly
+ * (the baseline); every event logged for it is then replayed into the broker, which must change
+ * nothing; then a second execution runs with every event delivered twice, in shuffled order, and must
+ * end as the clean run did. One stack for the file; the demo target is reset between executions.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import type { DRPlanExecutionStatus } from '../../shared/api/index.js';
+import type { KubeObject } from '../../shared/kube/types.js';
+import type { RecordedRequest } from '../../local/demo-target/index.js';
+import type { LogRecord } from '../../local/eventing/event-log.js';
+import { actionPhases, appliedEffects, applyExample, EXAMPLE_DIR, isFinished, repeatedKeys, startE2eEnv, statusOf, TICK_SECONDS, unfinishedParts, waitForStatus, type E2eEnv } from '../support/e2e-helpers.js';
+
+const DEV_STACK = fileURLToPath(new URL('../../local/dev.ts', import.meta.url));
+const skip = existsSync(DEV_STACK) ? false : 'local/dev.ts (the local stack) does not exist yet';
+
+/** Waits until no delivery is under way and two resync ticks have passed with none under way after them. */
+async function settle(env: E2eEnv): Promise<void> {
+  await env.stack.eventing.idle();
+  await delay(2 * TICK_SECONDS * 1000 + 500);
+  await env.stack.eventing.idle();
+}
+
+/** Delivery records after `fromSeq` that did not end `delivered`. */
+const undelivered = (records: readonly LogRecord[], fromSeq: number): LogRecord[] =>
+  records.filter((r) => r.seq > fromSeq && ((r.record === 'delivery' && r.outcome !== 'delivered') || r.record === 'sunk' || r.record === 'dropped'));
+
+const lastSeq = (env: E2eEnv): number => env.stack.eventing.eventLog.records().reduce((max, r) => Math.max(max, r.seq), 0);
+
+function shuffled<T>(items: readonly T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(Math.random() * (i + 1));
+    const [a, b] = [copy[i], copy[j]];
+    if (a !== undefined && b !== undefined) [copy[i], copy[j]] = [b, a];
+  }
+  return copy;
+}
+
+/**
+ * Delivers every event the broker accepts (from now on) a second time, through the eventing's replay,
+ * each batch in shuffled order. `stop` returns how many events were duplicated and the errors met.
+ */
+function duplicateEverything(env: E2eEnv): { stop(): Promise<{ duplicated: number; errors: string[] }> } {
+  const seen = new Set(env.stack.eventing.eventLog.records().map((r) => r.seq));
+  const errors: string[] = [];
+  let duplicated = 0;
+  const control = { running: true };
+  const pass = (): void => {
+    const fresh = env.stack.eventing.eventLog.records().filter((r) => !seen.has(r.seq));
+    for (const record of fresh) seen.add(record.seq);
+    const originals = fresh.flatMap((r) => (r.record === 'accepted' && r.replayOf === undefined && typeof r.event.id === 'string' ? [r.event.id] : []));
+    for (const id of shuffled(originals)) {
+      try {
+        duplicated += env.stack.eventing.replay({ fromId: id, toId: id }).length;
+      } catch (error: unknown) {
+        errors.push(error instanceof Error ? error.message : String(error));
+      }
+    }
+  };
+  const loop = (async (): Promise<void> => {
+    while (control.running) {
+      pass();
+      await delay(100);
+    }
+    pass();
+  })();
+  return {
+    stop: async () => {
+      control.running = false;
+      await loop;
+      return { duplicated, errors };
+    },
+  };
+}
+
+const renamed = (execution: KubeObject, name: string): KubeObject => ({ ...execution, metadata: { ...execution.metadata, name } });
+
+/** Reverts `name` (so the next Execute finds the world as the example left it) and throws unless the revert Succeeds. */
+async function revert(env: E2eEnv, name: string): Promise<void> {
+  const { readExample } = await import('../../local/drill/example.js');
+  const template = readExample(EXAMPLE_DIR).revert;
+  assert.ok(template !== undefined, 'the example has no Revert execution');
+  const spec = { ...(template.spec as Record<string, unknown>), revertExecutionRef: name };
+  await env.kube.create({ ...template, metadata: { ...template.metadata, name: `${name}-revert` }, spec });
+  const status = await waitForStatus(env, `${name}-revert`, isFinished);
+  assert.equal(status.phase, 'Succeeded', `the revert of ${name} ended ${status.phase ?? ''}: ${status.message ?? ''}`);
+}
+
+describe('robustness: replaying events and delivering each twice, through the real broker', { skip, timeout: 120_000 }, () => {
+  let env: E2eEnv | undefined;
+  let execution: KubeObject;
+  let clean: DRPlanExecutionStatus;
+  let cleanRequests: RecordedRequest[];
+  let since: Date;
+  const running = (): E2eEnv => {
+    assert.ok(env !== undefined, 'the environment did not start');
+    return env;
+  };
+
+  before(async () => {
+    env = await startE2eEnv();
+    execution = await applyExample(env);
+    since = new Date();
+    await env.kube.create(renamed(execution, 'robust-clean'));
+    clean = await waitForStatus(env, 'robust-clean', isFinished);
+    await settle(env);
+    cleanRequests = env.target.requests();
+  });
+
+  after(async () => {
+    await env?.stop();
+  });
+
+  test('the clean run Succeeds with every action Succeeded (the baseline the others are compared with)', () => {
+    assert.equal(clean.phase, 'Succeeded', clean.message);
+    const phases = Object.values(actionPhases(clean));
+    assert.equal(phases.length, 9);
+    assert.deepEqual(phases.filter((phase) => phase !== 'Succeeded'), []);
+  });
+
+  test('replaying every event of the finished execution sends nothing new to the target and leaves its status unchanged', async () => {
+    const current = running();
+    const statusBefore = await statusOf(current, 'robust-clean');
+    const requestsBefore = current.target.requests().length;
+    const fromSeq = lastSeq(current);
+
+    const replayed = current.stack.eventing.replay({ since });
+    await settle(current);
+
+    assert.ok(replayed.length >= 10, `only ${replayed.length} events replayed`);
+    assert.deepEqual(current.target.requests().slice(requestsBefore), []);
+    assert.deepEqual(await statusOf(current, 'robust-clean'), statusBefore);
+    assert.deepEqual(undelivered(current.stack.eventing.eventLog.records(), fromSeq), []);
+  });
+
+  describe('with every event delivered twice, in shuffled order', () => {
+    let doubled: DRPlanExecutionStatus;
+    let requests: RecordedRequest[];
+    let pump: { duplicated: number; errors: string[] };
+    let fromSeq: number;
+
+    before(async () => {
+      const current = running();
+      await revert(current, 'robust-clean');
+      await settle(current);
+      current.target.reset();
+      fromSeq = lastSeq(current);
+      const duplicator = duplicateEverything(current);
+      try {
+        await current.kube.create(renamed(execution, 'robust-doubled'));
+        doubled = await waitForStatus(current, 'robust-doubled', isFinished);
+        await settle(current);
+      } finally {
+        pump = await duplicator.stop();
+      }
+      await settle(current);
+      requests = current.target.requests();
+    });
+
+    test('every event was duplicated without error', () => {
+      assert.deepEqual(pump.errors, []);
+      assert.ok(pump.duplicated >= 10, `only ${pump.duplicated} events duplicated`);
+    });
+
+    test('the execution ends with the same phase and per-action phases as the clean run', () => {
+      assert.equal(doubled.phase, clean.phase, doubled.message);
+      assert.deepEqual(actionPhases(doubled), actionPhases(clean));
+    });
+
+    test('the target sees each Idempotency-Key exactly once and applies each effect as often as in the clean run', () => {
+      assert.ok(requests.every((r) => r.idempotencyKey !== undefined), 'a request without Idempotency-Key');
+      assert.deepEqual(repeatedKeys(requests), {});
+      assert.deepEqual(appliedEffects(requests), appliedEffects(cleanRequests));
+    });
+
+    test('nothing is left Running or Pending', async () => {
+      const status = await statusOf(running(), 'robust-doubled');
+      assert.ok(status !== undefined);
+      assert.deepEqual(unfinishedParts(status), []);
+    });
+
+    test('nothing is dead-lettered, lost or dropped', () => {
+      assert.deepEqual(undelivered(running().stack.eventing.eventLog.records(), fromSeq), []);
+    });
+  });
+});

@@ -1,0 +1,199 @@
+/**
+ * Helpers for the end-to-end robustness tests: the whole local stack (API server, the six function
+ * bundles under the function host, the eventing playing `knative/`) and the demo target, started on a
+ * state folder that can outlive one stack; the failover example applied; executions created and
+ * polled until they reach a phase; and what the demo target saw, summarised per Idempotency-Key and
+ * per effect.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { DRPlanExecutionStatus } from '../../shared/api/index.js';
+import { createKube } from '../../shared/kube/client.js';
+import type { Kube, KubeObject, ObjectKey } from '../../shared/kube/types.js';
+import type { BehaviourInput, DemoTarget, RecordedRequest } from '../../local/demo-target/index.js';
+import type { DevStack } from '../../local/dev.js';
+
+export const EXAMPLE_DIR = fileURLToPath(new URL('../../examples/failover', import.meta.url));
+export const NAMESPACE = 'shop';
+export const DR_API = 'dr.bkbcs.tencent.com/v1alpha1';
+export const FUNCTIONS_NAMESPACE = 'drplan-system';
+/** The resync tick: short, so that lost work is re-driven quickly. */
+export const TICK_SECONDS = 1;
+/** The functions' RECONCILE_INTERVAL: an action request nobody claimed is sent again after it. */
+export const RECONCILE_SECONDS = 2;
+
+const TERMINAL: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Cancelled']);
+
+/** A stack that can be stopped and started again on the same state folder, with one demo target throughout. */
+export interface E2eEnv {
+  stateDir: string;
+  target: DemoTarget;
+  stack: DevStack;
+  kube: Kube;
+  /** Stops the stack only (the state folder and the target stay). */
+  stopStack(): Promise<void>;
+  /** Starts a new stack on the same state folder (after `stopStack`). */
+  restartStack(): Promise<void>;
+  /** Stops everything and removes the state folder. */
+  stop(): Promise<void>;
+}
+
+async function startStack(stateDir: string): Promise<{ stack: DevStack; kube: Kube }> {
+  const { startDevStack } = await import('../../local/dev.js');
+  const stack = await startDevStack({ stateDir, tickSeconds: TICK_SECONDS, extraEnv: { RECONCILE_INTERVAL: `${RECONCILE_SECONDS}s` }, log: () => undefined });
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(stack.kubeconfigPath);
+  return { stack, kube: createKube(kubeConfig) };
+}
+
+/** Starts the demo target (with `behaviours`) and the stack on a new temporary state folder. */
+export async function startE2eEnv(behaviours: readonly BehaviourInput[] = []): Promise<E2eEnv> {
+  const { startDemoTarget } = await import('../../local/demo-target/index.js');
+  const stateDir = mkdtempSync(join(tmpdir(), 'drplan-e2e-'));
+  const target = await startDemoTarget({ behaviours });
+  let running: { stack: DevStack; kube: Kube } | undefined;
+  try {
+    running = await startStack(stateDir);
+  } catch (error: unknown) {
+    await target.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+    throw new Error('the local stack did not start', { cause: error });
+  }
+  let stopped = false;
+  const env: E2eEnv = {
+    stateDir,
+    target,
+    stack: running.stack,
+    kube: running.kube,
+    stopStack: async () => {
+      stopped = true;
+      await env.stack.stop();
+    },
+    restartStack: async () => {
+      const again = await startStack(stateDir);
+      Object.assign(env, again);
+      stopped = false;
+    },
+    stop: async () => {
+      if (!stopped) await env.stack.stop();
+      await target.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+  return env;
+}
+
+/** Polls `read` every 100 ms until it returns a value; throws naming `what` (and the last value seen) after `timeoutMs`. */
+export async function poll<T>(read: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await delay(100);
+  }
+}
+
+const isReady = (object: KubeObject | undefined): boolean => {
+  const status = (object?.status ?? {}) as { phase?: unknown; observedGeneration?: unknown };
+  return status.observedGeneration === object?.metadata.generation && status.phase === 'Ready';
+};
+
+/** The workflow with the `timeout` of each action named in `timeouts` replaced (other objects as they are). */
+function withTimeouts(object: KubeObject, timeouts: Readonly<Record<string, string>>): KubeObject {
+  if (object.kind !== 'DRWorkflow') return object;
+  const spec = object.spec as { actions?: { name?: string; timeout?: string }[] } | undefined;
+  const actions = (spec?.actions ?? []).map((action) => {
+    const timeout = timeouts[action.name ?? ''];
+    return timeout === undefined ? action : { ...action, timeout };
+  });
+  return { ...object, spec: { ...spec, actions } };
+}
+
+/**
+ * Applies the failover example's setup (with the action timeouts in `timeouts`, by action name, so
+ * that a lost attempt is noticed sooner) and waits until its workflows and plan are Ready; returns its
+ * Execute execution, pointed at the target.
+ */
+export async function applyExample(env: E2eEnv, timeouts: Readonly<Record<string, string>> = {}): Promise<KubeObject> {
+  const { applyAll, keyOf, pointParamsAt, readExample } = await import('../../local/drill/example.js');
+  const example = readExample(EXAMPLE_DIR);
+  await applyAll(env.kube, example.setup.map((object) => withTimeouts(object, timeouts)));
+  const checked = example.setup.filter((object) => object.kind === 'DRWorkflow' || object.kind === 'DRPlan');
+  for (const object of checked) {
+    const key = keyOf(object);
+    await poll(async () => (isReady(await env.kube.get(key)) ? true : undefined), `${key.kind} ${key.name} to be Ready`, 20_000);
+  }
+  return pointParamsAt(example.execute, env.target.url);
+}
+
+export const executionKey = (name: string): ObjectKey => ({ apiVersion: DR_API, kind: 'DRPlanExecution', name, namespace: NAMESPACE });
+
+export async function statusOf(env: E2eEnv, name: string): Promise<DRPlanExecutionStatus | undefined> {
+  const object = await env.kube.get(executionKey(name));
+  return object?.status as DRPlanExecutionStatus | undefined;
+}
+
+/** Waits until the execution's status satisfies `done`; returns that status, or throws with the last one seen. */
+export async function waitForStatus(env: E2eEnv, name: string, done: (status: DRPlanExecutionStatus) => boolean, timeoutMs = 60_000): Promise<DRPlanExecutionStatus> {
+  let last: DRPlanExecutionStatus | undefined;
+  try {
+    return await poll(async () => {
+      last = await statusOf(env, name);
+      return last !== undefined && done(last) ? last : undefined;
+    }, `DRPlanExecution ${NAMESPACE}/${name}`, timeoutMs);
+  } catch (error: unknown) {
+    const seen = last === undefined ? 'no status' : `${last.phase ?? 'no phase'}: ${last.message ?? ''}; ${JSON.stringify(last.stageStatuses?.flatMap((s) => s.workflowExecutions ?? []).flatMap((w) => w.actionStatuses ?? []))}`;
+    throw new Error(`${error instanceof Error ? error.message : String(error)}; last seen ${seen}`, { cause: error });
+  }
+}
+
+export const isFinished = (status: DRPlanExecutionStatus): boolean => TERMINAL.has(status.phase ?? '');
+
+/** Each action's phase, keyed `stage/workflow index/action`. */
+export function actionPhases(status: DRPlanExecutionStatus): Record<string, string> {
+  const entries = (status.stageStatuses ?? []).flatMap((stage) =>
+    (stage.workflowExecutions ?? []).flatMap((workflow, index) => (workflow.actionStatuses ?? []).map((action) => [`${stage.name}/${index}/${action.name}`, action.phase] as const)),
+  );
+  return Object.fromEntries(entries);
+}
+
+/** Every phase in the status (execution, stages, workflows, actions) that is still Running or Pending. */
+export function unfinishedParts(status: DRPlanExecutionStatus): string[] {
+  const open = (phase: string | undefined): boolean => phase === 'Running' || phase === 'Pending';
+  const parts = (status.stageStatuses ?? []).flatMap((stage) => [
+    ...(open(stage.phase) ? [`stage ${stage.name}: ${stage.phase}`] : []),
+    ...(stage.workflowExecutions ?? []).flatMap((workflow) => (workflow.actionStatuses ?? []).filter((a) => open(a.phase)).map((a) => `action ${stage.name}/${a.name}: ${a.phase}`)),
+  ]);
+  return open(status.phase) ? [`execution: ${status.phase ?? ''}`, ...parts] : parts;
+}
+
+/** How many requests carried each Idempotency-Key, for the keys seen more than once. */
+export function repeatedKeys(requests: readonly RecordedRequest[]): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const request of requests) counts.set(request.idempotencyKey ?? '(none)', (counts.get(request.idempotencyKey ?? '(none)') ?? 0) + 1);
+  return Object.fromEntries([...counts].filter(([, count]) => count > 1));
+}
+
+/** How many times each effect (method, path, body) was applied by the target: requests it handled, not answered from its key store. */
+export function appliedEffects(requests: readonly RecordedRequest[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const request of requests.filter((r) => r.outcome === 'handled' && r.method !== 'GET')) {
+    const effect = `${request.method} ${request.path} ${request.body.replace(/\s/g, '')}`.trim();
+    counts[effect] = (counts[effect] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** The Jobs in the example's namespace (the promotion Job is the only one an execution creates). */
+export async function jobNames(env: E2eEnv): Promise<string[]> {
+  const jobs = await env.kube.list('batch/v1', 'Job', { namespace: NAMESPACE });
+  return jobs.map((job) => job.metadata.name ?? '').sort();
+}
+
+/** Whether the target is processing a request to `path` now (it has arrived and not been answered). */
+export const inFlight = (target: DemoTarget, path: string): boolean => target.requests().some((r) => r.path === path && r.finishedMs === undefined);
