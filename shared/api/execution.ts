@@ -74,6 +74,9 @@ export const ActionStatusSchema = z
     nextAttemptAt: dateTime().optional().describe('NextAttemptAt is when the next attempt is due (retry backoff)'),
     lastUpdateTime: dateTime().optional().describe('LastUpdateTime is the last time the action showed progress'),
     attemptStartTime: dateTime().optional().describe('AttemptStartTime is when the current attempt was claimed (its timeout counts from here)'),
+    redrivenAt: dateTime()
+      .optional()
+      .describe('RedrivenAt is when the current attempt, silent past its timeout, was requested again with the same identity (its second and last deadline counts from here)'),
     startTime: dateTime().optional().describe('StartTime is the start time'),
     completionTime: dateTime().optional().describe('CompletionTime is the completion time'),
     rollbackOf: z.string().optional().describe('RollbackOf is the path of the action this step rolls back (Revert only)'),

@@ -70,7 +70,10 @@ export function claimAttempt(status: DRPlanExecutionStatus, path: string, attemp
   const resumed = action.phase === 'Unknown';
   action.phase = 'Running';
   if (resumed) delete action.message;
-  else action.attemptStartTime = at;
+  else {
+    action.attemptStartTime = at;
+    delete action.redrivenAt;
+  }
   action.startTime ??= at;
   action.lastUpdateTime = at;
   delete action.requestedAt;

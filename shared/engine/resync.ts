@@ -28,11 +28,27 @@ function request(ctx: DecisionContext, view: ActionView): void {
 function timedOut(ctx: DecisionContext, view: ActionView): boolean {
   const timeout = actionTimeoutMs(view.spec.timeout);
   if (timeout === undefined) return false;
-  const { attemptStartTime, startTime, lastUpdateTime } = view.status;
-  return elapsedMs(attemptStartTime ?? startTime ?? lastUpdateTime, ctx.now) >= timeout;
+  const { redrivenAt, attemptStartTime, startTime, lastUpdateTime } = view.status;
+  return elapsedMs(redrivenAt ?? attemptStartTime ?? startTime ?? lastUpdateTime, ctx.now) >= timeout;
+}
+
+/**
+ * run-action enforces an HTTP or API action's timeout itself and records the failure; an attempt still
+ * Running past it means run-action lost it (crashed, restarted). Its effect may already have happened, so
+ * it is requested again with the same identity — the same Idempotency-Key, the same object names — once,
+ * with a second deadline. A Job's timeout is real (the Job runs on its own): it fails the attempt.
+ */
+function redrive(ctx: DecisionContext, view: ActionView): boolean {
+  if (view.spec.type === 'Job' || view.status.redrivenAt !== undefined) return false;
+  view.status.redrivenAt = ctx.at;
+  view.status.phase = 'Unknown';
+  view.status.message = `attempt ${view.status.attempt ?? 1} had no result within ${view.spec.timeout}; requested again with the same identity`;
+  request(ctx, view);
+  return true;
 }
 
 function timeOut(ctx: DecisionContext, view: ActionView): void {
+  if (redrive(ctx, view)) return;
   ctx.timedOut.push(requestFor(view));
   const failure = { path: view.path, message: `timed out after ${view.spec.timeout}`, retryable: true, policy: view.spec.retryPolicy };
   ctx.events.push(applyFailure(view.status, failure, ctx.now).event);

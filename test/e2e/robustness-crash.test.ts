@@ -7,10 +7,8 @@
  *
  * The actions that may be in flight get a 4 s timeout (instead of the example's 10 s or 1 m) so that a
  * lost attempt is noticed sooner; the functions' RECONCILE_INTERVAL is 2 s, so a lost request is sent
- * again quickly. The tests marked `todo` assert what the design promises ("a crash never
- * re-runs what already succeeded") but the product does not do yet: a lost attempt is failed by its
- * timeout and retried as a new attempt, with a new Idempotency-Key, so an effect the target had
- * already applied is applied again. They are reported, not counted, until that is fixed.
+ * again quickly. "Each effect is applied once" holds because an attempt lost past its timeout is
+ * requested again with the same identity (the same Idempotency-Key) before it may count as failed.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -49,9 +47,6 @@ function keysProcessedTwice(requests: readonly RecordedRequest[]): string[] {
   const processed = requests.filter((r) => r.outcome === 'handled' || r.outcome === 'injected').map((r) => r.idempotencyKey ?? '(none)');
   return processed.filter((key, index) => processed.indexOf(key) !== index);
 }
-
-/** Why the `todo` tests fail today (see the file comment). */
-const LOST_ATTEMPT_RETRIED = 'product bug: a lost attempt is retried under a new Idempotency-Key after its timeout, re-applying an effect the target already applied';
 
 const allSucceeded = (status: DRPlanExecutionStatus): string[] => Object.entries(actionPhases(status)).filter(([, phase]) => phase !== 'Succeeded').map(([name, phase]) => `${name}: ${phase}`);
 
@@ -99,7 +94,7 @@ describe('robustness: run-action killed in the middle of a plan', { skip, timeou
     assert.deepEqual(running().target.state(), TARGET_AFTER_EXECUTE);
   });
 
-  test('each effect is applied once, the one in flight at the crash included', { todo: LOST_ATTEMPT_RETRIED }, () => {
+  test('each effect is applied once, the one in flight at the crash included', () => {
     assert.deepEqual(appliedEffects(running().target.requests()), EFFECTS_ONCE);
   });
 
@@ -161,7 +156,7 @@ describe('robustness: the whole stack stopped in the middle of a plan and starte
     assert.deepEqual(running().target.state(), TARGET_AFTER_EXECUTE);
   });
 
-  test('each effect is applied once, the one in flight at the crash included', { todo: LOST_ATTEMPT_RETRIED }, () => {
+  test('each effect is applied once, the one in flight at the crash included', () => {
     assert.deepEqual(appliedEffects(running().target.requests()), EFFECTS_ONCE);
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { DRPlanExecutionStatus } from '../../../shared/api/index.js';
+import type { Action, DRPlanExecutionStatus } from '../../../shared/api/index.js';
 import { claimAttempt, heartbeat, recordAttempt } from '../../../shared/engine/attempt.js';
 import {
   actionStatus,
@@ -72,21 +72,38 @@ describe('action timeouts', () => {
     assert.equal(actionStatus(decision.status, PATH)?.phase, 'Running');
   });
 
-  test('an attempt past its timeout counts as failed: retried per policy and listed in timedOut', () => {
-    const alive = heartbeat(slowClaimed, PATH, 1, at(60)).status;
+  const ATTEMPT_1 = { path: PATH, stage: 's', workflowIndex: 0, action: 'a', attempt: 1 };
+  /** Past its timeout at 61s: re-driven once with the same identity, claimed again at 62s. */
+  const redriven = run(slow, heartbeat(slowClaimed, PATH, 1, at(60)).status, at(61));
+  const reclaimed = claimAttempt(redriven.status, PATH, 1, at(62)).status;
 
-    const decision = run(slow, alive, at(61));
+  test('an HTTP attempt silent past its timeout is requested again once, with the same identity', () => {
+    const action = actionStatus(redriven.status, PATH);
+    assert.deepEqual(redriven.requests, [ATTEMPT_1]);
+    assert.deepEqual(redriven.timedOut, []);
+    assert.deepEqual([action?.phase, action?.attempt, action?.retryCount, action?.redrivenAt], ['Unknown', 1, undefined, at(61).toISOString()]);
+    assert.equal(action?.message, 'attempt 1 had no result within 1m; requested again with the same identity');
+    assert.equal(run(slow, redriven.status, at(61)).changed, false);
+  });
+
+  test('a re-driven attempt still silent past its second deadline counts as failed: retried per policy and listed in timedOut', () => {
+    const alive = heartbeat(reclaimed, PATH, 1, at(120)).status;
+
+    const decision = run(slow, alive, at(121));
 
     const action = actionStatus(decision.status, PATH);
-    assert.deepEqual(decision.timedOut, [{ path: PATH, stage: 's', workflowIndex: 0, action: 'a', attempt: 1 }]);
-    assert.deepEqual([action?.phase, action?.attempt, action?.retryCount, action?.nextAttemptAt], ['Pending', 2, 1, at(71).toISOString()]);
+    assert.deepEqual(decision.timedOut, [ATTEMPT_1]);
+    assert.deepEqual([action?.phase, action?.attempt, action?.retryCount, action?.nextAttemptAt], ['Pending', 2, 1, at(131).toISOString()]);
     assert.deepEqual(decision.events, [{ reason: 'ActionRetrying', type: 'Warning', message: 'Action s/0/a: attempt 1 failed: timed out after 1m; retry 1 of 1 in 10s', path: PATH }]);
   });
 
-  test('an attempt past its timeout with no retries left fails the action', () => {
-    const second = claimAttempt(run(slow, run(slow, slowClaimed, at(61)).status, at(71)).status, PATH, 2, at(72)).status;
+  test('a new attempt gets its own re-drive, and with no retries left a second silence fails the action', () => {
+    const retry = run(slow, run(slow, heartbeat(reclaimed, PATH, 1, at(120)).status, at(121)).status, at(131)).status;
+    const second = claimAttempt(retry, PATH, 2, at(132)).status;
+    assert.equal(actionStatus(second, PATH)?.redrivenAt, undefined);
+    const again = claimAttempt(run(slow, second, at(192)).status, PATH, 2, at(193)).status;
 
-    const decision = run(slow, second, at(132));
+    const decision = run(slow, again, at(252));
 
     assert.equal(actionStatus(decision.status, PATH)?.phase, 'Failed');
     assert.equal(actionStatus(decision.status, PATH)?.message, 'timed out after 1m (after 2 attempts)');
@@ -94,14 +111,26 @@ describe('action timeouts', () => {
     assert.equal(decision.finished?.phase, 'Failed');
   });
 
+  test('a Job attempt past its timeout fails at once: the Job runs on its own, its timeout is real', () => {
+    const job: Action = { name: 'a', type: 'Job', timeout: '1m', retryPolicy: { limit: 0, interval: '5s', backoffMultiplier: '2.0' }, job: { template: { spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox' }] } } } } } };
+    const jobPlan = singleWorkflowPlan([job]);
+    const running = claimAttempt(run(jobPlan, {}, T0).status, PATH, 1, at(1)).status;
+
+    const decision = run(jobPlan, running, at(61));
+
+    assert.deepEqual(decision.timedOut, [ATTEMPT_1]);
+    assert.equal(actionStatus(decision.status, PATH)?.phase, 'Failed');
+  });
+
   test('a retry due at once after a timeout is requested in the same decision', () => {
     const eager = singleWorkflowPlan([httpAction('a', { timeout: '1m', retryPolicy: { limit: 2, interval: '0s', backoffMultiplier: '2.0' } })]);
     const running = claimAttempt(run(eager, {}, T0).status, PATH, 1, T0).status;
+    const resumed = claimAttempt(run(eager, running, at(60)).status, PATH, 1, at(60)).status;
 
-    const decision = run(eager, running, at(60));
+    const decision = run(eager, resumed, at(120));
 
     assert.deepEqual(decision.requests.map((request) => request.attempt), [2]);
-    assert.equal(run(eager, decision.status, at(60)).changed, false);
+    assert.equal(run(eager, decision.status, at(120)).changed, false);
   });
 
   test('a timeout of 0 means no timeout', () => {
@@ -159,13 +188,14 @@ describe('attempts that stop showing progress', () => {
     assert.equal(decision.status.message, undefined);
   });
 
-  test('an Unknown attempt still times out from when it was claimed', () => {
+  test('an Unknown attempt\'s deadline still counts from when it was claimed', () => {
     const lost = run(resolved, claimed, at(121)).status;
     const reclaimed = claimAttempt(lost, PATH, 1, at(122)).status;
 
     const decision = run(resolved, heartbeat(reclaimed, PATH, 1, at(300)).status, at(301));
 
-    assert.deepEqual(decision.timedOut.map((request) => request.path), [PATH]);
+    assert.equal(actionStatus(decision.status, PATH)?.redrivenAt, at(301).toISOString());
+    assert.deepEqual(decision.requests.map((request) => request.attempt), [1]);
   });
 });
 
