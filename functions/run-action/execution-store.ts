@@ -9,6 +9,7 @@ import type { DRPlanExecution, DRPlanExecutionStatus } from '../../shared/api/in
 import { API_VERSION, DRPlanExecutionSchema, Kinds } from '../../shared/api/index.js';
 import type { TransitionEvent } from '../../shared/engine/transitions.js';
 import { conflict, isConflict, toHandlerError } from '../../shared/errors.js';
+import { CONFLICT_ATTEMPTS, conflictPause } from '../../shared/execution/conflict.js';
 import type { CoreDeps, Logger } from '../../shared/function-deps.js';
 import type { KubeObject, ObjectKey } from '../../shared/kube/types.js';
 
@@ -20,8 +21,12 @@ export interface ExecutionRef {
   uid: string;
 }
 
-/** The number of read-decide-write rounds before a status write gives up with `conflict`. */
-export const MAX_WRITE_ATTEMPTS = 5;
+/**
+ * The number of read-decide-write rounds before a status write gives up with `conflict`. Parallel
+ * workflows write the same execution object, so several writers may race at once; giving up early
+ * would lose a claim or a result until the resync tick (shared with the orchestrators' driver).
+ */
+export const MAX_WRITE_ATTEMPTS = CONFLICT_ATTEMPTS;
 
 export const executionKey = (ref: Pick<ExecutionRef, 'name' | 'namespace'>): ObjectKey => ({
   apiVersion: API_VERSION,
@@ -119,6 +124,7 @@ export async function updateStatus<T>(
     } catch (error: unknown) {
       if (!isConflict(error)) throw toHandlerError(error, `writing the status of ${describe(ref)}`);
       current = undefined;
+      await conflictPause(round);
     }
   }
   throw conflict(`writing the status of ${describe(ref)}: still conflicting after ${MAX_WRITE_ATTEMPTS} attempts`);

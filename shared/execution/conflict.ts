@@ -5,7 +5,13 @@
  */
 import { conflict, HandlerError, isConflict } from '../errors.js';
 
-export const CONFLICT_ATTEMPTS = 5;
+export const CONFLICT_ATTEMPTS = 20;
+
+/** A short, growing, jittered pause between rounds, so racing writers do not collide in lockstep. */
+export function conflictPause(round: number): Promise<void> {
+  const ms = Math.random() * Math.min(50, 2 * (round + 1));
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 /**
  * Runs `step` (which must read what it decides from) until it does not end in a 409. A HandlerError is
@@ -19,6 +25,7 @@ export async function retryOnConflict<T>(what: string, step: () => Promise<T>): 
     } catch (error: unknown) {
       if (error instanceof HandlerError || !isConflict(error)) throw error;
       last = error;
+      await conflictPause(attempt);
     }
   }
   throw conflict(`${what}: still conflicting after ${CONFLICT_ATTEMPTS} attempts`, last);

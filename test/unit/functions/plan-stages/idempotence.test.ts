@@ -177,7 +177,7 @@ describe('plan-stages under write conflicts', () => {
     await assert.rejects(createPlanStages(h).onActionFinished(finished), (error: unknown) => {
       assert.ok(error instanceof HandlerError);
       assert.equal(error.code, 409);
-      assert.equal(error.message, 'execution default/run-1: still conflicting after 5 attempts');
+      assert.equal(error.message, 'execution default/run-1: still conflicting after 20 attempts');
       return true;
     });
   });

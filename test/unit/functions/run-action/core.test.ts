@@ -71,7 +71,7 @@ describe('claiming an attempt', () => {
     const delivery = createRunAction(w.deps).onActionRequested(requested(PATH));
 
     // Assess
-    await assert.rejects(delivery, { name: 'HandlerError', code: 409, message: `writing the status of execution ${NS}/${EXEC}: still conflicting after 5 attempts` });
+    await assert.rejects(delivery, { name: 'HandlerError', code: 409, message: `writing the status of execution ${NS}/${EXEC}: still conflicting after 20 attempts` });
     assert.deepEqual(calls, []);
   });
 
