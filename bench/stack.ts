@@ -1,0 +1,93 @@
+/**
+ * What the benchmark runs against: the demo target, the counting API proxy, and the local stack
+ * (`startDevStack`: API server, the six function bundles, the eventing playing `knative/`) whose
+ * functions reach the API server through the proxy. A Kube client for the benchmark itself talks to
+ * the API server directly, so its own reads are not counted.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { createKube } from '../shared/kube/client.js';
+import type { Kube } from '../shared/kube/types.js';
+import { startDemoTarget, type DemoTarget } from '../local/demo-target/index.js';
+import { startDevStack, type DevStack } from '../local/dev.js';
+import { startApiProxy, writeProxyKubeconfig, type ApiProxy } from './api-proxy.js';
+
+/** The path every action of the benchmark calls; the target answers it after the configured delay. */
+export const SLOW_PATH = '/primary/health';
+/** A path answered at once (for the scale scenarios, where the work is not the point). */
+export const FAST_PATH = '/secondary/health';
+
+export interface BenchStack {
+  stack: DevStack;
+  target: DemoTarget;
+  proxy: ApiProxy;
+  kube: Kube;
+  kubeConfig: KubeConfig;
+  stateDir: string;
+  /** How many records the event log holds now. */
+  eventRecords(): EventCounts;
+  stop(): Promise<void>;
+}
+
+export interface EventCounts {
+  /** Events the broker accepted (replies included). */
+  accepted: number;
+  /** Deliveries to a Trigger's subscriber. */
+  deliveries: number;
+  /** Accepted events by CloudEvent type. */
+  byType: Record<string, number>;
+}
+
+export function countEvents(logPath: string): EventCounts {
+  const counts: EventCounts = { accepted: 0, deliveries: 0, byType: {} };
+  let text = '';
+  try {
+    text = readFileSync(logPath, 'utf8');
+  } catch {
+    return counts;
+  }
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const record = JSON.parse(line) as { record?: string; event?: { type?: unknown } };
+    if (record.record === 'delivery') counts.deliveries += 1;
+    if (record.record !== 'accepted') continue;
+    counts.accepted += 1;
+    const type = typeof record.event?.type === 'string' ? record.event.type : '?';
+    counts.byType[type] = (counts.byType[type] ?? 0) + 1;
+  }
+  return counts;
+}
+
+export interface BenchStackOptions {
+  delayMs: number;
+  /** Point the functions at the counting proxy (default); false: straight at the API server. */
+  countApi: boolean;
+  log: (line: string) => void;
+}
+
+export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'drplan-bench-'));
+  const target = await startDemoTarget({ behaviours: [{ method: 'GET', path: SLOW_PATH, delayMs: options.delayMs }] });
+  const proxy = await startApiProxy(join(stateDir, 'kubeconfig'));
+  const proxyKubeconfig = join(stateDir, 'functions.kubeconfig');
+  writeProxyKubeconfig(proxyKubeconfig, proxy.url);
+  try {
+    const stack = await startDevStack({ stateDir, extraEnv: { ...(options.countApi ? { KUBECONFIG: proxyKubeconfig } : {}), LOG_LEVEL: 'warn' }, log: options.log });
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(stack.kubeconfigPath);
+    const stop = async (): Promise<void> => {
+      await stack.stop();
+      await proxy.close();
+      await target.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    };
+    return { stack, target, proxy, kube: createKube(kubeConfig), kubeConfig, stateDir, eventRecords: () => countEvents(stack.eventLogPath), stop };
+  } catch (error: unknown) {
+    await proxy.close();
+    await target.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+    throw new Error('the local stack did not start', { cause: error });
+  }
+}
