@@ -51,6 +51,8 @@ function write(stream: Stream, type: WatchType, object: KubeObject | Record<stri
       ? tableOf(stream.target, [kubeObject], stream.representation, { resourceVersion: kubeObject.metadata.resourceVersion ?? '' })
       : present(stream.target, kubeObject);
   }
+  // A watch ended by its timeout closes a moment later: a bookmark or event in between is dropped.
+  if (stream.response.writableEnded || stream.response.destroyed) return;
   stream.response.write(`${JSON.stringify({ type, object: body })}\n`);
 }
 
@@ -125,7 +127,10 @@ export function serveWatch(context: ServerContext, settings: WatchSettings, requ
   if (from === undefined) sendInitial(context, stream, query.sendInitialEvents);
   const unsubscribe = subscribe(settings.hub, stream, from ?? context.store.resourceVersion);
   if (unsubscribe === undefined) return;
-  const timers = [setTimeout(() => http.res.end(), timeout * 1000)];
+  const timers = [setTimeout(() => {
+    close();
+    http.res.end();
+  }, timeout * 1000)];
   if (query.allowWatchBookmarks) timers.push(setInterval(() => {
     bookmark(stream, context.store.resourceVersion);
   }, settings.bookmarkIntervalMs));
