@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { bootstrap } from './bootstrap.js';
 import { stateCertificate } from './certificate.js';
 import type { ServerContext } from './context.js';
+import { faultInjector, type ApiServerFaults, type ConflictFaults } from './faults.js';
 import { startJobController } from './job-controller.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { dualServer } from './listener.js';
@@ -41,6 +42,8 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Watch duration when the client sets no `timeoutSeconds` (default 1800 s). */
   watchTimeoutSeconds?: number;
+  /** Injected 409 Conflicts from the start (tests; see faults.ts); also switched at run time through `faults`. */
+  faults?: ConflictFaults;
 }
 
 export interface ApiServer {
@@ -52,6 +55,8 @@ export interface ApiServer {
   caCertificate: string;
   token: string;
   kubeconfigPath: string;
+  /** Fault injection for tests: `faults.set({ conflictRatio: 0.2, … })`, `faults.clear()`, `faults.counts()`. */
+  faults: ApiServerFaults;
   stop(): Promise<void>;
 }
 
@@ -86,8 +91,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const token = options.token ?? randomBytes(32).toString('hex');
   let address = '';
   const certificate = stateCertificate(options.stateDir);
+  const faults = faultInjector(options.faults);
   const server = dualServer(requestListener({
-    context, token, log, openapi: new OpenApiDocuments(context.registry), serverAddress: () => address,
+    context, token, log, faults, openapi: new OpenApiDocuments(context.registry), serverAddress: () => address,
     watch: { hub, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000, defaultTimeoutSeconds: options.watchTimeoutSeconds ?? 1800 },
   }), certificate);
   const bound = await server.listen(options.port ?? 0, host).catch((error: unknown) => {
@@ -108,5 +114,5 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     })();
     return stopping;
   };
-  return { url, secureUrl, caCertificate: certificate.cert, token, kubeconfigPath, stop };
+  return { url, secureUrl, caCertificate: certificate.cert, token, kubeconfigPath, faults, stop };
 }

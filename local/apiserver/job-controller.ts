@@ -6,6 +6,7 @@
  * steer them are documented in docs/local-job-controller.md.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { INTERNAL_USER_AGENT } from './faults.js';
 import type { Decision } from './job-status.js';
 import { decide, planOf } from './job-status.js';
 import { isRecord } from './schema-node.js';
@@ -31,6 +32,8 @@ const record = (value: unknown): Json => (isRecord(value) ? value : {});
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 const JOBS = '/apis/batch/v1/jobs';
+/** Marks the controller's requests as the server's own (no injected faults, see faults.ts). */
+const USER_AGENT = `${INTERNAL_USER_AGENT}job-controller`;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 class HttpError extends Error {
@@ -71,7 +74,7 @@ async function cancellable<T>(state: State, work: (signal: AbortSignal) => Promi
 }
 
 async function request(state: State, path: string, signal: AbortSignal, init: RequestInit = {}): Promise<Response> {
-  const headers = { Authorization: `Bearer ${state.options.token}`, Accept: 'application/json', ...(init.headers as Record<string, string> | undefined) };
+  const headers = { Authorization: `Bearer ${state.options.token}`, Accept: 'application/json', 'User-Agent': USER_AGENT, ...(init.headers as Record<string, string> | undefined) };
   const response = await fetch(`${state.options.url.replace(/\/+$/, '')}${path}`, { ...init, headers, signal });
   if (!response.ok) {
     const body = await response.text().catch(() => '');

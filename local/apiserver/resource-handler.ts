@@ -6,7 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseFieldValidation } from './admission.js';
 import { keyOfType, present, type ServerContext, type Target } from './context.js';
 import { deleteObject, type DeleteOptions, type Propagation } from './deletion.js';
-import { badRequest, methodNotAllowed, pathNotFound } from './errors.js';
+import { badRequest, methodNotAllowed, pathNotFound, type ApiError } from './errors.js';
+import type { FaultInjector } from './faults.js';
 import { negotiate, parseObjectBody, readBody, sendJson, type Representation } from './http-util.js';
 import { parseJsonBody, patchTypeOf } from './patch-types.js';
 import { getObject, listObjects, selectorOf, type ListQuery } from './reads.js';
@@ -19,6 +20,8 @@ import { create, patch, update, type WriteOptions, type WriteResult } from './wr
 export interface ResourceDeps {
   context: ServerContext;
   watch: WatchSettings;
+  /** Injected 409s for tests (faults.ts); absent: none. */
+  faults?: FaultInjector;
 }
 
 interface Exchange {
@@ -134,12 +137,23 @@ function writeAllowed(target: Target, method: string): boolean {
   return target.name !== undefined;
 }
 
+/** The 409 the faults inject into this update or patch, if they choose it; only for an object that exists. */
+function injectedFault(deps: ResourceDeps, target: Target, exchange: Exchange, method: string): ApiError | undefined {
+  const { name } = target;
+  if (deps.faults === undefined || method === 'POST' || name === undefined) return undefined;
+  if (deps.context.store.get(keyOfType(target.type), target.namespace, name) === undefined) return undefined;
+  const verb = method === 'PUT' ? 'update' : 'patch';
+  return deps.faults.conflictFor({ verb, resource: target.type, subresource: target.subresource ?? '', namespace: target.namespace, name, userAgent: exchange.req.headers['user-agent'] });
+}
+
 async function handleWrite(deps: ResourceDeps, target: Target, exchange: Exchange, method: string): Promise<void> {
   if (!writeAllowed(target, method)) throw methodNotAllowed(method);
   const options = writeOptions(exchange.url);
   const contentType = exchange.req.headers['content-type'] ?? '';
   const patchType = method === 'PATCH' ? patchTypeOf(contentType, target.type) : undefined;
   const raw = await readBody(exchange.req);
+  const fault = injectedFault(deps, target, exchange, method);
+  if (fault !== undefined) throw fault;
   let result: WriteResult;
   if (patchType !== undefined) result = patch(deps.context, target, { patchType, raw: raw.toString('utf8') }, options);
   else if (method === 'POST') result = create(deps.context, target, parseObjectBody(contentType, raw), options);
