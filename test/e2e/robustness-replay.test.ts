@@ -6,90 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { DRPlanExecutionStatus } from '../../shared/api/index.js';
 import type { KubeObject } from '../../shared/kube/types.js';
 import type { RecordedRequest } from '../../local/demo-target/index.js';
-import type { LogRecord } from '../../local/eventing/event-log.js';
-import { actionPhases, appliedEffects, applyExample, EXAMPLE_DIR, isFinished, repeatedKeys, startE2eEnv, statusOf, TICK_SECONDS, unfinishedParts, waitForStatus, type E2eEnv } from '../support/e2e-helpers.js';
+import { duplicateEverything, lastSeq, renamed, revert, settle, undelivered } from '../support/chaos-helpers.js';
+import { actionPhases, appliedEffects, applyExample, isFinished, repeatedKeys, startE2eEnv, statusOf, unfinishedParts, waitForStatus, type E2eEnv } from '../support/e2e-helpers.js';
 
 const DEV_STACK = fileURLToPath(new URL('../../local/dev.ts', import.meta.url));
 const skip = existsSync(DEV_STACK) ? false : 'local/dev.ts (the local stack) does not exist yet';
-
-/** Waits until no delivery is under way and two resync ticks have passed with none under way after them. */
-async function settle(env: E2eEnv): Promise<void> {
-  await env.stack.eventing.idle();
-  await delay(2 * TICK_SECONDS * 1000 + 500);
-  await env.stack.eventing.idle();
-}
-
-/** Delivery records after `fromSeq` that did not end `delivered`. */
-const undelivered = (records: readonly LogRecord[], fromSeq: number): LogRecord[] =>
-  records.filter((r) => r.seq > fromSeq && ((r.record === 'delivery' && r.outcome !== 'delivered') || r.record === 'sunk' || r.record === 'dropped'));
-
-const lastSeq = (env: E2eEnv): number => env.stack.eventing.eventLog.records().reduce((max, r) => Math.max(max, r.seq), 0);
-
-function shuffled<T>(items: readonly T[]): T[] {
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i -= 1) {
-    const j = Math.floor(Math.random() * (i + 1));
-    const [a, b] = [copy[i], copy[j]];
-    if (a !== undefined && b !== undefined) [copy[i], copy[j]] = [b, a];
-  }
-  return copy;
-}
-
-/**
- * Delivers every event the broker accepts (from now on) a second time, through the eventing's replay,
- * each batch in shuffled order. `stop` returns how many events were duplicated and the errors met.
- */
-function duplicateEverything(env: E2eEnv): { stop(): Promise<{ duplicated: number; errors: string[] }> } {
-  const seen = new Set(env.stack.eventing.eventLog.records().map((r) => r.seq));
-  const errors: string[] = [];
-  let duplicated = 0;
-  const control = { running: true };
-  const pass = (): void => {
-    const fresh = env.stack.eventing.eventLog.records().filter((r) => !seen.has(r.seq));
-    for (const record of fresh) seen.add(record.seq);
-    const originals = fresh.flatMap((r) => (r.record === 'accepted' && r.replayOf === undefined && typeof r.event.id === 'string' ? [r.event.id] : []));
-    for (const id of shuffled(originals)) {
-      try {
-        duplicated += env.stack.eventing.replay({ fromId: id, toId: id }).length;
-      } catch (error: unknown) {
-        errors.push(error instanceof Error ? error.message : String(error));
-      }
-    }
-  };
-  const loop = (async (): Promise<void> => {
-    while (control.running) {
-      pass();
-      await delay(100);
-    }
-    pass();
-  })();
-  return {
-    stop: async () => {
-      control.running = false;
-      await loop;
-      return { duplicated, errors };
-    },
-  };
-}
-
-const renamed = (execution: KubeObject, name: string): KubeObject => ({ ...execution, metadata: { ...execution.metadata, name } });
-
-/** Reverts `name` (so the next Execute finds the world as the example left it) and throws unless the revert Succeeds. */
-async function revert(env: E2eEnv, name: string): Promise<void> {
-  const { readExample } = await import('../../local/drill/example.js');
-  const template = readExample(EXAMPLE_DIR).revert;
-  assert.ok(template !== undefined, 'the example has no Revert execution');
-  const spec = { ...(template.spec as Record<string, unknown>), revertExecutionRef: name };
-  await env.kube.create({ ...template, metadata: { ...template.metadata, name: `${name}-revert` }, spec });
-  const status = await waitForStatus(env, `${name}-revert`, isFinished);
-  assert.equal(status.phase, 'Succeeded', `the revert of ${name} ended ${status.phase ?? ''}: ${status.message ?? ''}`);
-}
 
 describe('robustness: replaying events and delivering each twice, through the real broker', { skip, timeout: 120_000 }, () => {
   let env: E2eEnv | undefined;
