@@ -25,18 +25,25 @@ function request(ctx: DecisionContext, view: ActionView): void {
   ctx.requests.push(requestFor(view));
 }
 
+/**
+ * Past its timeout, counted from the claim (or the re-drive). run-action fails an HTTP or API attempt at
+ * its timeout itself and needs a moment to record it, so such an attempt counts as lost only a request
+ * timeout later; a Job's timeout is enforced here, at once.
+ */
 function timedOut(ctx: DecisionContext, view: ActionView): boolean {
   const timeout = actionTimeoutMs(view.spec.timeout);
   if (timeout === undefined) return false;
+  const grace = view.spec.type === 'Job' ? 0 : ctx.requestTimeoutMs;
   const { redrivenAt, attemptStartTime, startTime, lastUpdateTime } = view.status;
-  return elapsedMs(redrivenAt ?? attemptStartTime ?? startTime ?? lastUpdateTime, ctx.now) >= timeout;
+  return elapsedMs(redrivenAt ?? attemptStartTime ?? startTime ?? lastUpdateTime, ctx.now) >= timeout + grace;
 }
 
 /**
  * run-action enforces an HTTP or API action's timeout itself and records the failure; an attempt still
- * Running past it means run-action lost it (crashed, restarted). Its effect may already have happened, so
- * it is requested again with the same identity — the same Idempotency-Key, the same object names — once,
- * with a second deadline. A Job's timeout is real (the Job runs on its own): it fails the attempt.
+ * Running a request timeout past it means run-action lost it (crashed, restarted). Its effect may
+ * already have happened, so it is requested again with the same identity — the same Idempotency-Key,
+ * the same object names — once, with a second deadline. A Job's timeout is real (the Job runs on its
+ * own): it fails the attempt.
  */
 function redrive(ctx: DecisionContext, view: ActionView): boolean {
   if (view.spec.type === 'Job' || view.status.redrivenAt !== undefined) return false;

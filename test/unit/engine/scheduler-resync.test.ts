@@ -72,38 +72,45 @@ describe('action timeouts', () => {
     assert.equal(actionStatus(decision.status, PATH)?.phase, 'Running');
   });
 
+  test('an HTTP attempt just past its timeout is left to run-action, which fails it itself, for a request timeout', () => {
+    const decision = run(slow, heartbeat(slowClaimed, PATH, 1, at(60)).status, at(90));
+
+    assert.deepEqual([decision.requests, decision.timedOut], [[], []]);
+    assert.equal(actionStatus(decision.status, PATH)?.phase, 'Running');
+  });
+
   const ATTEMPT_1 = { path: PATH, stage: 's', workflowIndex: 0, action: 'a', attempt: 1 };
-  /** Past its timeout at 61s: re-driven once with the same identity, claimed again at 62s. */
-  const redriven = run(slow, heartbeat(slowClaimed, PATH, 1, at(60)).status, at(61));
-  const reclaimed = claimAttempt(redriven.status, PATH, 1, at(62)).status;
+  /** Past its timeout and a request timeout (30s) at 91s: re-driven once with the same identity, claimed again at 92s. */
+  const redriven = run(slow, heartbeat(slowClaimed, PATH, 1, at(60)).status, at(91));
+  const reclaimed = claimAttempt(redriven.status, PATH, 1, at(92)).status;
 
   test('an HTTP attempt silent past its timeout is requested again once, with the same identity', () => {
     const action = actionStatus(redriven.status, PATH);
     assert.deepEqual(redriven.requests, [ATTEMPT_1]);
     assert.deepEqual(redriven.timedOut, []);
-    assert.deepEqual([action?.phase, action?.attempt, action?.retryCount, action?.redrivenAt], ['Unknown', 1, undefined, at(61).toISOString()]);
+    assert.deepEqual([action?.phase, action?.attempt, action?.retryCount, action?.redrivenAt], ['Unknown', 1, undefined, at(91).toISOString()]);
     assert.equal(action?.message, 'attempt 1 had no result within 1m; requested again with the same identity');
-    assert.equal(run(slow, redriven.status, at(61)).changed, false);
+    assert.equal(run(slow, redriven.status, at(91)).changed, false);
   });
 
   test('a re-driven attempt still silent past its second deadline counts as failed: retried per policy and listed in timedOut', () => {
-    const alive = heartbeat(reclaimed, PATH, 1, at(120)).status;
+    const alive = heartbeat(reclaimed, PATH, 1, at(180)).status;
 
-    const decision = run(slow, alive, at(121));
+    const decision = run(slow, alive, at(181));
 
     const action = actionStatus(decision.status, PATH);
     assert.deepEqual(decision.timedOut, [ATTEMPT_1]);
-    assert.deepEqual([action?.phase, action?.attempt, action?.retryCount, action?.nextAttemptAt], ['Pending', 2, 1, at(131).toISOString()]);
+    assert.deepEqual([action?.phase, action?.attempt, action?.retryCount, action?.nextAttemptAt], ['Pending', 2, 1, at(191).toISOString()]);
     assert.deepEqual(decision.events, [{ reason: 'ActionRetrying', type: 'Warning', message: 'Action s/0/a: attempt 1 failed: timed out after 1m; retry 1 of 1 in 10s', path: PATH }]);
   });
 
   test('a new attempt gets its own re-drive, and with no retries left a second silence fails the action', () => {
-    const retry = run(slow, run(slow, heartbeat(reclaimed, PATH, 1, at(120)).status, at(121)).status, at(131)).status;
-    const second = claimAttempt(retry, PATH, 2, at(132)).status;
+    const retry = run(slow, run(slow, heartbeat(reclaimed, PATH, 1, at(180)).status, at(181)).status, at(191)).status;
+    const second = claimAttempt(retry, PATH, 2, at(192)).status;
     assert.equal(actionStatus(second, PATH)?.redrivenAt, undefined);
-    const again = claimAttempt(run(slow, second, at(192)).status, PATH, 2, at(193)).status;
+    const again = claimAttempt(run(slow, second, at(282)).status, PATH, 2, at(283)).status;
 
-    const decision = run(slow, again, at(252));
+    const decision = run(slow, again, at(372));
 
     assert.equal(actionStatus(decision.status, PATH)?.phase, 'Failed');
     assert.equal(actionStatus(decision.status, PATH)?.message, 'timed out after 1m (after 2 attempts)');
@@ -125,12 +132,12 @@ describe('action timeouts', () => {
   test('a retry due at once after a timeout is requested in the same decision', () => {
     const eager = singleWorkflowPlan([httpAction('a', { timeout: '1m', retryPolicy: { limit: 2, interval: '0s', backoffMultiplier: '2.0' } })]);
     const running = claimAttempt(run(eager, {}, T0).status, PATH, 1, T0).status;
-    const resumed = claimAttempt(run(eager, running, at(60)).status, PATH, 1, at(60)).status;
+    const resumed = claimAttempt(run(eager, running, at(90)).status, PATH, 1, at(90)).status;
 
-    const decision = run(eager, resumed, at(120));
+    const decision = run(eager, resumed, at(180));
 
     assert.deepEqual(decision.requests.map((request) => request.attempt), [2]);
-    assert.equal(run(eager, decision.status, at(120)).changed, false);
+    assert.equal(run(eager, decision.status, at(180)).changed, false);
   });
 
   test('a timeout of 0 means no timeout', () => {
@@ -192,9 +199,9 @@ describe('attempts that stop showing progress', () => {
     const lost = run(resolved, claimed, at(121)).status;
     const reclaimed = claimAttempt(lost, PATH, 1, at(122)).status;
 
-    const decision = run(resolved, heartbeat(reclaimed, PATH, 1, at(300)).status, at(301));
+    const decision = run(resolved, heartbeat(reclaimed, PATH, 1, at(330)).status, at(331));
 
-    assert.equal(actionStatus(decision.status, PATH)?.redrivenAt, at(301).toISOString());
+    assert.equal(actionStatus(decision.status, PATH)?.redrivenAt, at(331).toISOString());
     assert.deepEqual(decision.requests.map((request) => request.attempt), [1]);
   });
 });
