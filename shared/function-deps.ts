@@ -27,6 +27,11 @@ export interface CoreDeps {
    * event or tick requests it again. The resync tick itself comes from the PingSource (ADR 8).
    */
   reconcileIntervalMs?: number;
+  /**
+   * UNKNOWN_AFTER (default 2m): how long a Running attempt may show no progress before the resync marks
+   * it `Unknown` and requests it again; run-action's heartbeat beats well within it.
+   */
+  unknownAfterMs?: number;
 }
 
 export const DEFAULT_RECONCILE_INTERVAL_MS = 30_000;

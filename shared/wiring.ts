@@ -131,6 +131,15 @@ export function reconcileInterval(env: NodeJS.ProcessEnv): number {
   return ms;
 }
 
+/** UNKNOWN_AFTER as milliseconds (undefined: the engine's 2 minutes); a value that is not a positive Go duration is refused at start. */
+export function unknownAfter(env: NodeJS.ProcessEnv): number | undefined {
+  const text = env['UNKNOWN_AFTER'];
+  if (text === undefined || text === '') return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) throw new Error(`UNKNOWN_AFTER: must be a positive Go duration such as 2m or 30s, got "${text}"`);
+  return ms;
+}
+
 /** `init` and `handle` for one function; `overrides` replace what `init` builds (tests). */
 export function defineFunction<Core>(definition: FunctionDefinition<Core>, overrides: WiringOverrides = {}): FunctionModule {
   let runtime: Runtime<Core> | undefined;
@@ -141,8 +150,10 @@ export function defineFunction<Core>(definition: FunctionDefinition<Core>, overr
     const env = overrides.env ?? process.env;
     const log = overrides.log ?? createLogger(definition.name, { env });
     const kube = overrides.kube ?? createKube(loadKubeConfig());
-    const reconcileIntervalMs = reconcileInterval(env);
-    const core = definition.create({ kube, clock: overrides.clock ?? systemClock, log, reconcileIntervalMs }, env);
+    const deps: CoreDeps = { kube, clock: overrides.clock ?? systemClock, log, reconcileIntervalMs: reconcileInterval(env) };
+    const unknownAfterMs = unknownAfter(env);
+    if (unknownAfterMs !== undefined) deps.unknownAfterMs = unknownAfterMs;
+    const core = definition.create(deps, env);
     const host = runtimePromClient();
     if (host !== undefined) exposeOnRuntimeRegistry(host);
     runtime = { core, log, env, fetch: overrides.fetch ?? globalThis.fetch };

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { parseDuration } from '../../shared/api/index.js';
 
+const DEFAULT_HEARTBEAT_MS = 30_000;
+
 export const RunActionConfigSchema = z.strictObject({
   /**
    * Allow HTTP targets on link-local addresses (169.254.0.0/16, fe80::/10) and cloud metadata hosts.
@@ -18,9 +20,10 @@ export const RunActionConfigSchema = z.strictObject({
   bodyLimit: z.number().int().min(0).default(1024),
   /**
    * While an attempt runs in-process (an HTTP call may last its whole timeout, 5m by default), its
-   * `lastUpdateTime` moves on this often, so the resync does not take it for lost after 2 minutes.
+   * `lastUpdateTime` moves on this often, so the resync does not take it for lost after 2 minutes
+   * (`UNKNOWN_AFTER`; a shorter one makes the beat a quarter of it).
    */
-  heartbeatMs: z.number().int().min(1).default(30_000),
+  heartbeatMs: z.number().int().min(1).default(DEFAULT_HEARTBEAT_MS),
 });
 export type RunActionConfig = z.infer<typeof RunActionConfigSchema>;
 
@@ -31,6 +34,8 @@ export const RunActionEnv = {
   allowPrivateTargets: 'ALLOW_PRIVATE_TARGETS',
   maxInlineWait: 'MAX_INLINE_WAIT',
   bodyLimit: 'HTTP_BODY_LIMIT',
+  /** Shared with the orchestrators (shared/wiring.ts): how long an attempt may stay silent. */
+  unknownAfter: 'UNKNOWN_AFTER',
 } as const;
 
 function readBoolean(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
@@ -57,11 +62,18 @@ function readCount(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return count;
 }
 
-/** The settings from `ALLOW_PRIVATE_TARGETS`, `MAX_INLINE_WAIT` (a duration) and `HTTP_BODY_LIMIT`. */
+/** Four beats within the silence `UNKNOWN_AFTER` allows, and never fewer than the default's. */
+function heartbeatFor(unknownAfterMs: number | undefined): number | undefined {
+  if (unknownAfterMs === undefined) return undefined;
+  return Math.max(1, Math.min(DEFAULT_HEARTBEAT_MS, Math.floor(unknownAfterMs / 4)));
+}
+
+/** The settings from `ALLOW_PRIVATE_TARGETS`, `MAX_INLINE_WAIT` (a duration), `HTTP_BODY_LIMIT` and `UNKNOWN_AFTER` (the heartbeat). */
 export function runActionConfigFromEnv(env: NodeJS.ProcessEnv): RunActionConfig {
   return RunActionConfigSchema.parse({
     allowPrivateTargets: readBoolean(env, RunActionEnv.allowPrivateTargets),
     maxInlineWaitMs: readDuration(env, RunActionEnv.maxInlineWait),
     bodyLimit: readCount(env, RunActionEnv.bodyLimit),
+    heartbeatMs: heartbeatFor(readDuration(env, RunActionEnv.unknownAfter)),
   });
 }

@@ -55,7 +55,7 @@ export async function applySchedule(deps: CoreDeps, loaded: Loaded, step: Schedu
     status: step.status,
     now: deps.clock.now(),
     cancelRequested: step.cancel,
-    options: { requestTimeoutMs: deps.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS },
+    options: { requestTimeoutMs: deps.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS, unknownAfterMs: deps.unknownAfterMs },
   });
   const patch = mergePatchBetween(before, decision.status);
   if (patch === undefined) return [];

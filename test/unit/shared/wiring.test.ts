@@ -20,7 +20,7 @@ import {
   routeValidatePlan,
   routeValidateWorkflow,
 } from '../../../shared/routes.js';
-import { defineFunction, reconcileInterval, type FunctionModule, type WiringOverrides } from '../../../shared/wiring.js';
+import { defineFunction, reconcileInterval, unknownAfter, type FunctionModule, type WiringOverrides } from '../../../shared/wiring.js';
 import { FakeKube } from '../../support/fake-kube.js';
 import { asDelivered, collectingLogger, eventFixture, type LogLine } from '../../support/infra-helpers.js';
 
@@ -390,6 +390,23 @@ describe('RECONCILE_INTERVAL', () => {
       const env = value === undefined ? {} : { RECONCILE_INTERVAL: value };
       if (typeof expected === 'number') assert.equal(reconcileInterval(env), expected);
       else assert.throws(() => reconcileInterval(env), { message: expected });
+    });
+  }
+});
+
+describe('UNKNOWN_AFTER', () => {
+  const cases: { value: string | undefined; expected: number | undefined | string }[] = [
+    { value: undefined, expected: undefined },
+    { value: '', expected: undefined },
+    { value: '4s', expected: 4000 },
+    { value: '0s', expected: 'UNKNOWN_AFTER: must be a positive Go duration such as 2m or 30s, got "0s"' },
+    { value: '120', expected: 'UNKNOWN_AFTER: must be a positive Go duration such as 2m or 30s, got "120"' },
+  ];
+  for (const { value, expected } of cases) {
+    test(`${JSON.stringify(value)} gives ${typeof expected === 'string' ? 'a start-up error naming the variable' : expected === undefined ? "the engine's 2 minutes" : `${expected} ms`}`, () => {
+      const env = value === undefined ? {} : { UNKNOWN_AFTER: value };
+      if (typeof expected === 'string') assert.throws(() => unknownAfter(env), { message: expected });
+      else assert.equal(unknownAfter(env), expected);
     });
   }
 });

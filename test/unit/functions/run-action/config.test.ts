@@ -13,6 +13,11 @@ describe('the run-action configuration', () => {
     assert.deepEqual(config, { allowPrivateTargets: true, maxInlineWaitMs: 90_000, bodyLimit: 64, heartbeatMs: 30_000 });
   });
 
+  test('beats four times within UNKNOWN_AFTER when that is shorter than 2 minutes, and never less often than every 30s', () => {
+    assert.equal(runActionConfigFromEnv({ UNKNOWN_AFTER: '4s' }).heartbeatMs, 1000);
+    assert.equal(runActionConfigFromEnv({ UNKNOWN_AFTER: '10m' }).heartbeatMs, 30_000);
+  });
+
   const invalid = [
     { env: { ALLOW_PRIVATE_TARGETS: 'yes please' }, message: 'ALLOW_PRIVATE_TARGETS: "yes please" is not a boolean (true or false)' },
     { env: { MAX_INLINE_WAIT: '10' }, message: 'MAX_INLINE_WAIT: "10" is not a duration such as 10s or 500ms' },
