@@ -42,9 +42,9 @@ export interface E2eEnv {
   stop(): Promise<void>;
 }
 
-async function startStack(stateDir: string): Promise<{ stack: DevStack; kube: Kube }> {
+async function startStack(stateDir: string, extraEnv: Readonly<Record<string, string>> = {}): Promise<{ stack: DevStack; kube: Kube }> {
   const { startDevStack } = await import('../../local/dev.js');
-  const stack = await startDevStack({ stateDir, tickSeconds: TICK_SECONDS, extraEnv: { RECONCILE_INTERVAL: `${RECONCILE_SECONDS}s` }, log: () => undefined });
+  const stack = await startDevStack({ stateDir, tickSeconds: TICK_SECONDS, extraEnv: { RECONCILE_INTERVAL: `${RECONCILE_SECONDS}s`, ...extraEnv }, log: () => undefined });
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(stack.kubeconfigPath);
   return { stack, kube: createKube(kubeConfig) };
@@ -52,12 +52,25 @@ async function startStack(stateDir: string): Promise<{ stack: DevStack; kube: Ku
 
 /** Starts the demo target (with `behaviours`) and the stack on a new temporary state folder. */
 export async function startE2eEnv(behaviours: readonly BehaviourInput[] = []): Promise<E2eEnv> {
+  return startE2eEnvWith({ behaviours });
+}
+
+export interface E2eOptions {
+  /** Armed on the demo target at start (and by every reset). */
+  behaviours?: readonly BehaviourInput[] | undefined;
+  /** Added to every function's env, over `RECONCILE_INTERVAL` (kept by `restartStack`). */
+  extraEnv?: Readonly<Record<string, string>> | undefined;
+}
+
+/** `startE2eEnv` with settings for the functions as well. */
+export async function startE2eEnvWith(options: E2eOptions): Promise<E2eEnv> {
   const { startDemoTarget } = await import('../../local/demo-target/index.js');
   const stateDir = mkdtempSync(join(tmpdir(), 'drplan-e2e-'));
-  const target = await startDemoTarget({ behaviours });
+  const target = await startDemoTarget({ behaviours: options.behaviours ?? [] });
+  const extraEnv = options.extraEnv ?? {};
   let running: { stack: DevStack; kube: Kube } | undefined;
   try {
-    running = await startStack(stateDir);
+    running = await startStack(stateDir, extraEnv);
   } catch (error: unknown) {
     await target.stop();
     rmSync(stateDir, { recursive: true, force: true });
@@ -74,7 +87,7 @@ export async function startE2eEnv(behaviours: readonly BehaviourInput[] = []): P
       await env.stack.stop();
     },
     restartStack: async () => {
-      const again = await startStack(stateDir);
+      const again = await startStack(stateDir, extraEnv);
       Object.assign(env, again);
       stopped = false;
     },

@@ -1,0 +1,375 @@
+/**
+ * Each behaviour of the functions once more, end to end through the real broker and triggers: objects
+ * are created through the local API server (as `kubectl apply` would) and the stack reacts. Failure
+ * policies (workflow and stage), an HTTP action timing out and retried, a Job timing out, the plan lock,
+ * a referenced workflow held on delete, the revert of a Failed execution, cancel both ways, and an
+ * attempt gone silent turning `Unknown` and recovering.
+ *
+ * One stack for the file. The cases run at once, each in its own namespace and with its own tag on the
+ * URLs it points at the demo target; the `Unknown` case kills run-action, so it runs alone, last. The
+ * functions get `UNKNOWN_AFTER=4s` (the design's 2 minutes, shortened; run-action then beats every 1 s).
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import type { BehaviourInput } from '../../local/demo-target/index.js';
+import type { DRPlanExecutionStatus } from '../../shared/api/index.js';
+import { FUNCTIONS_NAMESPACE, isFinished, poll, startE2eEnvWith, TICK_SECONDS, type E2eEnv } from '../support/e2e-helpers.js';
+import {
+  actionsOf,
+  caseOf,
+  eventsOf,
+  httpGet,
+  isReady,
+  phasesOf,
+  queryParam,
+  readyCondition,
+  recordStatuses,
+  rollbackGet,
+  stagesOf,
+  transitions,
+  workflowsOf,
+  type BehaviourCase,
+  type Json,
+} from '../support/behaviour-fixtures.js';
+
+const DEV_STACK = fileURLToPath(new URL('../../local/dev.ts', import.meta.url));
+const skip = existsSync(DEV_STACK) ? false : 'local/dev.ts (the local stack) does not exist yet';
+
+const CANCEL = 'dr.bkbcs.tencent.com/cancel';
+const TRIGGER = 'dr.bkbcs.tencent.com/trigger';
+const PROTECTION = 'dr.bkbcs.tencent.com/workflow-protection';
+const UNKNOWN_AFTER_SECONDS = 4;
+
+/** Demo-target endpoints: one that always answers 200, one that answers 405 to a GET (a failure no retry fixes). */
+const OK = '/primary/health';
+const REFUSED = '/db/fence';
+/** Endpoints slowed down for one case each (behaviours match a method and path, whatever the query). */
+const SLOW = { status: '/db/status', traffic: '/traffic', health: '/secondary/health', serving: '/primary/serving' } as const;
+const BEHAVIOURS: BehaviourInput[] = [
+  { method: 'GET', path: SLOW.status, delayMs: 2000 },
+  { method: 'GET', path: SLOW.traffic, delayMs: 1500 },
+  { method: 'GET', path: SLOW.health, delayMs: 3000 },
+  { method: 'GET', path: SLOW.serving, delayMs: 3000 },
+];
+
+const REFUSED_MESSAGE = /^HTTP 405 from GET http:\/\/127\.0\.0\.1:\d+\/db\/fence \(expected any 2xx\)$/;
+
+const threeSteps = (c: BehaviourCase): Json[] => [httpGet('first', c.url(OK, 'first')), httpGet('second', c.url(REFUSED, 'second')), httpGet('third', c.url(OK, 'third'))];
+
+/** Sets up a plan of one stage running one workflow of `actions` (with `spec`), named `plan` and `steps`. */
+async function onePlan(c: BehaviourCase, actions: readonly Json[], spec: Json = {}): Promise<void> {
+  await c.setUp([c.workflow('steps', actions, spec), c.plan('plan', [{ name: 'only', workflows: ['steps'] }])]);
+}
+
+/** Waits until the target has received the case's request `step` and not answered it yet. */
+async function whileInFlight(c: BehaviourCase, step: string): Promise<void> {
+  await poll(() => (c.requests().some((r) => queryParam(r, 'step') === step && r.finishedMs === undefined) ? true : undefined), `request ${step} of ${c.namespace} to be in flight`, 60_000);
+}
+
+/** Waits until the target has answered every request of the case, then two resync ticks more. */
+async function settled(c: BehaviourCase): Promise<void> {
+  await poll(() => (c.requests().every((r) => r.finishedMs !== undefined) ? true : undefined), `the requests of ${c.namespace} to be answered`, 60_000);
+  await delay(2 * TICK_SECONDS * 1000 + 500);
+}
+
+/** The plan's status once the execution `name` is in its history and no execution holds its lock. */
+async function planAfter(c: BehaviourCase, name: string): Promise<Json> {
+  return c.waitObject('DRPlan', 'plan', (plan) => {
+    const status = (plan?.status ?? {}) as Json;
+    const history = (status.executionHistory ?? []) as Json[];
+    return status.currentExecution === undefined && history.some((record) => record.name === name) ? status : undefined;
+  }, `to record ${name} and release its lock`);
+}
+
+describe('behaviours of the functions, end to end through the real broker', { skip, timeout: 240_000 }, () => {
+  let env: E2eEnv | undefined;
+  const running = (): E2eEnv => {
+    assert.ok(env !== undefined, 'the environment did not start');
+    return env;
+  };
+
+  before(async () => {
+    env = await startE2eEnvWith({ behaviours: BEHAVIOURS, extraEnv: { UNKNOWN_AFTER: `${UNKNOWN_AFTER_SECONDS}s` } });
+  });
+
+  after(async () => {
+    await env?.stop();
+  });
+
+  describe('independent cases, run at once', { concurrency: true }, () => {
+    test('FailFast: the failing 2nd of 3 actions is Failed, the 3rd Skipped and never sent, the execution Failed', async () => {
+      const c = caseOf(running(), 'failfast');
+      await onePlan(c, threeSteps(c), { failurePolicy: 'FailFast' });
+
+      const status = await c.run('run', 'plan');
+
+      const actions = actionsOf(status);
+      assert.deepEqual(phasesOf(actions), { 'only/0/first': 'Succeeded', 'only/0/second': 'Failed', 'only/0/third': 'Skipped' });
+      assert.match(actions['only/0/second']?.message ?? '', REFUSED_MESSAGE);
+      assert.equal(actions['only/0/third']?.message, 'skipped: action "second" failed (workflow failurePolicy FailFast)');
+      assert.equal(status.phase, 'Failed');
+      assert.match(status.message ?? '', /^stage "only", workflow only\/0 \(steps\), action "second" failed: HTTP 405 from GET /);
+      assert.deepEqual(c.steps(), ['first', 'second']);
+    });
+
+    test('Continue: after the failing 2nd action the 3rd still runs, and the workflow and execution end Failed', async () => {
+      const c = caseOf(running(), 'continue');
+      await onePlan(c, threeSteps(c), { failurePolicy: 'Continue' });
+
+      const status = await c.run('run', 'plan');
+
+      const actions = actionsOf(status);
+      assert.deepEqual(phasesOf(actions), { 'only/0/first': 'Succeeded', 'only/0/second': 'Failed', 'only/0/third': 'Succeeded' });
+      const [phase, message] = workflowsOf(status)['only/0'] ?? [];
+      assert.equal(phase, 'Failed');
+      assert.match(message ?? '', /^action "second" failed: HTTP 405 from GET /);
+      assert.equal(status.phase, 'Failed');
+      assert.deepEqual(c.steps(), ['first', 'second', 'third']);
+    });
+
+    test("stage policy Stop (the plan's default): the stage's next workflow and the dependent stage are Skipped", async () => {
+      const c = caseOf(running(), 'stage-stop');
+      await c.setUp([
+        c.workflow('breaks', [httpGet('refused', c.url(REFUSED, 'refused'))]),
+        c.workflow('next', [httpGet('reached', c.url(OK, 'reached'))]),
+        c.workflow('later', [httpGet('later', c.url(OK, 'later'))]),
+        c.plan('plan', [{ name: 'first', workflows: ['breaks', 'next'] }, { name: 'then', dependsOn: ['first'], workflows: ['later'] }]),
+      ]);
+
+      const status = await c.run('run', 'plan');
+
+      assert.equal(status.resolved?.stages?.[0]?.failurePolicy, 'Stop');
+      const stopped = 'stopped: workflow first/0 (breaks) failed (stage failurePolicy Stop)';
+      assert.deepEqual(phasesOf(actionsOf(status)), { 'first/0/refused': 'Failed', 'first/1/reached': 'Skipped', 'then/0/later': 'Skipped' });
+      assert.equal(actionsOf(status)['first/1/reached']?.message, stopped);
+      assert.deepEqual(workflowsOf(status)['first/1'], ['Skipped', stopped]);
+      assert.match(stagesOf(status).first?.[1] ?? '', /^workflow first\/0 \(breaks\) failed: action "refused" failed: HTTP 405 /);
+      assert.deepEqual(stagesOf(status).then, ['Skipped', 'stopped: stage "first" failed (failurePolicy Stop)']);
+      assert.equal(status.phase, 'Failed');
+      assert.deepEqual(c.steps(), ['refused']);
+    });
+
+    test("stage policy Continue: the stage's next workflow still runs; the stage fails and its dependent stage is Skipped", async () => {
+      const c = caseOf(running(), 'stage-continue');
+      await c.setUp([
+        c.workflow('breaks', [httpGet('refused', c.url(REFUSED, 'refused'))]),
+        c.workflow('next', [httpGet('reached', c.url(OK, 'reached'))]),
+        c.workflow('later', [httpGet('later', c.url(OK, 'later'))]),
+        c.plan('plan', [{ name: 'first', workflows: ['breaks', 'next'], failurePolicy: 'Continue' }, { name: 'then', dependsOn: ['first'], workflows: ['later'] }]),
+      ]);
+
+      const status = await c.run('run', 'plan');
+
+      assert.deepEqual(phasesOf(actionsOf(status)), { 'first/0/refused': 'Failed', 'first/1/reached': 'Succeeded', 'then/0/later': 'Skipped' });
+      assert.equal(stagesOf(status).first?.[0], 'Failed');
+      assert.match(stagesOf(status).first?.[1] ?? '', /^workflow first\/0 \(breaks\) failed: action "refused" failed: HTTP 405 /);
+      assert.deepEqual(stagesOf(status).then, ['Skipped', 'skipped: depends on stage "first", which Failed']);
+      assert.equal(status.phase, 'Failed');
+      assert.deepEqual(c.steps(), ['refused', 'reached']);
+    });
+
+    test('HTTP timeout: every attempt is cut at the timeout, retried per the retry policy, and the action ends Failed naming the timeout', async () => {
+      const c = caseOf(running(), 'http-timeout');
+      const retryPolicy = { limit: 2, interval: '200ms', backoffMultiplier: '1.0' };
+      await onePlan(c, [httpGet('status', c.url(SLOW.status, 'status'), { timeout: '800ms', retryPolicy })]);
+
+      const status = await c.run('run', 'plan');
+
+      const action = actionsOf(status)['only/0/status'];
+      assert.equal(action?.phase, 'Failed');
+      assert.match(action.message ?? '', /^GET http:\/\/127\.0\.0\.1:\d+\/db\/status timed out after 800ms \(after 3 attempts\)$/);
+      assert.equal(action.attempt, 3);
+      assert.equal(action.retryCount, 2);
+      assert.equal(status.phase, 'Failed');
+      const uid = (await c.get('DRPlanExecution', 'run'))?.metadata.uid ?? '';
+      const requests = c.requests();
+      // Each attempt sent once: the resync leaves an attempt past its timeout to run-action, which fails it itself.
+      assert.deepEqual(requests.map((r) => r.idempotencyKey), [1, 2, 3].map((attempt) => `${uid}/only/0/status/${attempt}`));
+      const gaps = requests.slice(1).map((r, i) => r.startedMs - (requests[i]?.startedMs ?? 0));
+      assert.ok(gaps.every((gap) => gap >= 900), `each attempt waits its 800ms timeout and the 200ms interval: gaps ${gaps.join(', ')} ms`);
+      const retrying = (await eventsOf(running(), c.namespace, 'run')).filter((event) => event.startsWith('ActionRetrying: '));
+      assert.equal(retrying.length, 2, retrying.join('\n'));
+      assert.ok(retrying.every((event) => /timed out after 800ms; retry [12] of 2 in 200ms$/.test(event)), retrying.join('\n'));
+    });
+
+    test('Job timeout: a Job that never ends fails its action at the timeout, and the Job is deleted', async () => {
+      const c = caseOf(running(), 'job-timeout');
+      const pod = { metadata: { annotations: { 'local.drplan.dev/outcome': 'hang' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'restore', image: 'registry.example/restore:1' }] } };
+      // A Job deadline of its own, so that only drplan's timeout (not the Job controller's deadline) can end it.
+      const job = { template: { spec: { activeDeadlineSeconds: 600, template: pod } } };
+      await onePlan(c, [{ name: 'restore', type: 'Job', timeout: '2s', retryPolicy: { limit: 0 }, job }]);
+      await running().kube.create(c.execution('run', 'plan'));
+
+      const jobName = await c.waitObject('DRPlanExecution', 'run', (execution) => actionsOf((execution?.status ?? {}) as DRPlanExecutionStatus)['only/0/restore']?.outputs?.jobRef?.name, 'to record its Job');
+      const jobWhileRunning = await c.get('Job', jobName);
+      const status = await c.waitFor('run', isFinished, 'to finish');
+
+      assert.equal(jobWhileRunning?.metadata.name, jobName);
+      const action = actionsOf(status)['only/0/restore'];
+      assert.equal(action?.phase, 'Failed');
+      assert.equal(action.message, 'timed out after 2s');
+      assert.equal(status.phase, 'Failed');
+      await c.waitObject('Job', jobName, (current) => (current === undefined ? true : undefined), 'to be deleted');
+      assert.deepEqual(await running().kube.list('batch/v1', 'Job', { namespace: c.namespace }), []);
+    });
+
+    test('the lock: of two executions of one plan created at once, one runs and Succeeds, the other Fails naming it; the lock is released', async () => {
+      const c = caseOf(running(), 'lock');
+      await onePlan(c, [httpGet('traffic', c.url(SLOW.traffic, 'traffic'))]);
+
+      await Promise.all(['run-a', 'run-b'].map((name) => running().kube.create(c.execution(name, 'plan'))));
+      const [a, b] = await Promise.all(['run-a', 'run-b'].map((name) => c.waitFor(name, isFinished, 'to finish')));
+
+      assert.deepEqual([a?.phase, b?.phase].sort(), ['Failed', 'Succeeded']);
+      const [winner, loser] = a?.phase === 'Succeeded' ? (['run-a', b] as const) : (['run-b', a] as const);
+      assert.equal(loser?.message, `plan "plan" is already running execution "${winner}"`);
+      assert.equal(loser.stageStatuses, undefined);
+      assert.deepEqual(c.steps(), ['traffic']);
+      const plan = await planAfter(c, winner);
+      const history = (plan.executionHistory as Json[]).map((record) => [record.name, record.phase]).sort();
+      assert.deepEqual(history, [['run-a', a?.phase], ['run-b', b?.phase]]);
+      assert.equal(plan.phase, 'Executed');
+    });
+
+    test('a workflow a plan uses is held on delete (InUse) until the plan stops using it; a plan naming a missing workflow is Invalid until it appears', async () => {
+      const c = caseOf(running(), 'held-edit');
+      await onePlan(c, [httpGet('check', c.url(OK, 'check'))]);
+      await c.waitObject('DRWorkflow', 'steps', (wf) => ((wf?.metadata.finalizers ?? []).includes(PROTECTION) ? true : undefined), 'to get the protection finalizer');
+
+      await running().kube.remove(c.key('DRWorkflow', 'steps'));
+      const held = await c.waitObject('DRWorkflow', 'steps', (wf) => (readyCondition(wf)?.reason === 'InUse' ? wf : undefined), 'to be held InUse');
+
+      assert.ok(held.metadata.deletionTimestamp !== undefined);
+      assert.equal(readyCondition(held)?.status, 'False');
+      assert.equal(readyCondition(held)?.message, `held by DRPlan ${c.namespace}/plan: deletion waits until no DRPlan references this workflow`);
+      assert.deepEqual((held.status as Json).referencedBy, [{ name: 'plan', namespace: c.namespace }]);
+      assert.ok(isReady(await c.get('DRPlan', 'plan')), 'the plan stays Ready while its workflow is held');
+
+      await running().kube.mergePatch(c.key('DRPlan', 'plan'), { spec: { stages: [{ name: 'only', workflows: [{ workflowRef: { name: 'missing' } }] }] } });
+      const invalid = await c.waitObject('DRPlan', 'plan', (plan) => (readyCondition(plan)?.reason === 'Invalid' && (plan?.status as Json).observedGeneration === plan?.metadata.generation ? plan : undefined), 'to be Invalid');
+      await c.waitObject('DRWorkflow', 'steps', (wf) => (wf === undefined ? true : undefined), 'to be gone once no plan uses it');
+
+      assert.equal((invalid.status as Json).phase, 'Invalid');
+      assert.match(readyCondition(invalid)?.message ?? '', new RegExp(`spec\\.stages\\[0\\]\\.workflows\\[0\\]\\.workflowRef: DRWorkflow ${c.namespace}/missing not found`));
+
+      await running().kube.create(c.workflow('missing', [httpGet('check', c.url(OK, 'check'))]));
+      await c.waitObject('DRPlan', 'plan', (plan) => (isReady(plan) ? true : undefined), 'to be Ready again once the workflow appears');
+      await c.waitObject('DRWorkflow', 'missing', (wf) => ((wf?.metadata.finalizers ?? []).includes(PROTECTION) ? true : undefined), 'to get the protection finalizer');
+    });
+
+    test('a workflow held on delete goes once the plan that uses it is deleted', async () => {
+      const c = caseOf(running(), 'held-delete');
+      await onePlan(c, [httpGet('check', c.url(OK, 'check'))]);
+      await c.waitObject('DRWorkflow', 'steps', (wf) => ((wf?.metadata.finalizers ?? []).includes(PROTECTION) ? true : undefined), 'to get the protection finalizer');
+      await running().kube.remove(c.key('DRWorkflow', 'steps'));
+      await c.waitObject('DRWorkflow', 'steps', (wf) => (readyCondition(wf)?.reason === 'InUse' ? true : undefined), 'to be held InUse');
+
+      await running().kube.remove(c.key('DRPlan', 'plan'));
+
+      await c.waitObject('DRWorkflow', 'steps', (wf) => (wf === undefined ? true : undefined), 'to be gone once its plan is deleted');
+      assert.equal(await c.get('DRPlan', 'plan'), undefined);
+    });
+
+    test('revert of a Failed execution: only the actions that succeeded are rolled back, newest first', async () => {
+      const c = caseOf(running(), 'revert');
+      const step = (name: string, path: string): Json => httpGet(name, c.url(path, name), { rollback: rollbackGet(c.url(OK, `undo-${name}`)) });
+      await onePlan(c, [step('one', OK), step('two', OK), step('three', REFUSED), step('four', OK)]);
+      const executed = await c.run('run', 'plan');
+      assert.equal(executed.phase, 'Failed', executed.message);
+      assert.deepEqual(phasesOf(actionsOf(executed)), { 'only/0/one': 'Succeeded', 'only/0/two': 'Succeeded', 'only/0/three': 'Failed', 'only/0/four': 'Skipped' });
+      await planAfter(c, 'run');
+
+      await running().kube.create(c.revert('undo', 'plan', 'run'));
+      const reverted = await c.waitFor('undo', isFinished, 'to finish');
+
+      assert.equal(reverted.phase, 'Succeeded', reverted.message);
+      const steps = Object.values(actionsOf(reverted)).map((action) => [action.rollbackOf, action.phase]);
+      assert.deepEqual(steps, [['only/0/two', 'Succeeded'], ['only/0/one', 'Succeeded']]);
+      assert.deepEqual(c.steps(), ['one', 'two', 'three', 'undo-two', 'undo-one']);
+      assert.equal((await planAfter(c, 'undo')).phase, 'Ready');
+    });
+
+    test('cancel on the execution while an action is in flight: Cancelled, the pending action Skipped, nothing sent after', async () => {
+      const c = caseOf(running(), 'cancel-execution');
+      await onePlan(c, [httpGet('wait', c.url(SLOW.health, 'wait')), httpGet('after', c.url(OK, 'after'))]);
+      await running().kube.create(c.execution('run', 'plan'));
+      await whileInFlight(c, 'wait');
+
+      await running().kube.mergePatch(c.key('DRPlanExecution', 'run'), { metadata: { annotations: { [CANCEL]: 'true' } } });
+      const status = await c.waitFor('run', isFinished, 'to finish');
+      await settled(c);
+
+      assert.equal(status.phase, 'Cancelled');
+      assert.equal(status.message, 'cancelled; stopped 1 running action');
+      const expected = { 'only/0/wait': ['Failed', 'cancelled while running'], 'only/0/after': ['Skipped', 'cancelled'] };
+      const outcome = (s: typeof status): Record<string, [string, string | undefined]> => Object.fromEntries(Object.entries(actionsOf(s)).map(([path, a]) => [path, [a.phase, a.message]]));
+      assert.deepEqual(outcome(status), expected);
+      const later = await c.status('run');
+      assert.ok(later !== undefined);
+      assert.deepEqual(outcome(later), expected, 'the answer that came after the cancel changed nothing');
+      assert.deepEqual(c.steps(), ['wait']);
+      await planAfter(c, 'run');
+    });
+
+    test('cancel through the plan (trigger=cancel): its running execution is Cancelled, the annotation removed, the lock released', async () => {
+      const c = caseOf(running(), 'cancel-plan');
+      await onePlan(c, [httpGet('wait', c.url(SLOW.serving, 'wait')), httpGet('after', c.url(OK, 'after'))]);
+      await running().kube.create(c.execution('run', 'plan'));
+      await whileInFlight(c, 'wait');
+
+      await running().kube.mergePatch(c.key('DRPlan', 'plan'), { metadata: { annotations: { [TRIGGER]: 'cancel' } } });
+      const status = await c.waitFor('run', isFinished, 'to finish');
+      const plan = await planAfter(c, 'run');
+      await c.waitObject('DRPlan', 'plan', (p) => (p !== undefined && p.metadata.annotations?.[TRIGGER] === undefined ? true : undefined), 'to lose its trigger annotation');
+      await settled(c);
+
+      assert.equal(status.phase, 'Cancelled');
+      assert.deepEqual(phasesOf(actionsOf(status)), { 'only/0/wait': 'Failed', 'only/0/after': 'Skipped' });
+      assert.equal((await c.get('DRPlanExecution', 'run'))?.metadata.annotations?.[CANCEL], 'true');
+      assert.deepEqual((plan.executionHistory as Json[]).map((record) => [record.name, record.phase]), [['run', 'Cancelled']]);
+      assert.deepEqual(c.steps(), ['wait']);
+    });
+  });
+
+  describe('Unknown and recovery (run-action killed while an attempt is in flight; alone, since the kill stops every attempt)', () => {
+    test(`an attempt with no progress for ${UNKNOWN_AFTER_SECONDS}s turns Unknown, is requested again with the same identity, and Succeeds once run-action is back`, async () => {
+      const current = running();
+      const c = caseOf(current, 'unknown');
+      current.target.inject({ method: 'POST', path: '/primary/maintenance', delayMs: 1500 });
+      const enter = httpGet('enter', c.url('/primary/maintenance', 'enter'), { timeout: '60s', http: { url: c.url('/primary/maintenance', 'enter'), method: 'POST', body: '{"enabled":true}' } });
+      await onePlan(c, [enter, httpGet('after', c.url(OK, 'after'))]);
+      const recorder = recordStatuses(current, c.namespace, 'run');
+      await current.kube.create(c.execution('run', 'plan'));
+      await whileInFlight(c, 'enter');
+
+      const killed = current.stack.host.replicas(FUNCTIONS_NAMESPACE, 'run-action').flatMap((replica) => (replica.pid === undefined ? [] : [replica.pid]));
+      for (const pid of killed) process.kill(pid, 'SIGKILL');
+      const status = await c.waitFor('run', isFinished, 'to finish');
+      await poll(() => (recorder.statuses().some(isFinished) ? true : undefined), 'the watch to see the execution finish', 10_000);
+      recorder.stop();
+
+      assert.ok(killed.length > 0, 'no run-action process to kill');
+      const replicas = current.stack.host.replicas(FUNCTIONS_NAMESPACE, 'run-action');
+      assert.ok(replicas.every((replica) => replica.restarts >= 1 && replica.pid !== undefined && !killed.includes(replica.pid)), JSON.stringify(replicas));
+      assert.equal(status.phase, 'Succeeded', status.message);
+      assert.equal(status.message, 'the stage succeeded (2 actions)');
+      assert.deepEqual(phasesOf(actionsOf(status)), { 'only/0/enter': 'Succeeded', 'only/0/after': 'Succeeded' });
+      const seen = recorder.statuses();
+      const enterPhases = transitions(seen.map((s) => actionsOf(s)['only/0/enter']?.phase).filter((phase) => phase !== undefined));
+      assert.deepEqual(enterPhases, ['Pending', 'Running', 'Unknown', 'Running', 'Succeeded']);
+      assert.deepEqual(transitions(seen.map((s) => s.phase)).filter((phase) => phase === 'Unknown' || phase === 'Succeeded'), ['Unknown', 'Succeeded']);
+      const lost = seen.find((s) => s.phase === 'Unknown');
+      assert.equal(lost?.message, `no progress from action only/0/enter for ${UNKNOWN_AFTER_SECONDS}s; requested again`);
+      assert.equal(actionsOf(lost)['only/0/enter']?.message, `no progress for ${UNKNOWN_AFTER_SECONDS}s; attempt 1 requested again`);
+      assert.ok((await eventsOf(current, c.namespace, 'run')).includes('ActionStarted: Action only/0/enter: attempt 1 resumed after contact was lost'));
+      const uid = (await c.get('DRPlanExecution', 'run'))?.metadata.uid ?? '';
+      const sent = c.requests().filter((r) => queryParam(r, 'step') === 'enter');
+      assert.deepEqual(sent.map((r) => [r.idempotencyKey, r.outcome]), [[`${uid}/only/0/enter/1`, 'handled'], [`${uid}/only/0/enter/1`, 'replayed']]);
+      assert.equal(current.target.state().maintenance.primary, true);
+      assert.deepEqual(c.steps(), ['enter', 'enter', 'after']);
+    });
+  });
+});
