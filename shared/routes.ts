@@ -3,7 +3,7 @@
  * shapes of the cores, not their modules, so the table is tested with stub cores; the entry files
  * (functions/<name>/index.ts) pair each route with its real core. `undefined` = not for this function.
  */
-import { API_VERSION, Kinds, type Kind } from './api/constants.js';
+import { Annotations, API_VERSION, Kinds, type Kind } from './api/constants.js';
 import type { OperationType } from './api/plan.js';
 import type { ApiServerAction, WakeUp } from './envelope.js';
 import { badEvent } from './errors.js';
@@ -59,6 +59,27 @@ export function operationTypeOf(execution: KubeObject): string | undefined {
 }
 
 const LIVE: readonly ApiServerAction[] = ['add', 'update'];
+const FINAL_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Cancelled']);
+
+const annotationOf = (object: KubeObject, key: string): string | undefined => object.metadata.annotations?.[key];
+
+/**
+ * Whether an update of an execution, as the event carried it, may give its orchestrator something to
+ * do. Every status write (a claim, a heartbeat, a result) is an update event; while the execution runs,
+ * the writer of a status already replies with what follows from it (action.requested, action.finished),
+ * so reconciling each such update only reads the object again and races the real step. An update is
+ * worth a reconcile when the execution has not started, has finished (its bookkeeping may be pending),
+ * is being deleted, is asked to cancel, or its spec changed since the status was written. The event is
+ * only a hint: anything missed is picked up by the resync tick, as it would be for a lost event.
+ */
+export function executionUpdateMatters(execution: KubeObject): boolean {
+  const status = (execution.status ?? {}) as { phase?: unknown; resolved?: unknown; observedGeneration?: unknown };
+  if (status.resolved === undefined) return true;
+  if (typeof status.phase === 'string' && FINAL_PHASES.has(status.phase)) return true;
+  if (execution.metadata.deletionTimestamp !== undefined) return true;
+  if (annotationOf(execution, Annotations.cancel) === 'true') return true;
+  return execution.metadata.generation !== undefined && status.observedGeneration !== execution.metadata.generation;
+}
 
 export function routeValidateWorkflow(core: ReconcilingCore, wake: WakeUp): Promise<Outcome> | undefined {
   if (wake.source === 'tick') return core.resync();
@@ -83,17 +104,24 @@ export function executionRoute(operation: OperationType): (core: ExecutionDriver
       return wake.type === EventTypes.actionFinished && wake.data.operationType === operation ? core.onActionFinished(wake.data) : undefined;
     }
     const execution = drObject(wake, Kinds.execution, LIVE);
-    return execution !== undefined && operationTypeOf(execution) === operation ? core.reconcile(objectIdOf(execution)) : undefined;
+    if (execution === undefined || operationTypeOf(execution) !== operation) return undefined;
+    if (wake.source === 'apiserver' && wake.action === 'update' && !executionUpdateMatters(execution)) return undefined;
+    return core.reconcile(objectIdOf(execution));
   };
 }
 export const routePlanStages = executionRoute('Execute');
 export const routeRevert = executionRoute('Revert');
 
+/**
+ * cancel acts on an update whose object, as the event carried it, bears the cancel annotation (a
+ * DRPlanExecution) or the cancel trigger (a DRPlan); it reads the object again before acting. Every
+ * other update (most are status writes) is answered at once, without a read.
+ */
 export function routeCancel(core: CancelCore, wake: WakeUp): Promise<Outcome> | undefined {
   const execution = drObject(wake, Kinds.execution, ['update']);
-  if (execution !== undefined) return core.onExecution(objectIdOf(execution));
+  if (execution !== undefined) return annotationOf(execution, Annotations.cancel) === 'true' ? core.onExecution(objectIdOf(execution)) : undefined;
   const plan = drObject(wake, Kinds.plan, ['update']);
-  return plan === undefined ? undefined : core.onPlan(objectIdOf(plan));
+  return plan !== undefined && annotationOf(plan, Annotations.trigger) === 'cancel' ? core.onPlan(objectIdOf(plan)) : undefined;
 }
 
 export function routeRunAction(core: RunActionCore, wake: WakeUp): Promise<Outcome> | undefined {
