@@ -80,7 +80,10 @@ export const FunctionPermissions: Readonly<Record<FunctionName, readonly Permiss
   'run-action': [
     rule(GROUP, 'drplanexecutions', 'get'),
     rule(GROUP, 'drplanexecutions/status', 'patch'),
-    rule(BATCH, 'jobs', 'create', 'get', 'delete'),
+    // the step after a result may finish the execution: the plan's history and lock (ADR 12)
+    rule(GROUP, 'drplans', 'get'),
+    rule(GROUP, 'drplans/status', 'patch'),
+    rule(BATCH, 'jobs', 'create', 'get', 'list', 'delete'),
     rule(CLUSTERNET_GROUP, 'localizations', 'create', 'get', 'patch', 'delete'),
     rule(CLUSTERNET_GROUP, 'subscriptions', 'create', 'get', 'patch', 'delete'),
     recordEvents,

@@ -11,6 +11,7 @@ import { Annotations } from '../../shared/api/index.js';
 import { parseActionPath } from '../../shared/engine/action-path.js';
 import type { AttemptResult } from '../../shared/engine/attempt.js';
 import { claimAttempt, heartbeat, recordAttempt } from '../../shared/engine/attempt.js';
+import type { Decision } from '../../shared/engine/scheduler.js';
 import { findActionStatus } from '../../shared/engine/status-tree.js';
 import type { TransitionEvent } from '../../shared/engine/transitions.js';
 import { HandlerError } from '../../shared/errors.js';
@@ -23,6 +24,7 @@ import { recordEvents, updateStatus } from './execution-store.js';
 import type { ExecutorContext, ExecutorOutcome } from './executor.js';
 import { AttemptLostError, fatal, finished } from './executor.js';
 import { runExecutor } from './executors.js';
+import { actOnStep, stepAfter } from './step.js';
 import { apiFailure } from './kube-errors.js';
 import type { Located } from './locate.js';
 import { locateAction } from './locate.js';
@@ -63,12 +65,28 @@ export function sessionFor(deps: RunActionDeps, id: AttemptIdentity, execution: 
   return { deps, id: { ...id, operationType }, operationType, execution, located, log };
 }
 
-async function claim(deps: RunActionDeps, id: AttemptIdentity, log: Logger): Promise<Session | undefined> {
+/**
+ * The phase to report again for a request whose attempt has already ended (a redelivered request whose
+ * action.finished reply was lost with a crash, or a duplicate): its orchestrator may not have heard of
+ * it, and re-stepping is idempotent. Undefined while the attempt (or a later one) may still be running.
+ */
+export function endedPhase(execution: LoadedExecution, id: AttemptIdentity): FinishedPhase | undefined {
+  const action = acceptsWork(execution) ? findActionStatus(execution.status ?? {}, id.path) : undefined;
+  if (action?.attempt === undefined || action.attempt < id.attempt) return undefined;
+  const phase = finishedPhase(action);
+  return phase !== 'Pending' || action.attempt > id.attempt ? phase : undefined;
+}
+
+type Claim = { session: Session; events: Promise<void> } | { ended?: { phase: FinishedPhase; operationType: OperationType } | undefined };
+
+async function claim(deps: RunActionDeps, id: AttemptIdentity, log: Logger): Promise<Claim> {
   const now = deps.clock.now();
+  let seen: LoadedExecution | undefined;
   const claimed = await updateStatus<TransitionEvent[]>(
     deps,
     id.execution,
     (execution) => {
+      seen = execution;
       if (!acceptsWork(execution)) return undefined;
       const outcome = claimAttempt(execution.status ?? {}, id.path, id.attempt, now);
       return outcome.claimed ? { status: outcome.status, value: outcome.events } : undefined;
@@ -77,11 +95,13 @@ async function claim(deps: RunActionDeps, id: AttemptIdentity, log: Logger): Pro
   );
   if (claimed === undefined) {
     log.info({}, 'attempt not claimed: already claimed, finished or no longer wanted');
-    return undefined;
+    const phase = seen === undefined ? undefined : endedPhase(seen, id);
+    return { ended: seen === undefined || phase === undefined ? undefined : { phase, operationType: seen.spec.operationType } };
   }
-  await recordEvents(deps, claimed.execution, claimed.value, log);
   log.info({}, 'attempt claimed');
-  return sessionFor(deps, id, claimed.execution, log);
+  // The Events go on while the attempt runs: they are best effort and must not delay the action.
+  const events = recordEvents(deps, claimed.execution, claimed.value, log);
+  return { session: sessionFor(deps, id, claimed.execution, log), events };
 }
 
 /** Adds outputs to the running attempt (before a change it must be able to undo); throws AttemptLostError when it is not ours any more. */
@@ -175,6 +195,8 @@ interface Recorded {
   phase: FinishedPhase;
   /** Seconds from the attempt's claim to its result, when the claim time is known. */
   seconds?: number | undefined;
+  /** The scheduling step written with the result, and the status it was taken from. */
+  step?: { decision: Decision; before: DRPlanExecutionStatus } | undefined;
 }
 
 function secondsSince(iso: string | undefined, now: Date): number | undefined {
@@ -207,7 +229,9 @@ async function record(session: Session, result: AttemptResult): Promise<Recorded
       if (!outcome.recorded) return undefined;
       const phase = finishedPhase(findActionStatus(outcome.status, id.path));
       const seconds = secondsSince(current?.attemptStartTime, now);
-      return { status: outcome.status, value: { events: outcome.events, retryAt: outcome.retryAt, phase, seconds } };
+      const decision = stepAfter(deps, execution, outcome.status, now);
+      const step = decision === undefined ? undefined : { decision, before: outcome.status };
+      return { status: decision?.status ?? outcome.status, value: { events: outcome.events, retryAt: outcome.retryAt, phase, seconds, step } };
     },
     { current: session.execution, log: session.log },
   );
@@ -233,8 +257,19 @@ async function waitUntil(deps: RunActionDeps, at: Date): Promise<void> {
 }
 
 /**
- * Records an attempt's result; then runs a retry due within `maxInlineWaitMs` in-process, or replies
- * action.finished. A result already recorded (a duplicate, a late Job event) replies nothing.
+ * What follows a recorded result: the replies of the step written with it (action.requested for what
+ * runs next, execution.finished), or action.finished for the orchestrator when no step could be taken.
+ */
+async function followUp(session: Session, recorded: Recorded): Promise<Outcome> {
+  const { step } = recorded;
+  if (step === undefined) return [actionFinishedReply(session.id, session.operationType, recorded.phase)];
+  return actOnStep(session.deps, session.execution, step.before, step.decision);
+}
+
+/**
+ * Records an attempt's result with the scheduling step that follows it, and acts on the step; then runs
+ * a retry due within `maxInlineWaitMs` in-process. A result already recorded (a duplicate, a late Job
+ * event) replies nothing.
  */
 export async function finishAttempt(session: Session, result: AttemptResult): Promise<Outcome> {
   const { deps, id, log } = session;
@@ -246,19 +281,19 @@ export async function finishAttempt(session: Session, result: AttemptResult): Pr
   log.info({ phase: recorded.phase, ok: result.ok, message: result.message }, 'attempt recorded');
   countAttempt(session, result, recorded);
   const { retryAt } = recorded;
-  if (retryAt !== undefined && retryAt.getTime() - deps.clock.now().getTime() <= deps.config.maxInlineWaitMs) {
-    await waitUntil(deps, retryAt);
-    return runAttempt(deps, { ...id, attempt: id.attempt + 1 });
-  }
-  return [actionFinishedReply(id, session.operationType, recorded.phase)];
+  if (retryAt === undefined || retryAt.getTime() - deps.clock.now().getTime() > deps.config.maxInlineWaitMs) return followUp(session, recorded);
+  const stepped = recorded.step === undefined ? [] : await followUp(session, recorded);
+  await waitUntil(deps, retryAt);
+  return [...stepped, ...(await runAttempt(deps, { ...id, attempt: id.attempt + 1 }))];
 }
 
 /** Claims attempt `id.attempt`, runs it, records it (and any retry due soon after). */
 export async function runAttempt(deps: RunActionDeps, id: AttemptIdentity): Promise<Outcome> {
   const log = attemptLog(deps, id);
-  const session = await claim(deps, id, log);
-  if (session === undefined) return [];
-  const outcome = await execute(session);
+  const claimed = await claim(deps, id, log);
+  if (!('session' in claimed)) return claimed.ended === undefined ? [] : [actionFinishedReply(id, claimed.ended.operationType, claimed.ended.phase)];
+  const { session } = claimed;
+  const outcome = await execute(session).finally(() => claimed.events);
   if (outcome === undefined) return [];
   if (outcome.state === 'running') return [];
   return finishAttempt(session, outcome.result);

@@ -34,7 +34,7 @@ function requestReplies(deps: CoreDeps, loaded: Loaded, requests: readonly Actio
   });
 }
 
-async function actOn(deps: CoreDeps, written: Loaded, before: DRPlanExecutionStatus, decision: Decision): Promise<Outcome> {
+export async function actOn(deps: CoreDeps, written: Loaded, before: DRPlanExecutionStatus, decision: Decision): Promise<Outcome> {
   await recordEvents(deps, written, decision.events);
   await deleteStoppedJobs(deps, written, before, [...decision.timedOut, ...decision.cancelled]);
   const replies = requestReplies(deps, written, decision.requests);

@@ -178,8 +178,9 @@ describe('the built functions under faas-js-runtime', { timeout: 120_000 }, () =
       assert.equal(new Set(target.requests.map((r) => r.idempotencyKey)).size, 2);
       const replies = relay.deliveries.filter((d) => d.status === 200).map((d) => `${d.to}: ${d.type} → ${d.reply ?? ''}`);
       assert.ok(replies.includes('plan-stages: dev.knative.apiserver.resource.add → com.tencent.bkbcs.dr.action.requested'), replies.join('\n'));
-      assert.ok(replies.includes('run-action: com.tencent.bkbcs.dr.action.requested → com.tencent.bkbcs.dr.action.finished'), replies.join('\n'));
-      assert.ok(replies.includes('plan-stages: com.tencent.bkbcs.dr.action.finished → com.tencent.bkbcs.dr.execution.finished'), replies.join('\n'));
+      // run-action takes the step that follows each result (ADR 12): the second result ends the execution
+      assert.ok(replies.includes('run-action: com.tencent.bkbcs.dr.action.requested → com.tencent.bkbcs.dr.execution.finished'), replies.join('\n'));
+      assert.deepEqual(replies.filter((r) => r.includes('action.finished')), [], 'no action.finished was needed');
       // The parallel stage's second request was the second reply of one event: posted to the sink.
       assert.deepEqual(relay.sunk, ['com.tencent.bkbcs.dr.action.requested']);
       const events = await kube.list('v1', 'Event', { namespace: 'default' });

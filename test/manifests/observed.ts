@@ -29,7 +29,7 @@ export const EmittedTypes: Readonly<Record<FunctionName, readonly EventType[]>> 
   'plan-stages': [EventTypes.actionRequested, EventTypes.executionFinished],
   revert: [EventTypes.actionRequested, EventTypes.executionFinished],
   cancel: [EventTypes.executionFinished],
-  'run-action': [EventTypes.actionFinished],
+  'run-action': [EventTypes.actionFinished, EventTypes.actionRequested, EventTypes.executionFinished],
 };
 
 export interface Observation {

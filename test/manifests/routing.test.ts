@@ -100,10 +100,15 @@ describe('the Triggers and the routes of the functions', () => {
       assert.deepEqual(useless.map(nameOf), []);
     });
 
-    test(`no reply of ${fn} matches a Trigger of ${fn}`, async () => {
-      // Act
+    test(`no reply of ${fn} matches a Trigger of ${fn}${fn === 'run-action' ? ' but the request for the next action' : ''}`, async () => {
+      // Act: run-action requests the action that follows a result (docs/adr/0012); the chain ends because
+      // each request is for an attempt that has not run yet (test/unit/functions/run-action/step.test.ts)
+      const forward = (type: string): boolean => fn === 'run-action' && type === EventTypes.actionRequested;
       const loops = (await observe(fn)).flatMap((observation) =>
-        observation.replies.map((reply) => replyCandidate(fn, reply)).flatMap((candidate) => deliveringTriggers(fn, candidate.event).map((trigger) => `${candidate.label} → ${trigger}`)),
+        observation.replies
+          .filter((reply) => !forward(reply.type))
+          .map((reply) => replyCandidate(fn, reply))
+          .flatMap((candidate) => deliveringTriggers(fn, candidate.event).map((trigger) => `${candidate.label} → ${trigger}`)),
       );
 
       // Assess

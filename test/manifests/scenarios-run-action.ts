@@ -6,17 +6,18 @@
  */
 import { stringify } from 'yaml';
 import { createRunAction } from '../../functions/run-action/run-action.js';
-import type { Action, ActionOutputs } from '../../shared/api/index.js';
+import type { Action, ActionOutputs, ResolvedPlan } from '../../shared/api/index.js';
 import { ActionSchema } from '../../shared/api/index.js';
 import { claimAttempt, recordAttempt } from '../../shared/engine/attempt.js';
 import { initialRevertStatus, planRollback, revertPlan } from '../../shared/engine/rollback.js';
 import { schedule } from '../../shared/engine/scheduler.js';
 import type { Outcome } from '../../shared/function-deps.js';
 import type { Kube, KubeObject } from '../../shared/kube/types.js';
+import { ownershipLabels } from '../../shared/job-labels.js';
 import { CLUSTERNET_GROUP } from '../../shared/rbac.js';
 import { FakeKube } from '../support/fake-kube.js';
 import type { World } from '../support/run-action-helpers.js';
-import { editAction, executionObject, NS, pathOf, planOf, recordingFetch, requested, startedStatus, T0, world, worldOf } from '../support/run-action-helpers.js';
+import { editAction, EXEC, executionObject, NS, pathOf, planOf, recordingFetch, requested, startedStatus, T0, UID, world, worldOf } from '../support/run-action-helpers.js';
 import type { Scenario } from './kube-usage.js';
 
 const CLUSTERNET = `${CLUSTERNET_GROUP}/v1alpha1`;
@@ -75,6 +76,54 @@ async function runRollback(forward: Action, outputs: ActionOutputs, record: (inn
   return [await core.onActionRequested(requested(request.path, 1, 'Revert'))];
 }
 
+/** Two Job actions that succeeded, reverted: the first rollback runs, then its request is delivered again. */
+async function rollbackRedelivered(record: (inner: Kube) => Kube): Promise<Outcome[]> {
+  const jobs = ['first', 'second'].map((name) => ({ ...job(), name }));
+  const resolved = planOf(jobs);
+  let done = startedStatus(resolved);
+  for (const forward of jobs) {
+    const path = pathOf(forward.name);
+    const claimed = claimAttempt(schedule({ resolved, status: done, now: T0 }).status, path, 1, T0).status;
+    done = recordAttempt(claimed, { path, attempt: 1, result: { ok: true, outputs: { jobRef: { ...JOB, name: forward.name }, created: true } }, now: T0 }).status;
+  }
+  const plan = revertPlan(planRollback({ target: { resolved, status: done } }), { name: 'earlier', namespace: NS });
+  const revert = schedule({ resolved: plan, status: initialRevertStatus(plan, T0), now: T0 });
+  const [request] = revert.requests;
+  if (request === undefined) throw new Error('no rollback requested');
+  const w = world(executionObject(revert.status, {}, 'Revert'));
+  const first = await createRunAction(w.deps).onActionRequested(requested(request.path, 1, 'Revert'));
+  return [first, await createRunAction({ ...w.deps, kube: record(w.kube) }).onActionRequested(requested(request.path, 1, 'Revert'))];
+}
+
+/** The first of two HTTP actions runs; its request is then delivered again (its reply was lost). */
+async function requestRedelivered(record: (inner: Kube) => Kube): Promise<Outcome[]> {
+  const call = (name: string): Action => ActionSchema.parse({ name, type: 'HTTP', timeout: '1m', http: { url: `http://127.0.0.1:9/${name}` } });
+  const { fetch } = recordingFetch();
+  const w = worldOf([call('first'), call('second')], { fetch });
+  const first = await createRunAction(w.deps).onActionRequested(requested(pathOf('first')));
+  return [first, await createRunAction({ ...w.deps, kube: record(w.kube) }).onActionRequested(requested(pathOf('first')))];
+}
+
+/**
+ * Two parallel workflows of one action each, in a plan that exists: the Job of one runs past its
+ * timeout while the other's HTTP action runs; the step after the HTTP result fails the Job's attempt,
+ * deletes its Job and finishes the execution, recording it in the plan.
+ */
+async function stepStopsAJob(record: (inner: Kube) => Kube): Promise<Outcome[]> {
+  const call = ActionSchema.parse({ name: 'call', type: 'HTTP', timeout: '10m', http: { url: 'http://127.0.0.1:9/x' } });
+  const restore = ActionSchema.parse({ ...job(), timeout: '1m', retryPolicy: { limit: 0 } });
+  const workflow = (name: string, action: Action): NonNullable<ResolvedPlan['stages']>[number]['workflows'][number] => ({ workflowRef: { name, namespace: NS }, failurePolicy: 'FailFast', actions: [action] });
+  const resolved: ResolvedPlan = { failurePolicy: 'Stop', stages: [{ name: 's', parallel: true, failurePolicy: 'Stop', workflows: [workflow('a', call), workflow('b', restore)] }] };
+  const started = claimAttempt(startedStatus(resolved), pathOf('restore', 's', 1), 1, T0).status;
+  const kube = new FakeKube();
+  kube.seed({ apiVersion: 'dr.bkbcs.tencent.com/v1alpha1', kind: 'DRPlan', metadata: { name: 'plan', namespace: NS }, spec: { stages: [] }, status: { phase: 'Ready', currentExecution: EXEC } });
+  kube.seed(stored(JOB, { metadata: { name: JOB.name, namespace: NS, labels: ownershipLabels({ execution: { name: EXEC, namespace: NS, uid: UID }, path: pathOf('restore', 's', 1), attempt: 1 }) } }));
+  const { fetch } = recordingFetch();
+  const w = world(executionObject(started), { kube, fetch });
+  w.clock.advance(2 * 60_000);
+  return [await createRunAction({ ...w.deps, kube: record(w.kube) }).onActionRequested(requested(pathOf('call', 's', 0)))];
+}
+
 /** The Job of attempt 1 is created, then completes; its completion event is handled. */
 async function jobToCompletion(w: World, record: (inner: Kube) => Kube): Promise<Outcome[]> {
   const core = createRunAction({ ...w.deps, kube: record(w.kube) });
@@ -96,6 +145,9 @@ const configMapTarget = [{ apiGroup: '', resource: 'configmaps' }] as const;
 export const runActionScenarios: readonly Scenario[] = [
   { name: 'an HTTP action is claimed, called and recorded', run: (record) => runOne(ActionSchema.parse({ name: 'call', type: 'HTTP', timeout: '1m', http: { url: 'http://127.0.0.1:9/x' } }), record) },
   { name: 'a Job action creates its Job, which completes', run: (record) => jobToCompletion(worldOf([job()]), record) },
+  { name: 'a request delivered again after its attempt ended reports the result again (the first reply may be lost)', run: requestRedelivered },
+  { name: 'a rollback request delivered again after it ended reports the result again', run: rollbackRedelivered },
+  { name: 'the step after a result stops another attempt past its timeout and finishes the execution in its plan', run: stepStopsAJob },
   {
     name: 'a Job action requested again takes the Job its earlier try created as its own',
     async run(record) {

@@ -9,6 +9,7 @@ import type { DRWorkflow, ResolvedPlan } from '../../../../shared/api/index.js';
 import { DRPlanExecutionSchema, DRPlanSchema, DRWorkflowSchema } from '../../../../shared/api/index.js';
 import { freezePlan } from '../../../../shared/engine/render.js';
 import { OwnershipLabels } from '../../../../shared/job-labels.js';
+import { EventTypes } from '../../../../shared/events.js';
 import { FakeKube } from '../../../support/fake-kube.js';
 import type { World } from '../../../support/run-action-helpers.js';
 import { executionObject, requestAction, requested, startedStatus, UID, world } from '../../../support/run-action-helpers.js';
@@ -71,7 +72,9 @@ describe('a Localization action of the seed install sample', () => {
     const action = w.action(LOCALIZATION_A);
     assert.equal(action?.phase, 'Succeeded');
     assert.deepEqual(action.outputs, { localizationRef: { ...LOCALIZATION_KEY, uid: stored.metadata.uid }, created: true });
-    assert.deepEqual(replies.map((r) => [r.data.path, r.data.phase]), [[LOCALIZATION_A, 'Succeeded']]);
+    // the next action of the workflow is requested with the result
+    assert.deepEqual(replies.map((r) => r.type), [EventTypes.actionRequested]);
+    assert.equal(w.action(String(replies[0]?.data.path))?.requestedAt !== undefined, true);
   });
 
   test('with Patch merges the new spec and records the prior state', async () => {

@@ -42,9 +42,10 @@ describe('claiming an attempt', () => {
 
     // Assess
     assert.equal(calls.length, 1);
-    assert.equal([...first, ...second].length, 1);
+    // the plan has one action: the one reply is the step that ends the execution
+    assert.deepEqual([...first, ...second].map((r) => `${r.type} ${(r.data as { phase?: string }).phase ?? ''}`), ['com.tencent.bkbcs.dr.execution.finished Succeeded']);
     assert.equal(w.action(PATH)?.phase, 'Succeeded');
-    assert.deepEqual(w.kube.events.map((e) => e.reason), ['ActionStarted', 'ActionSucceeded']);
+    assert.deepEqual(w.kube.events.map((e) => e.reason), ['ActionStarted', 'ActionSucceeded', 'WorkflowSucceeded', 'StageSucceeded', 'ExecutionSucceeded']);
   });
 
   test('retries its write after a conflict, deciding again from a fresh read', async () => {
@@ -75,7 +76,7 @@ describe('claiming an attempt', () => {
     assert.deepEqual(calls, []);
   });
 
-  test('writes with the resourceVersion it read, and only the status fields that changed', async () => {
+  test('writes with the resourceVersion it read, and only the status fields that changed: the claim, then the result with the next step', async () => {
     // Prepare
     const { fetch } = recordingFetch();
     const kube = new FakeKube();
@@ -86,7 +87,7 @@ describe('claiming an attempt', () => {
         return kube.mergePatchStatus(key, patch);
       },
     });
-    const w = worldOf([call()], { fetch, kube: spy });
+    const w = worldOf([call(), httpAction('next', { url: 'http://127.0.0.1:9/y' })], { fetch, kube: spy });
     const version = (await kube.get(executionKey))?.metadata.resourceVersion;
     w.clock.advance(1000);
 
@@ -97,6 +98,8 @@ describe('claiming an attempt', () => {
     assert.equal(patches.length, 2);
     assert.deepEqual((patches[0]?.metadata as { resourceVersion?: string }).resourceVersion, version);
     assert.deepEqual(Object.keys(patches[0]?.status as object).sort(), ['lastUpdateTime', 'stageStatuses']);
+    assert.equal(w.action(PATH)?.phase, 'Succeeded');
+    assert.equal(w.action(pathOf('next'))?.requestedAt, w.clock.now().toISOString());
   });
 });
 

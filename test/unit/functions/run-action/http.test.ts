@@ -21,7 +21,7 @@ after(async () => {
 });
 
 describe('an HTTP action', () => {
-  test('that answers 200 succeeds, records the response and replies action.finished', async () => {
+  test('that answers 200 succeeds, records the response and takes the next step: the plan of one action ends', async () => {
     // Prepare
     const server = await target(answer(200, 'healthy'));
     const w = worldOf([httpAction('call', { url: `${server.url}/health` })]);
@@ -33,15 +33,16 @@ describe('an HTTP action', () => {
     const action = w.action(PATH);
     assert.equal(action?.phase, 'Succeeded');
     assert.deepEqual(action.outputs, { httpResponse: { statusCode: 200, body: 'healthy' } });
+    assert.equal(w.status().phase, 'Succeeded');
     assert.deepEqual(replies, [
       {
-        type: EventTypes.actionFinished,
+        type: EventTypes.executionFinished,
         subject: `${NS}/${EXEC}`,
-        data: { execution: { name: EXEC, namespace: NS, uid: UID }, operationType: 'Execute', path: PATH, attempt: 1, phase: 'Succeeded' },
+        data: { execution: { name: EXEC, namespace: NS, uid: UID }, operationType: 'Execute', plan: 'plan', phase: 'Succeeded', message: 'the stage succeeded (1 action)' },
         extensions: { execution: EXEC, operationtype: 'Execute', partitionkey: `${NS}.${EXEC}` },
       },
     ]);
-    assert.deepEqual(w.kube.events.map((e) => [e.reason, e.regarding.name, e.regarding.uid]), [
+    assert.deepEqual(w.kube.events.slice(0, 2).map((e) => [e.reason, e.regarding.name, e.regarding.uid]), [
       ['ActionStarted', EXEC, UID],
       ['ActionSucceeded', EXEC, UID],
     ]);
@@ -99,7 +100,9 @@ describe('an HTTP action', () => {
       // Assess
       assert.equal(w.action(PATH)?.phase, c.phase);
       assert.equal(w.action(PATH)?.outputs?.httpResponse?.statusCode, c.status);
-      assert.equal(replies[0]?.data.phase, c.phase);
+      // the plan of one action ends with it; a retry due later leaves nothing to do until the tick
+      const expected = c.phase === 'Pending' ? [] : [[EventTypes.executionFinished, c.phase]];
+      assert.deepEqual(replies.map((r) => [r.type, r.data.phase]), expected);
       assert.equal(server.requests.length, 1);
     });
   }
@@ -114,7 +117,7 @@ describe('an HTTP action', () => {
 
     // Assess
     assert.equal(w.action(PATH)?.message, `HTTP 403 from GET ${server.url}/switch (expected any 2xx)`);
-    assert.deepEqual(w.kube.events.map((e) => e.reason), ['ActionStarted', 'ActionFailed']);
+    assert.deepEqual(w.kube.events.slice(0, 2).map((e) => e.reason), ['ActionStarted', 'ActionFailed']);
   });
 
   test('retries in-process with backoff while the wait is short, one Idempotency-Key per attempt', async () => {
@@ -134,11 +137,11 @@ describe('an HTTP action', () => {
     assert.equal(w.action(PATH)?.phase, 'Succeeded');
     assert.equal(w.action(PATH)?.attempt, 3);
     assert.equal(w.action(PATH)?.retryCount, 2);
-    assert.deepEqual(w.kube.events.map((e) => e.reason), ['ActionStarted', 'ActionRetrying', 'ActionStarted', 'ActionRetrying', 'ActionStarted', 'ActionSucceeded']);
-    assert.deepEqual(replies.map((r) => [r.data.attempt, r.data.phase]), [[3, 'Succeeded']]);
+    assert.deepEqual(w.kube.events.slice(0, 6).map((e) => e.reason), ['ActionStarted', 'ActionRetrying', 'ActionStarted', 'ActionRetrying', 'ActionStarted', 'ActionSucceeded']);
+    assert.deepEqual(replies.map((r) => [r.type, r.data.phase]), [[EventTypes.executionFinished, 'Succeeded']]);
   });
 
-  test('leaves a retry due later than the in-process wait to the resync tick and replies Pending', async () => {
+  test('leaves a retry due later than the in-process wait to the resync tick and replies nothing', async () => {
     // Prepare
     const server = await target(answer(502));
     const w = worldOf([httpAction('call', { url: `${server.url}/x` }, { retryPolicy: { limit: 3, interval: '30s', backoffMultiplier: '2.0' } })], { config: { maxInlineWaitMs: 10_000 } });
@@ -152,7 +155,7 @@ describe('an HTTP action', () => {
     assert.equal(action?.phase, 'Pending');
     assert.equal(action.attempt, 2);
     assert.equal(action.nextAttemptAt, new Date(w.clock.now().getTime() + 30_000).toISOString());
-    assert.deepEqual(replies.map((r) => [r.data.attempt, r.data.phase]), [[1, 'Pending']]);
+    assert.deepEqual(replies, []);
   });
 
   test('fails after its last retry, counting the attempts in the message', async () => {
@@ -167,7 +170,7 @@ describe('an HTTP action', () => {
     assert.equal(server.requests.length, 2);
     assert.equal(w.action(PATH)?.phase, 'Failed');
     assert.equal(w.action(PATH)?.message, `HTTP 500 from GET ${server.url}/x (expected any 2xx) (after 2 attempts)`);
-    assert.deepEqual(replies.map((r) => [r.data.attempt, r.data.phase]), [[2, 'Failed']]);
+    assert.deepEqual(replies.map((r) => [r.type, r.data.phase]), [[EventTypes.executionFinished, 'Failed']]);
   });
 
   test('that gets no answer within its timeout fails that attempt as retryable', async () => {
@@ -296,10 +299,10 @@ describe('a long HTTP call', () => {
 });
 
 describe('a re-delivered HTTP request', () => {
-  test('for a claimed attempt makes no second call', async () => {
-    // Prepare
+  test('for an ended attempt makes no second call and reports its result again, so a lost reply is not waited for', async () => {
+    // Prepare: the first of two actions ran (the execution goes on)
     const server = await target(answer(200));
-    const w = worldOf([httpAction('call', { url: `${server.url}/x` })]);
+    const w = worldOf([httpAction('call', { url: `${server.url}/x` }), httpAction('next', { url: `${server.url}/y` })]);
     const core = createRunAction(w.deps);
     const data = requested(PATH);
     await core.onActionRequested(data);
@@ -310,8 +313,33 @@ describe('a re-delivered HTTP request', () => {
 
     // Assess
     assert.equal(server.requests.length, 1);
-    assert.deepEqual(replies, []);
+    assert.deepEqual(replies.map((r) => [r.type, r.data]), [['com.tencent.bkbcs.dr.action.finished', { ...data, phase: 'Succeeded' }]]);
     assert.deepEqual(w.status(), statusAfterFirst);
+  });
+
+  test('for an attempt still running elsewhere makes no call and replies nothing', async () => {
+    // Prepare: the first delivery is in flight (the target has not answered yet)
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const server = await target((_request, response) => {
+      void held.then(() => response.writeHead(200).end());
+    });
+    const w = worldOf([httpAction('call', { url: `${server.url}/x` })]);
+    const core = createRunAction(w.deps);
+    const data = requested(PATH);
+    const first = core.onActionRequested(data);
+    while (w.action(PATH)?.phase !== 'Running') await new Promise((resolve) => setTimeout(resolve, 5));
+
+    // Act
+    const replies = await core.onActionRequested(data);
+    release();
+    await first;
+
+    // Assess
+    assert.deepEqual(replies, []);
+    assert.equal(server.requests.length, 1);
   });
 
   test('for an attempt that lost contact (Unknown) is sent again with the same Idempotency-Key', async () => {

@@ -6,7 +6,7 @@ import type { Action } from '../../../../shared/api/index.js';
 import { actionLabel, OwnershipLabels } from '../../../../shared/job-labels.js';
 import type { KubeObject } from '../../../../shared/kube/types.js';
 import { ApiError, FakeKube } from '../../../support/fake-kube.js';
-import { editAction, EXEC, executionObject, NS, pathOf, planOf, requestAction, requested, startedStatus, UID, world, worldOf } from '../../../support/run-action-helpers.js';
+import { editAction, EXEC, executionObject, NS, pathOf, planOf, requestAction, requested, startedStatus, UID, world, worldOf, httpAction } from '../../../support/run-action-helpers.js';
 
 const PATH = pathOf('switch');
 const CM_KEY = { apiVersion: 'v1', kind: 'ConfigMap', name: 'routing', namespace: NS };
@@ -78,8 +78,8 @@ describe('a KubernetesResource Create', () => {
   });
 
   test('takes an object an earlier attempt of this action created as created (AlreadyExists is success)', async () => {
-    // Prepare: attempt 1 created the object, then its result was lost; attempt 2 runs
-    const w = worldOf([resourceAction('Create', configMap({ active: 'b' }))]);
+    // Prepare: attempt 1 created the object, then its result was lost; attempt 2 runs (a second action keeps the execution running)
+    const w = worldOf([resourceAction('Create', configMap({ active: 'b' })), httpAction('next', { url: 'http://127.0.0.1:9/y' })]);
     await createRunAction(w.deps).onActionRequested(requested(PATH));
     const created = await w.kube.get(CM_KEY);
     const status = requestAction(w.status(), PATH, 2, w.clock.now());
@@ -229,8 +229,8 @@ describe('a KubernetesResource Apply', () => {
   });
 
   test('re-run after a lost result keeps the first observation (created), not our own write', async () => {
-    // Prepare: attempt 1 saw no object (created: true) and applied; its result was lost and it is re-run
-    const w = worldOf([resourceAction('Apply', configMap({ active: 'b' }))]);
+    // Prepare: attempt 1 saw no object (created: true) and applied; its result was lost and it is re-run (a second action keeps the execution running)
+    const w = worldOf([resourceAction('Apply', configMap({ active: 'b' })), httpAction('next', { url: 'http://127.0.0.1:9/y' })]);
     await createRunAction(w.deps).onActionRequested(requested(PATH));
     await editAction(w, PATH, (action) => {
       Object.assign(action, { phase: 'Unknown', attempt: 1, requestedAt: w.clock.now().toISOString() });

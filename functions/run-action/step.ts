@@ -1,0 +1,48 @@
+/**
+ * The scheduling step that follows an attempt's result, taken by run-action in the same conditional
+ * write that records the result (ADR 12). The engine's scheduler is pure and decides from the status
+ * alone, so run-action decides exactly what plan-stages or revert would decide on action.finished: the
+ * next action of the workflow, the workflow's or stage's end, the next stage, the execution's end. Then
+ * it acts as they would (shared/execution/driver.ts actOn): Events, Jobs of stopped attempts deleted,
+ * one action.requested per request, and on finish the plan's bookkeeping and execution.finished. One
+ * status write and one broker hop per action are saved; the orchestrators still wake on ticks, starts,
+ * cancels and deletions.
+ */
+import type { DRPlanExecutionStatus } from '../../shared/api/index.js';
+import { Annotations, API_VERSION, Kinds } from '../../shared/api/index.js';
+import type { Decision } from '../../shared/engine/scheduler.js';
+import { schedule } from '../../shared/engine/scheduler.js';
+import { actOn } from '../../shared/execution/driver.js';
+import type { Loaded } from '../../shared/execution/objects.js';
+import { DEFAULT_RECONCILE_INTERVAL_MS, type Outcome } from '../../shared/function-deps.js';
+import type { RunActionDeps } from './deps.js';
+import type { LoadedExecution } from './execution-store.js';
+
+/**
+ * The step from `status` (the stored status with the attempt's result applied), or undefined when the
+ * execution carries no usable frozen plan (its orchestrator decides then, woken by action.finished).
+ */
+export function stepAfter(deps: RunActionDeps, execution: LoadedExecution, status: DRPlanExecutionStatus, now: Date): Decision | undefined {
+  const resolved = execution.status?.resolved;
+  if (resolved === undefined) return undefined;
+  return schedule({
+    resolved,
+    status,
+    now,
+    cancelRequested: execution.metadata.annotations?.[Annotations.cancel] === 'true',
+    options: { requestTimeoutMs: deps.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS },
+  });
+}
+
+/** The execution as the orchestrators' driver reads it. */
+function asLoaded(execution: LoadedExecution): Loaded {
+  const { frozen: _frozen, ...parsed } = execution;
+  const { name = '', namespace = '' } = execution.metadata;
+  const object = { apiVersion: API_VERSION, kind: Kinds.execution, metadata: execution.metadata, spec: execution.spec, status: execution.status };
+  return { id: { name, namespace }, object, execution: parsed, problems: [] };
+}
+
+/** Acts on a step written with the attempt's result; `before` is the status before the step (the Jobs of stopped attempts are found in it). */
+export function actOnStep(deps: RunActionDeps, written: LoadedExecution, before: DRPlanExecutionStatus, decision: Decision): Promise<Outcome> {
+  return actOn(deps, asLoaded(written), before, decision);
+}

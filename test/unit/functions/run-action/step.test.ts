@@ -1,0 +1,126 @@
+/**
+ * run-action takes the scheduling step that follows an attempt's result in the same status write
+ * (ADR 12): what it writes and replies is what the orchestrators would decide from the recorded result.
+ */
+import { strict as assert } from 'node:assert';
+import { describe, test } from 'node:test';
+import { createRunAction } from '../../../../functions/run-action/run-action.js';
+import type { Action, ResolvedPlan } from '../../../../shared/api/index.js';
+import { Annotations } from '../../../../shared/api/index.js';
+import { schedule } from '../../../../shared/engine/scheduler.js';
+import { EventTypes } from '../../../../shared/events.js';
+import { FakeKube } from '../../../support/fake-kube.js';
+import { executionObject, httpAction, NS, pathOf, planOf, recordingFetch, requested, startedStatus, world, worldOf } from '../../../support/run-action-helpers.js';
+
+const call = (name: string): Action => httpAction(name, { url: `http://127.0.0.1:9/${name}` });
+
+const executionWrites = (kube: FakeKube, from: number): string[] => kube.writes().slice(from).filter((c) => c.verb !== 'recordEvent' && c.key.includes('DRPlanExecution')).map((c) => c.verb);
+
+/** Two parallel workflows in one stage: `a` of two actions, `b` of one. */
+function parallelPlan(): ResolvedPlan {
+  const workflow = (name: string, actions: Action[]): NonNullable<ResolvedPlan['stages']>[number]['workflows'][number] => ({ workflowRef: { name, namespace: NS }, failurePolicy: 'FailFast', actions });
+  return {
+    failurePolicy: 'Stop',
+    stages: [{ name: 's', parallel: true, failurePolicy: 'Stop', workflows: [workflow('a', [call('a1'), call('a2')]), workflow('b', [call('b1')])] }],
+  };
+}
+
+describe('the step run-action takes with a result', () => {
+  test('requests the next action of the workflow in the same write as the result, and replies action.requested for it', async () => {
+    // Prepare
+    const { fetch } = recordingFetch();
+    const w = worldOf([call('first'), call('second')], { fetch });
+    const before = w.kube.writes().length;
+
+    // Act
+    const replies = await createRunAction(w.deps).onActionRequested(requested(pathOf('first')));
+
+    // Assess: the claim and the result-with-step are the two status writes; nothing else wrote the execution
+    assert.equal(w.action(pathOf('first'))?.phase, 'Succeeded');
+    assert.equal(w.action(pathOf('second'))?.requestedAt, w.clock.now().toISOString());
+    assert.deepEqual(replies.map((r) => [r.type, r.data.path, r.data.attempt]), [[EventTypes.actionRequested, pathOf('second'), 1]]);
+    assert.deepEqual(executionWrites(w.kube, before), ['mergePatchStatus', 'mergePatchStatus']);
+  });
+
+  test('writes exactly what the orchestrator would decide from the recorded result', async () => {
+    // Prepare: b1 is running elsewhere while a1 runs here
+    const { fetch } = recordingFetch();
+    const resolved = parallelPlan();
+    const w = world(executionObject(startedStatus(resolved)), { fetch });
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(pathOf('a1', 's', 0)));
+
+    // Assess: a1 recorded, a2 requested with it, and from what is stored the orchestrator finds nothing left to decide
+    const stored = w.status();
+    assert.equal(w.action(pathOf('a1', 's', 0))?.phase, 'Succeeded');
+    assert.equal(w.action(pathOf('a2', 's', 0))?.requestedAt, w.clock.now().toISOString());
+    const again = schedule({ resolved, status: stored, now: w.clock.now() });
+    assert.equal(again.changed, false, 'the orchestrator would find nothing left to decide');
+  });
+
+  test('ending the last action ends the execution: execution.finished, and the Events of every level', async () => {
+    // Prepare
+    const { fetch } = recordingFetch();
+    const w = worldOf([call('only')], { fetch });
+
+    // Act
+    const replies = await createRunAction(w.deps).onActionRequested(requested(pathOf('only')));
+
+    // Assess
+    assert.equal(w.status().phase, 'Succeeded');
+    assert.deepEqual(replies.map((r) => [r.type, r.data.phase]), [[EventTypes.executionFinished, 'Succeeded']]);
+    assert.deepEqual(w.kube.events.map((e) => e.reason), ['ActionStarted', 'ActionSucceeded', 'WorkflowSucceeded', 'StageSucceeded', 'ExecutionSucceeded']);
+  });
+
+  test('a failure under FailFast skips the rest of the workflow and fails the execution at once', async () => {
+    // Prepare
+    const failing = (): Promise<Response> => Promise.resolve(new Response('down', { status: 400 }));
+    const w = worldOf([call('first'), call('second')], { fetch: failing });
+
+    // Act
+    const replies = await createRunAction(w.deps).onActionRequested(requested(pathOf('first')));
+
+    // Assess
+    assert.equal(w.action(pathOf('first'))?.phase, 'Failed');
+    assert.equal(w.action(pathOf('second'))?.phase, 'Skipped');
+    assert.equal(w.status().phase, 'Failed');
+    assert.deepEqual(replies.map((r) => [r.type, r.data.phase]), [[EventTypes.executionFinished, 'Failed']]);
+  });
+
+  test('a cancel asked for while the attempt ran is carried out with its result: the rest is Skipped, the execution Cancelled', async () => {
+    // Prepare: the cancel annotation arrives while the request is in flight
+    const kube = new FakeKube();
+    const w = world(executionObject(startedStatus(planOf([call('first'), call('second')]))), {
+      kube,
+      fetch: async () => {
+        const stored = await kube.get({ apiVersion: 'dr.bkbcs.tencent.com/v1alpha1', kind: 'DRPlanExecution', name: 'failover-1', namespace: NS });
+        if (stored !== undefined) await kube.mergePatch({ apiVersion: stored.apiVersion, kind: stored.kind, name: 'failover-1', namespace: NS }, { metadata: { annotations: { [Annotations.cancel]: 'true' } } });
+        return new Response('ok');
+      },
+    });
+
+    // Act
+    const replies = await createRunAction(w.deps).onActionRequested(requested(pathOf('first')));
+
+    // Assess
+    assert.equal(w.action(pathOf('first'))?.phase, 'Succeeded');
+    assert.equal(w.action(pathOf('second'))?.phase, 'Skipped');
+    assert.equal(w.status().phase, 'Cancelled');
+    assert.deepEqual(replies.map((r) => [r.type, r.data.phase]), [[EventTypes.executionFinished, 'Cancelled']]);
+  });
+
+  test('a result recorded on an execution without a usable frozen plan is left to the orchestrator (action.finished)', async () => {
+    // Prepare: the status lacks the frozen plan the step (and the executor) need
+    const { fetch, calls } = recordingFetch();
+    const w = world(executionObject({ ...startedStatus(planOf([call('first')])), resolved: undefined }), { fetch });
+
+    // Act
+    const replies = await createRunAction(w.deps).onActionRequested(requested(pathOf('first')));
+
+    // Assess: the action cannot be located, so it fails without a call and its orchestrator is told
+    assert.deepEqual(calls, []);
+    assert.equal(w.action(pathOf('first'))?.phase, 'Failed');
+    assert.deepEqual(replies.map((r) => [r.type, r.data.phase]), [[EventTypes.actionFinished, 'Failed']]);
+  });
+});
