@@ -12,9 +12,9 @@ import type { DRPlanExecutionStatus } from '../../shared/api/index.js';
 import { Annotations, API_VERSION, Kinds } from '../../shared/api/index.js';
 import type { Decision } from '../../shared/engine/scheduler.js';
 import { schedule } from '../../shared/engine/scheduler.js';
-import { actOn } from '../../shared/execution/driver.js';
+import { actOn, scheduleOptions } from '../../shared/execution/driver.js';
 import type { Loaded } from '../../shared/execution/objects.js';
-import { DEFAULT_RECONCILE_INTERVAL_MS, type Outcome } from '../../shared/function-deps.js';
+import type { Outcome } from '../../shared/function-deps.js';
 import type { RunActionDeps } from './deps.js';
 import type { LoadedExecution } from './execution-store.js';
 
@@ -30,7 +30,7 @@ export function stepAfter(deps: RunActionDeps, execution: LoadedExecution, statu
     status,
     now,
     cancelRequested: execution.metadata.annotations?.[Annotations.cancel] === 'true',
-    options: { requestTimeoutMs: deps.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS },
+    options: scheduleOptions(deps),
   });
 }
 

@@ -9,7 +9,7 @@ import { recordExecutionFinished } from '../metrics.js';
 import { DEFAULT_RECONCILE_INTERVAL_MS } from '../function-deps.js';
 import type { DRPlanExecutionStatus, ResolvedPlan } from '../api/index.js';
 import type { ActionRequest } from '../engine/schedule-context.js';
-import type { Decision } from '../engine/scheduler.js';
+import type { Decision, ScheduleOptions } from '../engine/scheduler.js';
 import { schedule } from '../engine/scheduler.js';
 import type { CoreDeps, Outcome, Reply } from '../function-deps.js';
 import { recordFinish } from './finish.js';
@@ -47,6 +47,9 @@ export async function actOn(deps: CoreDeps, written: Loaded, before: DRPlanExecu
   return replies;
 }
 
+/** The scheduler's settings from the function's env (RECONCILE_INTERVAL, UNKNOWN_AFTER). */
+export const scheduleOptions = (deps: CoreDeps): ScheduleOptions => ({ requestTimeoutMs: deps.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS, unknownAfterMs: deps.unknownAfterMs });
+
 /** Decides from `step`, writes the result conditionally against what `loaded` was read at, then acts on it. */
 export async function applySchedule(deps: CoreDeps, loaded: Loaded, step: ScheduleStep): Promise<Outcome> {
   const before = loaded.execution.status ?? {};
@@ -55,7 +58,7 @@ export async function applySchedule(deps: CoreDeps, loaded: Loaded, step: Schedu
     status: step.status,
     now: deps.clock.now(),
     cancelRequested: step.cancel,
-    options: { requestTimeoutMs: deps.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS, unknownAfterMs: deps.unknownAfterMs },
+    options: scheduleOptions(deps),
   });
   const patch = mergePatchBetween(before, decision.status);
   if (patch === undefined) return [];
