@@ -39,6 +39,8 @@ export interface Session {
   execution: LoadedExecution;
   located: Located;
   log: Logger;
+  /** The attempt was claimed back from `Unknown`: the same identity was sent before and may still be in progress. */
+  resent?: boolean;
 }
 
 const FINAL: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Cancelled']);
@@ -82,14 +84,16 @@ type Claim = { session: Session; events: Promise<void> } | { ended?: { phase: Fi
 async function claim(deps: RunActionDeps, id: AttemptIdentity, log: Logger): Promise<Claim> {
   const now = deps.clock.now();
   let seen: LoadedExecution | undefined;
-  const claimed = await updateStatus<TransitionEvent[]>(
+  const claimed = await updateStatus<{ events: TransitionEvent[]; resent: boolean }>(
     deps,
     id.execution,
     (execution) => {
       seen = execution;
       if (!acceptsWork(execution)) return undefined;
-      const outcome = claimAttempt(execution.status ?? {}, id.path, id.attempt, now);
-      return outcome.claimed ? { status: outcome.status, value: outcome.events } : undefined;
+      const status = execution.status ?? {};
+      const outcome = claimAttempt(status, id.path, id.attempt, now);
+      const resent = findActionStatus(status, id.path)?.phase === 'Unknown';
+      return outcome.claimed ? { status: outcome.status, value: { events: outcome.events, resent } } : undefined;
     },
     { log },
   );
@@ -100,8 +104,8 @@ async function claim(deps: RunActionDeps, id: AttemptIdentity, log: Logger): Pro
   }
   log.info({}, 'attempt claimed');
   // The Events go on while the attempt runs: they are best effort and must not delay the action.
-  const events = recordEvents(deps, claimed.execution, claimed.value, log);
-  return { session: sessionFor(deps, id, claimed.execution, log), events };
+  const events = recordEvents(deps, claimed.execution, claimed.value.events, log);
+  return { session: { ...sessionFor(deps, id, claimed.execution, log), resent: claimed.value.resent }, events };
 }
 
 /** Adds outputs to the running attempt (before a change it must be able to undo); throws AttemptLostError when it is not ours any more. */
@@ -170,6 +174,7 @@ async function execute(session: Session): Promise<ExecutorOutcome | undefined> {
     action: located.action,
     namespace: located.namespace,
     recorded: findActionStatus(session.execution.status ?? {}, session.id.path)?.outputs,
+    resent: session.resent === true,
     saveOutputs: (outputs) => saveOutputs(session, outputs),
     log,
   };

@@ -22,6 +22,11 @@ export interface ExecutorContext {
    */
   saveOutputs(outputs: ActionOutputs): Promise<void>;
   log: Logger;
+  /**
+   * This attempt was sent before (it was resumed after contact was lost, or re-driven after its
+   * timeout): a request with its Idempotency-Key may still be in progress at the target.
+   */
+  resent?: boolean;
 }
 
 /** `finished`: the attempt's result is known now; `running`: it ends later (a Job), reported by `onJob`. */

@@ -173,6 +173,29 @@ function networkFailure(error: unknown, hop: Hop, timeout: string): AttemptResul
   return retryable(`${target} failed: ${detail.split(hop.url.href).join(safeUrl(hop.url))}`);
 }
 
+/** The pause before asking again about a request still in progress: 0.5s, 1s, 2s, … at most 10s. */
+export const inProgressPauseMs = (round: number): number => Math.min(10_000, 500 * 2 ** round);
+
+/**
+ * A resent attempt whose first request is still being processed: the target answers 409 to the same
+ * Idempotency-Key (draft-ietf-httpapi-idempotency-key-header). Failing now would record an action as
+ * Failed whose effect is about to happen, and a revert would not undo it; so the same request is sent
+ * again after a pause, until the target answers otherwise or the attempt's timeout ends it.
+ */
+const stillInProgress = (ctx: ExecutorContext, http: HTTPAction, response: Response): boolean =>
+  ctx.resent === true && response.status === 409 && http.successCodes?.includes(409) !== true;
+
+async function sendUntilDone(ctx: ExecutorContext, first: Hop, http: HTTPAction): Promise<{ response: Response; url: URL } | AttemptResult> {
+  for (let round = 0; ; round++) {
+    const sent = await send(ctx, first, http);
+    if ('ok' in sent || !stillInProgress(ctx, http, sent.response) || first.signal?.aborted === true) return sent;
+    await sent.response.body?.cancel();
+    ctx.log.info({ round }, 'the first request of this attempt is still in progress at the target (409); asking again');
+    await ctx.deps.sleep(inProgressPauseMs(round));
+    first.signal?.throwIfAborted();
+  }
+}
+
 export async function runHttp(ctx: ExecutorContext): Promise<AttemptResult> {
   const http = ctx.action.http;
   if (http === undefined) return fatal('http: is required for an HTTP action');
@@ -180,7 +203,7 @@ export async function runHttp(ctx: ExecutorContext): Promise<AttemptResult> {
   const first = firstHop(ctx, http, timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs));
   if (typeof first === 'string') return fatal(first);
   try {
-    const sent = await send(ctx, first, http);
+    const sent = await sendUntilDone(ctx, first, http);
     return 'ok' in sent ? sent : await judge(ctx, http, sent.response, sent.url);
   } catch (error: unknown) {
     return networkFailure(error, first, ctx.action.timeout);

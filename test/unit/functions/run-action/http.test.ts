@@ -361,6 +361,42 @@ describe('a re-delivered HTTP request', () => {
     const keys = server.requests.map((r) => r.headers['idempotency-key']);
     assert.deepEqual(keys, [`${UID}/${PATH}/1`, `${UID}/${PATH}/1`]);
   });
+
+  test('for a resumed attempt whose first request is still in progress (409) asks again with the same key until the target answers', async () => {
+    // Prepare: the target is still processing the first send when the attempt is resumed: 409 three times, then the stored answer
+    const server = await target((_request, response, index) => {
+      response.writeHead(index < 3 ? 409 : 200).end(index < 3 ? 'in progress' : 'switched');
+    });
+    const w = worldOf([httpAction('call', { url: `${server.url}/switch`, method: 'POST' }), httpAction('next', { url: `${server.url}/next` })]);
+    await editAction(w, PATH, (action) => {
+      Object.assign(action, { phase: 'Unknown', attempt: 1, startTime: w.clock.now().toISOString(), requestedAt: w.clock.now().toISOString() });
+    });
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess: the first request here was answered 409 (the one in flight before is not ours to see)
+    const sent = server.requests.filter((r) => r.url === '/switch');
+    assert.deepEqual(sent.map((r) => r.headers['idempotency-key']), Array.from({ length: 4 }, () => `${UID}/${PATH}/1`));
+    assert.deepEqual(w.sleeps, [500, 1000, 2000]);
+    assert.equal(w.action(PATH)?.phase, 'Succeeded');
+    assert.equal(w.action(PATH)?.outputs?.httpResponse?.body, 'switched');
+  });
+
+  test('for a first send, a 409 is the target\'s answer: the action fails at once, without asking again', async () => {
+    // Prepare
+    const server = await target(answer(409, 'fenced'));
+    const w = worldOf([httpAction('call', { url: `${server.url}/promote`, method: 'POST' })]);
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(w.sleeps, []);
+    assert.equal(w.action(PATH)?.phase, 'Failed');
+    assert.equal(w.action(PATH)?.message, `HTTP 409 from POST ${server.url}/promote (expected any 2xx)`);
+  });
 });
 
 describe('HTTP action logs', () => {
