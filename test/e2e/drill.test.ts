@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { DrillReport, Environment } from '../../local/drill.js';
 import type { RecordedRequest } from '../../local/demo-target/index.js';
 import type { ActionStatus } from '../../shared/api/index.js';
+import { localStackOnly } from '../support/e2e-cluster.js';
 
 const DEV_STACK = fileURLToPath(new URL('../../local/dev.ts', import.meta.url));
 const skip = existsSync(DEV_STACK) ? false : 'local/dev.ts (the local stack) does not exist yet: the drill runs on it';
@@ -37,7 +38,7 @@ function overlap(a: RecordedRequest, b: RecordedRequest): number {
   return Math.min(a.finishedMs ?? 0, b.finishedMs ?? 0) - Math.max(a.startedMs, b.startedMs);
 }
 
-describe('the failover drill through the real broker and triggers', { skip, timeout: 150_000 }, () => {
+describe('the failover drill through the real broker and triggers', { skip: skip || localStackOnly('the drill starts its own local stack'), timeout: 150_000 }, () => {
   let env: Environment | undefined;
   let report: DrillReport;
   const lines: string[] = [];

@@ -27,6 +27,7 @@ import type { KubeObject } from '../../shared/kube/types.js';
 import type { ApplicationState, RecordedRequest } from '../../local/demo-target/index.js';
 import type { ConflictFaults, FaultInjection } from '../../local/apiserver/faults.js';
 import type { LogRecord } from '../../local/eventing/event-log.js';
+import { localStackOnly } from '../support/e2e-cluster.js';
 import { duplicateEverything, lastSeq, renamed, revert, settle, undelivered } from '../support/chaos-helpers.js';
 import {
   actionPhases,
@@ -46,7 +47,7 @@ import {
 } from '../support/e2e-helpers.js';
 
 const DEV_STACK = fileURLToPath(new URL('../../local/dev.ts', import.meta.url));
-const skip = existsSync(DEV_STACK) ? false : 'local/dev.ts (the local stack) does not exist yet';
+const skip = existsSync(DEV_STACK) ? localStackOnly("duplicates events through the local broker's event log, kills run-action and injects API faults") : 'local/dev.ts (the local stack) does not exist yet';
 
 const FAULTS: ConflictFaults = { conflictRatio: 0.3, verbs: ['update', 'patch'], resources: ['drplanexecutions', 'drplans', 'drworkflows'] };
 const TIMEOUTS = { 'switch-traffic': '4s', 'activate-secondary': '4s' };

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { DRPlanExecutionStatus } from '../../shared/api/index.js';
 import type { RecordedRequest } from '../../local/demo-target/index.js';
+import { localStackOnly } from '../support/e2e-cluster.js';
 import {
   actionPhases,
   appliedEffects,
@@ -50,7 +51,7 @@ function keysProcessedTwice(requests: readonly RecordedRequest[]): string[] {
 
 const allSucceeded = (status: DRPlanExecutionStatus): string[] => Object.entries(actionPhases(status)).filter(([, phase]) => phase !== 'Succeeded').map(([name, phase]) => `${name}: ${phase}`);
 
-describe('robustness: run-action killed in the middle of a plan', { skip, timeout: 90_000 }, () => {
+describe('robustness: run-action killed in the middle of a plan', { skip: skip || localStackOnly('kills run-action, and needs RECONCILE_INTERVAL=2s in the functions'), timeout: 90_000 }, () => {
   let env: E2eEnv | undefined;
   let final: DRPlanExecutionStatus;
   let killedPids: number[];
@@ -104,7 +105,7 @@ describe('robustness: run-action killed in the middle of a plan', { skip, timeou
   });
 });
 
-describe('robustness: the whole stack stopped in the middle of a plan and started again on the same state', { skip, timeout: 90_000 }, () => {
+describe('robustness: the whole stack stopped in the middle of a plan and started again on the same state', { skip: skip || localStackOnly('stops the stack and starts it again on its state folder'), timeout: 90_000 }, () => {
   let env: E2eEnv | undefined;
   let final: DRPlanExecutionStatus;
   let succeededBeforeStop: string[];

@@ -3,18 +3,20 @@
  * a tag (`?t=<tag>&step=<action>`) on every URL it points at the demo target, so cases running at once
  * on one stack share no object and each finds its own requests among those the target recorded. The
  * builders write small DRWorkflows, DRPlans and DRPlanExecutions inline; the waits read the objects
- * back through the local API server, as `kubectl` would.
+ * back through the API server (the local one, or the cluster's in cluster mode), as `kubectl` would.
+ * On a cluster each namespace gets this run's id appended and is deleted when the environment stops.
  */
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import type { ActionStatus, DRPlanExecutionStatus } from '../../shared/api/index.js';
 import type { KubeObject, ObjectKey } from '../../shared/kube/types.js';
 import type { RecordedRequest } from '../../local/demo-target/index.js';
+import { allowing, namespaceFor } from './e2e-cluster.js';
 import { DR_API, isFinished, poll, type E2eEnv } from './e2e-helpers.js';
 
 export type Json = Record<string, unknown>;
 
-/** Long enough for a loaded two-core machine; a case normally needs a few seconds. */
-export const WAIT_MS = 60_000;
+/** Long enough for a loaded two-core machine (a case normally needs a few seconds), and on a cluster for its resync ticks. */
+export const WAIT_MS = allowing(60_000);
 
 export interface StageInput {
   name: string;
@@ -110,7 +112,7 @@ function objects(tag: string, namespace: string): Pick<BehaviourCase, 'workflow'
 }
 
 export function caseOf(env: E2eEnv, tag: string): BehaviourCase {
-  const namespace = `bh-${tag}`;
+  const namespace = namespaceFor(`bh-${tag}`);
   const key = (kind: string, name: string): ObjectKey => ({ apiVersion: kind === 'Job' ? 'batch/v1' : DR_API, kind, name, namespace });
   const mine = (request: RecordedRequest): boolean => queryParam(request, 't') === tag;
   const status = async (name: string): Promise<DRPlanExecutionStatus | undefined> => (await env.kube.get(key('DRPlanExecution', name)))?.status as DRPlanExecutionStatus | undefined;
@@ -124,7 +126,7 @@ export function caseOf(env: E2eEnv, tag: string): BehaviourCase {
     get: (kind, name) => env.kube.get(key(kind, name)),
     status,
     async setUp(list) {
-      await env.kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+      await env.createNamespace(namespace);
       for (const object of list) await env.kube.create(object);
       for (const object of list.filter((o) => o.kind === 'DRWorkflow' || o.kind === 'DRPlan')) {
         const name = object.metadata.name ?? '';
@@ -162,7 +164,7 @@ export interface StatusRecorder {
 /** Watches `namespace/name` (a DRPlanExecution), again from the last version seen whenever the watch ends. */
 export function recordStatuses(env: E2eEnv, namespace: string, name: string): StatusRecorder {
   const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(env.stack.kubeconfigPath);
+  kubeConfig.loadFromFile(env.kubeconfigPath);
   const watch = new Watch(kubeConfig);
   const seen: DRPlanExecutionStatus[] = [];
   const state: { stopped: boolean; resourceVersion?: string; controller?: AbortController } = { stopped: false };

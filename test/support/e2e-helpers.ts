@@ -1,56 +1,67 @@
 /**
- * Helpers for the end-to-end robustness tests: the whole local stack (API server, the six function
- * bundles under the function host, the eventing playing `knative/`) and the demo target, started on a
- * state folder that can outlive one stack; the failover example applied; executions created and
- * polled until they reach a phase; and what the demo target saw, summarised per Idempotency-Key and
- * per effect.
+ * Helpers for the end-to-end tests: the whole local stack (API server, the six function bundles under
+ * the function host, the eventing playing `knative/`) and the demo target, started on a state folder
+ * that can outlive one stack — or, with `DRPLAN_E2E_KUBECONFIG` set, a real cluster and the demo target
+ * exposed to it (e2e-cluster.ts); the failover example applied; executions created and polled until
+ * they reach a phase; and what the demo target saw, summarised per Idempotency-Key and per effect.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { DRPlanExecutionStatus } from '../../shared/api/index.js';
-import { createKube } from '../../shared/kube/client.js';
 import type { Kube, KubeObject, ObjectKey } from '../../shared/kube/types.js';
 import type { BehaviourInput, DemoTarget, RecordedRequest } from '../../local/demo-target/index.js';
 import type { DevStack } from '../../local/dev.js';
+import type { Environment, EnvironmentOptions } from '../../local/drill/environment.js';
+import { allowing, checkCluster, connectTo, E2E_MODE, E2eVariables, exposeTarget, type ClusterSettings, type Connection } from './e2e-cluster.js';
 
+export { FUNCTIONS_NAMESPACE } from './e2e-cluster.js';
 export const EXAMPLE_DIR = fileURLToPath(new URL('../../examples/failover', import.meta.url));
 export const NAMESPACE = 'shop';
 export const DR_API = 'dr.bkbcs.tencent.com/v1alpha1';
-export const FUNCTIONS_NAMESPACE = 'drplan-system';
-/** The resync tick: short, so that lost work is re-driven quickly. */
-export const TICK_SECONDS = 1;
-/** The functions' RECONCILE_INTERVAL: an action request nobody claimed is sent again after it. */
+/** The local stack's resync tick: short, so that lost work is re-driven quickly. */
+const LOCAL_TICK_SECONDS = 1;
+/** The resync tick of where the tests run: the local stack's, or the cluster's (`DRPLAN_E2E_TICK`). */
+export const TICK_SECONDS = E2E_MODE.kind === 'cluster' ? E2E_MODE.tickSeconds : LOCAL_TICK_SECONDS;
+/** A pattern (RegExp source) of the demo target's origin as the functions call it, for messages that name a URL. */
+export const TARGET_ORIGIN = E2E_MODE.kind === 'cluster' ? E2E_MODE.targetUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : 'http://127\\.0\\.0\\.1:\\d+';
+/** The local functions' RECONCILE_INTERVAL: an action request nobody claimed is sent again after it. */
 export const RECONCILE_SECONDS = 2;
 
 const TERMINAL: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Cancelled']);
 
-/** A stack that can be stopped and started again on the same state folder, with one demo target throughout. */
+/** Where the tests run: a stack that can be stopped and started again on the same state folder, or a cluster; one demo target throughout. */
 export interface E2eEnv {
-  stateDir: string;
+  /** The local stack's state folder; undefined on a cluster. */
+  stateDir: string | undefined;
   target: DemoTarget;
+  /** The local stack. On a cluster reading it throws: a test that needs it is skipped there. */
   stack: DevStack;
   kube: Kube;
+  kubeConfig: KubeConfig;
+  kubeconfigPath: string;
+  /** Creates the namespace `name` for a test; on a cluster `stop` deletes it again. */
+  createNamespace(name: string): Promise<void>;
   /** Stops the stack only (the state folder and the target stay). */
   stopStack(): Promise<void>;
   /** Starts a new stack on the same state folder (after `stopStack`). */
   restartStack(): Promise<void>;
-  /** Stops everything and removes the state folder. */
+  /** Stops everything and removes the state folder; on a cluster, deletes the namespaces the test created. */
   stop(): Promise<void>;
 }
 
-async function startStack(stateDir: string, extraEnv: Readonly<Record<string, string>> = {}): Promise<{ stack: DevStack; kube: Kube }> {
+const namespaceObject = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+
+async function startStack(stateDir: string, extraEnv: Readonly<Record<string, string>> = {}): Promise<Connection & { stack: DevStack }> {
   const { startDevStack } = await import('../../local/dev.js');
-  const stack = await startDevStack({ stateDir, tickSeconds: TICK_SECONDS, extraEnv: { RECONCILE_INTERVAL: `${RECONCILE_SECONDS}s`, ...extraEnv }, log: () => undefined });
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(stack.kubeconfigPath);
-  return { stack, kube: createKube(kubeConfig) };
+  const stack = await startDevStack({ stateDir, tickSeconds: LOCAL_TICK_SECONDS, extraEnv: { RECONCILE_INTERVAL: `${RECONCILE_SECONDS}s`, ...extraEnv }, log: () => undefined });
+  return { stack, ...connectTo(stack.kubeconfigPath) };
 }
 
-/** Starts the demo target (with `behaviours`) and the stack on a new temporary state folder. */
+/** Starts the demo target (with `behaviours`) and the stack on a new temporary state folder, or connects to the cluster. */
 export async function startE2eEnv(behaviours: readonly BehaviourInput[] = []): Promise<E2eEnv> {
   return startE2eEnvWith({ behaviours });
 }
@@ -58,17 +69,24 @@ export async function startE2eEnv(behaviours: readonly BehaviourInput[] = []): P
 export interface E2eOptions {
   /** Armed on the demo target at start (and by every reset). */
   behaviours?: readonly BehaviourInput[] | undefined;
-  /** Added to every function's env, over `RECONCILE_INTERVAL` (kept by `restartStack`). */
+  /**
+   * Added to every function's env, over `RECONCILE_INTERVAL` (kept by `restartStack`). Local stack
+   * only: a cluster runs its functions as installed (a test that needs these is skipped there).
+   */
   extraEnv?: Readonly<Record<string, string>> | undefined;
 }
 
 /** `startE2eEnv` with settings for the functions as well. */
 export async function startE2eEnvWith(options: E2eOptions): Promise<E2eEnv> {
+  return E2E_MODE.kind === 'cluster' ? startClusterEnv(E2E_MODE, options) : startLocalEnv(options);
+}
+
+async function startLocalEnv(options: E2eOptions): Promise<E2eEnv> {
   const { startDemoTarget } = await import('../../local/demo-target/index.js');
   const stateDir = mkdtempSync(join(tmpdir(), 'drplan-e2e-'));
   const target = await startDemoTarget({ behaviours: options.behaviours ?? [] });
   const extraEnv = options.extraEnv ?? {};
-  let running: { stack: DevStack; kube: Kube } | undefined;
+  let running: Connection & { stack: DevStack };
   try {
     running = await startStack(stateDir, extraEnv);
   } catch (error: unknown) {
@@ -80,8 +98,10 @@ export async function startE2eEnvWith(options: E2eOptions): Promise<E2eEnv> {
   const env: E2eEnv = {
     stateDir,
     target,
-    stack: running.stack,
-    kube: running.kube,
+    ...running,
+    createNamespace: async (name) => {
+      await env.kube.create(namespaceObject(name));
+    },
     stopStack: async () => {
       stopped = true;
       await env.stack.stop();
@@ -98,6 +118,76 @@ export async function startE2eEnvWith(options: E2eOptions): Promise<E2eEnv> {
     },
   };
   return env;
+}
+
+const noStack = (what: string): Error => new Error(`${what}: there is no local stack on a cluster (${E2eVariables.kubeconfig} is set); a test that needs it must be skipped there`);
+
+/** The cluster of the settings, checked to have drplan installed, and the demo target exposed to it. */
+async function connectCluster(settings: ClusterSettings, behaviours: readonly BehaviourInput[]): Promise<Connection & { target: DemoTarget }> {
+  const connection = connectTo(settings.kubeconfigPath);
+  await checkCluster(connection.kube, connection.kubeConfig, settings);
+  const { startDemoTarget } = await import('../../local/demo-target/index.js');
+  const local = await startDemoTarget({ behaviours });
+  try {
+    return { ...connection, target: await exposeTarget(local, settings) };
+  } catch (error: unknown) {
+    await local.stop();
+    throw error;
+  }
+}
+
+/** Deletes the namespaces (and so everything in them); does not wait until they are gone. */
+async function removeNamespaces(kube: Kube, names: readonly string[]): Promise<void> {
+  await Promise.all(names.map((name) => kube.remove({ apiVersion: 'v1', kind: 'Namespace', name })));
+}
+
+async function startClusterEnv(settings: ClusterSettings, options: E2eOptions): Promise<E2eEnv> {
+  const { target, ...connection } = await connectCluster(settings, options.behaviours ?? []);
+  const namespaces: string[] = [];
+  return {
+    stateDir: undefined,
+    target,
+    ...connection,
+    get stack(): DevStack {
+      throw noStack('env.stack');
+    },
+    createNamespace: async (name) => {
+      await connection.kube.create(namespaceObject(name));
+      namespaces.push(name);
+    },
+    stopStack: () => Promise.reject(noStack('stopStack')),
+    restartStack: () => Promise.reject(noStack('restartStack')),
+    stop: async () => {
+      try {
+        await removeNamespaces(connection.kube, namespaces);
+      } finally {
+        await target.stop();
+      }
+    },
+  };
+}
+
+/**
+ * What the drill runs in (`local/drill/environment.ts`): the local stack it starts, or on a cluster
+ * the cluster and the demo target exposed to it (`options.tickSeconds` and the stack options are then
+ * unused; `stateDir` is empty and `stack` throws).
+ */
+export async function startDrillEnvironment(options: EnvironmentOptions): Promise<Environment> {
+  if (E2E_MODE.kind !== 'cluster') return (await import('../../local/drill.js')).startEnvironment(options);
+  const started = Date.now();
+  const { target, kube, kubeConfig } = await connectCluster(E2E_MODE, options.behaviours ?? []);
+  return {
+    get stack(): DevStack {
+      throw noStack('env.stack');
+    },
+    target,
+    kube,
+    kubeConfig,
+    stateDir: '',
+    temporary: false,
+    startMs: Date.now() - started,
+    stop: () => target.stop(),
+  };
 }
 
 /** Polls `read` every 100 ms until it returns a value; throws naming `what` (and the last value seen) after `timeoutMs`. */
@@ -139,9 +229,25 @@ export async function applyExample(env: E2eEnv, timeouts: Readonly<Record<string
   const checked = example.setup.filter((object) => object.kind === 'DRWorkflow' || object.kind === 'DRPlan');
   for (const object of checked) {
     const key = keyOf(object);
-    await poll(async () => (isReady(await env.kube.get(key)) ? true : undefined), `${key.kind} ${key.name} to be Ready`, 20_000);
+    await poll(async () => (isReady(await env.kube.get(key)) ? true : undefined), `${key.kind} ${key.name} to be Ready`, allowing(20_000));
   }
   return pointParamsAt(example.execute, env.target.url);
+}
+
+/**
+ * Applies the Namespaces and DRWorkflows of the example in `dir` (as the drill would) and waits until
+ * the workflows are Ready, so that its plan, which the drill applies next, is validated with them
+ * present. The drill applies in file order — the seed examples' drplan.yaml before their workflows —
+ * and gives up on the first Invalid it sees, though the plan turns Ready once its workflows appear; on
+ * warm functions (a cluster, a stack that ran before) it sees that Invalid.
+ */
+export async function applyWorkflowsFirst(env: Environment, dir: string): Promise<void> {
+  const { applyAll, keyOf, readExample } = await import('../../local/drill/example.js');
+  const first = readExample(dir).setup.filter((object) => object.kind === 'Namespace' || object.kind === 'DRWorkflow');
+  await applyAll(env.kube, first);
+  for (const key of first.filter((object) => object.kind === 'DRWorkflow').map(keyOf)) {
+    await poll(async () => (isReady(await env.kube.get(key)) ? true : undefined), `${key.kind} ${key.namespace ?? ''}/${key.name} to be Ready`, allowing(20_000));
+  }
 }
 
 export const executionKey = (name: string): ObjectKey => ({ apiVersion: DR_API, kind: 'DRPlanExecution', name, namespace: NAMESPACE });
@@ -152,7 +258,7 @@ export async function statusOf(env: E2eEnv, name: string): Promise<DRPlanExecuti
 }
 
 /** Waits until the execution's status satisfies `done`; returns that status, or throws with the last one seen. */
-export async function waitForStatus(env: E2eEnv, name: string, done: (status: DRPlanExecutionStatus) => boolean, timeoutMs = 60_000): Promise<DRPlanExecutionStatus> {
+export async function waitForStatus(env: E2eEnv, name: string, done: (status: DRPlanExecutionStatus) => boolean, timeoutMs = allowing(60_000)): Promise<DRPlanExecutionStatus> {
   let last: DRPlanExecutionStatus | undefined;
   try {
     return await poll(async () => {
