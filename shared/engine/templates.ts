@@ -127,11 +127,8 @@ function renderNode(value: unknown, context: TemplateContext, missing: Set<strin
   if (typeof value === 'string') return renderString(value, context, missing);
   if (Array.isArray(value)) return value.map((item) => renderNode(item, context, missing));
   if (!isRecord(value)) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    out[renderString(key, context, missing)] = renderNode(item, context, missing);
-  }
-  return out;
+  // fromEntries defines own properties: a key such as "__proto__" stays a key, never the prototype
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [renderString(key, context, missing), renderNode(item, context, missing)]));
 }
 
 /**

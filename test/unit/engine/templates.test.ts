@@ -445,3 +445,16 @@ describe('template rendering properties', () => {
     );
   });
 });
+
+describe('a JSON value with a "__proto__" key', () => {
+  test('keeps it as a key of its own, never as the prototype of the rendered object', () => {
+    const value: unknown = JSON.parse('{"__proto__": {"polluted": "$(params.x)"}, "a": 1}');
+
+    const rendered = renderValue(value, context({ x: 'yes' })).value as Record<string, unknown>;
+
+    assert.deepEqual(Object.keys(rendered), ['__proto__', 'a']);
+    assert.equal(Object.getPrototypeOf(rendered), Object.prototype);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(rendered, '__proto__')?.value, { polluted: 'yes' });
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+});
