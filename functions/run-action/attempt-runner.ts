@@ -12,7 +12,7 @@ import { parseActionPath } from '../../shared/engine/action-path.js';
 import type { AttemptResult } from '../../shared/engine/attempt.js';
 import { claimAttempt, heartbeat, recordAttempt } from '../../shared/engine/attempt.js';
 import type { Decision } from '../../shared/engine/scheduler.js';
-import { findActionStatus } from '../../shared/engine/status-tree.js';
+import { findActionStatus, withActionCopy } from '../../shared/engine/status-tree.js';
 import type { TransitionEvent } from '../../shared/engine/transitions.js';
 import { HandlerError } from '../../shared/errors.js';
 import type { Logger, Outcome } from '../../shared/function-deps.js';
@@ -116,9 +116,9 @@ async function saveOutputs(session: Session, outputs: ActionOutputs): Promise<vo
     deps,
     id.execution,
     (execution) => {
-      const next: DRPlanExecutionStatus = structuredClone(execution.status ?? {});
-      const action = findActionStatus(next, id.path);
-      if (action?.attempt !== id.attempt || !isRunning(action)) throw new AttemptLostError(`attempt ${id.attempt} of ${id.path} is no longer running`);
+      const copy = withActionCopy(execution.status ?? {}, id.path);
+      if (copy?.action.attempt !== id.attempt || !isRunning(copy.action)) throw new AttemptLostError(`attempt ${id.attempt} of ${id.path} is no longer running`);
+      const { next, action } = copy;
       const merged = { ...action.outputs, ...outputs };
       if (isDeepStrictEqual(merged, action.outputs)) return { value: undefined };
       action.outputs = merged;

@@ -8,7 +8,7 @@ import { formatDuration } from '../api/index.js';
 import type { TransitionEvent } from './transitions.js';
 import { EventReasons, normalEvent, warningEvent } from './transitions.js';
 import { retriesLeft, retryDelayMs, retryLimit } from './retry.js';
-import { findActionStatus } from './status-tree.js';
+import { withActionCopy } from './status-tree.js';
 
 export type AttemptResult =
   | { ok: true; message?: string; outputs?: ActionOutputs }
@@ -63,9 +63,9 @@ function claimable(action: ActionStatus, attempt: number, now: Date): boolean {
 }
 
 export function claimAttempt(status: DRPlanExecutionStatus, path: string, attempt: number, now: Date): ClaimOutcome {
-  const next = structuredClone(status);
-  const action = findActionStatus(next, path);
-  if (action === undefined || !claimable(action, attempt, now)) return { status, claimed: false, events: [] };
+  const copy = withActionCopy(status, path);
+  if (copy === undefined || !claimable(copy.action, attempt, now)) return { status, claimed: false, events: [] };
+  const { next, action } = copy;
   const at = now.toISOString();
   const resumed = action.phase === 'Unknown';
   action.phase = 'Running';
@@ -145,9 +145,9 @@ export interface AttemptReport {
 
 export function recordAttempt(status: DRPlanExecutionStatus, report: AttemptReport): RecordOutcome {
   const { path, attempt, result, policy, now } = report;
-  const next = structuredClone(status);
-  const action = findActionStatus(next, path);
-  if (action?.attempt !== attempt || !isRunning(action)) return { status, recorded: false, events: [] };
+  const copy = withActionCopy(status, path);
+  if (copy?.action.attempt !== attempt || !isRunning(copy.action)) return { status, recorded: false, events: [] };
+  const { next, action } = copy;
   const at = now.toISOString();
   const transition = result.ok
     ? succeed(action, path, result, at)
@@ -160,10 +160,10 @@ export function recordAttempt(status: DRPlanExecutionStatus, report: AttemptRepo
 
 /** Shows that attempt `attempt` is alive: `lastUpdateTime` moves on, and an Unknown attempt is Running again. */
 export function heartbeat(status: DRPlanExecutionStatus, path: string, attempt: number, now: Date): HeartbeatOutcome {
-  const next = structuredClone(status);
-  const action = findActionStatus(next, path);
+  const copy = withActionCopy(status, path);
   const at = now.toISOString();
-  if (action?.attempt !== attempt || !isRunning(action)) return { status, changed: false };
+  if (copy?.action.attempt !== attempt || !isRunning(copy.action)) return { status, changed: false };
+  const { next, action } = copy;
   if (action.phase === 'Running' && action.lastUpdateTime === at) return { status, changed: false };
   if (action.phase === 'Unknown') delete action.message;
   action.phase = 'Running';

@@ -193,9 +193,20 @@ function decide(input: DRPlanExecutionStatus, run: Run, finished: Finished | und
   return decision;
 }
 
+/**
+ * A copy of the status the scheduler may change. The frozen plan (`resolved`, the larger half of a big
+ * execution) is never changed after the start, so it is shared, not copied.
+ */
+function cloneStatus(status: DRPlanExecutionStatus): DRPlanExecutionStatus {
+  const { resolved, ...rest } = status;
+  const copy = structuredClone(rest) as DRPlanExecutionStatus;
+  if (resolved !== undefined) copy.resolved = resolved;
+  return copy;
+}
+
 export function schedule(input: ScheduleInput): Decision {
   const ctx = newContext(input.now, input.options);
-  const status = structuredClone(input.status);
+  const status = cloneStatus(input.status);
   const revert = input.resolved.rollbackSteps !== undefined;
   if (FINAL_PHASES.has(status.phase ?? '')) return decide(input.status, { ctx, status, stages: [], revert }, undefined);
   status.stageStatuses = buildStatusTree(input.resolved, status.stageStatuses);

@@ -116,5 +116,28 @@ export function findActionStatus(status: DRPlanExecutionStatus, path: string): A
   return undefined;
 }
 
+/**
+ * A copy of `status` in which the action at `path` (returned with it) may be changed: the containers on
+ * the way to it are copied, the action is cloned, everything else (the frozen plan, the other actions) is
+ * shared with `status`. An attempt's claim, result or heartbeat changes one action, so this costs the
+ * depth of the tree, not its size. Undefined when there is no such action.
+ */
+export function withActionCopy(status: DRPlanExecutionStatus, path: string): { next: DRPlanExecutionStatus; action: ActionStatus } | undefined {
+  const stages = status.stageStatuses ?? [];
+  for (const [s, stage] of stages.entries()) {
+    const workflows = stage.workflowExecutions ?? [];
+    for (const [w, workflow] of workflows.entries()) {
+      const actions = workflow.actionStatuses ?? [];
+      const a = actions.findIndex((candidate) => actionPath(stage.name, w, candidate.name) === path);
+      if (a < 0) continue;
+      const action = structuredClone(actions[a]) as ActionStatus;
+      const nextWorkflows = workflows.with(w, { ...workflow, actionStatuses: actions.with(a, action) });
+      const nextStages = stages.with(s, { ...stage, workflowExecutions: nextWorkflows });
+      return { next: { ...status, stageStatuses: nextStages }, action };
+    }
+  }
+  return undefined;
+}
+
 export const allActions = (stages: readonly StageView[]): ActionView[] =>
   stages.flatMap((stage) => stage.workflows.flatMap((workflow) => workflow.actions));
