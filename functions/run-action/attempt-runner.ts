@@ -233,7 +233,7 @@ async function record(session: Session, result: AttemptResult): Promise<Recorded
       const outcome = recordAttempt(status, report);
       if (!outcome.recorded) return undefined;
       const phase = finishedPhase(findActionStatus(outcome.status, id.path));
-      const seconds = secondsSince(current?.attemptStartTime, now);
+      const seconds = secondsSince(current?.attemptStartTime ?? current?.startTime, now);
       const decision = stepAfter(deps, execution, outcome.status, now);
       const step = decision === undefined ? undefined : { decision, before: outcome.status };
       return { status: decision?.status ?? outcome.status, value: { events: outcome.events, retryAt: outcome.retryAt, phase, seconds, step } };

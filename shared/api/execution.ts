@@ -72,8 +72,8 @@ export const ActionStatusSchema = z
     retryCount: int32().optional().describe('RetryCount is the number of retries'),
     requestedAt: dateTime().optional().describe('RequestedAt is when the current attempt was requested'),
     nextAttemptAt: dateTime().optional().describe('NextAttemptAt is when the next attempt is due (retry backoff)'),
-    lastUpdateTime: dateTime().optional().describe('LastUpdateTime is the last time the action showed progress'),
-    attemptStartTime: dateTime().optional().describe('AttemptStartTime is when the current attempt was claimed (its timeout counts from here)'),
+    lastUpdateTime: dateTime().optional().describe('LastUpdateTime is the last time the running action showed progress'),
+    attemptStartTime: dateTime().optional().describe('AttemptStartTime is when the current attempt was claimed, from the second attempt on (the first starts at startTime); its timeout counts from here'),
     redrivenAt: dateTime()
       .optional()
       .describe('RedrivenAt is when the current attempt, silent past its timeout, was requested again with the same identity (its second and last deadline counts from here)'),

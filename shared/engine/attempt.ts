@@ -71,7 +71,9 @@ export function claimAttempt(status: DRPlanExecutionStatus, path: string, attemp
   action.phase = 'Running';
   if (resumed) delete action.message;
   else {
-    action.attemptStartTime = at;
+    // the first attempt starts with the action (`startTime`); only a later one needs its own start
+    if (action.startTime === undefined) delete action.attemptStartTime;
+    else action.attemptStartTime = at;
     delete action.redrivenAt;
   }
   action.startTime ??= at;
@@ -90,7 +92,7 @@ function succeed(action: ActionStatus, path: string, result: { message?: string;
   if (message === undefined) delete action.message;
   else action.message = message;
   action.completionTime = at;
-  action.lastUpdateTime = at;
+  delete action.lastUpdateTime; // progress is for a running action; a finished one has completionTime
   setOutputs(action, result.outputs);
   return { event: normalEvent(EventReasons.ActionSucceeded, `Action ${path} succeeded`, path) };
 }
@@ -117,7 +119,7 @@ function fail(action: ActionStatus, failure: AttemptFailure, at: string): Transi
   action.phase = 'Failed';
   action.message = attempt > 1 ? `${failure.message} (after ${attempt} attempts)` : failure.message;
   action.completionTime = at;
-  action.lastUpdateTime = at;
+  delete action.lastUpdateTime; // progress is for a running action; a finished one has completionTime
   delete action.requestedAt;
   delete action.nextAttemptAt;
   setOutputs(action, failure.outputs);

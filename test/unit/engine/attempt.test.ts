@@ -44,7 +44,7 @@ describe('action paths', () => {
 });
 
 describe('claimAttempt', () => {
-  test('a requested attempt is claimed: Running, with its start times, the request cleared', () => {
+  test('a requested first attempt is claimed: Running, started (the action\'s start is the attempt\'s), the request cleared', () => {
     const result = claimAttempt(requested, PATH, 1, at(3));
 
     assert.equal(result.claimed, true);
@@ -52,7 +52,6 @@ describe('claimAttempt', () => {
       name: 'call',
       phase: 'Running',
       attempt: 1,
-      attemptStartTime: at(3).toISOString(),
       startTime: at(3).toISOString(),
       lastUpdateTime: at(3).toISOString(),
     });
@@ -123,7 +122,7 @@ describe('claimAttempt', () => {
 });
 
 describe('recordAttempt', () => {
-  test('a success ends the action Succeeded with its outputs', () => {
+  test('a success ends the action Succeeded with its outputs and completion time (progress is for running actions)', () => {
     const outputs = { httpResponse: { statusCode: 200 } };
 
     const result = recordAttempt(running, { path: PATH, attempt: 2, result: { ok: true, outputs }, now: at(4) });
@@ -133,6 +132,7 @@ describe('recordAttempt', () => {
     assert.equal(action?.phase, 'Succeeded');
     assert.equal(action.message, 'succeeded on attempt 2');
     assert.equal(action.completionTime, at(4).toISOString());
+    assert.equal(action.lastUpdateTime, undefined);
     assert.deepEqual(action.outputs, outputs);
     assert.equal(result.retryAt, undefined);
     assert.deepEqual(result.events, [{ reason: 'ActionSucceeded', type: 'Normal', message: 'Action s/0/call succeeded', path: PATH }]);
