@@ -65,19 +65,40 @@ export interface DrillReport {
 const TERMINAL: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Cancelled']);
 const PLURALS: Readonly<Record<string, string>> = { ...Plurals, ConfigMap: 'configmaps' };
 
-interface Readiness {
-  ready: boolean;
-  message?: string | undefined;
+/**
+ * How long an object must stay Invalid before the drill believes it. Validation is eventually
+ * consistent: a plan applied before its workflows (files apply in name order) is Invalid until they
+ * are Ready, then validated again.
+ */
+export const INVALID_SETTLE_MS = 5000;
+
+/** The Ready condition's message of an object Invalid for its current generation, else undefined. */
+function invalidMessage(object: KubeObject | undefined): string | undefined {
+  const status = (object?.status ?? {}) as { phase?: unknown; observedGeneration?: unknown; conditions?: { type?: unknown; message?: unknown }[] };
+  if (object === undefined || status.observedGeneration !== object.metadata.generation || status.phase !== 'Invalid') return undefined;
+  const condition = (status.conditions ?? []).find((c) => c.type === 'Ready');
+  return typeof condition?.message === 'string' ? condition.message : 'Invalid';
 }
 
-/** Ready (or Executed) for the object's current generation; Invalid ends the wait with its message. */
-function readiness(object: KubeObject): Readiness | undefined {
-  const status = (object.status ?? {}) as { phase?: unknown; observedGeneration?: unknown; conditions?: { type?: unknown; message?: unknown }[] };
+/** Ready (or Executed) for the object's current generation. */
+function readiness(object: KubeObject): true | undefined {
+  const status = (object.status ?? {}) as { phase?: unknown; observedGeneration?: unknown };
   if (status.observedGeneration !== object.metadata.generation) return undefined;
-  if (status.phase === 'Ready' || status.phase === 'Executed') return { ready: true };
-  if (status.phase !== 'Invalid') return undefined;
-  const condition = (status.conditions ?? []).find((c) => c.type === 'Ready');
-  return { ready: false, message: typeof condition?.message === 'string' ? condition.message : 'Invalid' };
+  return status.phase === 'Ready' || status.phase === 'Executed' ? true : undefined;
+}
+
+/** Rejects once the object has stayed Invalid for INVALID_SETTLE_MS (checked every 500 ms) until `done` is set. */
+async function staysInvalid(env: Environment, key: ObjectKey, done: { value: boolean }): Promise<never> {
+  let since: number | undefined;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    if (done.value) return new Promise<never>(() => undefined);
+    const message = invalidMessage(await env.kube.get(key).catch(() => undefined));
+    since = message === undefined ? undefined : (since ?? Date.now());
+    if (message !== undefined && since !== undefined && Date.now() - since >= INVALID_SETTLE_MS) {
+      throw new Error(`${key.kind} ${key.namespace ?? 'default'}/${key.name} is Invalid: ${message}`);
+    }
+  }
 }
 
 async function waitReady(env: Environment, objects: readonly KubeObject[], timeoutMs: number): Promise<void> {
@@ -86,8 +107,12 @@ async function waitReady(env: Environment, objects: readonly KubeObject[], timeo
     .map(async (object) => {
       const key = keyOf(object);
       const what = `${key.kind} ${key.namespace ?? 'default'}/${key.name} to be Ready`;
-      const result = await waitFor({ kube: env.kube, kubeConfig: env.kubeConfig, plural: PLURALS[key.kind] ?? '' }, key, readiness, { timeoutMs, what });
-      if (!result.ready) throw new Error(`${key.kind} ${key.namespace ?? 'default'}/${key.name} is Invalid: ${result.message ?? ''}`);
+      const done = { value: false };
+      try {
+        await Promise.race([waitFor({ kube: env.kube, kubeConfig: env.kubeConfig, plural: PLURALS[key.kind] ?? '' }, key, readiness, { timeoutMs, what }), staysInvalid(env, key, done)]);
+      } finally {
+        done.value = true;
+      }
     });
   await Promise.all(waits);
 }

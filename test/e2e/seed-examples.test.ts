@@ -7,8 +7,8 @@
  * With DRPLAN_E2E_KUBECONFIG set they run on that cluster as written (in `default` and the Clusternet
  * namespaces their YAML names): an example is skipped there when the Clusternet CRDs its actions need
  * are missing or one of its objects exists already; what each left is deleted afterwards, with the
- * namespaces it declared that the cluster did not have. In both modes each example's workflows are
- * applied first (applyWorkflowsFirst says why).
+ * namespaces it declared that the cluster did not have. The drill applies files in name order, so each
+ * plan goes in before its workflows and is Invalid until they are Ready: the drill waits through that.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { DrillReport, Environment } from '../../local/drill.js';
 import { allowing, connectTo, E2E_MODE, placeExample, type ExamplePlacement } from '../support/e2e-cluster.js';
-import { applyWorkflowsFirst, startDrillEnvironment } from '../support/e2e-helpers.js';
+import { startDrillEnvironment } from '../support/e2e-helpers.js';
 
 const DEV_STACK = fileURLToPath(new URL('../../local/dev.ts', import.meta.url));
 const skip = existsSync(DEV_STACK) ? false : 'local/dev.ts (the local stack) does not exist yet: the seed examples run on it';
@@ -95,7 +95,6 @@ describe('the seed examples through the real broker and triggers', { skip, timeo
     for (const seed of CASES.filter((c) => refusalOf(c.folder) === false)) {
       env.target.reset();
       try {
-        await applyWorkflowsFirst(env, `${SEED}${seed.folder}`);
         reports.set(seed.folder, await drill.runDrillIn(env, { exampleDir: `${SEED}${seed.folder}`, timeoutMs: allowing(45_000), out: () => undefined }));
       } catch (error: unknown) {
         failures.set(seed.folder, error instanceof Error ? error.message : String(error));

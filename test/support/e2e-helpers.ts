@@ -234,22 +234,6 @@ export async function applyExample(env: E2eEnv, timeouts: Readonly<Record<string
   return pointParamsAt(example.execute, env.target.url);
 }
 
-/**
- * Applies the Namespaces and DRWorkflows of the example in `dir` (as the drill would) and waits until
- * the workflows are Ready, so that its plan, which the drill applies next, is validated with them
- * present. The drill applies in file order — the seed examples' drplan.yaml before their workflows —
- * and gives up on the first Invalid it sees, though the plan turns Ready once its workflows appear; on
- * warm functions (a cluster, a stack that ran before) it sees that Invalid.
- */
-export async function applyWorkflowsFirst(env: Environment, dir: string): Promise<void> {
-  const { applyAll, keyOf, readExample } = await import('../../local/drill/example.js');
-  const first = readExample(dir).setup.filter((object) => object.kind === 'Namespace' || object.kind === 'DRWorkflow');
-  await applyAll(env.kube, first);
-  for (const key of first.filter((object) => object.kind === 'DRWorkflow').map(keyOf)) {
-    await poll(async () => (isReady(await env.kube.get(key)) ? true : undefined), `${key.kind} ${key.namespace ?? ''}/${key.name} to be Ready`, allowing(20_000));
-  }
-}
-
 export const executionKey = (name: string): ObjectKey => ({ apiVersion: DR_API, kind: 'DRPlanExecution', name, namespace: NAMESPACE });
 
 export async function statusOf(env: E2eEnv, name: string): Promise<DRPlanExecutionStatus | undefined> {
