@@ -25,15 +25,19 @@ function request(ctx: DecisionContext, view: ActionView): void {
   ctx.requests.push(requestFor(view));
 }
 
+/** How long run-action may take to record the timeout it enforces itself (it takes milliseconds). */
+export const RECORD_GRACE_MS = 5000;
+
 /**
  * Past its timeout, counted from the claim (or the re-drive). run-action fails an HTTP or API attempt at
- * its timeout itself and needs a moment to record it, so such an attempt counts as lost only a request
- * timeout later; a Job's timeout is enforced here, at once.
+ * its timeout itself and needs a moment to record it, so such an attempt counts as lost only a little
+ * later (RECORD_GRACE_MS, or the request timeout when that is shorter); a Job's timeout is enforced
+ * here, at once. The grace is short because a lost attempt waits through it before it is re-driven.
  */
 function timedOut(ctx: DecisionContext, view: ActionView): boolean {
   const timeout = actionTimeoutMs(view.spec.timeout);
   if (timeout === undefined) return false;
-  const grace = view.spec.type === 'Job' ? 0 : ctx.requestTimeoutMs;
+  const grace = view.spec.type === 'Job' ? 0 : Math.min(RECORD_GRACE_MS, ctx.requestTimeoutMs);
   const { redrivenAt, attemptStartTime, startTime, lastUpdateTime } = view.status;
   return elapsedMs(redrivenAt ?? attemptStartTime ?? startTime ?? lastUpdateTime, ctx.now) >= timeout + grace;
 }

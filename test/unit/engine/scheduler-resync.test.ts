@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Action, DRPlanExecutionStatus } from '../../../shared/api/index.js';
 import { claimAttempt, heartbeat, recordAttempt } from '../../../shared/engine/attempt.js';
+import { RECORD_GRACE_MS } from '../../../shared/engine/resync.js';
 import {
   actionStatus,
   at,
@@ -72,15 +73,15 @@ describe('action timeouts', () => {
     assert.equal(actionStatus(decision.status, PATH)?.phase, 'Running');
   });
 
-  test('an HTTP attempt just past its timeout is left to run-action, which fails it itself, for a request timeout', () => {
-    const decision = run(slow, heartbeat(slowClaimed, PATH, 1, at(60)).status, at(90));
+  test('an HTTP attempt just past its timeout is left to run-action, which fails it itself, for a moment (RECORD_GRACE_MS)', () => {
+    const decision = run(slow, heartbeat(slowClaimed, PATH, 1, at(60)).status, at(1 + 60 + RECORD_GRACE_MS / 1000 - 1));
 
     assert.deepEqual([decision.requests, decision.timedOut], [[], []]);
     assert.equal(actionStatus(decision.status, PATH)?.phase, 'Running');
   });
 
   const ATTEMPT_1 = { path: PATH, stage: 's', workflowIndex: 0, action: 'a', attempt: 1 };
-  /** Past its timeout and a request timeout (30s) at 91s: re-driven once with the same identity, claimed again at 92s. */
+  /** Past its timeout and the grace at 91s: re-driven once with the same identity, claimed again at 92s. */
   const redriven = run(slow, heartbeat(slowClaimed, PATH, 1, at(60)).status, at(91));
   const reclaimed = claimAttempt(redriven.status, PATH, 1, at(92)).status;
 
