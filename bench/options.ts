@@ -34,7 +34,7 @@ export interface BenchOptions {
 
 const SIZES = {
   quick: { sequentialActions: 20, fanout: { stages: 3, workflows: 5, actions: 3 }, scale: [100], many: 10 },
-  normal: { sequentialActions: 20, fanout: { stages: 10, workflows: 10, actions: 3 }, scale: [100, 500, 1000], many: 10 },
+  normal: { sequentialActions: 20, fanout: { stages: 10, workflows: 10, actions: 3 }, scale: [100, 500, 1000], many: 50 },
   full: { sequentialActions: 100, fanout: { stages: 10, workflows: 10, actions: 3 }, scale: [100, 500, 1000], many: 50 },
 } as const satisfies Record<string, Sizes>;
 
