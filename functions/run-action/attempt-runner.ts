@@ -20,7 +20,7 @@ import { recordActionFinished, recordActionRetry } from '../../shared/metrics.js
 import type { AttemptIdentity } from '../../shared/job-labels.js';
 import type { RunActionDeps } from './deps.js';
 import type { LoadedExecution } from './execution-store.js';
-import { recordEvents, updateStatus } from './execution-store.js';
+import { MAX_RESULT_WRITE_ATTEMPTS, recordEvents, updateStatus } from './execution-store.js';
 import type { ExecutorContext, ExecutorOutcome } from './executor.js';
 import { AttemptLostError, fatal, finished } from './executor.js';
 import { runExecutor } from './executors.js';
@@ -238,7 +238,7 @@ async function record(session: Session, result: AttemptResult): Promise<Recorded
       const step = decision === undefined ? undefined : { decision, before: outcome.status };
       return { status: decision?.status ?? outcome.status, value: { events: outcome.events, retryAt: outcome.retryAt, phase, seconds, step } };
     },
-    { current: session.execution, log: session.log },
+    { current: session.execution, log: session.log, attempts: MAX_RESULT_WRITE_ATTEMPTS },
   );
   if (recorded === undefined) return undefined;
   session.execution = recorded.execution;

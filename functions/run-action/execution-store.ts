@@ -28,6 +28,13 @@ export interface ExecutionRef {
  */
 export const MAX_WRITE_ATTEMPTS = CONFLICT_ATTEMPTS;
 
+/**
+ * An attempt's result is worth more rounds: given up, it is lost with the process's memory of it, and
+ * the attempt waits for its timeout to be re-driven (a claim given up costs nothing: the broker
+ * redelivers the request).
+ */
+export const MAX_RESULT_WRITE_ATTEMPTS = 3 * CONFLICT_ATTEMPTS;
+
 export const executionKey = (ref: Pick<ExecutionRef, 'name' | 'namespace'>): ObjectKey => ({
   apiVersion: API_VERSION,
   kind: Kinds.execution,
@@ -110,10 +117,11 @@ export async function updateStatus<T>(
   deps: CoreDeps,
   ref: ExecutionRef,
   decide: (execution: LoadedExecution) => Decision<T> | undefined,
-  options: { current?: LoadedExecution | undefined; log: Logger },
+  options: { current?: LoadedExecution | undefined; log: Logger; attempts?: number },
 ): Promise<Updated<T> | undefined> {
   let current = options.current;
-  for (let round = 0; round < MAX_WRITE_ATTEMPTS; round++) {
+  const attempts = options.attempts ?? MAX_WRITE_ATTEMPTS;
+  for (let round = 0; round < attempts; round++) {
     const execution = current ?? (await readExecution(deps, ref, options.log));
     if (execution === undefined) return undefined;
     const decision = decide(execution);
@@ -127,7 +135,7 @@ export async function updateStatus<T>(
       await conflictPause(round);
     }
   }
-  throw conflict(`writing the status of ${describe(ref)}: still conflicting after ${MAX_WRITE_ATTEMPTS} attempts`);
+  throw conflict(`writing the status of ${describe(ref)}: still conflicting after ${attempts} attempts`);
 }
 
 /** Records one Kubernetes Event per transition on the execution; Events are best effort (a failure is logged). */

@@ -7,9 +7,16 @@ import { conflict, HandlerError, isConflict } from '../errors.js';
 
 export const CONFLICT_ATTEMPTS = 20;
 
-/** A short, growing, jittered pause between rounds, so racing writers do not collide in lockstep. */
+/** The longest pause between two rounds. */
+export const MAX_CONFLICT_PAUSE_MS = 250;
+
+/**
+ * A growing, jittered pause between rounds (exponential, full jitter: up to 5 ms, 10 ms, 20 ms, … at
+ * most 250 ms), so that the writers of parallel workflows racing for one execution spread out instead
+ * of colliding in lockstep round after round.
+ */
 export function conflictPause(round: number): Promise<void> {
-  const ms = Math.random() * Math.min(50, 2 * (round + 1));
+  const ms = Math.random() * Math.min(MAX_CONFLICT_PAUSE_MS, 5 * 2 ** round);
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { stringify } from 'yaml';
+import { MAX_WRITE_ATTEMPTS } from '../../../../functions/run-action/execution-store.js';
 import { createRunAction } from '../../../../functions/run-action/run-action.js';
 import type { Action, DRPlanExecutionStatus } from '../../../../shared/api/index.js';
 import { Annotations } from '../../../../shared/api/index.js';
@@ -59,6 +60,21 @@ describe('claiming an attempt', () => {
 
     // Assess
     assert.equal(calls.length, 1);
+    assert.equal(w.action(PATH)?.phase, 'Succeeded');
+  });
+
+  test('an attempt\'s result is written through more conflicts than a claim would wait for', async () => {
+    // Prepare: the writes start to conflict once the request is on its way (the claim is written)
+    const w = worldOf([call()]);
+    w.deps.fetch = () => {
+      w.kube.failNextWrites(MAX_WRITE_ATTEMPTS + 5);
+      return Promise.resolve(new Response('ok'));
+    };
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
     assert.equal(w.action(PATH)?.phase, 'Succeeded');
   });
 
