@@ -9,6 +9,7 @@ import type { ApiServerAction, WakeUp } from './envelope.js';
 import { badEvent } from './errors.js';
 import type { ActionFinished, ActionRequested, ObjectId, WorkflowValidated } from './event-data.js';
 import { EventTypes } from './events.js';
+import { isFinalPhase } from './execution/objects.js';
 import type { Outcome } from './function-deps.js';
 import type { KubeObject } from './kube/types.js';
 
@@ -59,7 +60,6 @@ export function operationTypeOf(execution: KubeObject): string | undefined {
 }
 
 const LIVE: readonly ApiServerAction[] = ['add', 'update'];
-const FINAL_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Cancelled']);
 
 const annotationOf = (object: KubeObject, key: string): string | undefined => object.metadata.annotations?.[key];
 
@@ -75,7 +75,7 @@ const annotationOf = (object: KubeObject, key: string): string | undefined => ob
 export function executionUpdateMatters(execution: KubeObject): boolean {
   const status = (execution.status ?? {}) as { phase?: unknown; resolved?: unknown; observedGeneration?: unknown };
   if (status.resolved === undefined) return true;
-  if (typeof status.phase === 'string' && FINAL_PHASES.has(status.phase)) return true;
+  if (typeof status.phase === 'string' && isFinalPhase(status.phase)) return true;
   if (execution.metadata.deletionTimestamp !== undefined) return true;
   if (annotationOf(execution, Annotations.cancel) === 'true') return true;
   return execution.metadata.generation !== undefined && status.observedGeneration !== execution.metadata.generation;
