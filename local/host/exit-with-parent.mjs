@@ -6,3 +6,18 @@ if (typeof process.send === 'function') {
     process.exit(0);
   });
 }
+
+// The host learns which port this process really listens on: a port it chose may have been taken by
+// another process in the moment before this one bound it, and a readiness probe answered by that other
+// process must not count as this one's.
+if (typeof process.send === 'function') {
+  const net = await import('node:net');
+  const listen = net.Server.prototype.listen;
+  net.Server.prototype.listen = function (...args) {
+    this.once('listening', () => {
+      const address = this.address();
+      if (address !== null && typeof address === 'object') process.send?.({ listening: address.port });
+    });
+    return listen.apply(this, args);
+  };
+}

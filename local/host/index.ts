@@ -72,6 +72,7 @@ async function host(spec: FunctionSpec, options: FunctionHostOptions): Promise<H
       label: `${spec.namespace}/${spec.name}#${index + 1}`,
       entry: spec.entry,
       port: await freePort(),
+      choosePort: freePort,
       env,
       warn: options.warn ?? ((): void => undefined),
       output: options.output,

@@ -24,6 +24,8 @@ export interface ReplicaOptions {
   /** The bundle (or any module exporting `handle`). */
   entry: string;
   port: number;
+  /** A new port for a process that could not take its port (another process holds it). */
+  choosePort?: (() => Promise<number>) | undefined;
   env: Readonly<Record<string, string>>;
   warn: (line: string) => void;
   /** Each line the process writes, when wanted. */
@@ -41,7 +43,9 @@ export interface ReplicaStatus {
 }
 
 export class Replica {
-  readonly url: string;
+  private port: number;
+  /** The port the running process reported it listens on (exit-with-parent.mjs). */
+  private boundPort: number | undefined;
   private readonly options: ReplicaOptions;
   private child: ChildProcess | undefined;
   private ready = false;
@@ -55,7 +59,11 @@ export class Replica {
 
   constructor(options: ReplicaOptions) {
     this.options = options;
-    this.url = `http://127.0.0.1:${options.port}`;
+    this.port = options.port;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
   }
 
   status(): ReplicaStatus {
@@ -97,9 +105,14 @@ export class Replica {
 
   /** Starts the process (and keeps restarting it until `stop`). */
   start(): void {
-    const { entry, env, port } = this.options;
-    const child = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, RUNTIME_CLI, entry], { cwd: dirname(entry), env: { ...env, FUNC_PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const { entry, env } = this.options;
+    const child = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, RUNTIME_CLI, entry], { cwd: dirname(entry), env: { ...env, FUNC_PORT: String(this.port) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.child = child;
+    this.boundPort = undefined;
+    child.on('message', (message: unknown) => {
+      const port = (message as { listening?: unknown } | null)?.listening;
+      if (typeof port === 'number') this.boundPort = port;
+    });
     const startedAt = Date.now();
     this.partial = { stdout: '', stderr: '' };
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -118,6 +131,7 @@ export class Replica {
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null, ranMs: number): void {
+    const neverListened = this.boundPort !== this.port;
     this.ready = false;
     this.child = undefined;
     if (this.stopping) return;
@@ -125,11 +139,17 @@ export class Replica {
     const backoff = Math.min(FIRST_BACKOFF_MS * 2 ** Math.max(0, this.quickFailures - 1), MAX_BACKOFF_MS);
     this.options.warn(`function ${this.options.label} exited (${signal ?? `code ${code ?? '?'}`}); restarting in ${backoff} ms; last output: ${this.lastError()}`);
     const timer = setTimeout(() => {
-      if (this.stopping) return;
-      this.restarts += 1;
-      this.start();
+      void this.restart(neverListened);
     }, backoff);
     timer.unref();
+  }
+
+  /** Starts the process again, on a new port when it never got to listen on its own. */
+  private async restart(newPort: boolean): Promise<void> {
+    if (newPort && this.options.choosePort !== undefined) this.port = await this.options.choosePort();
+    if (this.stopping) return;
+    this.restarts += 1;
+    this.start();
   }
 
   private async awaitReadiness(child: ChildProcess): Promise<void> {
@@ -137,7 +157,8 @@ export class Replica {
     const deadline = Date.now() + timeoutMs;
     const alive = (): boolean => child.exitCode === null && child.signalCode === null && !this.stopping;
     while (Date.now() < deadline && alive()) {
-      if (await this.probe()) {
+      // only a probe answered once the process itself listens on the port counts
+      if (this.boundPort === this.port && (await this.probe())) {
         this.markReady();
         return;
       }

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { startFunctionHost, type FunctionHost } from '../../local/host/index.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { freePort, startFunctionHost, type FunctionHost } from '../../local/host/index.js';
+import { Replica } from '../../local/host/replica.js';
 import { envOf, findBundle, replicasOf } from '../../local/host/service-spec.js';
 import { loadKnativeManifests } from '../../local/eventing/manifests.js';
 import { FIXTURE_FUNCTIONS, FIXTURE_MANIFESTS, send, tempDir, waitFor } from './helpers.js';
@@ -85,6 +88,29 @@ describe('the function host', () => {
     assert.equal((await send(running.serviceUrl('eventing-test', 'killed') ?? '', { type: 'com.example.created' })).status, 204);
     assert.ok(warnings.some((line) => line.startsWith('function eventing-test/killed#1 exited (SIGKILL); restarting in 200 ms')), warnings.join('\n'));
   });
+  it('does not take another process answering on its port for its own: it starts again on a new port', async () => {
+    // Prepare: another process's server holds the port the replica is given, and answers every probe
+    const impostor = createServer((_request, response) => response.writeHead(200).end('OK'));
+    await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => impostor.close(resolve)));
+    const held = (impostor.address() as AddressInfo).port;
+    const records = tempDir('host');
+    cleanups.push(records.remove);
+    const warnings: string[] = [];
+    const replica = new Replica({ label: 'eventing-test/held#1', entry: RECORDER, port: held, choosePort: freePort, env: { ...process.env, RECORD_DIR: records.path, K_SERVICE: 'held' }, warn: (line) => warnings.push(line) });
+    cleanups.push(() => replica.stop());
+
+    // Act
+    replica.start();
+    await Promise.race([replica.whenReady(), new Promise((resolve) => setTimeout(resolve, 20_000))]);
+
+    // Assess
+    assert.equal(replica.isReady(), true, warnings.join('\n'));
+    assert.notEqual(replica.url, `http://127.0.0.1:${held}`);
+    assert.equal((await send(replica.url, { type: 'com.example.created' })).status, 204);
+    assert.deepEqual(recorded(records.path, 'held').map((r) => r.pid), [replica.status().pid]);
+  });
+
   it('answers 503 when no replica gets ready in time, says which replica and why, and backs off its restarts', async () => {
     // Prepare
     const warnings: string[] = [];
