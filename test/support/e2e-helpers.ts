@@ -5,9 +5,9 @@
  * exposed to it (e2e-cluster.ts); the failover example applied; executions created and polled until
  * they reach a phase; and what the demo target saw, summarised per Idempotency-Key and per effect.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -55,9 +55,21 @@ export interface E2eEnv {
 
 const namespaceObject = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 
+/**
+ * `DRPLAN_E2E_LOG_DIR`: the stack's messages, each function's output and each delivery go to
+ * `<dir>/<state folder>.log`, to see afterwards why a run went wrong (nothing is written without it).
+ */
+function stackLog(stateDir: string): { log: (line: string) => void; functionOutput?: (label: string, line: string) => void; trace?: (line: string) => void } {
+  const dir = process.env['DRPLAN_E2E_LOG_DIR'];
+  if (dir === undefined || dir === '') return { log: () => undefined };
+  const file = join(dir, `${basename(stateDir)}.log`);
+  const write = (line: string): void => { appendFileSync(file, `${new Date().toISOString()} ${line}\n`); };
+  return { log: write, functionOutput: (label, line) => { write(`[${label}] ${line}`); }, trace: (line) => { write(`[trace] ${line}`); } };
+}
+
 async function startStack(stateDir: string, extraEnv: Readonly<Record<string, string>> = {}): Promise<Connection & { stack: DevStack }> {
   const { startDevStack } = await import('../../local/dev.js');
-  const stack = await startDevStack({ stateDir, tickSeconds: LOCAL_TICK_SECONDS, extraEnv: { RECONCILE_INTERVAL: `${RECONCILE_SECONDS}s`, ...extraEnv }, log: () => undefined });
+  const stack = await startDevStack({ stateDir, tickSeconds: LOCAL_TICK_SECONDS, extraEnv: { RECONCILE_INTERVAL: `${RECONCILE_SECONDS}s`, ...extraEnv }, ...stackLog(stateDir) });
   return { stack, ...connectTo(stack.kubeconfigPath) };
 }
 
@@ -229,7 +241,15 @@ export async function applyExample(env: E2eEnv, timeouts: Readonly<Record<string
   const checked = example.setup.filter((object) => object.kind === 'DRWorkflow' || object.kind === 'DRPlan');
   for (const object of checked) {
     const key = keyOf(object);
-    await poll(async () => (isReady(await env.kube.get(key)) ? true : undefined), `${key.kind} ${key.name} to be Ready`, allowing(20_000));
+    let last: KubeObject | undefined;
+    try {
+      await poll(async () => {
+        last = await env.kube.get(key);
+        return isReady(last) ? true : undefined;
+      }, `${key.kind} ${key.name} to be Ready`, allowing(60_000));
+    } catch (error: unknown) {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}; last seen: ${JSON.stringify({ generation: last?.metadata.generation, status: last?.status })}`, { cause: error });
+    }
   }
   return pointParamsAt(example.execute, env.target.url);
 }
