@@ -13,6 +13,7 @@ import type { CoreDeps, Logger, Outcome, Reply } from '../../shared/function-dep
 import type { KubeObject, ObjectKey } from '../../shared/kube/types.js';
 import { keyOf, nameOf, planHolds, planWorkflowRefs, type NamespacedName } from '../../shared/plan-references.js';
 import { conditionalWrite } from '../../shared/kube/conditional-write.js';
+import { conflictPause } from '../../shared/execution/conflict.js';
 import { decidePlan, type PlanDecision, type WorkflowIndex } from './decide.js';
 
 /** Reads and decisions per call before giving up with a 409 (the broker then redelivers). */
@@ -81,6 +82,7 @@ export function createValidatePlan(deps: CoreDeps): ValidatePlan {
         if (result.kind === 'written') log.info({ workflow: keyOf(id) }, 'workflow protection finalizer added');
         return;
       }
+      await conflictPause(attempt);
       current = await kube.get(workflowKey(id));
     }
     throw conflict(`DRWorkflow ${keyOf(nameOf(workflow))}: changed by someone else on each of ${MAX_TRIES} tries`);
@@ -102,6 +104,7 @@ export function createValidatePlan(deps: CoreDeps): ValidatePlan {
     for (let attempt = 1; attempt <= MAX_TRIES; attempt += 1) {
       const result = await pass(id, log);
       if (result.done) return result.validated === undefined ? [] : [planValidatedReply(result.validated)];
+      await conflictPause(attempt);
     }
     throw conflict(`DRPlan ${keyOf(id)}: changed by someone else on each of ${MAX_TRIES} tries`);
   }

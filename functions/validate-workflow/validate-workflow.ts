@@ -12,6 +12,7 @@ import type { CoreDeps, Logger, Outcome, Reply } from '../../shared/function-dep
 import type { KubeObject, ObjectKey } from '../../shared/kube/types.js';
 import { keyOf, nameOf } from '../../shared/plan-references.js';
 import { conditionalWrite } from '../../shared/kube/conditional-write.js';
+import { conflictPause } from '../../shared/execution/conflict.js';
 import { decideWorkflow, type WorkflowDecision } from './decide.js';
 
 /** Reads and decisions per call before giving up with a 409 (the broker then redelivers). */
@@ -86,6 +87,7 @@ export function createValidateWorkflow(deps: CoreDeps): ValidateWorkflow {
       // A status written in an earlier pass is not written again, but its reply is still owed.
       validated = result.validated ?? validated;
       if (result.done) return validated === undefined ? [] : [workflowValidatedReply(validated)];
+      await conflictPause(attempt);
     }
     throw conflict(`DRWorkflow ${keyOf(id)}: changed by someone else on each of ${MAX_TRIES} tries`);
   }
