@@ -25,6 +25,7 @@ import type { ExecutorContext, ExecutorOutcome } from './executor.js';
 import { AttemptLostError, fatal, finished } from './executor.js';
 import { runExecutor } from './executors.js';
 import { actOnStep, stepAfter } from './step.js';
+import { isFinalPhase } from '../../shared/execution/objects.js';
 import { apiFailure } from './kube-errors.js';
 import type { Located } from './locate.js';
 import { locateAction } from './locate.js';
@@ -43,7 +44,6 @@ export interface Session {
   resent?: boolean;
 }
 
-const FINAL: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Cancelled']);
 /** Sleeps before a due retry, at most this many times (a clock that does not move must not hang us). */
 const MAX_WAITS = 3;
 
@@ -56,7 +56,7 @@ export function attemptLog(deps: RunActionDeps, id: AttemptIdentity): Logger {
 
 /** An execution that may still start work: not finished, not being deleted, not asked to cancel. */
 export function acceptsWork(execution: LoadedExecution): boolean {
-  if (FINAL.has(execution.status?.phase ?? 'Pending')) return false;
+  if (isFinalPhase(execution.status?.phase)) return false;
   if (execution.metadata.deletionTimestamp !== undefined) return false;
   return execution.metadata.annotations?.[Annotations.cancel] !== 'true';
 }
