@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { conflict, type ApiError, type ResourceName } from './errors.js';
+import { seededRandom } from '../seeded-random.js';
 
 /** The User-Agent prefix of the API server's own clients; their writes never get a fault. */
 export const INTERNAL_USER_AGENT = 'drplan-local-apiserver/';
@@ -75,18 +76,6 @@ export interface ApiServerFaults {
 /** The server's side: the injected error for a write, or undefined to let it through. */
 export interface FaultInjector extends ApiServerFaults {
   conflictFor(request: WriteRequest): ApiError | undefined;
-}
-
-/** mulberry32: a small, fast generator of numbers in [0, 1), repeatable from its seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const qualified = (resource: ResourceName): string => (resource.group === '' ? resource.plural : `${resource.plural}.${resource.group}`);

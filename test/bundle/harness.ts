@@ -4,10 +4,10 @@
  * mode: attributes in ce-* headers, data as the JSON body).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CloudEvent, HTTP } from 'cloudevents';
 import type { KubeObject } from '../../shared/kube/types.js';
+import { freePort } from '../../local/host/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const runtimeCli = fileURLToPath(new URL('../../node_modules/faas-js-runtime/bin/cli.js', import.meta.url));
@@ -18,19 +18,7 @@ export function buildBundles(): void {
   if (result.status !== 0) throw new Error(`npm run build failed:\n${result.stdout}\n${result.stderr}`);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
+export { freePort };
 
 export interface RunningFunction {
   name: string;

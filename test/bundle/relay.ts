@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HTTP, type CloudEvent } from 'cloudevents';
 import { postEvent, type EventSpec } from './harness.js';
+import { seededRandom } from '../../local/seeded-random.js';
 
 export interface Delivery {
   to: string;
@@ -71,18 +72,6 @@ export interface RunOptions {
   shuffleSeed?: number;
 }
 
-/** mulberry32: a small seeded generator, so a shuffled run is reproducible. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export async function startRelay(urlOf: (name: string) => string): Promise<Relay> {
   const posted: EventSpec[] = [];
   const server: Server = createServer((request, response) => {
@@ -123,7 +112,7 @@ export async function startRelay(urlOf: (name: string) => string): Promise<Relay
     sunk,
     async run(events, options = {}) {
       const { maxSteps = 100, duplicate = false, shuffleSeed } = options;
-      const random = shuffleSeed === undefined ? undefined : seeded(shuffleSeed);
+      const random = shuffleSeed === undefined ? undefined : seededRandom(shuffleSeed);
       const copies = (list: readonly EventSpec[]): EventSpec[] => (duplicate ? list.flatMap((e) => [e, e]) : [...list]);
       const queue = copies(events);
       for (let step = 0; step < maxSteps; step += 1) {
