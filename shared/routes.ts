@@ -9,7 +9,7 @@ import type { ApiServerAction, WakeUp } from './envelope.js';
 import { badEvent } from './errors.js';
 import type { ActionFinished, ActionRequested, ObjectId, WorkflowValidated } from './event-data.js';
 import { EventTypes } from './events.js';
-import { isFinalPhase } from './execution/objects.js';
+import { cancelRequested, isFinalPhase } from './execution/objects.js';
 import type { Outcome } from './function-deps.js';
 import type { KubeObject } from './kube/types.js';
 
@@ -77,7 +77,7 @@ export function executionUpdateMatters(execution: KubeObject): boolean {
   if (status.resolved === undefined) return true;
   if (typeof status.phase === 'string' && isFinalPhase(status.phase)) return true;
   if (execution.metadata.deletionTimestamp !== undefined) return true;
-  if (annotationOf(execution, Annotations.cancel) === 'true') return true;
+  if (cancelRequested(execution)) return true;
   return execution.metadata.generation !== undefined && status.observedGeneration !== execution.metadata.generation;
 }
 
@@ -119,7 +119,7 @@ export const routeRevert = executionRoute('Revert');
  */
 export function routeCancel(core: CancelCore, wake: WakeUp): Promise<Outcome> | undefined {
   const execution = drObject(wake, Kinds.execution, ['update']);
-  if (execution !== undefined) return annotationOf(execution, Annotations.cancel) === 'true' ? core.onExecution(objectIdOf(execution)) : undefined;
+  if (execution !== undefined) return cancelRequested(execution) ? core.onExecution(objectIdOf(execution)) : undefined;
   const plan = drObject(wake, Kinds.plan, ['update']);
   return plan !== undefined && annotationOf(plan, Annotations.trigger) === 'cancel' ? core.onPlan(objectIdOf(plan)) : undefined;
 }

@@ -7,7 +7,6 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { ActionOutputs, ActionStatus, DRPlanExecutionStatus, OperationType } from '../../shared/api/index.js';
-import { Annotations } from '../../shared/api/index.js';
 import { parseActionPath } from '../../shared/engine/action-path.js';
 import type { AttemptResult } from '../../shared/engine/attempt.js';
 import { claimAttempt, heartbeat, recordAttempt } from '../../shared/engine/attempt.js';
@@ -25,7 +24,7 @@ import type { ExecutorContext, ExecutorOutcome } from './executor.js';
 import { AttemptLostError, fatal, finished } from './executor.js';
 import { runExecutor } from './executors.js';
 import { actOnStep, stepAfter } from './step.js';
-import { isFinalPhase } from '../../shared/execution/objects.js';
+import { cancelRequested, isFinalPhase } from '../../shared/execution/objects.js';
 import { apiFailure } from './kube-errors.js';
 import type { Located } from './locate.js';
 import { locateAction } from './locate.js';
@@ -58,7 +57,7 @@ export function attemptLog(deps: RunActionDeps, id: AttemptIdentity): Logger {
 export function acceptsWork(execution: LoadedExecution): boolean {
   if (isFinalPhase(execution.status?.phase)) return false;
   if (execution.metadata.deletionTimestamp !== undefined) return false;
-  return execution.metadata.annotations?.[Annotations.cancel] !== 'true';
+  return !cancelRequested(execution);
 }
 
 export function sessionFor(deps: RunActionDeps, id: AttemptIdentity, execution: LoadedExecution, log: Logger): Session {

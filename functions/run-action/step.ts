@@ -9,11 +9,11 @@
  * cancels and deletions.
  */
 import type { DRPlanExecutionStatus } from '../../shared/api/index.js';
-import { Annotations, API_VERSION, Kinds } from '../../shared/api/index.js';
+import { API_VERSION, Kinds } from '../../shared/api/index.js';
 import type { Decision } from '../../shared/engine/scheduler.js';
 import { schedule } from '../../shared/engine/scheduler.js';
 import { actOn, scheduleOptions } from '../../shared/execution/driver.js';
-import type { Loaded } from '../../shared/execution/objects.js';
+import { cancelRequested, type Loaded } from '../../shared/execution/objects.js';
 import type { Outcome } from '../../shared/function-deps.js';
 import type { RunActionDeps } from './deps.js';
 import type { LoadedExecution } from './execution-store.js';
@@ -29,7 +29,7 @@ export function stepAfter(deps: RunActionDeps, execution: LoadedExecution, statu
     resolved,
     status,
     now,
-    cancelRequested: execution.metadata.annotations?.[Annotations.cancel] === 'true',
+    cancelRequested: cancelRequested(execution),
     options: scheduleOptions(deps),
   });
 }
