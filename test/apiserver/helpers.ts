@@ -1,5 +1,5 @@
 /** Shared by the API server tests: a server on a free port over a temp state folder, and raw requests. */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,17 +8,9 @@ import { startApiServer, type ApiServer, type ApiServerOptions } from '../../loc
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The project's CRDs (knative/crds), or the original controller's while they are not generated yet, plus Clusternet's. */
+/** The project's CRDs (knative/crds) and the Clusternet CRDs the local API server serves. */
 export function testCrdDirs(): string[] {
-  const generated = join(root, 'knative/crds');
-  let hasGenerated = false;
-  try {
-    hasGenerated = readdirSync(generated).some((name) => name.endsWith('.yaml'));
-  } catch {
-    hasGenerated = false;
-  }
-  const project = hasGenerated ? generated : join(root, '../shared/reference/seed-crds');
-  return [project, join(root, 'local/apiserver/crds')];
+  return [join(root, 'knative/crds'), join(root, 'local/apiserver/crds')];
 }
 
 export interface TestServer {

@@ -1,15 +1,16 @@
 /** The same semantics through the real kubectl and the kubeconfig the server writes (skipped without kubectl). */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { ORIGINAL_MANIFESTS } from '../support/fixtures.js';
+import { findTool, needsTool } from '../support/tools.js';
 import { startTestServer, type TestServer } from './helpers.js';
 
-const KUBECTL = '/usr/bin/kubectl';
-const samples = fileURLToPath(new URL('../../../shared/reference/seed-manifests/', import.meta.url));
+const KUBECTL = findTool('kubectl') ?? 'kubectl';
+const samples = `${ORIGINAL_MANIFESTS}/`;
 
 interface Run {
   code: number;
@@ -42,7 +43,7 @@ spec:
 
 const widget = 'apiVersion: example.com/v1\nkind: Widget\nmetadata: { name: sprocket }\nspec: { size: 7 }\n';
 
-describe('kubectl', { skip: existsSync(KUBECTL) ? false : 'kubectl is not installed' }, () => {
+describe('kubectl', { skip: needsTool('kubectl') }, () => {
   let t: TestServer;
   let work: string;
 

@@ -2,16 +2,17 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Io } from '../../cli/io.js';
 import { main } from '../../cli/main.js';
+import { ORIGINAL_MANIFESTS } from '../support/fixtures.js';
 
 // ---- Fixtures -------------------------------------------------------------------------------------
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SEEDS = '../shared/reference/seed-manifests';
+const SEEDS = relative(ROOT, ORIGINAL_MANIFESTS);
 const INVALID = 'test/fixtures/invalid';
 
 interface Run {

@@ -11,11 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { readHttpEvent, type CloudEvent } from '../../local/eventing/cloudevent.js';
 import { openEventing, parseKnativeManifests, type KnativeManifests } from '../../local/eventing/index.js';
 import type { Eventing, StartOptions } from '../../local/eventing/index.js';
+import { KNATIVE_CRDS } from '../support/fixtures.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FIXTURE_MANIFESTS = join(ROOT, 'test/fixtures/knative');
 export const FIXTURE_FUNCTIONS = join(ROOT, 'test/fixtures/functions');
-export const UPSTREAM_CRDS = join(ROOT, '../shared/reference/knative');
+export const UPSTREAM_CRDS = KNATIVE_CRDS;
 export const NAMESPACE = 'eventing-test';
 
 export function tempDir(prefix: string): { path: string; remove: () => void } {

@@ -1,7 +1,7 @@
 /**
  * The production manifests under `knative/`, read the way `kubectl apply -R -f knative/` reads them:
  * every `*.yaml`, `*.yml` and `*.json` file, folders walked in lexical order, each YAML document one
- * object. Plus the upstream Knative CRDs (`../shared/reference/knative/`) to validate them against,
+ * object. Plus the upstream Knative CRDs (`test/fixtures/vendored/knative/`) to validate them against,
  * and small accessors the manifest tests share.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -10,10 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { crdToResourceType, readCrdFiles } from '../../local/apiserver/crd.js';
 import type { KubeObject } from '../../shared/kube/types.js';
+import { KNATIVE_CRDS } from '../support/fixtures.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const KNATIVE_DIR = join(REPO_ROOT, 'knative');
-export const KNATIVE_REFERENCE_DIR = join(REPO_ROOT, '..', 'shared', 'reference', 'knative');
+export const KNATIVE_REFERENCE_DIR = KNATIVE_CRDS;
 export const NAMESPACE = 'drplan-system';
 export const BROKER = 'drplan';
 

@@ -5,12 +5,12 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { API_VERSION, Kinds } from '../../shared/api/index.js';
 import type { Clock, CoreDeps, Logger } from '../../shared/function-deps.js';
 import type { KubeObject, ObjectKey } from '../../shared/kube/types.js';
 import { FakeKube } from './fake-kube.js';
+import { ORIGINAL_MANIFESTS } from './fixtures.js';
 
 export const NOW = '2026-03-01T10:00:00.000Z';
 
@@ -119,7 +119,7 @@ export async function readyConditionOf(kube: FakeKube, key: ObjectKey): Promise<
   return (conditions as ReadyCondition[]).find((condition) => condition.type === 'Ready');
 }
 
-export const SEED_MANIFESTS = fileURLToPath(new URL('../../../shared/reference/seed-manifests/', import.meta.url));
+export const SEED_MANIFESTS = ORIGINAL_MANIFESTS;
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir)

@@ -1,19 +1,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import fc from 'fast-check';
 import { admitCustomResource, validateObjectName } from '../../../local/apiserver/schema.js';
+import { CLUSTERNET_CRDS, ORIGINAL_MANIFESTS, REPO_ROOT } from '../../support/fixtures.js';
 
-const repo = join(import.meta.dirname, '..', '..', '..');
-const reference = join(repo, '..', 'shared', 'reference');
-
-/** The CRD folders to read, the project's own first; the original controller's until they exist. */
+/** The CRD folders to read: the project's own, then Clusternet's as published. */
 function crdFolders(): string[] {
-  const project = join(repo, 'knative', 'crds');
-  const ours = existsSync(project) && readdirSync(project).some((f) => f.endsWith('.yaml')) ? [project] : [join(reference, 'seed-crds')];
-  return [...ours, join(reference, 'clusternet'), join(repo, 'local', 'apiserver', 'crds')].filter((dir) => existsSync(dir));
+  return [join(REPO_ROOT, 'knative', 'crds'), CLUSTERNET_CRDS, join(REPO_ROOT, 'local', 'apiserver', 'crds')];
 }
 
 function loadSchemas(): Map<string, unknown> {
@@ -33,8 +29,7 @@ function loadSchemas(): Map<string, unknown> {
 const schemas = loadSchemas();
 
 function sampleManifests(): { file: string; object: Record<string, unknown> }[] {
-  const root = join(reference, 'seed-manifests');
-  if (!existsSync(root)) return [];
+  const root = ORIGINAL_MANIFESTS;
   return readdirSync(root).flatMap((folder) =>
     readdirSync(join(root, folder)).flatMap((file) =>
       parseAllDocuments(readFileSync(join(root, folder, file), 'utf8'))
@@ -57,7 +52,7 @@ const admitSpec = (spec: Record<string, unknown>, value: unknown) => admitCustom
 
 describe('admitting the original controller sample manifests', () => {
   const samples = sampleManifests();
-  test('finds sample manifests and a schema for each of their kinds', { skip: samples.length === 0 && 'reference data absent' }, () => {
+  test('finds sample manifests and a schema for each of their kinds', () => {
     for (const { object } of samples) assert.ok(schemas.has(String(object.kind)), `no CRD for ${String(object.kind)}`);
   });
   for (const { file, object } of samples) {

@@ -10,9 +10,10 @@ import { FREE_FORM, GROUP, int32, Plurals, VERSION } from '../../../shared/api/i
 import type { Kind } from '../../../shared/api/index.js';
 import { buildCrd, CRD_SOURCES, generateCrdFiles, toStructuralSchema } from '../../../shared/api/crd.js';
 import type { SchemaNode } from '../../../shared/api/crd.js';
+import { ORIGINAL_CRDS } from '../../support/fixtures.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const seedCrdDir = join(repoRoot, '..', 'shared', 'reference', 'seed-crds');
+const seedCrdDir = ORIGINAL_CRDS;
 const KINDS: readonly Kind[] = ['DRWorkflow', 'DRPlan', 'DRPlanExecution'];
 
 // ---------------------------------------------------------------------------------------------------

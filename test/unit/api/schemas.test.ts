@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { ORIGINAL_MANIFESTS } from '../../support/fixtures.js';
 import type { z } from 'zod';
 import {
   ActionSchema,
@@ -21,8 +21,7 @@ import {
 } from '../../../shared/api/index.js';
 import { formatPath } from '../../../shared/engine/problems.js';
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const seedManifestDir = join(repoRoot, '..', 'shared', 'reference', 'seed-manifests');
+const seedManifestDir = ORIGINAL_MANIFESTS;
 
 const SCHEMA_BY_KIND: Readonly<Record<string, z.ZodType>> = {
   DRWorkflow: DRWorkflowSchema,

@@ -2,17 +2,16 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import type { Action, DRPlan, DRPlanExecution, DRWorkflow, ResolvedWorkflow } from '../../../shared/api/index.js';
 import { ActionSchema, DRPlanExecutionSchema, DRPlanSchema, DRWorkflowSchema, ResolvedPlanSchema } from '../../../shared/api/index.js';
 import type { FreezeInput, WorkflowLookup } from '../../../shared/engine/render.js';
 import { freezePlan } from '../../../shared/engine/render.js';
+import { ORIGINAL_MANIFESTS } from '../../support/fixtures.js';
 
 // ---- Fixtures -------------------------------------------------------------------------------------
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const seedDir = join(repoRoot, '..', 'shared', 'reference', 'seed-manifests');
+const seedDir = ORIGINAL_MANIFESTS;
 const seed = (file: string): unknown => parseYaml(readFileSync(join(seedDir, file), 'utf8'));
 
 const NS = 'dr';

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import type { DRPlan, DRPlanExecution, DRWorkflow } from '../../../shared/api/index.js';
@@ -8,6 +9,7 @@ import type { Problem } from '../../../shared/engine/problems.js';
 import { executionPlanProblems, validateExecution } from '../../../shared/engine/validate.js';
 import { validatePlan, type WorkflowLookup, type WorkflowRefKey } from '../../../shared/engine/validate-plan.js';
 import { validateWorkflow } from '../../../shared/engine/validate-workflow.js';
+import { ORIGINAL_MANIFESTS } from '../../support/fixtures.js';
 
 // ---- Fixtures -------------------------------------------------------------------------------------
 
@@ -133,7 +135,7 @@ describe('validatePlan on a valid plan', () => {
     });
   }
 
-  const seeds = new URL('../../../../shared/reference/seed-manifests/', import.meta.url);
+  const seeds = pathToFileURL(`${ORIGINAL_MANIFESTS}/`);
   const seedWorkflows = [
     'samples/drworkflow-http.yaml',
     'install/workflow-localization-cluster-a.yaml',

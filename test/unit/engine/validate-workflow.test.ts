@@ -1,10 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import type { Problem } from '../../../shared/engine/problems.js';
 import { validateWorkflow } from '../../../shared/engine/validate-workflow.js';
+import { ORIGINAL_MANIFESTS } from '../../support/fixtures.js';
 
 // ---- Fixtures -------------------------------------------------------------------------------------
 
@@ -119,7 +121,7 @@ describe('validateWorkflow on a valid workflow', () => {
     });
   }
 
-  const seedFolder = new URL('../../../../shared/reference/seed-manifests/', import.meta.url);
+  const seedFolder = pathToFileURL(`${ORIGINAL_MANIFESTS}/`);
   for (const file of ['samples/drworkflow-http.yaml', 'install/workflow-subscription.yaml', 'switchover/workflow-switchover.yaml']) {
     test(`accepts the original sample ${file}`, () => {
       const input: unknown = parseYaml(readFileSync(new URL(file, seedFolder), 'utf8'));

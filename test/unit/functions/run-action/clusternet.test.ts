@@ -2,22 +2,22 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { createRunAction } from '../../../../functions/run-action/run-action.js';
+import { admitCustomResource } from '../../../../local/apiserver/schema.js';
 import type { DRWorkflow, ResolvedPlan } from '../../../../shared/api/index.js';
 import { DRPlanExecutionSchema, DRPlanSchema, DRWorkflowSchema } from '../../../../shared/api/index.js';
 import { freezePlan } from '../../../../shared/engine/render.js';
 import { OwnershipLabels } from '../../../../shared/job-labels.js';
 import { EventTypes } from '../../../../shared/events.js';
 import { FakeKube } from '../../../support/fake-kube.js';
+import { CLUSTERNET_CRDS, ORIGINAL_MANIFESTS } from '../../../support/fixtures.js';
 import type { World } from '../../../support/run-action-helpers.js';
 import { executionObject, requestAction, requested, startedStatus, UID, world } from '../../../support/run-action-helpers.js';
 
 // ---- The seed install sample, frozen as plan-stages freezes it -------------------------------------
 
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const seedDir = join(repoRoot, '..', 'shared', 'reference', 'seed-manifests', 'install');
+const seedDir = join(ORIGINAL_MANIFESTS, 'install');
 const seed = (file: string): unknown => parseYaml(readFileSync(join(seedDir, file), 'utf8'));
 
 function installPlan(): ResolvedPlan {
@@ -248,4 +248,34 @@ describe('the Subscription action of the seed install sample', () => {
     assert.equal(await w.kube.get(SUBSCRIPTION_KEY), undefined);
     assert.deepEqual(JSON.parse(w.action(SUBSCRIPTION)?.outputs?.priorState ?? '{}'), before);
   });
+});
+
+describe('what the install sample creates, against Clusternet v0.18.1 as published', () => {
+  /** The served version's schema of each Clusternet kind, from the vendored CRDs. */
+  const schemaOf = (kind: string): unknown => {
+    const crd = parseYaml(readFileSync(join(CLUSTERNET_CRDS, `apps.clusternet.io_${kind.toLowerCase()}s.yaml`), 'utf8')) as {
+      spec: { versions: { name: string; served: boolean; schema: { openAPIV3Schema: unknown } }[] };
+    };
+    const served = crd.spec.versions.find((version) => version.served && version.name === 'v1alpha1');
+    assert.ok(served, `no served v1alpha1 in the ${kind} CRD`);
+    return served.schema.openAPIV3Schema;
+  };
+
+  for (const { path, key } of [
+    { path: LOCALIZATION_A, key: LOCALIZATION_KEY },
+    { path: SUBSCRIPTION, key: SUBSCRIPTION_KEY },
+  ]) {
+    test(`the ${key.kind} passes Clusternet's structural schema`, async () => {
+      // Prepare
+      const w = installWorld(path);
+
+      // Act
+      await createRunAction(w.deps).onActionRequested(requested(path));
+
+      // Assess
+      const stored = await w.kube.get(key);
+      assert.ok(stored, `${key.kind} ${key.name} was not created`);
+      assert.deepEqual(admitCustomResource(schemaOf(key.kind), stored, key.kind).causes, []);
+    });
+  }
 });

@@ -1,41 +1,24 @@
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createRunAction } from '../../../../functions/run-action/run-action.js';
+import { createCertificate } from '../../../../local/apiserver/certificate.js';
 import { httpAction, pathOf, requested, UID, worldOf } from '../../../support/run-action-helpers.js';
 
 const PATH = pathOf('call');
 
-/** A throw-away self-signed certificate for 127.0.0.1, made with openssl (the suite is skipped without it). */
-function selfSigned(): { key: string; cert: string } | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'run-action-tls-'));
-  try {
-    const made = spawnSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    if (made.status !== 0) return undefined;
-    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+/** A throw-away self-signed certificate for 127.0.0.1 and localhost, made with Node's crypto alone. */
+const pair = createCertificate();
 
-const pair = selfSigned();
-
-describe('an HTTPS action to a server with a self-signed certificate', { skip: pair === undefined ? 'openssl is not available' : false }, () => {
+describe('an HTTPS action to a server with a self-signed certificate', () => {
   let server: Server | undefined;
   let url = '';
   const keys: Array<string | string[] | undefined> = [];
 
   before(async () => {
-    server = createServer({ key: pair?.key, cert: pair?.cert }, (request, response) => {
+    server = createServer({ key: pair.key, cert: pair.cert }, (request, response) => {
       keys.push(request.headers['idempotency-key']);
       response.writeHead(200, { 'content-type': 'text/plain' });
       response.end('secure');
