@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { needsTool } from '../support/tools.js';
 import { runCli } from './helpers.js';
 
 const COMMANDS = ['execute', 'revert', 'cancel', 'status', 'history', 'describe', 'graph', 'events', 'replay'];
@@ -60,12 +61,7 @@ describe('the kubectl plugin', () => {
     assert.match(result.stdout, /^Usage: drplan graph /);
   });
 
-  test('kubectl finds it on PATH as a plugin: kubectl drplan … works', (context) => {
-    const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
-    if (kubectl.error !== undefined) {
-      context.skip('kubectl is not installed');
-      return;
-    }
+  test('kubectl finds it on PATH as a plugin: kubectl drplan … works', { skip: needsTool('kubectl') }, () => {
     symlinkSync(SHIM, join(pathDir, 'kubectl-drplan'));
     const env = { ...process.env, PATH: `${pathDir}${delimiter}${process.env.PATH ?? ''}` };
 

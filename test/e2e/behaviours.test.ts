@@ -13,13 +13,11 @@
  * waits that allow for its resync tick; the `Unknown` case needs the local stack and is skipped there.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { BehaviourInput } from '../../local/demo-target/index.js';
 import type { DRPlanExecutionStatus } from '../../shared/api/index.js';
-import { allowing, localStackOnly, onCluster } from '../support/e2e-cluster.js';
+import { allowing, localStackOnly } from '../support/e2e-cluster.js';
 import { FUNCTIONS_NAMESPACE, isFinished, poll, startE2eEnvWith, TARGET_ORIGIN, TICK_SECONDS, type E2eEnv } from '../support/e2e-helpers.js';
 import {
   actionsOf,
@@ -39,8 +37,6 @@ import {
   type Json,
 } from '../support/behaviour-fixtures.js';
 
-const DEV_STACK = fileURLToPath(new URL('../../local/dev.ts', import.meta.url));
-const skip = onCluster() || existsSync(DEV_STACK) ? false : 'local/dev.ts (the local stack) does not exist yet';
 
 const CANCEL = 'dr.bkbcs.tencent.com/cancel';
 const TRIGGER = 'dr.bkbcs.tencent.com/trigger';
@@ -88,7 +84,7 @@ async function planAfter(c: BehaviourCase, name: string): Promise<Json> {
   }, `to record ${name} and release its lock`);
 }
 
-describe('behaviours of the functions, end to end through the real broker', { skip, timeout: allowing(240_000, 10) }, () => {
+describe('behaviours of the functions, end to end through the real broker', { timeout: allowing(240_000, 10) }, () => {
   let env: E2eEnv | undefined;
   const running = (): E2eEnv => {
     assert.ok(env !== undefined, 'the environment did not start');

@@ -5,18 +5,15 @@
  * checks one thing it did, reading the API server and the demo target directly where it can.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { DrillReport, Environment } from '../../local/drill.js';
 import type { RecordedRequest } from '../../local/demo-target/index.js';
 import type { ActionStatus } from '../../shared/api/index.js';
 import { localStackOnly } from '../support/e2e-cluster.js';
 
-const DEV_STACK = fileURLToPath(new URL('../../local/dev.ts', import.meta.url));
-const skip = existsSync(DEV_STACK) ? false : 'local/dev.ts (the local stack) does not exist yet: the drill runs on it';
 
 const NAMESPACE = 'shop';
 const DR = 'dr.bkbcs.tencent.com/v1alpha1';
@@ -38,7 +35,7 @@ function overlap(a: RecordedRequest, b: RecordedRequest): number {
   return Math.min(a.finishedMs ?? 0, b.finishedMs ?? 0) - Math.max(a.startedMs, b.startedMs);
 }
 
-describe('the failover drill through the real broker and triggers', { skip: skip || localStackOnly('the drill starts its own local stack'), timeout: 150_000 }, () => {
+describe('the failover drill through the real broker and triggers', { skip: localStackOnly('the drill starts its own local stack'), timeout: 150_000 }, () => {
   let env: Environment | undefined;
   let report: DrillReport;
   const lines: string[] = [];
@@ -169,7 +166,7 @@ describe('the failover drill through the real broker and triggers', { skip: skip
   });
 });
 
-describe('the drill command line', { skip }, () => {
+describe('the drill command line', () => {
   const io = (): { out: string[]; err: string[]; io: { stdout: { write(t: string): void }; stderr: { write(t: string): void }; cwd: string } } => {
     const out: string[] = [];
     const err: string[] = [];
@@ -203,7 +200,7 @@ describe('the drill command line', { skip }, () => {
   });
 });
 
-describe('preparing an example', { skip }, () => {
+describe('preparing an example', () => {
   test('the failover example applies its Namespaces first and keeps the executions for later', async () => {
     const { readExample } = await import('../../local/drill/example.js');
     const { DEFAULT_EXAMPLE } = await import('../../local/drill.js');
@@ -250,7 +247,7 @@ describe('preparing an example', { skip }, () => {
   });
 });
 
-describe('the drill\'s verdict', { skip }, () => {
+describe('the drill\'s verdict', () => {
   const base = async (): Promise<DrillReport> => {
     const { ProgressTracker } = await import('../../local/drill/progress.js');
     const execution = (name: string): DrillReport['execute'] => ({ name, namespace: NAMESPACE, phase: 'Succeeded', status: { phase: 'Succeeded' }, tracker: new ProgressTracker(name, () => Date.now(), 0), createdMs: 0, elapsedMs: 1000 });

@@ -19,8 +19,6 @@
  * robustness-crash.test.ts); the clean run uses the same settings, so the two are comparable.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { DRPlanExecutionStatus } from '../../shared/api/index.js';
 import type { KubeObject } from '../../shared/kube/types.js';
@@ -46,8 +44,7 @@ import {
   type E2eEnv,
 } from '../support/e2e-helpers.js';
 
-const DEV_STACK = fileURLToPath(new URL('../../local/dev.ts', import.meta.url));
-const skip = existsSync(DEV_STACK) ? localStackOnly("duplicates events through the local broker's event log, kills run-action and injects API faults") : 'local/dev.ts (the local stack) does not exist yet';
+const skip = localStackOnly("duplicates events through the local broker's event log, kills run-action and injects API faults");
 
 const FAULTS: ConflictFaults = { conflictRatio: 0.3, verbs: ['update', 'patch'], resources: ['drplanexecutions', 'drplans', 'drworkflows'] };
 const TIMEOUTS = { 'switch-traffic': '4s', 'activate-secondary': '4s' };

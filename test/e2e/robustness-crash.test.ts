@@ -11,8 +11,6 @@
  * requested again with the same identity (the same Idempotency-Key) before it may count as failed.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { DRPlanExecutionStatus } from '../../shared/api/index.js';
 import type { RecordedRequest } from '../../local/demo-target/index.js';
@@ -32,8 +30,6 @@ import {
   type E2eEnv,
 } from '../support/e2e-helpers.js';
 
-const DEV_STACK = fileURLToPath(new URL('../../local/dev.ts', import.meta.url));
-const skip = existsSync(DEV_STACK) ? false : 'local/dev.ts (the local stack) does not exist yet';
 
 /** Each effect of the failover example, applied once by a complete Execute. */
 const EFFECTS_ONCE = {
@@ -51,7 +47,7 @@ function keysProcessedTwice(requests: readonly RecordedRequest[]): string[] {
 
 const allSucceeded = (status: DRPlanExecutionStatus): string[] => Object.entries(actionPhases(status)).filter(([, phase]) => phase !== 'Succeeded').map(([name, phase]) => `${name}: ${phase}`);
 
-describe('robustness: run-action killed in the middle of a plan', { skip: skip || localStackOnly('kills run-action, and needs RECONCILE_INTERVAL=2s in the functions'), timeout: 90_000 }, () => {
+describe('robustness: run-action killed in the middle of a plan', { skip: localStackOnly('kills run-action, and needs RECONCILE_INTERVAL=2s in the functions'), timeout: 90_000 }, () => {
   let env: E2eEnv | undefined;
   let final: DRPlanExecutionStatus;
   let killedPids: number[];
@@ -105,7 +101,7 @@ describe('robustness: run-action killed in the middle of a plan', { skip: skip |
   });
 });
 
-describe('robustness: the whole stack stopped in the middle of a plan and started again on the same state', { skip: skip || localStackOnly('stops the stack and starts it again on its state folder'), timeout: 90_000 }, () => {
+describe('robustness: the whole stack stopped in the middle of a plan and started again on the same state', { skip: localStackOnly('stops the stack and starts it again on its state folder'), timeout: 90_000 }, () => {
   let env: E2eEnv | undefined;
   let final: DRPlanExecutionStatus;
   let succeededBeforeStop: string[];

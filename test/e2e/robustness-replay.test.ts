@@ -5,8 +5,6 @@
  * end as the clean run did. One stack for the file; the demo target is reset between executions.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { DRPlanExecutionStatus } from '../../shared/api/index.js';
 import type { KubeObject } from '../../shared/kube/types.js';
@@ -15,8 +13,7 @@ import { localStackOnly } from '../support/e2e-cluster.js';
 import { duplicateEverything, lastSeq, renamed, revert, settle, undelivered } from '../support/chaos-helpers.js';
 import { actionPhases, appliedEffects, applyExample, isFinished, repeatedKeys, startE2eEnv, statusOf, unfinishedParts, waitForStatus, type E2eEnv } from '../support/e2e-helpers.js';
 
-const DEV_STACK = fileURLToPath(new URL('../../local/dev.ts', import.meta.url));
-const skip = existsSync(DEV_STACK) ? localStackOnly("replays and duplicates events through the local broker's event log") : 'local/dev.ts (the local stack) does not exist yet';
+const skip = localStackOnly("replays and duplicates events through the local broker's event log");
 
 describe('robustness: replaying events and delivering each twice, through the real broker', { skip, timeout: 120_000 }, () => {
   let env: E2eEnv | undefined;

@@ -11,15 +11,12 @@
  * plan goes in before its workflows and is Invalid until they are Ready: the drill waits through that.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { DrillReport, Environment } from '../../local/drill.js';
 import { allowing, connectTo, E2E_MODE, placeExample, type ExamplePlacement } from '../support/e2e-cluster.js';
 import { startDrillEnvironment } from '../support/e2e-helpers.js';
 
-const DEV_STACK = fileURLToPath(new URL('../../local/dev.ts', import.meta.url));
-const skip = existsSync(DEV_STACK) ? false : 'local/dev.ts (the local stack) does not exist yet: the seed examples run on it';
 const SEED = fileURLToPath(new URL('../../examples/seed/', import.meta.url));
 /** The CRDs of what the examples' actions create (Clusternet's). */
 const CRD_OF: Readonly<Record<string, string>> = { Localization: 'localizations.apps.clusternet.io', Subscription: 'subscriptions.apps.clusternet.io' };
@@ -80,7 +77,7 @@ const refusalOf = (folder: string): string | false => {
 
 const describeKey = (key: { kind: string; namespace?: string | undefined; name: string }): string => `${key.kind} ${key.namespace ?? ''}/${key.name}`;
 
-describe('the seed examples through the real broker and triggers', { skip, timeout: allowing(150_000, 10) }, () => {
+describe('the seed examples through the real broker and triggers', { timeout: allowing(150_000, 10) }, () => {
   let env: Environment | undefined;
   const reports = new Map<string, DrillReport>();
   const failures = new Map<string, string>();
