@@ -1,4 +1,4 @@
-// ESLint flat config: type-aware rules plus the size limits from STYLE.md
+// ESLint flat config: type-aware rules plus the size limits of docs/contributing.md
 // (complexity ≤ 10, ≤ 20 statements, ≤ 4 params per function; files mostly under ~300 lines).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';

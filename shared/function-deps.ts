@@ -1,6 +1,6 @@
 /**
- * What every function core receives (STYLE: thin handle, pure core, dependencies injected as one
- * parameter) and what it returns. Cores never read the environment, the clock or the network directly.
+ * What every function core receives (thin handle, pure core, dependencies injected as one
+ * parameter: docs/contributing.md) and what it returns. Cores never read the environment, the clock or the network directly.
  */
 import type { EventType } from './events.js';
 import type { Kube } from './kube/types.js';

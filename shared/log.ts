@@ -1,5 +1,5 @@
 /**
- * One pino root logger per function (STYLE: object first, constant message; a child per event). The
+ * One pino root logger per function (object first, constant message; a child per event). The
  * level comes from `LOG_LEVEL` (default `info`); no transports (they spawn worker threads that a bundle
  * cannot ship); anything that looks like a credential in a logged object is redacted.
  */

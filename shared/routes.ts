@@ -1,5 +1,5 @@
 /**
- * Which core handler each function calls for each wake-up (DESIGN §2, "wakes on"). Written against the
+ * Which core handler each function calls for each wake-up (the README's event flow table). Written against the
  * shapes of the cores, not their modules, so the table is tested with stub cores; the entry files
  * (functions/<name>/index.ts) pair each route with its real core. `undefined` = not for this function.
  */

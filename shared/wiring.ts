@@ -3,8 +3,8 @@
  * `handle` turns an incoming CloudEvent into a wake-up (shared/envelope.ts), hands it to the core
  * through the function's route, and turns the core's Outcome into the HTTP answer faas-js-runtime sends:
  * no events → 204, one → that CloudEvent as the reply, several → the first as the reply and the others
- * POSTed to the broker. Every failure leaves as an error with a deliberate numeric `code` (STYLE: one
- * error boundary); faas-js-runtime turns it into the HTTP status.
+ * POSTed to the broker. Every failure leaves as an error with a deliberate numeric `code` (one
+ * error boundary: docs/contributing.md); faas-js-runtime turns it into the HTTP status.
  */
 import { CloudEvent } from 'cloudevents';
 import { parseEnvelope, type WakeUp } from './envelope.js';

@@ -1,5 +1,5 @@
 /**
- * The Kubernetes Event reasons recorded on a DRPlanExecution, one per kind of transition (DESIGN §2).
+ * The Kubernetes Event reasons recorded on a DRPlanExecution, one per kind of transition.
  * Failures are `Warning`, everything else `Normal`.
  */
 export const EventReasons = {

@@ -1,4 +1,4 @@
-/** Kubernetes Events about an execution: one per transition the engine reports (DESIGN §2). */
+/** Kubernetes Events about an execution: one per transition the engine reports. */
 import { API_VERSION, Kinds } from '../api/index.js';
 import type { TransitionEvent } from '../engine/transitions.js';
 import type { CoreDeps } from '../function-deps.js';

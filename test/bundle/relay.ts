@@ -1,6 +1,6 @@
 /**
  * A small in-test stand-in for the broker: it feeds each event to the functions whose triggers take it
- * (DESIGN §2), queues their replies, and also takes the extra replies a function POSTs to its sink.
+ * (the README's event flow), queues their replies, and also takes the extra replies a function POSTs to its sink.
  * The real broker (retries, filters from knative/) comes with the local eventing.
  */
 import { createServer, type Server } from 'node:http';
@@ -34,7 +34,7 @@ const OBJECT_SUBSCRIBERS: Record<string, (update: boolean, operation: string | u
   Job: () => ['run-action'],
 };
 
-/** Which functions a broker trigger would hand the event to (DESIGN §2). */
+/** Which functions a broker trigger would hand the event to (the README's event flow). */
 export function subscribers(event: EventSpec): string[] {
   const data = event.data as { spec?: { operationType?: string }; operationType?: string } | undefined;
   const ours = OUR_SUBSCRIBERS[event.type];

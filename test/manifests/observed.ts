@@ -22,7 +22,7 @@ export const Scenarios: ScenarioBook = {
   'run-action': runActionScenarios,
 };
 
-/** The event types each function replies with (DESIGN §2, "replies"). */
+/** The event types each function replies with (the README's event flow, "replies"). */
 export const EmittedTypes: Readonly<Record<FunctionName, readonly EventType[]>> = {
   'validate-workflow': [EventTypes.workflowValidated],
   'validate-plan': [EventTypes.planValidated],

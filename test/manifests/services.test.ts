@@ -10,7 +10,7 @@ import { issuesOf } from './core-schemas.js';
 import { FuncYamlSchema, readFuncYaml } from './func-yaml.js';
 import { arrayAt, at, BROKER, envOf, findObject, NAMESPACE, objectsOf, recordAt, REPO_ROOT, stringAt } from './manifests.js';
 
-/** How each function scales (DESIGN §3, issue 5): validators to zero; orchestrators and run-action stay warm. */
+/** How each function scales (docs/adr/0008-knative-manifests.md): validators to zero; orchestrators and run-action stay warm. */
 const Scaling: Readonly<Record<FunctionName, Record<string, string>>> = {
   'validate-workflow': { 'min-scale': '0', 'max-scale': '3' },
   'validate-plan': { 'min-scale': '0', 'max-scale': '3' },
