@@ -5,6 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { parseYamlDocuments } from '../shared/engine/validate.js';
+import { isRecord } from '../shared/type-utils.js';
 
 export interface ManifestDocument {
   /** The file as the user named it (folder entries joined onto the folder argument). */
@@ -17,9 +18,6 @@ export interface ManifestDocument {
 export type ReadResult = { ok: true; documents: ManifestDocument[] } | { ok: false; errors: string[] };
 
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function reason(error: unknown): string {
   if (isRecord(error) && error.code === 'ENOENT') return 'no such file or directory';

@@ -3,6 +3,7 @@
  * consumer parses with them, so a malformed event is a 400 that names the field (never a crash loop).
  */
 import { z } from 'zod';
+import { FinalPhaseSchema } from './api/execution.js';
 import { OperationTypeSchema } from './api/plan.js';
 
 export const ObjectIdSchema = z.strictObject({
@@ -54,7 +55,7 @@ export const ExecutionFinishedSchema = z.strictObject({
   execution: ExecutionIdSchema,
   plan: z.string().min(1),
   operationType: OperationTypeSchema,
-  phase: z.enum(['Succeeded', 'Failed', 'Cancelled']),
+  phase: FinalPhaseSchema,
   message: z.string().optional(),
 });
 export type ExecutionFinished = z.infer<typeof ExecutionFinishedSchema>;

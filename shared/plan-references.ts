@@ -6,6 +6,7 @@
  * workflows it names, so fixing the typo never finds a workflow gone.
  */
 import type { KubeObject } from './kube/types.js';
+import { isRecord } from './type-utils.js';
 
 /** A namespaced object by name: a workflow, or a plan holding one. */
 export interface NamespacedName {
@@ -14,9 +15,6 @@ export interface NamespacedName {
 }
 
 export const keyOf = ({ namespace, name }: NamespacedName): string => `${namespace}/${name}`;
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const listOf = (value: unknown): unknown[] => (Array.isArray(value) ? (value as unknown[]) : []);
 

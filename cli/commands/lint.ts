@@ -10,6 +10,7 @@ import { validatePlan, type WorkflowLookupResult } from '../../shared/engine/val
 import { validateWorkflow } from '../../shared/engine/validate-workflow.js';
 import { ExitCode, type Command, type Io } from '../io.js';
 import { readManifests, type ManifestDocument } from '../manifests.js';
+import { isRecord } from '../../shared/type-utils.js';
 
 const USAGE = `Usage: drplan lint <file or folder>...
 
@@ -36,9 +37,6 @@ interface Entry {
   problems: Problem[];
   warnings: Problem[];
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const stringField = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 

@@ -8,6 +8,7 @@ import {
   Annotations,
   DRPlanExecutionSchema,
   ExecutionPhaseSchema,
+  isFinalPhase,
   type ActionStatus,
   type DRPlanExecution,
   type ResolvedPlan,
@@ -71,9 +72,8 @@ export interface ExecutionView extends Timed {
 }
 
 const DONE: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Skipped']);
-const FINAL: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Cancelled']);
 
-export const isFinalPhase = (phase: string): boolean => FINAL.has(phase);
+export { isFinalPhase };
 
 function timed(node: { phase: string; message?: string | undefined; startTime?: string | undefined; completionTime?: string | undefined }, now: Date): Timed {
   const ms = elapsed(node.startTime, node.completionTime, now);

@@ -4,6 +4,7 @@
  * message, in aligned columns.
  */
 import type { ActionView, ExecutionView, StageView, WorkflowView } from './execution-view.js';
+import { isFinalPhase } from './execution-view.js';
 import { elapsed, formatDuration, formatTime, percent, phaseMark, plain, progressBar, type Paint } from './format.js';
 
 export interface TreeOptions {
@@ -70,7 +71,7 @@ function stageRows(stage: StageView, now: Date): Row[] {
 
 function header(view: ExecutionView, paint: Paint, now: Date): string[] {
   const operation = view.operation === 'Revert' ? `Revert of ${view.revertOf ?? '?'} (DRPlan ${view.plan})` : `Execute of DRPlan ${view.plan}`;
-  const phase = `${paint(view.phase, `${phaseMark(view.phase)} ${view.phase}`)}${view.cancelRequested && !['Cancelled', 'Succeeded', 'Failed'].includes(view.phase) ? '  (cancel requested)' : ''}`;
+  const phase = `${paint(view.phase, `${phaseMark(view.phase)} ${view.phase}`)}${view.cancelRequested && !isFinalPhase(view.phase) ? '  (cancel requested)' : ''}`;
   const ms = elapsed(view.startTime, view.completionTime, now);
   const { done, total } = view.progress;
   const lines = [

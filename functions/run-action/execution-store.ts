@@ -12,8 +12,7 @@ import { conflict, isConflict, toHandlerError } from '../../shared/errors.js';
 import { CONFLICT_ATTEMPTS, conflictPause } from '../../shared/execution/conflict.js';
 import type { CoreDeps, Logger } from '../../shared/function-deps.js';
 import type { KubeObject, ObjectKey } from '../../shared/kube/types.js';
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+import { isRecord } from '../../shared/type-utils.js';
 
 export interface ExecutionRef {
   name: string;

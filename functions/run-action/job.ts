@@ -13,11 +13,10 @@ import type { ExecutorContext, ExecutorOutcome } from './executor.js';
 import { fatal, finished, retryable } from './executor.js';
 import { apiFailure, isAlreadyExists } from './kube-errors.js';
 import { describeKey, referenceTo } from './manifest.js';
+import { isRecord } from '../../shared/type-utils.js';
 
 export const JOB_API_VERSION = 'batch/v1';
 export const JOB_KIND = 'Job';
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function stringMap(value: unknown): Record<string, string> {
   if (!isRecord(value)) return {};

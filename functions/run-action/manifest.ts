@@ -5,10 +5,10 @@
 import { parseAllDocuments } from 'yaml';
 import type { ObjectReference } from '../../shared/api/index.js';
 import type { KubeObject, ObjectKey } from '../../shared/kube/types.js';
+import { isRecord } from '../../shared/type-utils.js';
 
 export type Manifest = KubeObject;
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== '';
 
 /**

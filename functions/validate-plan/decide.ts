@@ -17,6 +17,7 @@ import { validateWorkflow } from '../../shared/engine/validate-workflow.js';
 import type { PlanValidated } from '../../shared/event-data.js';
 import type { KubeObject } from '../../shared/kube/types.js';
 import { keyOf, nameOf, planWorkflowRefs } from '../../shared/plan-references.js';
+import { isRecord } from '../../shared/type-utils.js';
 
 export const PlanReasons = {
   valid: 'Valid',
@@ -43,9 +44,6 @@ export interface PlanDecision {
 
 /** The referenced workflows that exist, by `namespace/name`. */
 export type WorkflowIndex = ReadonlyMap<string, KubeObject>;
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * The fields validate-plan owns, each read on its own: a malformed field of plan-stages' (which this

@@ -3,6 +3,9 @@
  * kube-apiserver does: `metav1.StatusCause`s whose `reason` is the field error type
  * (`FieldValueRequired`, ...) and whose `message` is Go's `field.Error.ErrorBody()`.
  */
+import { isRecord } from '../../shared/type-utils.js';
+
+export { isRecord };
 
 /** One node of an `openAPIV3Schema`. */
 export type SchemaNode = Readonly<Record<string, unknown>>;
@@ -11,10 +14,6 @@ export interface Cause {
   reason: string;
   message: string;
   field: string;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export const asSchema = (value: unknown): SchemaNode | undefined => (isRecord(value) ? value : undefined);

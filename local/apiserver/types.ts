@@ -1,4 +1,7 @@
 /** The shapes the local API server stores and serves: plain JSON objects with Kubernetes metadata. */
+import { isRecord } from '../../shared/type-utils.js';
+
+export { isRecord };
 
 export interface OwnerReference {
   apiVersion: string;
@@ -88,6 +91,3 @@ export const typeKey = (group: string, plural: string): string => (group === '' 
 
 export const groupVersion = (group: string, version: string): string => (group === '' ? version : `${group}/${version}`);
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

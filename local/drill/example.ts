@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { API_VERSION, Kinds } from '../../shared/api/index.js';
 import type { Kube, KubeObject, ObjectKey } from '../../shared/kube/types.js';
+import { isRecord } from '../../shared/type-utils.js';
 
 /** The address HTTP actions of the examples use for the demo target; the drill replaces it with the real one. */
 export const DEMO_TARGET_ADDRESS = 'http://127.0.0.1:8090';
@@ -19,8 +20,6 @@ export interface Example {
   execute: KubeObject;
   revert?: KubeObject | undefined;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir)

@@ -5,7 +5,7 @@
  * the execution created, the example's ConfigMaps). A failed Execute is still reverted: what did
  * succeed is rolled back.
  */
-import { Kinds, Plurals, type ActionOutputs, type DRPlanExecutionStatus } from '../../shared/api/index.js';
+import { isFinalPhase, Kinds, Plurals, type ActionOutputs, type DRPlanExecutionStatus } from '../../shared/api/index.js';
 import type { Kube, KubeObject, ObjectKey } from '../../shared/kube/types.js';
 import type { ApplicationState, RecordedRequest } from '../demo-target/index.js';
 import type { Environment } from './environment.js';
@@ -62,7 +62,6 @@ export interface DrillReport {
   configMaps: ConfigMapCheck[];
 }
 
-const TERMINAL: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Cancelled']);
 const PLURALS: Readonly<Record<string, string>> = { ...Plurals, ConfigMap: 'configmaps' };
 
 /**
@@ -134,7 +133,7 @@ async function follow(env: Environment, execution: KubeObject, options: RunOptio
   const decide = (object: KubeObject): KubeObject | undefined => {
     for (const line of tracker.observe(object)) options.out(line);
     const phase = statusOf(object)?.phase;
-    return phase !== undefined && TERMINAL.has(phase) ? object : undefined;
+    return isFinalPhase(phase) ? object : undefined;
   };
   const what = `DRPlanExecution ${namespace}/${key.name} to finish`;
   const final = await waitFor({ kube: env.kube, kubeConfig: env.kubeConfig, plural: Plurals.DRPlanExecution }, { ...key, namespace }, decide, { timeoutMs: options.timeoutMs, what }).catch((error: unknown) => {

@@ -20,6 +20,7 @@ import {
   type PingSource,
   type Trigger,
 } from './knative-schemas.js';
+import { isRecord } from '../../shared/type-utils.js';
 
 export const DEFAULT_NAMESPACE = 'default';
 
@@ -67,8 +68,6 @@ export interface ManifestDocument {
   file: string;
   value: unknown;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })

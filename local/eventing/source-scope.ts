@@ -5,13 +5,12 @@
  */
 import type { KubeTransport } from './kube-transport.js';
 import type { LabelSelector } from './knative-schemas.js';
+import { isRecord } from '../../shared/type-utils.js';
 
 export interface ResourceInfo {
   plural: string;
   namespaced: boolean;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The plural and scope of `kind` in `apiVersion`, from the API server's discovery document. */
 export async function discoverResource(transport: KubeTransport, apiVersion: string, kind: string): Promise<ResourceInfo> {

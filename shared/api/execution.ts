@@ -39,6 +39,12 @@ export type DRPlanExecutionSpec = z.infer<typeof DRPlanExecutionSpecSchema>;
 
 export const ExecutionPhaseSchema = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Cancelled', 'Unknown']);
 export type ExecutionPhase = z.infer<typeof ExecutionPhaseSchema>;
+/** The phases an execution ends in and never leaves: the one list of them. */
+export const FinalPhaseSchema = z.enum(['Succeeded', 'Failed', 'Cancelled']);
+export type FinalPhase = z.infer<typeof FinalPhaseSchema>;
+const FINAL_PHASES: ReadonlySet<string> = new Set(FinalPhaseSchema.options);
+/** Whether an execution in `phase` has finished (unknown and absent phases have not). */
+export const isFinalPhase = (phase: string | undefined): phase is FinalPhase => FINAL_PHASES.has(phase ?? '');
 export const StagePhaseSchema = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped']);
 export type StagePhase = z.infer<typeof StagePhaseSchema>;
 export const ActionPhaseSchema = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped', 'Unknown']);

@@ -23,6 +23,7 @@ import type { Problem } from './problems.js';
 import { formatPath, problem } from './problems.js';
 import type { TemplateContext } from './templates.js';
 import { collectPlaceholders, collectUnsupportedReferences, lookup, renderManifest, renderValue } from './templates.js';
+import { isRecord } from '../type-utils.js';
 
 export interface WorkflowLookup {
   (ref: { name: string; namespace: string }): DRWorkflow | undefined;
@@ -61,9 +62,6 @@ function builtinsOf(plan: DRPlan, execution: DRPlanExecution): Record<string, st
   ];
   return Object.fromEntries(entries.filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function renderManifestAt(manifest: string, template: TemplateContext, path: string, problems: Problem[]): string {
   try {

@@ -18,7 +18,7 @@ import type {
   RollbackAction,
   RollbackStep,
 } from '../api/index.js';
-import { ActionSchema } from '../api/index.js';
+import { ActionSchema, isFinalPhase } from '../api/index.js';
 import { actionPath } from './action-path.js';
 import { formatPath } from './problems.js';
 import { computeSummary, executionProgress } from './progress.js';
@@ -33,7 +33,6 @@ export interface RollbackInput {
 export const REVERT_STAGE = 'rollback';
 const CLUSTERNET_API_VERSION = 'apps.clusternet.io/v1alpha1';
 const DEFAULT_TIMEOUT = '5m';
-const REVERTIBLE_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Cancelled']);
 /** Fields the API server owns; a re-created or restored object must not carry them. */
 const SERVER_METADATA: ReadonlySet<string> = new Set([
   'resourceVersion', 'uid', 'managedFields', 'creationTimestamp', 'generation', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds',
@@ -350,7 +349,7 @@ export function checkRevertTarget(revert: DRPlanExecution, target: DRPlanExecuti
 function checkTargetState(ref: string, target: DRPlanExecution): string | undefined {
   if (target.spec.operationType !== 'Execute') return `spec.revertExecutionRef: execution "${ref}" is a ${target.spec.operationType}; only an Execute can be reverted`;
   const phase = target.status?.phase ?? 'Pending';
-  if (!REVERTIBLE_PHASES.has(phase)) {
+  if (!isFinalPhase(phase)) {
     return `spec.revertExecutionRef: execution "${ref}" is ${phase}; only a Succeeded, Failed or Cancelled execution can be reverted`;
   }
   if (target.status?.resolved?.stages === undefined) {

@@ -5,7 +5,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { DRPlanExecutionStatus, ResolvedPlan } from '../api/index.js';
-import { formatDuration } from '../api/index.js';
+import { formatDuration, isFinalPhase, type FinalPhase } from '../api/index.js';
 import { cancelAll, CANCELLED } from './cancel.js';
 import { topologicalOrder } from './dag.js';
 import type { EventReason, TransitionEvent } from './transitions.js';
@@ -32,7 +32,7 @@ export interface ScheduleInput {
   options?: ScheduleOptions;
 }
 
-export type FinalPhase = 'Succeeded' | 'Failed' | 'Cancelled';
+export type { FinalPhase };
 
 export interface Decision {
   /** The next status: a new object; the input is never mutated. */
@@ -61,7 +61,6 @@ interface Run {
 
 type Finished = NonNullable<Decision['finished']>;
 
-const FINAL_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Cancelled']);
 
 /** Passes until nothing changes; each pass makes at least one one-way transition, so this is never reached in practice. */
 const passLimit = (stages: readonly StageView[]): number => 3 * (stages.length + allActions(stages).length) + 10;
@@ -208,7 +207,7 @@ export function schedule(input: ScheduleInput): Decision {
   const ctx = newContext(input.now, input.options);
   const status = cloneStatus(input.status);
   const revert = input.resolved.rollbackSteps !== undefined;
-  if (FINAL_PHASES.has(status.phase ?? '')) return decide(input.status, { ctx, status, stages: [], revert }, undefined);
+  if (isFinalPhase(status.phase)) return decide(input.status, { ctx, status, stages: [], revert }, undefined);
   status.stageStatuses = buildStatusTree(input.resolved, status.stageStatuses);
   const run: Run = { ctx, status, stages: viewTree(input.resolved, status.stageStatuses), revert };
   const finished = input.cancelRequested === true ? cancel(run) : advance(run);

@@ -11,6 +11,7 @@ import type { Document, Node, Scalar } from 'yaml';
 import { isNode, isScalar, parseAllDocuments, visit } from 'yaml';
 import { coerceParam } from './params.js';
 import { formatPath } from './problems.js';
+import { isRecord } from '../type-utils.js';
 
 /** The names every template can use besides its parameters. */
 export const BUILTINS = ['planName', 'planNamespace', 'executionName', 'namespace'] as const;
@@ -83,9 +84,6 @@ export function renderString(text: string, context: TemplateContext, missing: Se
   }
   return out + text.slice(last);
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Calls `visit` with every string of a JSON-like value (object keys included) and its path. A key's

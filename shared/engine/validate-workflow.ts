@@ -24,6 +24,7 @@ import {
   sortByPath,
   typeMetaProblems,
 } from './validate.js';
+import { isRecord } from '../type-utils.js';
 
 export interface WorkflowValidation {
   /** The parsed workflow with every default applied, whenever the schema accepts it. */
@@ -41,9 +42,6 @@ export const CONFIG_KEYS = {
   Localization: 'localization',
   Subscription: 'subscription',
 } as const satisfies Record<ActionType, keyof RollbackAction>;
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** `type: HTTP` needs `http` and nothing of another type. */
 function configProblems(action: RollbackAction, path: string): Problem[] {

@@ -19,6 +19,7 @@ import {
 import { coerceParam } from './params.js';
 import { formatPath, problem, type Problem } from './problems.js';
 import { collectPlaceholders } from './templates.js';
+import { isRecord } from '../type-utils.js';
 
 export interface ExecutionValidation {
   /** The parsed execution, whenever the schema accepts it. */
@@ -110,9 +111,6 @@ export function parseWithProblems<S extends z.ZodType>(schema: S, input: unknown
   if (result.success) return { value: result.data, problems: [] };
   return { problems: result.error.issues.flatMap(issueProblems) };
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** `apiVersion` and `kind`, when present, must be those of the kind being validated. */
 export function typeMetaProblems(input: unknown, kind: Kind): Problem[] {

@@ -11,10 +11,9 @@ import type { Kube, KubeObject } from '../kube/types.js';
 import { retryOnConflict } from './conflict.js';
 import type { Loaded } from './objects.js';
 import { loadExecution, isDeleting, isFinished, planIdOf, planKey } from './objects.js';
+import { isRecord } from '../type-utils.js';
 
 export type LockOutcome = { held: true } | { held: false; message: string };
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The execution named by the plan's lock, if any. */
 export function lockHolder(plan: KubeObject): NamespacedRef | undefined {

@@ -4,11 +4,12 @@
  * handler asks of it (finished? started? being deleted? cancel requested?).
  */
 import type { DRPlanExecution, DRPlanExecutionStatus, OperationType } from '../api/index.js';
-import { Annotations, API_VERSION, ConditionsSchema, ExecutionPhaseSchema, Kinds } from '../api/index.js';
+import { Annotations, API_VERSION, ConditionsSchema, ExecutionPhaseSchema, isFinalPhase, Kinds } from '../api/index.js';
 import { validateExecution } from '../engine/validate.js';
 import type { Problem } from '../engine/problems.js';
 import type { ObjectId } from '../event-data.js';
 import type { Kube, KubeObject, ObjectKey } from '../kube/types.js';
+import { isRecord } from '../type-utils.js';
 
 export const executionKey = (id: ObjectId): ObjectKey => ({ apiVersion: API_VERSION, kind: Kinds.execution, name: id.name, namespace: id.namespace });
 export const planKey = (id: ObjectId): ObjectKey => ({ apiVersion: API_VERSION, kind: Kinds.plan, name: id.name, namespace: id.namespace });
@@ -28,9 +29,7 @@ export interface Loaded {
   problems: Problem[];
 }
 
-const FINAL_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Cancelled']);
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 export const idOf = (object: KubeObject): ObjectId => ({ name: object.metadata.name ?? '', namespace: object.metadata.namespace ?? 'default' });
@@ -69,7 +68,7 @@ export async function loadExecution(kube: Kube, id: ObjectId): Promise<Loaded | 
   return object === undefined ? undefined : toLoaded(object);
 }
 
-export const isFinalPhase = (phase: string | undefined): boolean => FINAL_PHASES.has(phase ?? '');
+export { isFinalPhase };
 export const isFinished = (loaded: Loaded): boolean => isFinalPhase(loaded.execution.status?.phase);
 export const isDeleting = (loaded: Loaded): boolean => loaded.object.metadata.deletionTimestamp !== undefined;
 /** Started: the plan is frozen into the status (a schema-rejected execution's stand-in never is). */

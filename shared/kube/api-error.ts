@@ -3,6 +3,7 @@
  * `Status.reason`, so the error boundary (`shared/errors.ts`) maps it deliberately and a core can tell
  * `NotFound` from `Conflict` from `AlreadyExists` without parsing messages.
  */
+import { isRecord } from '../type-utils.js';
 
 /** The reason the API server gives for each status when its body is not a `Status` (proxies, gateways). */
 const ReasonsByCode: Readonly<Record<number, string>> = {
@@ -43,9 +44,6 @@ export class KubeApiError extends Error {
     this.details = init.details;
   }
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function parseStatus(text: string): Record<string, unknown> | undefined {
   try {

@@ -7,12 +7,11 @@ import type { KubeObject } from '../../shared/kube/types.js';
 import { CLUSTER_SCOPED, CoreSchemas, issuesOf } from './core-schemas.js';
 import type { Manifest } from './manifests.js';
 import { BROKER, crdSchemas, findObject, KNATIVE_DIR, loadManifests, NAMESPACE, readManifestFile, recordAt, stringAt } from './manifests.js';
+import { isRecord } from '../../shared/type-utils.js';
 
 const schemas = crdSchemas();
 const keyOf = (object: KubeObject): string => `${object.apiVersion} ${object.kind}`;
 const where = (manifest: Manifest): string => `${manifest.file}#${manifest.index} ${manifest.object.kind}/${manifest.object.metadata.name ?? '?'}`;
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Paths present in `sent` and gone from `stored`: what a real API server would silently prune. */
 function droppedPaths(sent: unknown, stored: unknown, path = ''): string[] {

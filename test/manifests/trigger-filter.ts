@@ -5,9 +5,8 @@
  * `prefix`, `suffix` (every attribute named must exist and match), `all`, `any`, `not`. `cesql` is not
  * evaluated here: a manifest using it is reported, not guessed.
  */
+import { isRecord } from '../../shared/type-utils.js';
 export type Attributes = Readonly<Record<string, string>>;
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function eachAttribute(spec: unknown, test: (actual: string, wanted: string) => boolean, event: Attributes): boolean {
   if (!isRecord(spec)) throw new Error(`a filter dialect needs a map of attributes, got ${JSON.stringify(spec)}`);
