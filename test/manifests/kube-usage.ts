@@ -6,7 +6,7 @@
  */
 import type { Outcome } from '../../shared/function-deps.js';
 import type { Kube } from '../../shared/kube/types.js';
-import type { FunctionName, KubeMethod } from '../../shared/rbac.js';
+import type { FunctionName, KubeMethod } from './rbac.js';
 
 export interface KubeUse {
   method: KubeMethod;

@@ -1,12 +1,12 @@
 /**
  * What each function core does when it runs its scenarios: the API calls it makes and the replies it
- * sends. The RBAC usage test compares the calls with shared/rbac.ts, the routing test the replies with
+ * sends. The RBAC usage test compares the calls with test/manifests/rbac.ts, the routing test the replies with
  * the Triggers; `EmittedTypes` is what the manifests are written against, and the usage test checks it
  * against the replies the scenarios produce.
  */
 import { EventTypes, type EventType } from '../../shared/events.js';
 import type { Reply } from '../../shared/function-deps.js';
-import type { FunctionName } from '../../shared/rbac.js';
+import type { FunctionName } from './rbac.js';
 import type { KubeUse, Scenario, ScenarioBook } from './kube-usage.js';
 import { recordingKube } from './kube-usage.js';
 import { cancelScenarios, planStagesScenarios, revertScenarios } from './scenarios-orchestration.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Grant } from '../../shared/rbac.js';
-import { FunctionNames, FunctionPermissions, grantKey, grantsFor, grantsOf, RESOURCE_TARGET_VERBS } from '../../shared/rbac.js';
+import type { Grant } from './rbac.js';
+import { FunctionNames, FunctionPermissions, grantKey, grantsFor, grantsOf, RESOURCE_TARGET_VERBS } from './rbac.js';
 import type { TargetResource } from './kube-usage.js';
 import { EmittedTypes, observe, Scenarios } from './observed.js';
 import type { Observation } from './observed.js';
@@ -31,7 +31,7 @@ describe('the API calls of each function, run through its scenarios', () => {
       const missing = observations.flatMap((observation) =>
         grantsUsed(observation).own.filter((grant) => !declared.has(grantKey(grant))).map((grant) => `${observation.scenario.name}: ${grantKey(grant)}`),
       );
-      assert.deepEqual(sorted(missing), [], `${fn} needs grants shared/rbac.ts does not declare`);
+      assert.deepEqual(sorted(missing), [], `${fn} needs grants test/manifests/rbac.ts does not declare`);
     });
 
     test(`${fn} uses every permission it declares`, async () => {
@@ -42,7 +42,7 @@ describe('the API calls of each function, run through its scenarios', () => {
       const used = new Set((await observe(fn)).flatMap((observation) => grantsUsed(observation).own.map(grantKey)));
 
       // Assess
-      assert.deepEqual(sorted(declared.filter((key) => !used.has(key))), [], `shared/rbac.ts declares grants no scenario of ${fn} needs`);
+      assert.deepEqual(sorted(declared.filter((key) => !used.has(key))), [], `test/manifests/rbac.ts declares grants no scenario of ${fn} needs`);
     });
 
     test(`every scenario of ${fn} calls the API and replies only with the types it is declared to emit`, async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { readCrdFiles } from '../../local/apiserver/crd.js';
 import type { KubeObject } from '../../shared/kube/types.js';
-import type { Grant } from '../../shared/rbac.js';
+import type { Grant } from './rbac.js';
 import {
   accountName,
   AGGREGATE_TO_RUN_ACTION,
@@ -13,7 +13,7 @@ import {
   groupOf,
   resourceOf,
   RUN_ACTION_RESOURCES_ROLE,
-} from '../../shared/rbac.js';
+} from './rbac.js';
 import { arrayAt, at, findObject, KNATIVE_DIR, NAMESPACE, objectsOf, REPO_ROOT, stringAt } from './manifests.js';
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
@@ -47,7 +47,7 @@ function rolesOf(account: string): string[] {
 
 describe('the ClusterRole of each function', () => {
   for (const fn of FunctionNames) {
-    test(`${fn}'s grants exactly what shared/rbac.ts declares`, () => {
+    test(`${fn}'s grants exactly what test/manifests/rbac.ts declares`, () => {
       // Act
       const role = findObject('ClusterRole', accountName(fn));
 

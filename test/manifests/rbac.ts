@@ -1,6 +1,6 @@
 /**
  * The Kubernetes API permissions of each function, declared once. Two tests hold it to the truth:
- * the ClusterRoles under `knative/` must grant exactly these rules (test/manifests/rbac.test.ts), and
+ * the ClusterRoles under `knative/` must grant exactly these rules (rbac.test.ts beside it), and
  * the function cores, run through scenarios that reach every API call they make, must need exactly
  * these rules — no call outside them, no rule no call needs (test/manifests/rbac-usage.test.ts).
  *
@@ -9,8 +9,8 @@
  * `drplan-run-action-resources` (ClusterRoles labelled `AGGREGATE_TO_RUN_ACTION` add to it), with the
  * verbs of `RESOURCE_TARGET_VERBS`. See docs/adr/0008-knative-manifests.md.
  */
-import { GROUP } from './api/constants.js';
-import type { Kube } from './kube/types.js';
+import { GROUP } from '../../shared/api/constants.js';
+import type { Kube } from '../../shared/kube/types.js';
 
 export const RbacVerbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] as const;
 export type RbacVerb = (typeof RbacVerbs)[number];

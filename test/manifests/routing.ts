@@ -1,21 +1,21 @@
 /**
  * The events the broker can carry, as structured CloudEvents, and what each function makes of them:
  * which of its Triggers deliver an event (test/manifests/trigger-filter.ts) and whether its route
- * (shared/routes.ts, after the real envelope parser) hands it to the core. ApiServerSource events are
+ * (shared/runtime/routes.ts, after the real envelope parser) hands it to the core. ApiServerSource events are
  * built for every kind and action the sources watch, plus the recorded fixtures; our own events are the
  * replies the cores produce in their scenarios, turned into CloudEvents by the real wiring.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { API_VERSION, Kinds, Plurals } from '../../shared/api/index.js';
-import { parseEnvelope } from '../../shared/envelope.js';
+import { parseEnvelope } from '../../shared/runtime/envelope.js';
 import { EVENT_SOURCE, SourceEventTypes } from '../../shared/events.js';
 import type { Logger, Outcome, Reply } from '../../shared/function-deps.js';
 import { JOB_SELECTOR } from '../../shared/job-labels.js';
 import type { KubeObject } from '../../shared/kube/types.js';
-import type { FunctionName } from '../../shared/rbac.js';
-import { routeCancel, routePlanStages, routeRevert, routeRunAction, routeValidatePlan, routeValidateWorkflow } from '../../shared/routes.js';
-import { toCloudEvent } from '../../shared/wiring.js';
+import type { FunctionName } from './rbac.js';
+import { routeCancel, routePlanStages, routeRevert, routeRunAction, routeValidatePlan, routeValidateWorkflow } from '../../shared/runtime/routes.js';
+import { toCloudEvent } from '../../shared/runtime/wiring.js';
 import type { Attributes } from './trigger-filter.js';
 import { triggerMatches } from './trigger-filter.js';
 import { objectsOf, REPO_ROOT, stringAt } from './manifests.js';

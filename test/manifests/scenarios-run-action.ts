@@ -14,7 +14,7 @@ import { schedule } from '../../shared/engine/scheduler.js';
 import type { Outcome } from '../../shared/function-deps.js';
 import type { Kube, KubeObject } from '../../shared/kube/types.js';
 import { ownershipLabels } from '../../shared/job-labels.js';
-import { CLUSTERNET_GROUP } from '../../shared/rbac.js';
+import { CLUSTERNET_GROUP } from './rbac.js';
 import { FakeKube } from '../support/fake-kube.js';
 import type { World } from '../support/run-action-helpers.js';
 import { editAction, EXEC, executionObject, NS, pathOf, planOf, recordingFetch, requested, startedStatus, T0, UID, world, worldOf } from '../support/run-action-helpers.js';
