@@ -1,9 +1,9 @@
 /**
  * revert entry point for faas-js-runtime: `init` builds the dependencies once, `handle` unwraps the
- * CloudEvent, calls the core (./revert.ts) through its route (shared/routes.ts) and replies.
+ * CloudEvent, calls the core (./revert.ts) through its route (shared/runtime/routes.ts) and replies.
  */
-import { routeRevert } from '../../shared/routes.js';
-import { defineFunction } from '../../shared/wiring.js';
+import { routeRevert } from '../../shared/runtime/routes.js';
+import { defineFunction } from '../../shared/runtime/wiring.js';
 import { createRevert } from './revert.js';
 
 export const { init, handle } = defineFunction({

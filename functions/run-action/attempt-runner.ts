@@ -15,7 +15,7 @@ import { findActionStatus, withActionCopy } from '../../shared/engine/status-tre
 import type { TransitionEvent } from '../../shared/engine/transitions.js';
 import { HandlerError } from '../../shared/errors.js';
 import type { Logger, Outcome } from '../../shared/function-deps.js';
-import { recordActionFinished, recordActionRetry } from '../../shared/metrics.js';
+import { recordActionFinished, recordActionRetry } from '../../shared/runtime/metrics.js';
 import type { AttemptIdentity } from '../../shared/job-labels.js';
 import type { RunActionDeps } from './deps.js';
 import type { LoadedExecution } from './execution-store.js';

@@ -34,7 +34,7 @@ export const RunActionEnv = {
   allowPrivateTargets: 'ALLOW_PRIVATE_TARGETS',
   maxInlineWait: 'MAX_INLINE_WAIT',
   bodyLimit: 'HTTP_BODY_LIMIT',
-  /** Shared with the orchestrators (shared/wiring.ts): how long an attempt may stay silent. */
+  /** Shared with the orchestrators (shared/runtime/wiring.ts): how long an attempt may stay silent. */
   unknownAfter: 'UNKNOWN_AFTER',
 } as const;
 

@@ -1,10 +1,10 @@
 /**
  * run-action entry point for faas-js-runtime: `init` builds the dependencies once (with the network,
  * a sleep and the settings from the environment), `handle` unwraps the CloudEvent, calls the core
- * (./run-action.ts) through its route (shared/routes.ts) and replies.
+ * (./run-action.ts) through its route (shared/runtime/routes.ts) and replies.
  */
-import { routeRunAction } from '../../shared/routes.js';
-import { defineFunction, sleep } from '../../shared/wiring.js';
+import { routeRunAction } from '../../shared/runtime/routes.js';
+import { defineFunction, sleep } from '../../shared/runtime/wiring.js';
 import { runActionConfigFromEnv } from './config.js';
 import { createRunAction } from './run-action.js';
 

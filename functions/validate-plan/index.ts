@@ -1,9 +1,9 @@
 /**
  * validate-plan entry point for faas-js-runtime: `init` builds the dependencies once, `handle` unwraps the
- * CloudEvent, calls the core (./validate-plan.ts) through its route (shared/routes.ts) and replies.
+ * CloudEvent, calls the core (./validate-plan.ts) through its route (shared/runtime/routes.ts) and replies.
  */
-import { routeValidatePlan } from '../../shared/routes.js';
-import { defineFunction } from '../../shared/wiring.js';
+import { routeValidatePlan } from '../../shared/runtime/routes.js';
+import { defineFunction } from '../../shared/runtime/wiring.js';
 import { createValidatePlan } from './validate-plan.js';
 
 export const { init, handle } = defineFunction({

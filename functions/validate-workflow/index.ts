@@ -1,9 +1,9 @@
 /**
  * validate-workflow entry point for faas-js-runtime: `init` builds the dependencies once, `handle` unwraps the
- * CloudEvent, calls the core (./validate-workflow.ts) through its route (shared/routes.ts) and replies.
+ * CloudEvent, calls the core (./validate-workflow.ts) through its route (shared/runtime/routes.ts) and replies.
  */
-import { routeValidateWorkflow } from '../../shared/routes.js';
-import { defineFunction } from '../../shared/wiring.js';
+import { routeValidateWorkflow } from '../../shared/runtime/routes.js';
+import { defineFunction } from '../../shared/runtime/wiring.js';
 import { createValidateWorkflow } from './validate-workflow.js';
 
 export const { init, handle } = defineFunction({

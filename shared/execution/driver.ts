@@ -5,7 +5,7 @@
  * cancelled attempts, one action.requested reply per request, and on finish the plan's bookkeeping and
  * the execution.finished reply. A decision that changes nothing writes nothing and replies nothing.
  */
-import { recordExecutionFinished } from '../metrics.js';
+import { recordExecutionFinished } from '../runtime/metrics.js';
 import { DEFAULT_RECONCILE_INTERVAL_MS } from '../function-deps.js';
 import type { DRPlanExecutionStatus, ResolvedPlan } from '../api/index.js';
 import type { ActionRequest } from '../engine/schedule-context.js';

@@ -4,7 +4,7 @@
  * the execution is marked `Recorded`. A crash between the steps leaves a finished execution without the
  * mark, which the next event or the resync tick finds and completes — every step is idempotent.
  */
-import { recordExecutionFinished } from '../metrics.js';
+import { recordExecutionFinished } from '../runtime/metrics.js';
 import type { DRPlanExecutionStatus, DRPlanStatus } from '../api/index.js';
 import { DRPlanStatusSchema } from '../api/index.js';
 import { findCondition, sameConditions, setCondition } from '../conditions.js';

@@ -5,7 +5,7 @@
  * again (ADR 0005).
  */
 import { HTTP, type CloudEvent } from 'cloudevents';
-import type { Logger } from './function-deps.js';
+import type { Logger } from '../function-deps.js';
 
 /** How long one POST to the broker may take. */
 const POST_TIMEOUT_MS = 5_000;

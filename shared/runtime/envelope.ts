@@ -6,17 +6,18 @@
  * ours to handle is reported as `foreign` (204).
  */
 import { z } from 'zod';
-import { ObjectMetaSchema } from './api/common.js';
-import { badEvent } from './errors.js';
+import { ObjectMetaSchema } from '../api/common.js';
+import { badEvent } from '../errors.js';
 import {
   ActionFinishedSchema,
   ActionRequestedSchema,
   ExecutionFinishedSchema,
   PlanValidatedSchema,
   WorkflowValidatedSchema,
-} from './event-data.js';
-import { EventTypes, SourceEventTypes, type EventType } from './events.js';
-import type { KubeObject } from './kube/types.js';
+} from '../event-data.js';
+import { EventTypes, SourceEventTypes, type EventType } from '../events.js';
+import type { KubeObject } from '../kube/types.js';
+import { isRecord } from '../type-utils.js';
 
 export type ApiServerAction = 'add' | 'update' | 'delete';
 
@@ -68,9 +69,6 @@ export interface IncomingEvent {
   readonly data_base64?: unknown;
   readonly [attribute: string]: unknown;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** `data.metadata.name`, `data.items[0]` */
 function fieldOf(path: readonly PropertyKey[]): string {

@@ -4,7 +4,7 @@
  * cannot ship); anything that looks like a credential in a logged object is redacted.
  */
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
-import type { Logger } from './function-deps.js';
+import type { Logger } from '../function-deps.js';
 
 export const DEFAULT_LOG_LEVEL = 'info';
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

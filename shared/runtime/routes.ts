@@ -3,15 +3,15 @@
  * shapes of the cores, not their modules, so the table is tested with stub cores; the entry files
  * (functions/<name>/index.ts) pair each route with its real core. `undefined` = not for this function.
  */
-import { Annotations, API_VERSION, Kinds, type Kind } from './api/constants.js';
-import type { OperationType } from './api/plan.js';
+import { Annotations, API_VERSION, Kinds, type Kind } from '../api/constants.js';
+import type { OperationType } from '../api/plan.js';
 import type { ApiServerAction, WakeUp } from './envelope.js';
-import { badEvent } from './errors.js';
-import type { ActionFinished, ActionRequested, ObjectId, WorkflowValidated } from './event-data.js';
-import { EventTypes } from './events.js';
-import { cancelRequested, isFinalPhase } from './execution/objects.js';
-import type { Outcome } from './function-deps.js';
-import type { KubeObject } from './kube/types.js';
+import { badEvent } from '../errors.js';
+import type { ActionFinished, ActionRequested, ObjectId, WorkflowValidated } from '../event-data.js';
+import { EventTypes } from '../events.js';
+import { cancelRequested, isFinalPhase } from '../execution/objects.js';
+import type { Outcome } from '../function-deps.js';
+import type { KubeObject } from '../kube/types.js';
 
 export interface ReconcilingCore {
   reconcile(id: ObjectId): Promise<Outcome>;

@@ -8,13 +8,13 @@
  */
 import { CloudEvent } from 'cloudevents';
 import { parseEnvelope, type WakeUp } from './envelope.js';
-import { toHandlerError, type HandlerError } from './errors.js';
-import { EVENT_SOURCE, isValidExtensionName } from './events.js';
-import type { Clock, CoreDeps, Logger, Outcome, Reply } from './function-deps.js';
-import { DEFAULT_RECONCILE_INTERVAL_MS } from './function-deps.js';
-import { parseDuration } from './api/duration.js';
-import { createKube, loadKubeConfig } from './kube/client.js';
-import type { Kube } from './kube/types.js';
+import { toHandlerError, type HandlerError } from '../errors.js';
+import { EVENT_SOURCE, isValidExtensionName } from '../events.js';
+import type { Clock, CoreDeps, Logger, Outcome, Reply } from '../function-deps.js';
+import { DEFAULT_RECONCILE_INTERVAL_MS } from '../function-deps.js';
+import { parseDuration } from '../api/duration.js';
+import { createKube, loadKubeConfig } from '../kube/client.js';
+import type { Kube } from '../kube/types.js';
 import { createLogger } from './log.js';
 import { exposeOnRuntimeRegistry, runtimePromClient } from './metrics.js';
 import { postToBroker, sinkFrom } from './broker.js';

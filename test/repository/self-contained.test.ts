@@ -35,7 +35,7 @@ describe('the checker of references outside the repository', () => {
   }
 
   const accepted = [
-    { name: 'an import inside the repository', file: 'functions/cancel/index.ts', text: `import { x } from '${UP.repeat(2)}shared/routes.js';` },
+    { name: 'an import inside the repository', file: 'functions/cancel/index.ts', text: `import { x } from '${UP.repeat(2)}shared/runtime/routes.js';` },
     { name: 'a join from the file\'s folder up to the root', file: 'shared/api/gen.ts', text: "const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');" },
     { name: 'a link to a document of the repository', file: 'docs/adr/0001.md', text: `[guide](${UP}user-guide.md), [readme](${UP.repeat(2)}README.md)` },
     { name: 'a URL that ends in .md', file: 'docs/a.md', text: 'https://example.com/docs/conventions.md#types' },

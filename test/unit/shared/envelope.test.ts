@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CloudEvent } from 'cloudevents';
-import { parseEnvelope, type WakeUp } from '../../../shared/envelope.js';
+import { parseEnvelope, type WakeUp } from '../../../shared/runtime/envelope.js';
 import { HandlerError } from '../../../shared/errors.js';
 import { EventTypes } from '../../../shared/events.js';
 import { asDelivered, eventFixture } from '../../support/infra-helpers.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createLogger, logLevelFrom } from '../../../shared/log.js';
+import { createLogger, logLevelFrom } from '../../../shared/runtime/log.js';
 
 /** A pino destination that keeps each line, parsed. */
 function capture(): { lines: Array<Record<string, unknown>>; destination: { write(line: string): void } } {

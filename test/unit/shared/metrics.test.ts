@@ -9,7 +9,7 @@ import {
   recordActionRetry,
   recordExecutionFinished,
   runtimePromClient,
-} from '../../../shared/metrics.js';
+} from '../../../shared/runtime/metrics.js';
 
 /** A registry made the way faas-js-runtime 3 makes its own. */
 function runtimeRegistry(): promClient.Registry {

@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ApiServerAction, WakeUp } from '../../../shared/envelope.js';
+import type { ApiServerAction, WakeUp } from '../../../shared/runtime/envelope.js';
 import type { KubeObject } from '../../../shared/kube/types.js';
-import { executionUpdateMatters, routeCancel, routePlanStages, routeRevert } from '../../../shared/routes.js';
-import type { CancelCore, ExecutionDriverCore } from '../../../shared/routes.js';
+import { executionUpdateMatters, routeCancel, routePlanStages, routeRevert } from '../../../shared/runtime/routes.js';
+import type { CancelCore, ExecutionDriverCore } from '../../../shared/runtime/routes.js';
 
 const API = 'dr.bkbcs.tencent.com/v1alpha1';
 

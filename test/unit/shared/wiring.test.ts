@@ -7,7 +7,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { CloudEvent, HTTP } from 'cloudevents';
-import { parseEnvelope, type WakeUp } from '../../../shared/envelope.js';
+import { parseEnvelope, type WakeUp } from '../../../shared/runtime/envelope.js';
 import { badEvent, conflict, HandlerError, unavailable } from '../../../shared/errors.js';
 import { EventTypes } from '../../../shared/events.js';
 import type { Outcome, Reply } from '../../../shared/function-deps.js';
@@ -19,8 +19,8 @@ import {
   routeRunAction,
   routeValidatePlan,
   routeValidateWorkflow,
-} from '../../../shared/routes.js';
-import { defineFunction, reconcileInterval, unknownAfter, type FunctionModule, type WiringOverrides } from '../../../shared/wiring.js';
+} from '../../../shared/runtime/routes.js';
+import { defineFunction, reconcileInterval, unknownAfter, type FunctionModule, type WiringOverrides } from '../../../shared/runtime/wiring.js';
 import { FakeKube } from '../../support/fake-kube.js';
 import { asDelivered, collectingLogger, eventFixture, type LogLine } from '../../support/infra-helpers.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createPlanStages } from '../../../../functions/plan-stages/plan-stages.js';
 import { Finalizers } from '../../../../shared/api/index.js';
-import { metricsText } from '../../../../shared/metrics.js';
+import { metricsText } from '../../../../shared/runtime/metrics.js';
 import {
   actionPhase,
   claim,

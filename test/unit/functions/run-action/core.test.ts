@@ -10,7 +10,7 @@ import { claimAttempt, recordAttempt } from '../../../../shared/engine/attempt.j
 import { initialRevertStatus, planRollback, revertPlan } from '../../../../shared/engine/rollback.js';
 import { schedule } from '../../../../shared/engine/scheduler.js';
 import type { KubeObject, ObjectKey } from '../../../../shared/kube/types.js';
-import { metricsText } from '../../../../shared/metrics.js';
+import { metricsText } from '../../../../shared/runtime/metrics.js';
 import { ApiError, FakeKube } from '../../../support/fake-kube.js';
 import {
   EXEC,
