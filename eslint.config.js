@@ -4,6 +4,10 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+const FUNCTIONS = ['cancel', 'plan-stages', 'revert', 'run-action', 'validate-plan', 'validate-workflow'];
+/** What the product (functions/, shared/) never imports. */
+const OUTSIDE_PRODUCT = ['**/local/*', '**/cli/*', '**/bench/*', '**/test/*'];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'coverage/', '.drplan/', 'knative/'] },
   js.configs.recommended,
@@ -26,6 +30,20 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration', message: 'Use `as const` objects instead of enum.' }],
     },
   },
+  {
+    // shared/ is below the functions: it never imports one of them, nor the local stack, the CLI, the benches or the tests.
+    files: ['shared/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: [...OUTSIDE_PRODUCT, '**/functions/*'], message: 'shared/ never imports functions/, local/, cli/, bench/ or test/.' }] }] },
+  },
+  // A function imports shared/ and its own folder: never another function, the local stack, the CLI, the benches or the tests.
+  ...FUNCTIONS.map((name) => ({
+    files: [`functions/${name}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: [...OUTSIDE_PRODUCT, ...FUNCTIONS.filter((other) => other !== name).map((other) => `**/${other}/*`)], message: `functions/${name} imports only shared/ and its own folder.` }],
+      }],
+    },
+  })),
   {
     // Tests: one behaviour per test, but table-driven suites and fixtures need room.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
