@@ -1,6 +1,7 @@
 /** What the run-action core receives: the common dependencies plus the network, a sleep and its settings. */
 import type { CoreDeps } from '../../shared/function-deps.js';
 import type { RunActionConfig } from './config.js';
+import type { StatusWrites } from './execution-store.js';
 import type { HostResolver } from './ssrf.js';
 
 export interface RunActionDeps extends CoreDeps {
@@ -9,4 +10,6 @@ export interface RunActionDeps extends CoreDeps {
   config: RunActionConfig;
   /** Resolves HTTP target host names for the link-local/metadata check; `dns.lookup` when absent. */
   resolve?: HostResolver | undefined;
+  /** Combines the process's status writes of one execution; one per process, made by createRunAction. */
+  statusWrites?: StatusWrites | undefined;
 }

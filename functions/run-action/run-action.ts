@@ -8,6 +8,7 @@ import type { Outcome } from '../../shared/function-deps.js';
 import type { KubeObject } from '../../shared/kube/types.js';
 import { runAttempt } from './attempt-runner.js';
 import type { RunActionDeps } from './deps.js';
+import { StatusWrites } from './execution-store.js';
 import { onJobChanged } from './job-events.js';
 
 export type { RunActionDeps } from './deps.js';
@@ -18,7 +19,8 @@ export interface RunAction {
   onJob(job: KubeObject): Promise<Outcome>;
 }
 
-export function createRunAction(deps: RunActionDeps): RunAction {
+export function createRunAction(given: RunActionDeps): RunAction {
+  const deps: RunActionDeps = { ...given, statusWrites: given.statusWrites ?? new StatusWrites() };
   return {
     onActionRequested: (data) =>
       runAttempt(deps, { execution: data.execution, path: data.path, attempt: data.attempt, operationType: data.operationType }),
