@@ -10,6 +10,7 @@ import type { ActionOutputs, ActionStatus, DRPlanExecutionStatus, OperationType 
 import { parseActionPath } from '../../shared/engine/action-path.js';
 import type { AttemptResult } from '../../shared/engine/attempt.js';
 import { claimAttempt, heartbeat, recordAttempt } from '../../shared/engine/attempt.js';
+import type { ActionRequest } from '../../shared/engine/schedule-context.js';
 import type { Decision } from '../../shared/engine/scheduler.js';
 import { findActionStatus, withActionCopy } from '../../shared/engine/status-tree.js';
 import type { TransitionEvent } from '../../shared/engine/transitions.js';
@@ -41,6 +42,10 @@ export interface Session {
   log: Logger;
   /** The attempt was claimed back from `Unknown`: the same identity was sent before and may still be in progress. */
   resent?: boolean;
+  /** Until this time (ms, the deps' clock) the actions its result makes due are claimed with it and run here. */
+  chainUntil: number;
+  /** The Events of the attempt this one was chained from, still being recorded: ours follow them. */
+  eventsBefore?: Promise<void> | undefined;
 }
 
 /** Sleeps before a due retry, at most this many times (a clock that does not move must not hang us). */
@@ -60,10 +65,11 @@ export function acceptsWork(execution: LoadedExecution): boolean {
   return !cancelRequested(execution);
 }
 
-export function sessionFor(deps: RunActionDeps, id: AttemptIdentity, execution: LoadedExecution, log: Logger): Session {
+export function sessionFor(deps: RunActionDeps, id: AttemptIdentity, execution: LoadedExecution, at: { log: Logger; chainUntil?: number }): Session {
+  const { log, chainUntil = deps.clock.now().getTime() + deps.config.maxInlineChainMs } = at;
   const located = locateAction(execution.frozen, id.path, execution.metadata.namespace ?? id.execution.namespace);
   const operationType = execution.spec.operationType;
-  return { deps, id: { ...id, operationType }, operationType, execution, located, log };
+  return { deps, id: { ...id, operationType }, operationType, execution, located, log, chainUntil };
 }
 
 /**
@@ -80,7 +86,7 @@ export function endedPhase(execution: LoadedExecution, id: AttemptIdentity): Fin
 
 type Claim = { session: Session; events: Promise<void> } | { ended?: { phase: FinishedPhase; operationType: OperationType } | undefined };
 
-async function claim(deps: RunActionDeps, id: AttemptIdentity, log: Logger): Promise<Claim> {
+async function claim(deps: RunActionDeps, id: AttemptIdentity, log: Logger, chainUntil: number): Promise<Claim> {
   const now = deps.clock.now();
   let seen: LoadedExecution | undefined;
   const claimed = await updateStatus<{ events: TransitionEvent[]; resent: boolean }>(
@@ -104,7 +110,7 @@ async function claim(deps: RunActionDeps, id: AttemptIdentity, log: Logger): Pro
   log.info({}, 'attempt claimed');
   // The Events go on while the attempt runs: they are best effort and must not delay the action.
   const events = recordEvents(deps, claimed.execution, claimed.value.events, log);
-  return { session: { ...sessionFor(deps, id, claimed.execution, log), resent: claimed.value.resent }, events };
+  return { session: { ...sessionFor(deps, id, claimed.execution, { log, chainUntil }), resent: claimed.value.resent }, events };
 }
 
 /** Adds outputs to the running attempt (before a change it must be able to undo); throws AttemptLostError when it is not ours any more. */
@@ -201,6 +207,40 @@ interface Recorded {
   seconds?: number | undefined;
   /** The scheduling step written with the result, and the status it was taken from. */
   step?: { decision: Decision; before: DRPlanExecutionStatus } | undefined;
+  /** The requests of the step claimed in the same write, to run in this process. */
+  chained: ActionRequest[];
+  /** The result's Events (and the chained claims'), being recorded. */
+  recording?: Promise<void>;
+}
+
+/** The step's requests claimed in the status it leaves: those this process runs at once. */
+function claimChained(status: DRPlanExecutionStatus, requests: readonly ActionRequest[], now: Date): { status: DRPlanExecutionStatus; chained: ActionRequest[]; events: TransitionEvent[] } {
+  const chained: ActionRequest[] = [];
+  const events: TransitionEvent[] = [];
+  let next = status;
+  for (const request of requests) {
+    const outcome = claimAttempt(next, request.path, request.attempt, now);
+    if (!outcome.claimed) continue;
+    next = outcome.status;
+    chained.push(request);
+    events.push(...outcome.events);
+  }
+  return { status: next, chained, events };
+}
+
+/**
+ * The step after a result, with the actions it makes due claimed in the same status when the session
+ * may still chain (ADR 13): one write records the result, takes the step and starts what follows.
+ */
+function stepWithChain(session: Session, execution: LoadedExecution, recorded: DRPlanExecutionStatus, now: Date) {
+  const decision = stepAfter(session.deps, execution, recorded, now);
+  if (decision === undefined) return { status: recorded, step: undefined, chained: [], events: [] };
+  const step = { decision, before: recorded };
+  if (now.getTime() >= session.chainUntil || decision.requests.length === 0) return { status: decision.status, step, chained: [], events: [] };
+  const claimed = claimChained(decision.status, decision.requests, now);
+  const isChained = (request: ActionRequest): boolean => claimed.chained.some((c) => c.path === request.path && c.attempt === request.attempt);
+  const rest = { ...decision, status: claimed.status, requests: decision.requests.filter((request) => !isChained(request)) };
+  return { status: claimed.status, step: { decision: rest, before: recorded }, chained: claimed.chained, events: claimed.events };
 }
 
 function secondsSince(iso: string | undefined, now: Date): number | undefined {
@@ -233,16 +273,16 @@ async function record(session: Session, result: AttemptResult): Promise<Recorded
       if (!outcome.recorded) return undefined;
       const phase = finishedPhase(findActionStatus(outcome.status, id.path));
       const seconds = secondsSince(current?.attemptStartTime ?? current?.startTime, now);
-      const decision = stepAfter(deps, execution, outcome.status, now);
-      const step = decision === undefined ? undefined : { decision, before: outcome.status };
-      return { status: decision?.status ?? outcome.status, value: { events: outcome.events, retryAt: outcome.retryAt, phase, seconds, step } };
+      const { status: next, step, chained, events } = stepWithChain(session, execution, outcome.status, now);
+      return { status: next, value: { events: [...outcome.events, ...events], retryAt: outcome.retryAt, phase, seconds, step, chained } };
     },
     { current: session.execution, log: session.log, attempts: MAX_RESULT_WRITE_ATTEMPTS },
   );
   if (recorded === undefined) return undefined;
   session.execution = recorded.execution;
-  await recordEvents(deps, recorded.execution, recorded.value.events, session.log);
-  return recorded.value;
+  // The Events go on while what follows runs: they are best effort and must not delay the next action.
+  const after = session.eventsBefore ?? Promise.resolve();
+  return { ...recorded.value, recording: after.then(() => recordEvents(deps, recorded.execution, recorded.value.events, session.log)) };
 }
 
 /** Metrics: every ended attempt by type and result (Succeeded or Failed), its duration, and the retries it causes. */
@@ -267,7 +307,9 @@ async function waitUntil(deps: RunActionDeps, at: Date): Promise<void> {
 async function followUp(session: Session, recorded: Recorded): Promise<Outcome> {
   const { step } = recorded;
   if (step === undefined) return [actionFinishedReply(session.id, session.operationType, recorded.phase)];
-  return actOnStep(session.deps, session.execution, step.before, step.decision);
+  const chained = recorded.chained.map((request) => runClaimed(session, request, recorded.recording));
+  const outcomes = await Promise.all([actOnStep(session.deps, session.execution, step.before, step.decision), ...chained]);
+  return outcomes.flat();
 }
 
 /**
@@ -276,7 +318,7 @@ async function followUp(session: Session, recorded: Recorded): Promise<Outcome> 
  * event) replies nothing.
  */
 export async function finishAttempt(session: Session, result: AttemptResult): Promise<Outcome> {
-  const { deps, id, log } = session;
+  const { log } = session;
   const recorded = await record(session, result);
   if (recorded === undefined) {
     log.info({}, 'result not recorded: the attempt is no longer running');
@@ -284,17 +326,39 @@ export async function finishAttempt(session: Session, result: AttemptResult): Pr
   }
   log.info({ phase: recorded.phase, ok: result.ok, message: result.message }, 'attempt recorded');
   countAttempt(session, result, recorded);
+  try {
+    return await afterRecord(session, recorded);
+  } finally {
+    await recorded.recording;
+  }
+}
+
+/** What follows a recorded result: the step's replies and chained actions, then a retry due soon, run here. */
+async function afterRecord(session: Session, recorded: Recorded): Promise<Outcome> {
+  const { deps, id } = session;
   const { retryAt } = recorded;
   if (retryAt === undefined || retryAt.getTime() - deps.clock.now().getTime() > deps.config.maxInlineWaitMs) return followUp(session, recorded);
   const stepped = recorded.step === undefined ? [] : await followUp(session, recorded);
   await waitUntil(deps, retryAt);
-  return [...stepped, ...(await runAttempt(deps, { ...id, attempt: id.attempt + 1 }))];
+  return [...stepped, ...(await runAttempt(deps, { ...id, attempt: id.attempt + 1 }, session.chainUntil))];
+}
+
+/** Runs an attempt claimed in the write of the result before it, in this process (ADR 13). */
+async function runClaimed(previous: Session, request: ActionRequest, eventsBefore: Promise<void> | undefined): Promise<Outcome> {
+  const { deps } = previous;
+  const id: AttemptIdentity = { ...previous.id, path: request.path, attempt: request.attempt };
+  const log = attemptLog(deps, id);
+  log.info({}, 'attempt claimed with the result before it');
+  const session = { ...sessionFor(deps, id, previous.execution, { log, chainUntil: previous.chainUntil }), eventsBefore };
+  const outcome = await execute(session);
+  if (outcome === undefined || outcome.state === 'running') return [];
+  return finishAttempt(session, outcome.result);
 }
 
 /** Claims attempt `id.attempt`, runs it, records it (and any retry due soon after). */
-export async function runAttempt(deps: RunActionDeps, id: AttemptIdentity): Promise<Outcome> {
+export async function runAttempt(deps: RunActionDeps, id: AttemptIdentity, chainUntil = deps.clock.now().getTime() + deps.config.maxInlineChainMs): Promise<Outcome> {
   const log = attemptLog(deps, id);
-  const claimed = await claim(deps, id, log);
+  const claimed = await claim(deps, id, log, chainUntil);
   if (!('session' in claimed)) return claimed.ended === undefined ? [] : [actionFinishedReply(id, claimed.ended.operationType, claimed.ended.phase)];
   const { session } = claimed;
   const outcome = await execute(session).finally(() => claimed.events);

@@ -16,6 +16,12 @@ export const RunActionConfigSchema = z.strictObject({
   allowPrivateTargets: z.boolean().default(false),
   /** A retry due within this many milliseconds is waited for in-process; a later one is left to the resync tick. */
   maxInlineWaitMs: z.number().int().min(0).default(10_000),
+  /**
+   * For this long after a request arrives, the actions its result makes due are claimed in the same
+   * write as the result and run in this process at once, instead of being requested through the broker
+   * (docs/adr/0013-execution-writes-at-scale.md); 0 turns that off.
+   */
+  maxInlineChainMs: z.number().int().min(0).default(60_000),
   /** The response body recorded in `outputs.httpResponse.body` is cut to this many characters. */
   bodyLimit: z.number().int().min(0).default(1024),
   /**
@@ -33,6 +39,7 @@ export const DEFAULT_RUN_ACTION_CONFIG: RunActionConfig = RunActionConfigSchema.
 export const RunActionEnv = {
   allowPrivateTargets: 'ALLOW_PRIVATE_TARGETS',
   maxInlineWait: 'MAX_INLINE_WAIT',
+  maxInlineChain: 'MAX_INLINE_CHAIN',
   bodyLimit: 'HTTP_BODY_LIMIT',
   /** Shared with the orchestrators (shared/runtime/wiring.ts): how long an attempt may stay silent. */
   unknownAfter: 'UNKNOWN_AFTER',
@@ -68,11 +75,12 @@ function heartbeatFor(unknownAfterMs: number | undefined): number | undefined {
   return Math.max(1, Math.min(DEFAULT_HEARTBEAT_MS, Math.floor(unknownAfterMs / 4)));
 }
 
-/** The settings from `ALLOW_PRIVATE_TARGETS`, `MAX_INLINE_WAIT` (a duration), `HTTP_BODY_LIMIT` and `UNKNOWN_AFTER` (the heartbeat). */
+/** The settings from `ALLOW_PRIVATE_TARGETS`, `MAX_INLINE_WAIT` and `MAX_INLINE_CHAIN` (durations), `HTTP_BODY_LIMIT` and `UNKNOWN_AFTER` (the heartbeat). */
 export function runActionConfigFromEnv(env: NodeJS.ProcessEnv): RunActionConfig {
   return RunActionConfigSchema.parse({
     allowPrivateTargets: readBoolean(env, RunActionEnv.allowPrivateTargets),
     maxInlineWaitMs: readDuration(env, RunActionEnv.maxInlineWait),
+    maxInlineChainMs: readDuration(env, RunActionEnv.maxInlineChain),
     bodyLimit: readCount(env, RunActionEnv.bodyLimit),
     heartbeatMs: heartbeatFor(readDuration(env, RunActionEnv.unknownAfter)),
   });

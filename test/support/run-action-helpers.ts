@@ -151,7 +151,8 @@ export function world(execution: KubeObject, options: WorldOptions = {}): World 
     log,
     fetch: options.fetch ?? globalThis.fetch,
     sleep,
-    config: { ...DEFAULT_RUN_ACTION_CONFIG, ...options.config },
+    // Chaining off unless a test turns it on: each test then sees one attempt per request, as a reply says.
+    config: { ...DEFAULT_RUN_ACTION_CONFIG, maxInlineChainMs: 0, ...options.config },
     resolve: options.resolve ?? (() => Promise.resolve(['127.0.0.1'])),
   };
   const status = (): DRPlanExecutionStatus => {

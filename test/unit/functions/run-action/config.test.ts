@@ -3,14 +3,14 @@ import { describe, test } from 'node:test';
 import { DEFAULT_RUN_ACTION_CONFIG, runActionConfigFromEnv } from '../../../../functions/run-action/config.js';
 
 describe('the run-action configuration', () => {
-  test('defaults to refusing private targets, a 10s in-process wait, a 1024-character body and a 30s heartbeat', () => {
-    assert.deepEqual(runActionConfigFromEnv({}), { allowPrivateTargets: false, maxInlineWaitMs: 10_000, bodyLimit: 1024, heartbeatMs: 30_000 });
+  test('defaults to refusing private targets, a 10s in-process wait, a 1m chain, a 1024-character body and a 30s heartbeat', () => {
+    assert.deepEqual(runActionConfigFromEnv({}), { allowPrivateTargets: false, maxInlineWaitMs: 10_000, maxInlineChainMs: 60_000, bodyLimit: 1024, heartbeatMs: 30_000 });
     assert.deepEqual(DEFAULT_RUN_ACTION_CONFIG, runActionConfigFromEnv({}));
   });
 
   test('reads each setting from its environment variable', () => {
-    const config = runActionConfigFromEnv({ ALLOW_PRIVATE_TARGETS: 'true', MAX_INLINE_WAIT: '1m30s', HTTP_BODY_LIMIT: '64' });
-    assert.deepEqual(config, { allowPrivateTargets: true, maxInlineWaitMs: 90_000, bodyLimit: 64, heartbeatMs: 30_000 });
+    const config = runActionConfigFromEnv({ ALLOW_PRIVATE_TARGETS: 'true', MAX_INLINE_WAIT: '1m30s', MAX_INLINE_CHAIN: '0s', HTTP_BODY_LIMIT: '64' });
+    assert.deepEqual(config, { allowPrivateTargets: true, maxInlineWaitMs: 90_000, maxInlineChainMs: 0, bodyLimit: 64, heartbeatMs: 30_000 });
   });
 
   test('beats four times within UNKNOWN_AFTER when that is shorter than 2 minutes, and never less often than every 30s', () => {
@@ -21,6 +21,7 @@ describe('the run-action configuration', () => {
   const invalid = [
     { env: { ALLOW_PRIVATE_TARGETS: 'yes please' }, message: 'ALLOW_PRIVATE_TARGETS: "yes please" is not a boolean (true or false)' },
     { env: { MAX_INLINE_WAIT: '10' }, message: 'MAX_INLINE_WAIT: "10" is not a duration such as 10s or 500ms' },
+    { env: { MAX_INLINE_CHAIN: 'forever' }, message: 'MAX_INLINE_CHAIN: "forever" is not a duration such as 10s or 500ms' },
     { env: { HTTP_BODY_LIMIT: '-1' }, message: 'HTTP_BODY_LIMIT: "-1" is not a whole number ≥ 0' },
   ];
   for (const c of invalid) {

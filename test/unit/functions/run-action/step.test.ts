@@ -124,3 +124,74 @@ describe('the step run-action takes with a result', () => {
     assert.deepEqual(replies.map((r) => [r.type, r.data.phase]), [[EventTypes.actionFinished, 'Failed']]);
   });
 });
+
+describe('chaining: what a result makes due is claimed in the same write and run in this process (ADR 13)', () => {
+  const CHAIN = { maxInlineChainMs: 60_000 };
+
+  test('a sequential workflow runs through in one request: one status write per action after the first claim, no action.requested', async () => {
+    // Prepare
+    const { fetch, calls } = recordingFetch();
+    const w = worldOf([call('first'), call('second'), call('third')], { fetch, config: CHAIN });
+    const before = w.kube.writes().length;
+
+    // Act
+    const replies = await createRunAction(w.deps).onActionRequested(requested(pathOf('first')));
+
+    // Assess: claim(first), result(first)+claim(second), result(second)+claim(third), result(third)+finish,
+    // then the execution's Recorded condition once the plan's history has it
+    assert.deepEqual(calls, ['http://127.0.0.1:9/first', 'http://127.0.0.1:9/second', 'http://127.0.0.1:9/third']);
+    assert.deepEqual(['first', 'second', 'third'].map((name) => w.action(pathOf(name))?.phase), ['Succeeded', 'Succeeded', 'Succeeded']);
+    assert.equal(w.status().phase, 'Succeeded');
+    assert.deepEqual(executionWrites(w.kube, before), Array(5).fill('mergePatchStatus'));
+    assert.deepEqual(replies.map((r) => r.type), [EventTypes.executionFinished]);
+  });
+
+  test('every action chained still gets its ActionStarted and ActionSucceeded Events, in order', async () => {
+    // Prepare
+    const { fetch } = recordingFetch();
+    const w = worldOf([call('first'), call('second')], { fetch, config: CHAIN });
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(pathOf('first')));
+
+    // Assess
+    const actionEvents = w.kube.events.filter((event) => event.reason.startsWith('Action')).map((event) => `${event.reason} ${event.message.includes(pathOf('first')) ? 'first' : 'second'}`);
+    assert.deepEqual(actionEvents, ['ActionStarted first', 'ActionSucceeded first', 'ActionStarted second', 'ActionSucceeded second']);
+  });
+
+  test('once MAX_INLINE_CHAIN has passed, the next action is requested through the broker instead', async () => {
+    // Prepare: each call takes 10 ms of the clock; the chain may start new work for 15 ms
+    const { fetch: record, calls } = recordingFetch();
+    const holder: { advance?: (ms: number) => void } = {};
+    const fetch: typeof globalThis.fetch = (input, init) => {
+      holder.advance?.(10);
+      return record(input, init);
+    };
+    const w = worldOf([call('first'), call('second'), call('third')], { fetch, config: { maxInlineChainMs: 15 } });
+    holder.advance = (ms) => {
+      w.clock.advance(ms);
+    };
+
+    // Act
+    const replies = await createRunAction(w.deps).onActionRequested(requested(pathOf('first')));
+
+    // Assess: first ends at 10 ms (chains second), second ends at 20 ms (past the budget: third is requested)
+    assert.deepEqual(calls, ['http://127.0.0.1:9/first', 'http://127.0.0.1:9/second']);
+    assert.equal(w.action(pathOf('third'))?.phase, 'Pending');
+    assert.deepEqual(replies.map((r) => [r.type, r.data.path]), [[EventTypes.actionRequested, pathOf('third')]]);
+  });
+
+  test('what is stored after a chained run is what the orchestrator would decide: nothing left for it to do', async () => {
+    // Prepare
+    const { fetch } = recordingFetch();
+    const resolved = parallelPlan();
+    const w = world(executionObject(startedStatus(resolved)), { fetch, config: CHAIN });
+
+    // Act: a1 runs here and chains a2; b1 is still requested elsewhere
+    await createRunAction(w.deps).onActionRequested(requested(pathOf('a1', 's', 0)));
+
+    // Assess
+    assert.equal(w.action(pathOf('a2', 's', 0))?.phase, 'Succeeded');
+    assert.equal(schedule({ resolved, status: w.status(), now: w.clock.now() }).changed, false);
+  });
+});
