@@ -5,6 +5,7 @@
  * others (the next tick tries it again).
  */
 import { API_VERSION, Kinds } from '../api/index.js';
+import type { ObjectId } from '../event-data.js';
 import type { CoreDeps, Outcome, Reply } from '../function-deps.js';
 import { isRecorded } from './finish.js';
 import type { Loaded } from './objects.js';
@@ -15,13 +16,18 @@ import { reconcileExecution } from './reconcile.js';
 /** Unfinished, finished without its bookkeeping, or being deleted. */
 export const needsResync = (loaded: Loaded): boolean => isDeleting(loaded) || !isFinished(loaded) || !isRecorded(loaded);
 
-export async function resyncExecutions(deps: CoreDeps, orchestrator: Orchestrator): Promise<Outcome> {
+/** `reconcile` is how one execution is reconciled (the orchestrator's, which runs one at a time per execution). */
+export async function resyncExecutions(
+  deps: CoreDeps,
+  orchestrator: Orchestrator,
+  reconcile: (id: ObjectId) => Promise<Outcome> = (id) => reconcileExecution(deps, id, orchestrator),
+): Promise<Outcome> {
   const objects = await deps.kube.list(API_VERSION, Kinds.execution);
   const due = objects.filter((object) => operationOf(object) === orchestrator.operation).map(toLoaded).filter(needsResync);
   const replies: Reply[] = [];
   for (const { id } of due) {
     try {
-      replies.push(...(await reconcileExecution(deps, id, orchestrator)));
+      replies.push(...(await reconcile(id)));
     } catch (error: unknown) {
       deps.log.error({ err: error, execution: id.name, namespace: id.namespace }, 'resync of an execution failed');
     }

@@ -68,15 +68,17 @@ const annotationOf = (object: KubeObject, key: string): string | undefined => ob
  * do. Every status write (a claim, a heartbeat, a result) is an update event; while the execution runs,
  * the writer of a status already replies with what follows from it (action.requested, action.finished),
  * so reconciling each such update only reads the object again and races the real step. An update is
- * worth a reconcile when the execution has not started, has finished (its bookkeeping may be pending),
- * is being deleted, is asked to cancel, or its spec changed since the status was written. The event is
- * only a hint: anything missed is picked up by the resync tick, as it would be for a lost event.
+ * worth a reconcile when the execution has not started, is being deleted, is asked to cancel, or its
+ * spec changed since the status was written. A finished one is not: whoever wrote the final phase
+ * records it in the plan's history next, and a second recorder would only race it (the resync tick
+ * completes the bookkeeping of a writer that crashed in between, ADR 11). The event is only a hint:
+ * anything missed is picked up by the resync tick, as it would be for a lost event.
  */
 export function executionUpdateMatters(execution: KubeObject): boolean {
   const status = (execution.status ?? {}) as { phase?: unknown; resolved?: unknown; observedGeneration?: unknown };
-  if (status.resolved === undefined) return true;
-  if (typeof status.phase === 'string' && isFinalPhase(status.phase)) return true;
   if (execution.metadata.deletionTimestamp !== undefined) return true;
+  if (status.resolved === undefined) return true;
+  if (typeof status.phase === 'string' && isFinalPhase(status.phase)) return false;
   if (cancelRequested(execution)) return true;
   return execution.metadata.generation !== undefined && status.observedGeneration !== execution.metadata.generation;
 }

@@ -63,8 +63,9 @@ describe('an update of an execution', () => {
     { name: 'a status write of a running execution', object: execution({ status: RUNNING }), matters: false },
     { name: 'an execution not started yet (no frozen plan)', object: execution({ status: { phase: 'Pending' } }), matters: true },
     { name: 'an execution without a status', object: execution(), matters: true },
-    { name: 'a finished execution (its bookkeeping may be pending)', object: execution({ status: { ...RUNNING, phase: 'Succeeded' } }), matters: true },
+    { name: 'a finished execution (its writer records it; the tick if the writer crashed)', object: execution({ status: { ...RUNNING, phase: 'Succeeded' } }), matters: false },
     { name: 'a running execution being deleted', object: execution({ status: RUNNING, deleting: true }), matters: true },
+    { name: 'a finished execution being deleted (its finalizer comes off)', object: execution({ status: { ...RUNNING, phase: 'Failed' }, deleting: true }), matters: true },
     { name: 'a running execution asked to cancel', object: execution({ status: RUNNING, annotations: { 'dr.bkbcs.tencent.com/cancel': 'true' } }), matters: true },
     { name: 'a running execution whose spec changed since its status was written', object: execution({ status: RUNNING, generation: 2 }), matters: true },
   ];
