@@ -18,6 +18,8 @@ export interface ApiProxy {
   counts(): VerbCounts;
   /** A copy of the counts since start, by `verb resource` ("create events", "patch drplanexecutions"). */
   byResource(): VerbCounts;
+  /** Writes answered 409 Conflict since start (lost optimistic-concurrency races, and creates of a taken name). */
+  conflicts(): number;
   close(): Promise<void>;
 }
 
@@ -63,7 +65,7 @@ export const total = (counts: VerbCounts, verbs?: readonly string[]): number =>
     .filter(([verb]) => verbs === undefined || verbs.includes(verb))
     .reduce((sum, [, count]) => sum + count, 0);
 
-function forward(upstream: Upstream | undefined, incoming: IncomingMessage, outgoing: ServerResponse): void {
+function forward(upstream: Upstream | undefined, incoming: IncomingMessage, outgoing: ServerResponse, onStatus: (status: number) => void): void {
   if (upstream === undefined) {
     outgoing.writeHead(503).end('the API server is not up yet');
     return;
@@ -71,6 +73,7 @@ function forward(upstream: Upstream | undefined, incoming: IncomingMessage, outg
   const headers = { ...incoming.headers, authorization: `Bearer ${upstream.token}` };
   const target = new URL(incoming.url ?? '/', upstream.url);
   const proxied = httpRequest(target, { method: incoming.method, headers }, (answer) => {
+    onStatus(answer.statusCode ?? 502);
     outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
     answer.pipe(outgoing);
   });
@@ -103,13 +106,16 @@ export async function startApiProxy(serverKubeconfig: string): Promise<ApiProxy>
   const counts: VerbCounts = {};
   const resources: VerbCounts = {};
   let upstream: Upstream | undefined;
+  let conflicts = 0;
   const server: Server = createServer((incoming, outgoing) => {
     const verb = verbOf(incoming.method ?? 'GET', incoming.url ?? '/');
     counts[verb] = (counts[verb] ?? 0) + 1;
     const resource = `${verb} ${resourceOf(incoming.url ?? '/')}`;
     resources[resource] = (resources[resource] ?? 0) + 1;
     upstream ??= readUpstream(serverKubeconfig);
-    forward(upstream, incoming, outgoing);
+    forward(upstream, incoming, outgoing, (status) => {
+      if (status === 409 && WRITE_VERBS[incoming.method ?? ''] !== undefined) conflicts += 1;
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -117,6 +123,7 @@ export async function startApiProxy(serverKubeconfig: string): Promise<ApiProxy>
     url: `http://127.0.0.1:${port}`,
     counts: () => ({ ...counts }),
     byResource: () => ({ ...resources }),
+    conflicts: () => conflicts,
     close: () =>
       new Promise((resolve) => {
         server.close(() => {

@@ -19,7 +19,7 @@ export interface Sizes {
   sequentialActions: number;
   fanout: { stages: number; workflows: number; actions: number };
   scale: number[];
-  many: number;
+  many: number[];
 }
 
 export interface BenchOptions {
@@ -33,9 +33,9 @@ export interface BenchOptions {
 }
 
 const SIZES = {
-  quick: { sequentialActions: 20, fanout: { stages: 3, workflows: 5, actions: 3 }, scale: [100], many: 10 },
-  normal: { sequentialActions: 20, fanout: { stages: 10, workflows: 10, actions: 3 }, scale: [100, 500, 1000], many: 50 },
-  full: { sequentialActions: 100, fanout: { stages: 10, workflows: 10, actions: 3 }, scale: [100, 500, 1000], many: 50 },
+  quick: { sequentialActions: 20, fanout: { stages: 3, workflows: 5, actions: 3 }, scale: [100], many: [10] },
+  normal: { sequentialActions: 20, fanout: { stages: 10, workflows: 10, actions: 3 }, scale: [100, 500, 1000], many: [50, 200] },
+  full: { sequentialActions: 100, fanout: { stages: 10, workflows: 10, actions: 3 }, scale: [100, 500, 1000], many: [50, 200] },
 } as const satisfies Record<string, Sizes>;
 
 export const USAGE = `usage: npx tsx bench/index.ts [--scenario ${ORDER.join(',')} | 1,2,…] [--quick | --full] [--delay MS] [--json FILE] [--verbose] [--direct]`;

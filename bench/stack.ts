@@ -38,10 +38,37 @@ export interface EventCounts {
   deliveries: number;
   /** Accepted events by CloudEvent type. */
   byType: Record<string, number>;
+  /** Bytes of the accepted events (as the event log holds them, data included). */
+  acceptedBytes: number;
+  /** Bytes the deliveries carried: each delivered event's size, once per delivery. */
+  deliveredBytes: number;
+}
+
+interface LogLine {
+  record?: string;
+  seq?: number;
+  eventSeq?: number;
+  event?: { type?: unknown };
+}
+
+function countLine(counts: EventCounts, sizes: Map<number, number>, record: LogLine): void {
+  if (record.record === 'delivery') {
+    counts.deliveries += 1;
+    counts.deliveredBytes += sizes.get(record.eventSeq ?? -1) ?? 0;
+    return;
+  }
+  if (record.record !== 'accepted') return;
+  const size = Buffer.byteLength(JSON.stringify(record.event ?? {}));
+  sizes.set(record.seq ?? -1, size);
+  counts.acceptedBytes += size;
+  counts.accepted += 1;
+  const type = typeof record.event?.type === 'string' ? record.event.type : '?';
+  counts.byType[type] = (counts.byType[type] ?? 0) + 1;
 }
 
 export function countEvents(logPath: string): EventCounts {
-  const counts: EventCounts = { accepted: 0, deliveries: 0, byType: {} };
+  const counts: EventCounts = { accepted: 0, deliveries: 0, byType: {}, acceptedBytes: 0, deliveredBytes: 0 };
+  const sizes = new Map<number, number>();
   let text = '';
   try {
     text = readFileSync(logPath, 'utf8');
@@ -49,13 +76,7 @@ export function countEvents(logPath: string): EventCounts {
     return counts;
   }
   for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    const record = JSON.parse(line) as { record?: string; event?: { type?: unknown } };
-    if (record.record === 'delivery') counts.deliveries += 1;
-    if (record.record !== 'accepted') continue;
-    counts.accepted += 1;
-    const type = typeof record.event?.type === 'string' ? record.event.type : '?';
-    counts.byType[type] = (counts.byType[type] ?? 0) + 1;
+    if (line.trim() !== '') countLine(counts, sizes, JSON.parse(line) as LogLine);
   }
   return counts;
 }

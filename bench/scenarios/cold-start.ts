@@ -44,8 +44,10 @@ interface ColdStart {
   bundleBytes: number;
 }
 
-async function coldStart(name: string, env: Record<string, string>): Promise<ColdStart> {
-  const entry = join(ROOT, 'dist', name, 'index.js');
+/** The baseline: a function that does nothing, served by the same runtime. */
+const EMPTY_FUNCTION = join(ROOT, 'bench', 'fixtures', 'empty-function', 'index.mjs');
+
+async function coldStart(name: string, env: Record<string, string>, entry = join(ROOT, 'dist', name, 'index.js')): Promise<ColdStart> {
   const port = await freePort();
   const started = performance.now();
   const child = spawn(process.execPath, [RUNTIME_CLI, entry], { cwd: dirname(entry), env: { ...env, FUNC_PORT: String(port) }, stdio: 'ignore' });
@@ -60,14 +62,19 @@ async function coldStart(name: string, env: Record<string, string>): Promise<Col
 
 export async function coldStartScenario(bench: BenchStack): Promise<ScenarioResult> {
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KUBECONFIG: bench.stack.kubeconfigPath, LOG_LEVEL: 'warn' };
-  const rows: Row[] = [];
-  const runs: Record<string, unknown>[] = [];
+  const empty = await coldStart('empty function', env, EMPTY_FUNCTION);
+  const rows: Row[] = [
+    { scenario: '6 cold start (baseline)', measure: 'empty function: spawn → readiness', value: ms(empty.readyMs) },
+    { scenario: '6 cold start (baseline)', measure: 'empty function: RSS when ready', value: mib(empty.rssBytes) },
+  ];
+  const runs: Record<string, unknown>[] = [{ ...empty }];
   for (const fn of bench.stack.functions) {
     const result = await coldStart(fn.name, env);
     const afterRun = bench.stack.host.replicas(fn.namespace, fn.name).map((replica) => rssOf(replica.pid));
     const name = `6 cold start ${fn.name}`;
     rows.push(
-      atMost(name, 'spawn → readiness', result.readyMs, { limit: 300, show: ms }),
+      { scenario: name, measure: 'spawn → readiness', value: ms(result.readyMs) },
+      atMost(name, 'spawn → readiness / the empty function\'s', result.readyMs / empty.readyMs, { limit: 1.15, show: (v) => v.toFixed(2) }),
       atMost(name, 'RSS when ready', result.rssBytes, { limit: 80 * 1024 * 1024, show: mib }),
       atMost(name, 'RSS of the stack replica at the end of the run', Math.max(...afterRun), { limit: 80 * 1024 * 1024, show: mib }),
       atMost(name, 'bundle size', result.bundleBytes, { limit: 2 * 1024 * 1024, show: mib }),

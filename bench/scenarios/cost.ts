@@ -23,6 +23,9 @@ export function costScenario(measure: SequentialMeasure): ScenarioResult {
     ...verbs,
     atMost(name, 'broker events / action', measure.events.accepted / n, { limit: 3, show: (v) => v.toFixed(2) }),
     { scenario: name, measure: 'broker deliveries / action', value: per(measure.events.deliveries, n) },
+    atMost(name, 'conflicts (409) / action', measure.conflicts / n, { limit: 0, show: (v) => v.toFixed(2) }),
+    { scenario: name, measure: 'broker bytes accepted / action', value: (measure.events.acceptedBytes / n).toFixed(0) },
+    { scenario: name, measure: 'broker bytes delivered / action', value: (measure.events.deliveredBytes / n).toFixed(0) },
   ];
   return { scenario: name, rows, details: { actions: n, api: measure.api, apiByResource: measure.apiByResource, events: measure.events } };
 }

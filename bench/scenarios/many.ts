@@ -11,9 +11,17 @@ import { chainPlan, httpWorkflow } from '../plans.js';
 
 const ACTIONS = 3;
 
-export async function manyScenario(bench: BenchStack, count: number): Promise<ScenarioResult> {
-  const plans = Array.from({ length: count }, (_, index) => `many-${index + 1}`);
-  await applyReady(bench, [httpWorkflow('many', ACTIONS, `${bench.target.url}${SLOW_PATH}`), ...plans.map((plan) => chainPlan(plan, [{ workflows: ['many'] }]))], 120_000);
+/** Each count in turn, with names of its own (`many50-1`, …), so the runs do not meet. */
+export async function manyScenario(bench: BenchStack, counts: readonly number[]): Promise<ScenarioResult> {
+  const results: ScenarioResult[] = [];
+  for (const count of counts) results.push(await manyAtOnce(bench, count));
+  return { scenario: '5 many', rows: results.flatMap((result) => result.rows), details: { runs: results.map((result) => result.details) } };
+}
+
+async function manyAtOnce(bench: BenchStack, count: number): Promise<ScenarioResult> {
+  const workflow = `many${count}`;
+  const plans = Array.from({ length: count }, (_, index) => `many${count}-${index + 1}`);
+  await applyReady(bench, [httpWorkflow(workflow, ACTIONS, `${bench.target.url}${SLOW_PATH}`), ...plans.map((plan) => chainPlan(plan, [{ workflows: [workflow] }]))], 120_000 + count * 500);
   const before = bench.proxy.counts();
   const started = Date.now();
   const outcomes = await Promise.all(

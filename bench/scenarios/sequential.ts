@@ -22,7 +22,9 @@ export interface SequentialMeasure {
   api: VerbCounts;
   /** API requests by `verb resource`. */
   apiByResource: VerbCounts;
-  events: { accepted: number; deliveries: number; byType: Record<string, number> };
+  events: EventCounts;
+  /** Writes answered 409 during the execution. */
+  conflicts: number;
   phase: string;
   retried: number;
 }
@@ -39,7 +41,13 @@ async function baseline(url: string, actions: number): Promise<number> {
 
 export function eventDifference(after: EventCounts, before: EventCounts): EventCounts {
   const byType = difference(after.byType, before.byType);
-  return { accepted: after.accepted - before.accepted, deliveries: after.deliveries - before.deliveries, byType };
+  return {
+    accepted: after.accepted - before.accepted,
+    deliveries: after.deliveries - before.deliveries,
+    byType,
+    acceptedBytes: after.acceptedBytes - before.acceptedBytes,
+    deliveredBytes: after.deliveredBytes - before.deliveredBytes,
+  };
 }
 
 /** Runs the plan and the baseline; `tag` keeps object names apart between runs. */
@@ -53,15 +61,17 @@ export async function measureSequential(bench: BenchStack, actions: number, tag:
   const apiBefore = bench.proxy.counts();
   const resourcesBefore = bench.proxy.byResource();
   const eventsBefore = bench.eventRecords();
+  const conflictsBefore = bench.proxy.conflicts();
   const finished = await executePlan(bench, `seq-${tag}`, `seq-${tag}`, 120_000 + actions * 2_000);
   const api = difference(bench.proxy.counts(), apiBefore);
   const apiByResource = difference(bench.proxy.byResource(), resourcesBefore);
   const events = eventDifference(bench.eventRecords(), eventsBefore);
+  const conflicts = bench.proxy.conflicts() - conflictsBefore;
   const requests = bench.target.requests().sort((a, b) => a.startedMs - b.startedMs);
   const gaps = requests.slice(1).map((request, index) => request.startedMs - (requests[index]?.finishedMs ?? request.startedMs));
   const firstMs = (requests[0]?.startedMs ?? finished.createdMs) - finished.createdMs;
   const tailMs = finished.createdMs + finished.elapsedMs - (requests.at(-1)?.finishedMs ?? finished.createdMs);
-  return { actions, planMs: finished.elapsedMs, baselineMs, gaps, firstMs, tailMs, api, apiByResource, events, phase: finished.phase, retried: retriedActions(finished.status) };
+  return { actions, planMs: finished.elapsedMs, baselineMs, gaps, firstMs, tailMs, api, apiByResource, events, conflicts, phase: finished.phase, retried: retriedActions(finished.status) };
 }
 
 export async function sequentialScenario(bench: BenchStack, actions: number): Promise<{ result: ScenarioResult; measure: SequentialMeasure }> {
@@ -73,7 +83,8 @@ export async function sequentialScenario(bench: BenchStack, actions: number): Pr
     { scenario: name, measure: 'plan time', value: ms(measure.planMs) },
     { scenario: name, measure: 'actions needing a 2nd attempt', value: String(measure.retried), aim: '0', met: measure.retried === 0 },
     { scenario: name, measure: 'baseline (direct requests)', value: ms(measure.baselineMs) },
-    { scenario: name, measure: 'ratio plan/baseline', value: (measure.planMs / measure.baselineMs).toFixed(2) },
+    atMost(name, 'ratio plan/baseline', measure.planMs / measure.baselineMs, { limit: 1.25, show: (v) => v.toFixed(2) }),
+    atMost(name, 'conflicts (409)', measure.conflicts, { limit: 0, show: String }),
     { scenario: name, measure: 'overhead per action (plan − baseline)/N', value: ms(overhead) },
     atMost(name, 'gap between actions p50', percentile(measure.gaps, 50), { limit: 5, show: ms }),
     atMost(name, 'gap between actions p99', percentile(measure.gaps, 99), { limit: 25, show: ms }),
