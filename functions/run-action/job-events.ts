@@ -40,7 +40,7 @@ export async function onJobChanged(deps: RunActionDeps, job: KubeObject): Promis
   const log = attemptLog(deps, owner);
   const execution = await readExecution(deps, owner.execution, log);
   if (execution === undefined) return [];
-  const session = sessionFor(deps, owner, execution, log);
+  const session = sessionFor(deps, owner, execution, { log });
   if (!session.located.ok || session.located.action.type !== 'Job') return [];
   const current = await readJob(deps, job);
   if (current === undefined) {
