@@ -32,6 +32,8 @@ export interface CoreDeps {
    * it `Unknown` and requests it again; run-action's heartbeat beats well within it.
    */
   unknownAfterMs?: number;
+  /** Sends replies that no incoming event waits for (work a core starts on its own) to the broker. */
+  emit?: ((outcome: Outcome) => Promise<void>) | undefined;
 }
 
 export const DEFAULT_RECONCILE_INTERVAL_MS = 30_000;

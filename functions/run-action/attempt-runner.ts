@@ -26,6 +26,7 @@ import { AttemptLostError, fatal, finished } from './executor.js';
 import { runExecutor } from './executors.js';
 import { actOnStep, stepAfter } from './step.js';
 import { cancelRequested, isFinalPhase } from '../../shared/execution/objects.js';
+import { withHolder, type Holder } from './holder.js';
 import { apiFailure } from './kube-errors.js';
 import type { Located } from './locate.js';
 import { locateAction } from './locate.js';
@@ -98,7 +99,7 @@ async function claim(deps: RunActionDeps, id: AttemptIdentity, log: Logger, chai
       const status = execution.status ?? {};
       const outcome = claimAttempt(status, id.path, id.attempt, now);
       const resent = findActionStatus(status, id.path)?.phase === 'Unknown';
-      return outcome.claimed ? { status: outcome.status, value: { events: outcome.events, resent } } : undefined;
+      return outcome.claimed ? { status: withHolder(outcome.status, id.path, deps.holder), value: { events: outcome.events, resent } } : undefined;
     },
     { log },
   );
@@ -214,14 +215,14 @@ interface Recorded {
 }
 
 /** The step's requests claimed in the status it leaves: those this process runs at once. */
-function claimChained(status: DRPlanExecutionStatus, requests: readonly ActionRequest[], now: Date): { status: DRPlanExecutionStatus; chained: ActionRequest[]; events: TransitionEvent[] } {
+function claimChained(status: DRPlanExecutionStatus, requests: readonly ActionRequest[], now: Date, holder: Holder | undefined): { status: DRPlanExecutionStatus; chained: ActionRequest[]; events: TransitionEvent[] } {
   const chained: ActionRequest[] = [];
   const events: TransitionEvent[] = [];
   let next = status;
   for (const request of requests) {
     const outcome = claimAttempt(next, request.path, request.attempt, now);
     if (!outcome.claimed) continue;
-    next = outcome.status;
+    next = withHolder(outcome.status, request.path, holder);
     chained.push(request);
     events.push(...outcome.events);
   }
@@ -237,7 +238,7 @@ function stepWithChain(session: Session, execution: LoadedExecution, recorded: D
   if (decision === undefined) return { status: recorded, step: undefined, chained: [], events: [] };
   const step = { decision, before: recorded };
   if (now.getTime() >= session.chainUntil || decision.requests.length === 0) return { status: decision.status, step, chained: [], events: [] };
-  const claimed = claimChained(decision.status, decision.requests, now);
+  const claimed = claimChained(decision.status, decision.requests, now, session.deps.holder);
   const isChained = (request: ActionRequest): boolean => claimed.chained.some((c) => c.path === request.path && c.attempt === request.attempt);
   const rest = { ...decision, status: claimed.status, requests: decision.requests.filter((request) => !isChained(request)) };
   return { status: claimed.status, step: { decision: rest, before: recorded }, chained: claimed.chained, events: claimed.events };
@@ -271,9 +272,10 @@ async function record(session: Session, result: AttemptResult): Promise<Recorded
       const report = { path: id.path, attempt: id.attempt, result: withOutputs(result, current?.outputs), policy, now };
       const outcome = recordAttempt(status, report);
       if (!outcome.recorded) return undefined;
-      const phase = finishedPhase(findActionStatus(outcome.status, id.path));
+      const recordedStatus = withHolder(outcome.status, id.path, undefined);
+      const phase = finishedPhase(findActionStatus(recordedStatus, id.path));
       const seconds = secondsSince(current?.attemptStartTime ?? current?.startTime, now);
-      const { status: next, step, chained, events } = stepWithChain(session, execution, outcome.status, now);
+      const { status: next, step, chained, events } = stepWithChain(session, execution, recordedStatus, now);
       return { status: next, value: { events: [...outcome.events, ...events], retryAt: outcome.retryAt, phase, seconds, step, chained } };
     },
     { current: session.execution, log: session.log, attempts: MAX_RESULT_WRITE_ATTEMPTS },

@@ -2,6 +2,7 @@
 import type { CoreDeps } from '../../shared/function-deps.js';
 import type { RunActionConfig } from './config.js';
 import type { StatusWrites } from './execution-store.js';
+import type { Holder } from './holder.js';
 import type { HostResolver } from './ssrf.js';
 
 export interface RunActionDeps extends CoreDeps {
@@ -12,4 +13,6 @@ export interface RunActionDeps extends CoreDeps {
   resolve?: HostResolver | undefined;
   /** Combines the process's status writes of one execution; one per process, made by createRunAction. */
   statusWrites?: StatusWrites | undefined;
+  /** This process (pod and boot), recorded in the attempts it claims; absent: not recorded. */
+  holder?: Holder | undefined;
 }

@@ -50,7 +50,7 @@ const describe = (ref: Pick<ExecutionRef, 'name' | 'namespace'>): string => `exe
  */
 export type LoadedExecution = DRPlanExecution & { readonly frozen: unknown };
 
-function parseExecution(object: KubeObject, log: Logger): LoadedExecution | undefined {
+export function parseExecution(object: KubeObject, log: Logger): LoadedExecution | undefined {
   const status: unknown = object.status;
   const frozen = isRecord(status) ? status.resolved : undefined;
   const parsed = DRPlanExecutionSchema.safeParse(object);

@@ -6,10 +6,11 @@
 import { routeRunAction } from '../../shared/runtime/routes.js';
 import { defineFunction, sleep } from '../../shared/runtime/wiring.js';
 import { runActionConfigFromEnv } from './config.js';
+import { holderFromEnv } from './holder.js';
 import { createRunAction } from './run-action.js';
 
 export const { init, handle } = defineFunction({
   name: 'run-action',
-  create: (deps, env) => createRunAction({ ...deps, fetch: globalThis.fetch, sleep, config: runActionConfigFromEnv(env) }),
+  create: (deps, env) => createRunAction({ ...deps, fetch: globalThis.fetch, sleep, config: runActionConfigFromEnv(env), holder: holderFromEnv(env) }),
   route: routeRunAction,
 });

@@ -10,6 +10,7 @@ import { runAttempt } from './attempt-runner.js';
 import type { RunActionDeps } from './deps.js';
 import { StatusWrites } from './execution-store.js';
 import { onJobChanged } from './job-events.js';
+import { resumeEarlierBoots } from './takeover.js';
 
 export type { RunActionDeps } from './deps.js';
 export type { RunActionConfig } from './config.js';
@@ -19,8 +20,18 @@ export interface RunAction {
   onJob(job: KubeObject): Promise<Outcome>;
 }
 
+/**
+ * The core, one per process. With `holder` set it first resumes, in the background, what an earlier
+ * boot of its pod was running when it died (takeover.ts).
+ */
 export function createRunAction(given: RunActionDeps): RunAction {
   const deps: RunActionDeps = { ...given, statusWrites: given.statusWrites ?? new StatusWrites() };
+  const { holder } = deps;
+  if (holder !== undefined) {
+    resumeEarlierBoots(deps, holder).catch((error: unknown) => {
+      deps.log.error({ err: error }, 'could not look for attempts an earlier boot held; the resync duties will find them');
+    });
+  }
   return {
     onActionRequested: (data) =>
       runAttempt(deps, { execution: data.execution, path: data.path, attempt: data.attempt, operationType: data.operationType }),

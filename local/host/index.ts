@@ -73,7 +73,9 @@ async function host(spec: FunctionSpec, options: FunctionHostOptions): Promise<H
       entry: spec.entry,
       port: await freePort(),
       choosePort: freePort,
-      env,
+      // Each replica is a pod of its own: its HOSTNAME stays the same when the process restarts, as a
+      // container's does in its pod (run-action resumes what an earlier boot of its pod held).
+      env: { ...env, HOSTNAME: `${spec.name}-${index + 1}` },
       warn: options.warn ?? ((): void => undefined),
       output: options.output,
       readinessTimeoutMs: options.readinessTimeoutMs,

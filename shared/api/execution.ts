@@ -86,6 +86,10 @@ export const ActionStatusSchema = z
     startTime: dateTime().optional().describe('StartTime is the start time'),
     completionTime: dateTime().optional().describe('CompletionTime is the completion time'),
     rollbackOf: z.string().optional().describe('RollbackOf is the path of the action this step rolls back (Revert only)'),
+    holder: z
+      .string()
+      .optional()
+      .describe('Holder is the run-action process running the current attempt (<pod>/<boot>), while it runs; a restarted pod resumes what its earlier boot held'),
     outputs: ActionOutputsSchema.optional(),
   })
   .describe('ActionStatus defines the status of an action execution');

@@ -150,13 +150,17 @@ export function defineFunction<Core>(definition: FunctionDefinition<Core>, overr
     const env = overrides.env ?? process.env;
     const log = overrides.log ?? createLogger(definition.name, { env });
     const kube = overrides.kube ?? createKube(loadKubeConfig());
-    const deps: CoreDeps = { kube, clock: overrides.clock ?? systemClock, log, reconcileIntervalMs: reconcileInterval(env) };
+    const fetch = overrides.fetch ?? globalThis.fetch;
+    const emit = async (outcome: Outcome): Promise<void> => {
+      if (outcome.length > 0) await postToBroker(toCloudEvents(outcome, source, log), { env, fetch, log });
+    };
+    const deps: CoreDeps = { kube, clock: overrides.clock ?? systemClock, log, reconcileIntervalMs: reconcileInterval(env), emit };
     const unknownAfterMs = unknownAfter(env);
     if (unknownAfterMs !== undefined) deps.unknownAfterMs = unknownAfterMs;
     const core = definition.create(deps, env);
     const host = runtimePromClient();
     if (host !== undefined) exposeOnRuntimeRegistry(host);
-    runtime = { core, log, env, fetch: overrides.fetch ?? globalThis.fetch };
+    runtime = { core, log, env, fetch };
     log.info({ sink: redactedUrl(sinkFrom(env)), metrics: host !== undefined }, 'function ready');
     return runtime;
   }

@@ -78,7 +78,8 @@ export const FunctionPermissions: Readonly<Record<FunctionName, readonly Permiss
     recordEvents,
   ],
   'run-action': [
-    rule(GROUP, 'drplanexecutions', 'get'),
+    // get: the execution whose action it runs; list: at start, the attempts an earlier boot of its pod held (ADR 13)
+    rule(GROUP, 'drplanexecutions', 'get', 'list'),
     rule(GROUP, 'drplanexecutions/status', 'patch'),
     // the step after a result may finish the execution: the plan's history and lock (ADR 12)
     rule(GROUP, 'drplans', 'get'),

@@ -6,6 +6,7 @@
  */
 import { stringify } from 'yaml';
 import { createRunAction } from '../../functions/run-action/run-action.js';
+import { resumeEarlierBoots } from '../../functions/run-action/takeover.js';
 import type { Action, ActionOutputs, ResolvedPlan } from '../../shared/api/index.js';
 import { ActionSchema } from '../../shared/api/index.js';
 import { claimAttempt, recordAttempt } from '../../shared/engine/attempt.js';
@@ -158,6 +159,21 @@ export const runActionScenarios: readonly Scenario[] = [
         delete action.outputs;
       });
       return [first, await createRunAction({ ...w.deps, kube: record(w.kube) }).onActionRequested(requested(pathOf('restore')))];
+    },
+  },
+  {
+    name: 'a restarted run-action resumes the attempt an earlier boot of its pod held',
+    async run(record) {
+      const { fetch } = recordingFetch();
+      const w = worldOf([ActionSchema.parse({ name: 'call', type: 'HTTP', timeout: '1m', http: { url: 'http://127.0.0.1:9/x' } })], { fetch });
+      await editAction(w, pathOf('call'), (action) => {
+        Object.assign(action, { phase: 'Running', attempt: 1, startTime: T0.toISOString(), holder: 'run-action-1/before' });
+        delete action.requestedAt;
+      });
+      const emitted: Outcome[] = [];
+      const deps = { ...w.deps, kube: record(w.kube), emit: (outcome: Outcome) => Promise.resolve(void emitted.push(outcome)) };
+      await resumeEarlierBoots(deps, { instance: 'run-action-1', boot: 'after' });
+      return emitted;
     },
   },
   ...clusternetScenarios('Localization', localization, LOCALIZATION, localizationSpec),
