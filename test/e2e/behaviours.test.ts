@@ -365,6 +365,7 @@ describe('behaviours of the functions, end to end through the real broker', { ti
       // resumed by the restarted process, not after UNKNOWN_AFTER of silence: the execution never turned Unknown
       assert.deepEqual(transitions(seen.map((s) => s.phase)).filter((phase) => phase === 'Unknown' || phase === 'Succeeded'), ['Succeeded']);
       const lost = seen.find((s) => actionsOf(s)['only/0/enter']?.phase === 'Unknown');
+      assert.ok(lost, 'the watch saw the attempt Unknown');
       assert.equal(actionsOf(lost)['only/0/enter']?.message, 'run-action run-action-1 restarted while attempt 1 ran; resumed with the same identity');
       assert.ok((await eventsOf(current, c.namespace, 'run')).includes('ActionStarted: Action only/0/enter: attempt 1 resumed after contact was lost'));
       const uid = (await c.get('DRPlanExecution', 'run'))?.metadata.uid ?? '';
