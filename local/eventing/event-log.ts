@@ -1,11 +1,15 @@
 /**
- * The durable event log: one JSON object per line in `<state>/events.jsonl`, each line written and
- * fsync'd before the broker answers or moves on, so what was accepted and what became of it survives
- * a crash or a restart. It records every accepted event (with the triggers that took it), every
- * delivery outcome, every event dropped at the hop limit and every event a stand-in sink received.
- * Replays append a new `accepted` record pointing at the original (`replayOf`).
+ * The durable event log: one JSON object per line in `<state>/events.jsonl`, so what was accepted and
+ * what became of it survives a crash or a restart. It records every accepted event (with the triggers
+ * that took it), every delivery outcome, every event dropped at the hop limit and every event a
+ * stand-in sink received. Replays append a new `accepted` record pointing at the original (`replayOf`).
+ *
+ * Group commit: a record is written at once and made durable by an fsync shared with every record
+ * written meanwhile, run off the event loop; `durable()` waits for it. The ingress answers 202 only
+ * once the accepted record is durable. A delivery outcome lost with a crash before its fsync only
+ * means the event is delivered again after the restart — at least once, as Knative promises.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type StructuredEvent = Readonly<Record<string, unknown>>;
@@ -93,8 +97,18 @@ export class EventLog {
   private readonly now: () => Date;
   private nextSeq: number;
   private closed = false;
+  /** Records written so far, and how many of them an fsync has covered. */
+  private written = 0;
+  private synced = 0;
+  private flushing = false;
+  private waiters: { upTo: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
 
-  private constructor(path: string, fd: number, nextSeq: number, now: () => Date) {
+  /** The asynchronous fsync; tests count the calls. */
+  private readonly sync: (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void;
+
+  private constructor(path: string, fd: number, nextSeq: number, io: { now: () => Date; sync: EventLog['sync'] }) {
+    this.sync = io.sync;
+    const { now } = io;
     this.path = path;
     this.fd = fd;
     this.nextSeq = nextSeq;
@@ -102,7 +116,7 @@ export class EventLog {
   }
 
   /** Opens (or creates) the log at `path`; `warn` hears about torn lines. */
-  static open(path: string, options: { now?: () => Date; warn?: (line: string) => void } = {}): EventLog {
+  static open(path: string, options: { now?: () => Date; warn?: (line: string) => void; sync?: EventLog['sync'] } = {}): EventLog {
     mkdirSync(dirname(path), { recursive: true });
     let text = '';
     try {
@@ -116,17 +130,53 @@ export class EventLog {
     const fd = openSync(path, 'a');
     // A torn last line must not glue itself to the next record.
     if (text !== '' && !text.endsWith('\n')) writeSync(fd, '\n');
-    return new EventLog(path, fd, last + 1, options.now ?? ((): Date => new Date()));
+    return new EventLog(path, fd, last + 1, { now: options.now ?? ((): Date => new Date()), sync: options.sync ?? fsync });
   }
 
-  /** Appends one record and fsyncs it; returns it with its `seq` and `at`. */
+  /** Appends one record (durable with the next group fsync: `durable()`); returns it with its `seq` and `at`. */
   append<T extends NewLogRecord>(record: T): T & Stamp {
     if (this.closed) throw new Error(`the event log ${this.path} is closed`);
     const stamped = { seq: this.nextSeq, at: this.now().toISOString(), ...record };
     this.nextSeq += 1;
     writeSync(this.fd, `${JSON.stringify(stamped)}\n`);
-    fsyncSync(this.fd);
+    this.written += 1;
+    this.flush();
     return stamped;
+  }
+
+  /** Resolves once every record appended so far is on disk. */
+  durable(): Promise<void> {
+    if (this.synced >= this.written) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ upTo: this.written, resolve, reject });
+    });
+  }
+
+  /** One fsync at a time, covering everything written before it started; another follows if more came. */
+  private flush(): void {
+    if (this.flushing || this.closed || this.synced >= this.written) return;
+    this.flushing = true;
+    const upTo = this.written;
+    this.sync(this.fd, (error) => {
+      this.flushing = false;
+      if (error !== null && !this.closed) {
+        this.settle((waiter) => waiter.upTo <= upTo, (waiter) => {
+          waiter.reject(new Error(`the event log ${this.path} could not be synced`, { cause: error }));
+        });
+        return;
+      }
+      this.synced = Math.max(this.synced, upTo);
+      this.settle((waiter) => waiter.upTo <= this.synced, (waiter) => {
+        waiter.resolve();
+      });
+      this.flush();
+    });
+  }
+
+  private settle(done: (waiter: EventLog['waiters'][number]) => boolean, act: (waiter: EventLog['waiters'][number]) => void): void {
+    const ready = this.waiters.filter(done);
+    this.waiters = this.waiters.filter((waiter) => !done(waiter));
+    for (const waiter of ready) act(waiter);
   }
 
   /** Every record written so far (read from disk). */
@@ -134,9 +184,15 @@ export class EventLog {
     return parseLog(readFileSync(this.path, 'utf8')).records;
   }
 
+  /** Syncs what is not yet on disk and closes the file; waiters of `durable()` are answered. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.synced < this.written) fsyncSync(this.fd);
+    this.synced = this.written;
     closeSync(this.fd);
+    this.settle(() => true, (waiter) => {
+      waiter.resolve();
+    });
   }
 }

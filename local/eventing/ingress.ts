@@ -106,16 +106,19 @@ export async function startIngress(options: IngressOptions): Promise<Ingress> {
     if (target === undefined) {
       const replayed = replayRequest(brokers, await readBody(request));
       response.writeHead(replayed.status, { 'content-type': replayed.contentType }).end(replayed.text);
-    } else deliverTo(target, brokers, await readEvent(request), response);
+    } else await deliverTo(target, brokers, await readEvent(request), response);
   };
-  const deliverTo = (target: Target, running: Brokers, event: CloudEvent, response: ServerResponse): void => {
+  // The sender hears 202 only once what it sent is on disk (the event log's group fsync).
+  const deliverTo = async (target: Target, running: Brokers, event: CloudEvent, response: ServerResponse): Promise<void> => {
     if (target.sink) {
       options.eventLog.append({ record: 'sunk', sink: target.key, event: toStructured(event) });
       options.warn(`sink ${target.key} received ${describeEvent(event)}`);
+      await options.eventLog.durable();
       answer(response, 202, 'accepted');
       return;
     }
     const result = running.ingest(target.key, event);
+    await options.eventLog.durable();
     answer(response, result.status, result.message);
   };
   const server: Server = createServer((request, response) => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, fsync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EventLog, type AcceptedRecord } from '../../local/eventing/event-log.js';
@@ -166,4 +166,72 @@ describe('replaying the event log', () => {
       assert.throws(attempt, (error: unknown) => error instanceof ReplayRangeError && error.message === message);
     });
   }
+});
+
+describe('the event log\'s group commit', () => {
+  const record = (n: number) => ({ record: 'dropped' as const, broker: 'ns/b', eventId: `e${n}`, type: 'com.example.created', reason: 'test' });
+
+  it('makes records written together durable with one fsync, run off the event loop; durable() waits for it', async () => {
+    // Prepare
+    const syncs: number[] = [];
+    const log = EventLog.open(join(stateDir(), 'events.jsonl'), { sync: (fd, done) => { syncs.push(fd); fsync(fd, done); } });
+    cleanups.push(() => {
+      log.close();
+    });
+
+    // Act
+    for (let n = 0; n < 50; n += 1) log.append(record(n));
+    await log.durable();
+
+    // Assess: the first append starts an fsync; the other 49 share the next one
+    assert.ok(syncs.length <= 2, `${syncs.length} fsyncs for 50 records`);
+    assert.equal(log.records().length, 50);
+  });
+
+  it('answers durable() at once when nothing is waiting for the disk', async () => {
+    const log = EventLog.open(join(stateDir(), 'events.jsonl'), { sync: () => assert.fail('no fsync is needed') });
+    cleanups.push(() => {
+      log.close();
+    });
+
+    await log.durable();
+  });
+
+  it('does not answer durable() before the fsync that covers the records has ended', async () => {
+    // Prepare: an fsync that ends only when the test says so
+    let finish: (() => void) | undefined;
+    const log = EventLog.open(join(stateDir(), 'events.jsonl'), { sync: (fd, done) => { finish = () => { fsync(fd, done); }; } });
+    log.append(record(1));
+    let answered = false;
+    const waiting = log.durable().then(() => {
+      answered = true;
+    });
+
+    // Act
+    await new Promise((resolve) => setImmediate(resolve));
+    const before = answered;
+    finish?.();
+    await waiting;
+
+    // Assess
+    assert.equal(before, false);
+    assert.equal(answered, true);
+    log.close();
+  });
+
+  it('syncs what is still pending when it closes, and a reopened log has every record', () => {
+    // Prepare
+    const path = join(stateDir(), 'events.jsonl');
+    const log = EventLog.open(path, { sync: () => undefined });
+    log.append(record(1));
+    log.append(record(2));
+
+    // Act
+    log.close();
+
+    // Assess
+    const reopened = EventLog.open(path);
+    assert.deepEqual(reopened.records().map((r) => r.seq), [1, 2]);
+    reopened.close();
+  });
 });
