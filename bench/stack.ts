@@ -95,7 +95,11 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   const proxyKubeconfig = join(stateDir, 'functions.kubeconfig');
   writeProxyKubeconfig(proxyKubeconfig, proxy.url);
   try {
-    const stack = await startDevStack({ stateDir, extraEnv: { ...(options.countApi ? { KUBECONFIG: proxyKubeconfig } : {}), LOG_LEVEL: 'warn' }, log: options.log });
+    // BENCH_FUNCTION_NODE_OPTIONS reaches the functions' processes: `--cpu-prof --cpu-prof-dir=…` profiles them.
+    const nodeOptions = process.env.BENCH_FUNCTION_NODE_OPTIONS;
+    const profiling: Record<string, string> = nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions, BENCH_PROFILE_DIR: process.env.BENCH_PROFILE_DIR ?? stateDir };
+    const extraEnv = { ...(options.countApi ? { KUBECONFIG: proxyKubeconfig } : {}), LOG_LEVEL: 'warn', ...profiling };
+    const stack = await startDevStack({ stateDir, extraEnv, log: options.log });
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(stack.kubeconfigPath);
     const stop = async (): Promise<void> => {
