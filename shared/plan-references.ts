@@ -6,15 +6,9 @@
  * workflows it names, so fixing the typo never finds a workflow gone.
  */
 import type { KubeObject } from './kube/types.js';
+import { nameOf, namespacedName, type NamespacedName } from './keys.js';
 import { isRecord } from './type-utils.js';
 
-/** A namespaced object by name: a workflow, or a plan holding one. */
-export interface NamespacedName {
-  name: string;
-  namespace: string;
-}
-
-export const keyOf = ({ namespace, name }: NamespacedName): string => `${namespace}/${name}`;
 
 const listOf = (value: unknown): unknown[] => (Array.isArray(value) ? (value as unknown[]) : []);
 
@@ -36,7 +30,7 @@ export function planWorkflowRefs(plan: KubeObject): NamespacedName[] {
   for (const stage of listOf(spec.stages)) {
     for (const entry of listOf(isRecord(stage) ? stage.workflows : undefined)) {
       const ref = refOf(entry, planNamespace);
-      if (ref !== undefined && !refs.has(keyOf(ref))) refs.set(keyOf(ref), ref);
+      if (ref !== undefined && !refs.has(namespacedName(ref))) refs.set(namespacedName(ref), ref);
     }
   }
   return [...refs.values()];
@@ -48,8 +42,8 @@ export function planWorkflowRefs(plan: KubeObject): NamespacedName[] {
  */
 export function planHolds(plan: KubeObject, workflow: NamespacedName): boolean {
   if (plan.metadata.deletionTimestamp !== undefined) return false;
-  const wanted = keyOf(workflow);
-  return planWorkflowRefs(plan).some((ref) => keyOf(ref) === wanted);
+  const wanted = namespacedName(workflow);
+  return planWorkflowRefs(plan).some((ref) => namespacedName(ref) === wanted);
 }
 
 /** The plans among `plans` that hold the workflow, sorted by namespace and name. */
@@ -57,11 +51,5 @@ export function plansHolding(plans: readonly KubeObject[], workflow: NamespacedN
   return plans
     .filter((plan) => planHolds(plan, workflow))
     .map(nameOf)
-    .sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+    .sort((a, b) => (namespacedName(a) < namespacedName(b) ? -1 : namespacedName(a) > namespacedName(b) ? 1 : 0));
 }
-
-/** An object's namespace and name (`default` when the namespace is unset, as the API server does). */
-export const nameOf = (object: KubeObject): NamespacedName => ({
-  name: object.metadata.name ?? '',
-  namespace: object.metadata.namespace ?? 'default',
-});

@@ -9,7 +9,8 @@ import { freezePlan } from '../../shared/engine/render.js';
 import { validatePlan, type WorkflowLookupResult } from '../../shared/engine/validate-plan.js';
 import { validateWorkflow } from '../../shared/engine/validate-workflow.js';
 import type { KubeObject } from '../../shared/kube/types.js';
-import { keyOf, planWorkflowRefs } from '../../shared/plan-references.js';
+import { planWorkflowRefs } from '../../shared/plan-references.js';
+import { namespacedName } from '../../shared/keys.js';
 import { ExitCode } from '../io.js';
 import { CliError, drKey, getOrFail, kubeCommand, type CommandContext, type Connection } from '../kube.js';
 import { renderDescription, type DescribedStage, type DescribedWorkflow, type PlanDescription } from '../render/plan-description.js';
@@ -34,7 +35,7 @@ async function readWorkflows(connection: Connection, plan: KubeObject): Promise<
     const object = await connection.kube.get(drKey(Kinds.workflow, ref.name, ref.namespace));
     if (object === undefined) continue;
     const { workflow, problems } = validateWorkflow({ ...object, status: undefined });
-    found.set(keyOf(ref), { ...(workflow === undefined ? {} : { workflow }), phase: problems.length > 0 ? 'Invalid' : 'Ready', problems });
+    found.set(namespacedName(ref), { ...(workflow === undefined ? {} : { workflow }), phase: problems.length > 0 ? 'Invalid' : 'Ready', problems });
   }
   return found;
 }
@@ -53,7 +54,7 @@ function rendered(plan: DRPlan, workflows: Workflows): ReturnType<typeof freezeP
     metadata: { name: '<execution>', namespace: plan.metadata.namespace ?? 'default' },
     spec: { planRef: plan.metadata.name ?? '', operationType: 'Execute' },
   };
-  const lookup = (ref: { name: string; namespace: string }): DRWorkflow | undefined => workflows.get(keyOf(ref))?.workflow;
+  const lookup = (ref: { name: string; namespace: string }): DRWorkflow | undefined => workflows.get(namespacedName(ref))?.workflow;
   return freezePlan({ plan, execution, workflows: lookup }).resolved;
 }
 
@@ -67,7 +68,7 @@ const stateOf = (found: WorkflowLookupResult | undefined): string => (found === 
 
 function describeWorkflow(context: StageContext, ref: WorkflowReference, position: { s: number; w: number }): DescribedWorkflow {
   const { plan, workflows, frozen } = context;
-  const label = keyOf({ name: ref.workflowRef.name, namespace: ref.workflowRef.namespace ?? plan.metadata.namespace ?? 'default' });
+  const label = namespacedName({ name: ref.workflowRef.name, namespace: ref.workflowRef.namespace ?? plan.metadata.namespace ?? 'default' });
   const found = workflows.get(label);
   const workflow = found?.workflow;
   if (workflow === undefined) return { ref, label, state: stateOf(found), params: {}, actions: [] };
@@ -102,7 +103,7 @@ async function run({ parsed, io, connect }: CommandContext): Promise<number> {
   const connection = await connect();
   const object = await getOrFail(connection, Kinds.plan, name);
   const workflows = await readWorkflows(connection, object);
-  const validation = validatePlan({ ...object, status: undefined }, (ref) => workflows.get(keyOf(ref)));
+  const validation = validatePlan({ ...object, status: undefined }, (ref) => workflows.get(namespacedName(ref)));
   if (validation.plan === undefined) {
     const lines = validation.problems.map(({ path, message }) => `  ${path}: ${message}`);
     throw new CliError(`DRPlan "${name}" cannot be read:\n${lines.join('\n')}`);

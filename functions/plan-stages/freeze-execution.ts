@@ -15,7 +15,8 @@ import { validateWorkflow } from '../../shared/engine/validate-workflow.js';
 import type { Kube, KubeObject } from '../../shared/kube/types.js';
 import type { Loaded } from '../../shared/execution/objects.js';
 import { planIdOf, planKey, workflowKey } from '../../shared/execution/objects.js';
-import { keyOf, planWorkflowRefs } from '../../shared/plan-references.js';
+import { planWorkflowRefs } from '../../shared/plan-references.js';
+import { namespacedName } from '../../shared/keys.js';
 
 export type Frozen = { ok: true; resolved: ResolvedPlan } | { ok: false; message: string };
 
@@ -37,7 +38,7 @@ async function readWorkflows(kube: Kube, plan: KubeObject): Promise<Workflows> {
   const found = new Map<string, WorkflowLookupResult>();
   for (const ref of planWorkflowRefs(plan)) {
     const object = await kube.get(workflowKey(ref));
-    if (object !== undefined) found.set(keyOf(ref), lookupResult(object));
+    if (object !== undefined) found.set(namespacedName(ref), lookupResult(object));
   }
   return found;
 }
@@ -57,7 +58,7 @@ function freezeChecked(loaded: Loaded, plan: DRPlan, workflows: Workflows): Froz
   const usable = [...workflows.values()].flatMap((entry): DRWorkflow[] => (entry.workflow === undefined ? [] : [entry.workflow]));
   const params = executionPlanProblems(loaded.execution, plan, usable);
   if (params.length > 0) return refused(listed(params));
-  const lookup = (ref: { name: string; namespace: string }): DRWorkflow | undefined => workflows.get(keyOf(ref))?.workflow;
+  const lookup = (ref: { name: string; namespace: string }): DRWorkflow | undefined => workflows.get(namespacedName(ref))?.workflow;
   const { resolved, problems } = freezePlan({ plan, execution: loaded.execution, workflows: lookup });
   if (problems.length > 0) return refused(`spec.planRef: plan "${name}" cannot be rendered: ${listed(problems)}`);
   return { ok: true, resolved };
@@ -68,7 +69,7 @@ export async function freezeExecution(kube: Kube, loaded: Loaded): Promise<Froze
   const plan = await kube.get(planKey(planId));
   if (plan === undefined) return refused(`spec.planRef: plan "${planId.name}" not found in namespace "${planId.namespace}"`);
   const workflows = await readWorkflows(kube, plan);
-  const validation = validatePlan(plan, (ref) => workflows.get(keyOf(ref)));
+  const validation = validatePlan(plan, (ref) => workflows.get(namespacedName(ref)));
   if (validation.plan === undefined || validation.problems.length > 0) {
     return refused(`spec.planRef: plan "${planId.name}" is invalid: ${listed(validation.problems)}`);
   }

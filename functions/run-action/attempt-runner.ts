@@ -20,7 +20,8 @@ import { recordActionFinished, recordActionRetry } from '../../shared/runtime/me
 import type { AttemptIdentity } from '../../shared/job-labels.js';
 import type { RunActionDeps } from './deps.js';
 import type { LoadedExecution } from './execution-store.js';
-import { MAX_RESULT_WRITE_ATTEMPTS, recordEvents, updateStatus } from './execution-store.js';
+import { MAX_RESULT_WRITE_ATTEMPTS, updateStatus } from './execution-store.js';
+import { recordEvents } from '../../shared/execution/kube-events.js';
 import type { ExecutorContext, ExecutorOutcome } from './executor.js';
 import { AttemptLostError, fatal, finished } from './executor.js';
 import { runExecutor } from './executors.js';
@@ -110,7 +111,7 @@ async function claim(deps: RunActionDeps, id: AttemptIdentity, log: Logger, chai
   }
   log.info({}, 'attempt claimed');
   // The Events go on while the attempt runs: they are best effort and must not delay the action.
-  const events = recordEvents(deps, claimed.execution, claimed.value.events, log);
+  const events = recordEvents(deps, claimed.execution.metadata, claimed.value.events, log);
   return { session: { ...sessionFor(deps, id, claimed.execution, { log, chainUntil }), resent: claimed.value.resent }, events };
 }
 
@@ -284,7 +285,7 @@ async function record(session: Session, result: AttemptResult): Promise<Recorded
   session.execution = recorded.execution;
   // The Events go on while what follows runs: they are best effort and must not delay the next action.
   const after = session.eventsBefore ?? Promise.resolve();
-  return { ...recorded.value, recording: after.then(() => recordEvents(deps, recorded.execution, recorded.value.events, session.log)) };
+  return { ...recorded.value, recording: after.then(() => recordEvents(deps, recorded.execution.metadata, recorded.value.events, session.log)) };
 }
 
 /** Metrics: every ended attempt by type and result (Succeeded or Failed), its duration, and the retries it causes. */

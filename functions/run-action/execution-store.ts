@@ -6,13 +6,13 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { DRPlanExecution, DRPlanExecutionStatus } from '../../shared/api/index.js';
-import { API_VERSION, DRPlanExecutionSchema, Kinds } from '../../shared/api/index.js';
-import type { TransitionEvent } from '../../shared/engine/transitions.js';
+import { DRPlanExecutionSchema } from '../../shared/api/index.js';
 import { conflict, isConflict, toHandlerError } from '../../shared/errors.js';
 import { CONFLICT_ATTEMPTS, conflictPause } from '../../shared/execution/conflict.js';
 import type { CoreDeps, Logger } from '../../shared/function-deps.js';
-import type { KubeObject, ObjectKey } from '../../shared/kube/types.js';
+import type { KubeObject } from '../../shared/kube/types.js';
 import { isRecord } from '../../shared/type-utils.js';
+import { executionKey, namespacedName } from '../../shared/keys.js';
 
 export interface ExecutionRef {
   name: string;
@@ -34,14 +34,9 @@ export const MAX_WRITE_ATTEMPTS = CONFLICT_ATTEMPTS;
  */
 export const MAX_RESULT_WRITE_ATTEMPTS = 3 * CONFLICT_ATTEMPTS;
 
-export const executionKey = (ref: Pick<ExecutionRef, 'name' | 'namespace'>): ObjectKey => ({
-  apiVersion: API_VERSION,
-  kind: Kinds.execution,
-  name: ref.name,
-  namespace: ref.namespace,
-});
+export { executionKey };
 
-const describe = (ref: Pick<ExecutionRef, 'name' | 'namespace'>): string => `execution ${ref.namespace}/${ref.name}`;
+const describe = (ref: Pick<ExecutionRef, 'name' | 'namespace'>): string => `execution ${namespacedName(ref)}`;
 
 /**
  * An execution as read. `frozen` is `status.resolved` exactly as stored: when it does not fit the schema
@@ -255,17 +250,4 @@ export function updateStatus<T>(
   options: UpdateOptions,
 ): Promise<Updated<T> | undefined> {
   return (deps.statusWrites ?? new StatusWrites()).update(deps, ref, decide, options);
-}
-
-/** Records one Kubernetes Event per transition on the execution; Events are best effort (a failure is logged). */
-export async function recordEvents(deps: CoreDeps, execution: DRPlanExecution, events: readonly TransitionEvent[], log: Logger): Promise<void> {
-  const { name = '', namespace, uid } = execution.metadata;
-  const regarding = { apiVersion: API_VERSION, kind: Kinds.execution, name, namespace, uid };
-  for (const event of events) {
-    try {
-      await deps.kube.recordEvent({ regarding, type: event.type, reason: event.reason, message: event.message });
-    } catch (error: unknown) {
-      log.warn({ err: error, reason: event.reason }, 'could not record event');
-    }
-  }
 }

@@ -16,7 +16,8 @@ import { validatePlan, type WorkflowLookup, type WorkflowLookupResult } from '..
 import { validateWorkflow } from '../../shared/engine/validate-workflow.js';
 import type { PlanValidated } from '../../shared/event-data.js';
 import type { KubeObject } from '../../shared/kube/types.js';
-import { keyOf, nameOf, planWorkflowRefs } from '../../shared/plan-references.js';
+import { planWorkflowRefs } from '../../shared/plan-references.js';
+import { nameOf, namespacedName } from '../../shared/keys.js';
 import { isRecord } from '../../shared/type-utils.js';
 
 export const PlanReasons = {
@@ -80,7 +81,7 @@ export function lookupResult(object: KubeObject): WorkflowLookupResult {
 const lookupIn =
   (workflows: WorkflowIndex): WorkflowLookup =>
   (ref) => {
-    const object = workflows.get(keyOf(ref));
+    const object = workflows.get(namespacedName(ref));
     return object === undefined ? undefined : lookupResult(object);
   };
 
@@ -111,7 +112,7 @@ function sameStatus(current: Partial<PlanStatusUpdate>, desired: PlanStatusUpdat
 
 function unprotectedWorkflows(plan: KubeObject, workflows: WorkflowIndex): KubeObject[] {
   return planWorkflowRefs(plan)
-    .map((ref) => workflows.get(keyOf(ref)))
+    .map((ref) => workflows.get(namespacedName(ref)))
     .filter((workflow): workflow is KubeObject => workflow !== undefined)
     .filter((workflow) => workflow.metadata.deletionTimestamp === undefined)
     .filter((workflow) => !(workflow.metadata.finalizers ?? []).includes(Finalizers.workflowProtection));

@@ -10,8 +10,9 @@ import { conflict, toHandlerError, type HandlerError } from '../../shared/errors
 import type { ObjectId, PlanValidated, WorkflowValidated } from '../../shared/event-data.js';
 import { EventTypes } from '../../shared/events.js';
 import type { CoreDeps, Logger, Outcome, Reply } from '../../shared/function-deps.js';
-import type { KubeObject, ObjectKey } from '../../shared/kube/types.js';
-import { keyOf, nameOf, planHolds, planWorkflowRefs, type NamespacedName } from '../../shared/plan-references.js';
+import type { KubeObject } from '../../shared/kube/types.js';
+import { planHolds, planWorkflowRefs } from '../../shared/plan-references.js';
+import { type NamespacedName, nameOf, namespacedName, planKey, workflowKey } from '../../shared/keys.js';
 import { conditionalWrite } from '../../shared/kube/conditional-write.js';
 import { conflictPause } from '../../shared/execution/conflict.js';
 import { decidePlan, type PlanDecision, type WorkflowIndex } from './decide.js';
@@ -26,14 +27,12 @@ export interface ValidatePlan {
   resync(): Promise<Outcome>;
 }
 
-const planKey = ({ name, namespace }: NamespacedName): ObjectKey => ({ apiVersion: API_VERSION, kind: Kinds.plan, name, namespace });
-const workflowKey = ({ name, namespace }: NamespacedName): ObjectKey => ({ apiVersion: API_VERSION, kind: Kinds.workflow, name, namespace });
 
 export function planValidatedReply(data: PlanValidated): Reply {
   const { generation, ...rest } = data;
   return {
     type: EventTypes.planValidated,
-    subject: keyOf(data.plan),
+    subject: namespacedName(data.plan),
     data: generation === undefined ? rest : { ...rest, generation },
   };
 }
@@ -52,7 +51,7 @@ export function createValidatePlan(deps: CoreDeps): ValidatePlan {
     const index = new Map<string, KubeObject>();
     refs.forEach((ref, i) => {
       const workflow = found[i];
-      if (workflow !== undefined) index.set(keyOf(ref), workflow);
+      if (workflow !== undefined) index.set(namespacedName(ref), workflow);
     });
     return index;
   }
@@ -62,7 +61,7 @@ export function createValidatePlan(deps: CoreDeps): ValidatePlan {
     if (status === undefined) return 'unchanged';
     const id = nameOf(plan);
     const patch = { metadata: { resourceVersion: plan.metadata.resourceVersion }, status };
-    const result = await conditionalWrite(() => kube.mergePatchStatus(planKey(id), patch), `DRPlan ${keyOf(id)}: write status`);
+    const result = await conditionalWrite(() => kube.mergePatchStatus(planKey(id), patch), `DRPlan ${namespacedName(id)}: write status`);
     if (result.kind !== 'written') return result.kind === 'conflict' ? 'retry' : 'gone';
     log.info({ phase: status.phase, observedGeneration: status.observedGeneration }, 'plan status written');
     return 'written';
@@ -77,15 +76,15 @@ export function createValidatePlan(deps: CoreDeps): ValidatePlan {
       if (finalizers.includes(Finalizers.workflowProtection)) return;
       const id = nameOf(current);
       const patch = { metadata: { resourceVersion: current.metadata.resourceVersion, finalizers: [...finalizers, Finalizers.workflowProtection] } };
-      const result = await conditionalWrite(() => kube.mergePatch(workflowKey(id), patch), `DRWorkflow ${keyOf(id)}: add finalizer`);
+      const result = await conditionalWrite(() => kube.mergePatch(workflowKey(id), patch), `DRWorkflow ${namespacedName(id)}: add finalizer`);
       if (result.kind !== 'conflict') {
-        if (result.kind === 'written') log.info({ workflow: keyOf(id) }, 'workflow protection finalizer added');
+        if (result.kind === 'written') log.info({ workflow: namespacedName(id) }, 'workflow protection finalizer added');
         return;
       }
       await conflictPause(attempt);
       current = await kube.get(workflowKey(id));
     }
-    throw conflict(`DRWorkflow ${keyOf(nameOf(workflow))}: changed by someone else on each of ${MAX_TRIES} tries`);
+    throw conflict(`DRWorkflow ${namespacedName(nameOf(workflow))}: changed by someone else on each of ${MAX_TRIES} tries`);
   }
 
   async function pass(id: ObjectId, log: Logger): Promise<Pass> {
@@ -100,13 +99,13 @@ export function createValidatePlan(deps: CoreDeps): ValidatePlan {
   }
 
   async function reconcile(id: ObjectId): Promise<Outcome> {
-    const log = deps.log.child({ plan: keyOf(id) });
+    const log = deps.log.child({ plan: namespacedName(id) });
     for (let attempt = 1; attempt <= MAX_TRIES; attempt += 1) {
       const result = await pass(id, log);
       if (result.done) return result.validated === undefined ? [] : [planValidatedReply(result.validated)];
       await conflictPause(attempt);
     }
-    throw conflict(`DRPlan ${keyOf(id)}: changed by someone else on each of ${MAX_TRIES} tries`);
+    throw conflict(`DRPlan ${namespacedName(id)}: changed by someone else on each of ${MAX_TRIES} tries`);
   }
 
   /**
@@ -120,8 +119,8 @@ export function createValidatePlan(deps: CoreDeps): ValidatePlan {
       try {
         replies.push(...(await reconcile(id)));
       } catch (error: unknown) {
-        deps.log.warn({ err: error, plan: keyOf(id) }, 'plan validation failed');
-        failure ??= toHandlerError(error, `DRPlan ${keyOf(id)}: validate`);
+        deps.log.warn({ err: error, plan: namespacedName(id) }, 'plan validation failed');
+        failure ??= toHandlerError(error, `DRPlan ${namespacedName(id)}: validate`);
       }
     }
     return { replies, failure };
@@ -136,7 +135,7 @@ export function createValidatePlan(deps: CoreDeps): ValidatePlan {
 
   async function resync(): Promise<Outcome> {
     const [plans, workflows] = await Promise.all([kube.list(API_VERSION, Kinds.plan), kube.list(API_VERSION, Kinds.workflow)]);
-    const index = new Map(workflows.map((workflow) => [keyOf(nameOf(workflow)), workflow]));
+    const index = new Map(workflows.map((workflow) => [namespacedName(nameOf(workflow)), workflow]));
     const now = clock.now();
     const stale = plans.filter((plan) => {
       const decision = decidePlan(plan, index, now);

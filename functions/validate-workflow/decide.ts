@@ -8,7 +8,8 @@ import { ConditionTypes, problemsMessage, sameConditions, setCondition, type Con
 import { validateWorkflow } from '../../shared/engine/validate-workflow.js';
 import type { WorkflowValidated } from '../../shared/event-data.js';
 import type { KubeObject } from '../../shared/kube/types.js';
-import { keyOf, nameOf, plansHolding, type NamespacedName } from '../../shared/plan-references.js';
+import { plansHolding } from '../../shared/plan-references.js';
+import { type NamespacedName, nameOf, namespacedName } from '../../shared/keys.js';
 
 export const WorkflowReasons = {
   valid: 'Valid',
@@ -42,7 +43,7 @@ export function readWorkflowStatus(workflow: KubeObject): DRWorkflowStatus {
   return parsed.success ? parsed.data : {};
 }
 
-const planLabel = (plan: NamespacedName): string => `DRPlan ${keyOf(plan)}`;
+const planLabel = (plan: NamespacedName): string => `DRPlan ${namespacedName(plan)}`;
 
 function readyCondition(workflow: KubeObject, holders: readonly NamespacedName[]): { phase: WorkflowPhase; condition: ConditionInput } {
   // Only metadata and spec are validated: a status (ours or anyone's) is never the user's mistake.

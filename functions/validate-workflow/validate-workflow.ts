@@ -9,8 +9,8 @@ import { conflict } from '../../shared/errors.js';
 import type { WorkflowValidated, ObjectId } from '../../shared/event-data.js';
 import { EventTypes } from '../../shared/events.js';
 import type { CoreDeps, Logger, Outcome, Reply } from '../../shared/function-deps.js';
-import type { KubeObject, ObjectKey } from '../../shared/kube/types.js';
-import { keyOf, nameOf } from '../../shared/plan-references.js';
+import type { KubeObject } from '../../shared/kube/types.js';
+import { nameOf, namespacedName, workflowKey } from '../../shared/keys.js';
 import { conditionalWrite } from '../../shared/kube/conditional-write.js';
 import { conflictPause } from '../../shared/execution/conflict.js';
 import { decideWorkflow, type WorkflowDecision } from './decide.js';
@@ -23,13 +23,12 @@ export interface ValidateWorkflow {
   resync(): Promise<Outcome>;
 }
 
-const workflowKey = ({ name, namespace }: ObjectId): ObjectKey => ({ apiVersion: API_VERSION, kind: Kinds.workflow, name, namespace });
 
 export function workflowValidatedReply(data: WorkflowValidated): Reply {
   const { generation, ...rest } = data;
   return {
     type: EventTypes.workflowValidated,
-    subject: keyOf(data.workflow),
+    subject: namespacedName(data.workflow),
     data: generation === undefined ? rest : { ...rest, generation },
   };
 }
@@ -52,7 +51,7 @@ export function createValidateWorkflow(deps: CoreDeps): ValidateWorkflow {
       metadata: { resourceVersion: workflow.metadata.resourceVersion },
       status: { ...status, referencedBy: status.referencedBy.length > 0 ? status.referencedBy : null },
     };
-    const result = await conditionalWrite(() => kube.mergePatchStatus(workflowKey(id), patch), `DRWorkflow ${keyOf(id)}: write status`);
+    const result = await conditionalWrite(() => kube.mergePatchStatus(workflowKey(id), patch), `DRWorkflow ${namespacedName(id)}: write status`);
     if (result.kind !== 'written') return result.kind === 'conflict' ? 'retry' : 'gone';
     log.info({ phase: status.phase, observedGeneration: status.observedGeneration, referencedBy: status.referencedBy.length }, 'workflow status written');
     return result.object;
@@ -62,7 +61,7 @@ export function createValidateWorkflow(deps: CoreDeps): ValidateWorkflow {
     if (finalizers === undefined) return true;
     const id = nameOf(workflow);
     const patch = { metadata: { resourceVersion: workflow.metadata.resourceVersion, finalizers } };
-    const result = await conditionalWrite(() => kube.mergePatch(workflowKey(id), patch), `DRWorkflow ${keyOf(id)}: write finalizers`);
+    const result = await conditionalWrite(() => kube.mergePatch(workflowKey(id), patch), `DRWorkflow ${namespacedName(id)}: write finalizers`);
     if (result.kind === 'conflict') return false;
     if (result.kind === 'written') log.info({ finalizers }, 'workflow finalizers written');
     return true;
@@ -80,7 +79,7 @@ export function createValidateWorkflow(deps: CoreDeps): ValidateWorkflow {
   }
 
   async function reconcile(id: ObjectId): Promise<Outcome> {
-    const log = deps.log.child({ workflow: keyOf(id) });
+    const log = deps.log.child({ workflow: namespacedName(id) });
     let validated: WorkflowValidated | undefined;
     for (let attempt = 1; attempt <= MAX_TRIES; attempt += 1) {
       const result = await pass(id, log);
@@ -89,7 +88,7 @@ export function createValidateWorkflow(deps: CoreDeps): ValidateWorkflow {
       if (result.done) return validated === undefined ? [] : [workflowValidatedReply(validated)];
       await conflictPause(attempt);
     }
-    throw conflict(`DRWorkflow ${keyOf(id)}: changed by someone else on each of ${MAX_TRIES} tries`);
+    throw conflict(`DRWorkflow ${namespacedName(id)}: changed by someone else on each of ${MAX_TRIES} tries`);
   }
 
   async function resync(): Promise<Outcome> {
@@ -106,7 +105,7 @@ export function createValidateWorkflow(deps: CoreDeps): ValidateWorkflow {
         replies.push(...(await reconcile(id)));
       } catch (error: unknown) {
         // The next tick tries again; one stuck workflow must not hold up the others.
-        deps.log.warn({ err: error, workflow: keyOf(id) }, 'workflow resync failed');
+        deps.log.warn({ err: error, workflow: namespacedName(id) }, 'workflow resync failed');
       }
     }
     return replies;

@@ -35,7 +35,7 @@ function requestReplies(deps: CoreDeps, loaded: Loaded, requests: readonly Actio
 }
 
 export async function actOn(deps: CoreDeps, written: Loaded, before: DRPlanExecutionStatus, decision: Decision): Promise<Outcome> {
-  await recordEvents(deps, written, decision.events);
+  await recordEvents(deps, written.object.metadata, decision.events);
   await deleteStoppedJobs(deps, written, before, [...decision.timedOut, ...decision.cancelled]);
   const replies = requestReplies(deps, written, decision.requests);
   if (decision.finished !== undefined) {

@@ -105,7 +105,7 @@ export async function finishUnstarted(deps: CoreDeps, loaded: Loaded, phase: Uns
   const finished = withStatus(loaded, object, after);
   deps.log.info({ phase, message }, 'execution ended before it ran');
   recordExecutionFinished(phase, loaded.execution.spec.operationType);
-  await recordEvents(deps, finished, [endEvent(loaded, phase, message)]);
+  await recordEvents(deps, finished.object.metadata, [endEvent(loaded, phase, message)]);
   await recordFinish(deps, finished);
   return [executionFinishedReply(finished, { phase, message })];
 }

@@ -4,16 +4,15 @@
  * handler asks of it (finished? started? being deleted? cancel requested?).
  */
 import type { DRPlanExecution, DRPlanExecutionStatus, OperationType } from '../api/index.js';
-import { Annotations, API_VERSION, ConditionsSchema, ExecutionPhaseSchema, isFinalPhase, Kinds } from '../api/index.js';
+import { Annotations, ConditionsSchema, ExecutionPhaseSchema, isFinalPhase } from '../api/index.js';
 import { validateExecution } from '../engine/validate.js';
 import type { Problem } from '../engine/problems.js';
 import type { ObjectId } from '../event-data.js';
-import type { Kube, KubeObject, ObjectKey } from '../kube/types.js';
+import type { Kube, KubeObject } from '../kube/types.js';
 import { isRecord } from '../type-utils.js';
+import { executionKey, nameOf, namespacedName, planKey, workflowKey } from '../keys.js';
 
-export const executionKey = (id: ObjectId): ObjectKey => ({ apiVersion: API_VERSION, kind: Kinds.execution, name: id.name, namespace: id.namespace });
-export const planKey = (id: ObjectId): ObjectKey => ({ apiVersion: API_VERSION, kind: Kinds.plan, name: id.name, namespace: id.namespace });
-export const workflowKey = (id: ObjectId): ObjectKey => ({ apiVersion: API_VERSION, kind: Kinds.workflow, name: id.name, namespace: id.namespace });
+export { executionKey, planKey, workflowKey };
 
 /** An execution as read from the API. */
 export interface Loaded {
@@ -32,7 +31,7 @@ export interface Loaded {
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
-export const idOf = (object: KubeObject): ObjectId => ({ name: object.metadata.name ?? '', namespace: object.metadata.namespace ?? 'default' });
+export const idOf = (object: KubeObject): ObjectId => nameOf(object);
 
 /** The operation of a stored execution, read tolerantly: anything but `Revert` is Execute's to handle. */
 export function operationOf(object: KubeObject): OperationType {
@@ -79,7 +78,7 @@ export const cancelRequested = (object: { metadata: { annotations?: Readonly<Rec
 export const planIdOf = (loaded: Loaded): ObjectId => ({ name: loaded.execution.spec.planRef, namespace: loaded.id.namespace });
 
 /** `default/my-execution` */
-export const subjectOf = (id: ObjectId): string => `${id.namespace}/${id.name}`;
+export const subjectOf = (id: ObjectId): string => namespacedName(id);
 
 /** The execution with `object` as its latest stored version and `status` as its status. */
 export function withStatus(loaded: Loaded, object: KubeObject, status: DRPlanExecutionStatus): Loaded {
