@@ -122,23 +122,20 @@ async function dispatch<Core>(definition: FunctionDefinition<Core>, runtime: Run
   }
 }
 
-/** RECONCILE_INTERVAL as milliseconds; a value that is not a positive Go duration is refused at start. */
-export function reconcileInterval(env: NodeJS.ProcessEnv): number {
-  const text = env['RECONCILE_INTERVAL'];
-  if (text === undefined || text === '') return DEFAULT_RECONCILE_INTERVAL_MS;
+/** A positive Go duration from the environment, in milliseconds; unset or empty → undefined; anything else is refused at start. */
+function positiveDuration(env: NodeJS.ProcessEnv, name: string, example: string): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
   const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) throw new Error(`RECONCILE_INTERVAL: must be a positive Go duration such as 30s or 1m, got "${text}"`);
+  if (ms === undefined || ms <= 0) throw new Error(`${name}: must be a positive Go duration such as ${example}, got "${text}"`);
   return ms;
 }
 
-/** UNKNOWN_AFTER as milliseconds (undefined: the engine's 2 minutes); a value that is not a positive Go duration is refused at start. */
-export function unknownAfter(env: NodeJS.ProcessEnv): number | undefined {
-  const text = env['UNKNOWN_AFTER'];
-  if (text === undefined || text === '') return undefined;
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) throw new Error(`UNKNOWN_AFTER: must be a positive Go duration such as 2m or 30s, got "${text}"`);
-  return ms;
-}
+/** RECONCILE_INTERVAL as milliseconds (default 30s). */
+export const reconcileInterval = (env: NodeJS.ProcessEnv): number => positiveDuration(env, 'RECONCILE_INTERVAL', '30s or 1m') ?? DEFAULT_RECONCILE_INTERVAL_MS;
+
+/** UNKNOWN_AFTER as milliseconds (undefined: the engine's 2 minutes). */
+export const unknownAfter = (env: NodeJS.ProcessEnv): number | undefined => positiveDuration(env, 'UNKNOWN_AFTER', '2m or 30s');
 
 /** `init` and `handle` for one function; `overrides` replace what `init` builds (tests). */
 export function defineFunction<Core>(definition: FunctionDefinition<Core>, overrides: WiringOverrides = {}): FunctionModule {
