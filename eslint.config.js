@@ -33,15 +33,28 @@ export default tseslint.config(
   {
     // shared/ is below the functions: it never imports one of them, nor the local stack, the CLI, the benches or the tests.
     files: ['shared/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: [...OUTSIDE_PRODUCT, '**/functions/*'], message: 'shared/ never imports functions/, local/, cli/, bench/ or test/.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: [...OUTSIDE_PRODUCT, '**/functions/*'], message: 'shared/ never imports functions/, local/, cli/, bench/ or test/.' }] },
+      ],
+    },
   },
   // A function imports shared/ and its own folder: never another function, the local stack, the CLI, the benches or the tests.
   ...FUNCTIONS.map((name) => ({
     files: [`functions/${name}/**/*.ts`],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [{ group: [...OUTSIDE_PRODUCT, ...FUNCTIONS.filter((other) => other !== name).map((other) => `**/${other}/*`)], message: `functions/${name} imports only shared/ and its own folder.` }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [...OUTSIDE_PRODUCT, ...FUNCTIONS.filter((other) => other !== name).map((other) => `**/${other}/*`)],
+              message: `functions/${name} imports only shared/ and its own folder.`,
+            },
+          ],
+        },
+      ],
     },
   })),
   {
@@ -50,7 +63,10 @@ export default tseslint.config(
     rules: {
       'max-statements': 'off',
       'max-lines': 'off',
-      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] },
+      ],
     },
   },
   {

@@ -53,7 +53,12 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 const plan = (name: string): string =>
-  JSON.stringify({ apiVersion: 'dr.bkbcs.tencent.com/v1alpha1', kind: 'DRPlan', metadata: { name }, spec: { stages: [{ name: 'one', workflows: [{ workflowRef: { name: 'wf' } }] }] } });
+  JSON.stringify({
+    apiVersion: 'dr.bkbcs.tencent.com/v1alpha1',
+    kind: 'DRPlan',
+    metadata: { name },
+    spec: { stages: [{ name: 'one', workflows: [{ workflowRef: { name: 'wf' } }] }] },
+  });
 
 async function call(server: Server, method: string, path: string, body?: { text: string; type: string }): Promise<void> {
   const headers: Record<string, string> = { Authorization: `Bearer ${server.token}` };
@@ -133,7 +138,14 @@ async function watchDelay(server: Server, writes: number, watchers = 10): Promis
   while (delays.length < writes * watchers && performance.now() - started < 30_000) await new Promise((resolve) => setTimeout(resolve, 10));
   for (const controller of controllers) controller.abort();
   delays.sort((a, b) => a - b);
-  return { scenario: `write → watch event (${watchers} watchers)`, clients: 1, ops: writes, perSecond: Math.round(writes / seconds), p50Ms: percentile(delays, 50), p99Ms: percentile(delays, 99) };
+  return {
+    scenario: `write → watch event (${watchers} watchers)`,
+    clients: 1,
+    ops: writes,
+    perSecond: Math.round(writes / seconds),
+    p50Ms: percentile(delays, 50),
+    p99Ms: percentile(delays, 99),
+  };
 }
 
 function printTable(rows: readonly Row[]): void {

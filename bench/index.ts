@@ -96,7 +96,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   const { results, startMs } = await runAll(options);
   const about = machine();
-  console.log(`drplan bench — ${String(about.cores)} cores (${String(about.cpu)}), node ${String(about.node)}; target delay ${options.delayMs} ms; stack started in ${startMs} ms`);
+  console.log(
+    `drplan bench — ${String(about.cores)} cores (${String(about.cpu)}), node ${String(about.node)}; target delay ${options.delayMs} ms; stack started in ${startMs} ms`,
+  );
   console.log('Absolute times are noisy (machine, load, other processes); the ratios and counts hold.');
   console.log('');
   for (const line of formatTable(results.flatMap((result) => result.rows))) console.log(line);

@@ -67,9 +67,24 @@ export function parseOptions(args: readonly string[]): BenchOptions {
   const unknown = args.filter((arg, index) => arg.startsWith('--') && !KNOWN.has(arg) && index >= 0);
   if (unknown.length > 0) throw new Error(`unknown option ${unknown.join(', ')}`);
   const chosen = valueAfter(args, '--scenario');
-  const scenarios = chosen === undefined ? [...ORDER] : ORDER.filter((scenario) => chosen.split(',').map((word) => scenarioOf(word.trim())).includes(scenario));
+  const scenarios =
+    chosen === undefined
+      ? [...ORDER]
+      : ORDER.filter((scenario) =>
+          chosen
+            .split(',')
+            .map((word) => scenarioOf(word.trim()))
+            .includes(scenario),
+        );
   const delayText = valueAfter(args, '--delay') ?? '20';
   const delayMs = Number(delayText);
   if (!Number.isInteger(delayMs) || delayMs < 1) throw new Error(`--delay: a whole number of milliseconds ≥ 1, not "${delayText}"`);
-  return { scenarios, sizes: sizesOf(args), delayMs, json: valueAfter(args, '--json'), verbose: args.includes('--verbose'), countApi: !args.includes('--direct') };
+  return {
+    scenarios,
+    sizes: sizesOf(args),
+    delayMs,
+    json: valueAfter(args, '--json'),
+    verbose: args.includes('--verbose'),
+    countApi: !args.includes('--direct'),
+  };
 }

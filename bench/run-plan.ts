@@ -12,7 +12,12 @@ import { execution } from './plans.js';
 const TERMINAL: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Cancelled']);
 const FIELD_MANAGER = 'drplan-bench';
 
-export const keyOf = (object: KubeObject): ObjectKey => ({ apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name ?? '', namespace: object.metadata.namespace });
+export const keyOf = (object: KubeObject): ObjectKey => ({
+  apiVersion: object.apiVersion,
+  kind: object.kind,
+  name: object.metadata.name ?? '',
+  namespace: object.metadata.namespace,
+});
 
 export interface Finished {
   name: string;
@@ -46,7 +51,10 @@ export async function applyReady(bench: BenchStack, objects: readonly KubeObject
     objects.map(async (object) => {
       const key = keyOf(object);
       const plural = key.kind === 'DRWorkflow' ? Plurals.DRWorkflow : Plurals.DRPlan;
-      const result = await waitFor({ kube: bench.kube, kubeConfig: bench.kubeConfig, plural }, key, readyOrInvalid, { timeoutMs, what: `${key.kind} ${key.name} to be Ready` });
+      const result = await waitFor({ kube: bench.kube, kubeConfig: bench.kubeConfig, plural }, key, readyOrInvalid, {
+        timeoutMs,
+        what: `${key.kind} ${key.name} to be Ready`,
+      });
       if (result !== 'Ready') throw new Error(`${key.kind} ${key.name}: ${result}`);
     }),
   );
@@ -80,7 +88,9 @@ export async function storedSize(kube: Kube, key: ObjectKey): Promise<number> {
 
 /** How many actions needed more than one attempt (a lost or failed attempt was requested again). */
 export function retriedActions(status: DRPlanExecutionStatus): number {
-  return (status.stageStatuses ?? []).flatMap((stage) => (stage.workflowExecutions ?? []).flatMap((workflow) => workflow.actionStatuses ?? [])).filter((action) => (action.attempt ?? 1) > 1).length;
+  return (status.stageStatuses ?? [])
+    .flatMap((stage) => (stage.workflowExecutions ?? []).flatMap((workflow) => workflow.actionStatuses ?? []))
+    .filter((action) => (action.attempt ?? 1) > 1).length;
 }
 
 /** The progress of an execution that did not end within its budget ("87/300 actions"). */

@@ -97,7 +97,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   try {
     // BENCH_FUNCTION_NODE_OPTIONS reaches the functions' processes: `--cpu-prof --cpu-prof-dir=…` profiles them.
     const nodeOptions = process.env.BENCH_FUNCTION_NODE_OPTIONS;
-    const profiling: Record<string, string> = nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions, BENCH_PROFILE_DIR: process.env.BENCH_PROFILE_DIR ?? stateDir };
+    const profiling: Record<string, string> =
+      nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions, BENCH_PROFILE_DIR: process.env.BENCH_PROFILE_DIR ?? stateDir };
     const extraEnv = { ...(options.countApi ? { KUBECONFIG: proxyKubeconfig } : {}), LOG_LEVEL: 'warn', ...profiling };
     const stack = await startDevStack({ stateDir, extraEnv, log: options.log });
     const kubeConfig = new KubeConfig();

@@ -80,7 +80,7 @@ export function parseArgs(args: readonly string[], spec: FlagSpec): ParsedArgs |
     aliases: { ...CONNECTION_ALIASES, ...spec.aliases },
   };
   const parsed: ParsedArgs = { positionals: [], values: new Map(), switches: new Set() };
-  for (let i = 0; i < args.length; ) {
+  for (let i = 0; i < args.length;) {
     const arg = args[i] ?? '';
     if (!arg.startsWith('-') || arg === '-') {
       parsed.positionals.push(arg);
@@ -150,7 +150,9 @@ async function probe(api: JsonObjectApi, kc: KubeConfig, source: string): Promis
     if (!(error instanceof KubeApiError) || error.cause === undefined) throw error;
     const server = kc.getCurrentCluster()?.server ?? '(no server)';
     const detail = messageOf(error.cause);
-    throw new CliError(`no cluster reachable at ${server} (kubeconfig ${source}, context ${kc.getCurrentContext() || '(none)'}): ${detail}`, ExitCode.failed, { cause: error });
+    throw new CliError(`no cluster reachable at ${server} (kubeconfig ${source}, context ${kc.getCurrentContext() || '(none)'}): ${detail}`, ExitCode.failed, {
+      cause: error,
+    });
   }
 }
 
@@ -159,7 +161,14 @@ export async function connect(parsed: ParsedArgs, io: Io): Promise<Connection> {
   const { kc, source } = loadConfig(parsed, io.cwd);
   selectContext(kc, parsed, source);
   if (kc.getCurrentCluster() === null) {
-    throw new CliError(`kubeconfig ${source} names no current cluster (contexts: ${kc.getContexts().map(({ name }) => name).join(', ') || 'none'}); pass --context`);
+    throw new CliError(
+      `kubeconfig ${source} names no current cluster (contexts: ${
+        kc
+          .getContexts()
+          .map(({ name }) => name)
+          .join(', ') || 'none'
+      }); pass --context`,
+    );
   }
   const api = JsonObjectApi.forConfig(kc);
   await probe(api, kc, source);

@@ -19,7 +19,7 @@ const commands: Record<string, () => Promise<Command>> = {
 function help(io: Io, loaded: Record<string, Command>): void {
   io.stdout.write('Usage: drplan <command> [options]\n\nCommands:\n');
   for (const [name, command] of Object.entries(loaded)) io.stdout.write(`  ${name.padEnd(12)}${command.summary}\n`);
-  io.stdout.write('\nRun `drplan <command> --help` for a command\'s options.\n');
+  io.stdout.write("\nRun `drplan <command> --help` for a command's options.\n");
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {

@@ -74,7 +74,11 @@ function brokerFor(namespace: string, manifests: KnativeManifests): { namespace:
   return manifests.brokers.find((b) => b.namespace === namespace) ?? (manifests.brokers.length === 1 ? manifests.brokers[0] : undefined);
 }
 
-function functionSpecs(manifests: KnativeManifests, options: DevStackOptions, context: { bundlesDir: string; env: (service: Located<KnativeService>) => Record<string, string> }): { specs: FunctionSpec[]; standIns: string[] } {
+function functionSpecs(
+  manifests: KnativeManifests,
+  options: DevStackOptions,
+  context: { bundlesDir: string; env: (service: Located<KnativeService>) => Record<string, string> },
+): { specs: FunctionSpec[]; standIns: string[] } {
   const specs: FunctionSpec[] = [];
   const standIns: string[] = [];
   const log = options.log ?? ((): void => undefined);
@@ -85,15 +89,26 @@ function functionSpecs(manifests: KnativeManifests, options: DevStackOptions, co
       continue;
     }
     const { env, skipped } = envOf(service);
-    if (skipped.length > 0) log(`function ${service.namespace}/${service.name}: env ${skipped.join(', ')} use valueFrom, which the local stack cannot resolve; left unset`);
-    specs.push({ namespace: service.namespace, name: service.name, entry, env: { ...env, ...context.env(service) }, replicas: options.replicas?.[service.name] ?? replicasOf(service.object) });
+    if (skipped.length > 0)
+      log(`function ${service.namespace}/${service.name}: env ${skipped.join(', ')} use valueFrom, which the local stack cannot resolve; left unset`);
+    specs.push({
+      namespace: service.namespace,
+      name: service.name,
+      entry,
+      env: { ...env, ...context.env(service) },
+      replicas: options.replicas?.[service.name] ?? replicasOf(service.object),
+    });
   }
   return { specs, standIns };
 }
 
 /** The `RECONCILE_INTERVAL` the Services agree on, in seconds; undefined when none sets one (or they differ). */
 export function reconcileIntervalSeconds(manifests: KnativeManifests): number | undefined {
-  const values = new Set(manifests.services.flatMap((service) => service.object.spec.template.spec.containers[0]?.env?.filter((v) => v.name === 'RECONCILE_INTERVAL').map((v) => v.value ?? '') ?? []));
+  const values = new Set(
+    manifests.services.flatMap(
+      (service) => service.object.spec.template.spec.containers[0]?.env?.filter((v) => v.name === 'RECONCILE_INTERVAL').map((v) => v.value ?? '') ?? [],
+    ),
+  );
   const [only] = [...values];
   const ms = values.size === 1 && only !== undefined ? parseDuration(only) : undefined;
   return ms === undefined || ms <= 0 ? undefined : ms / 1000;
@@ -112,7 +127,8 @@ function tickOf(options: DevStackOptions, manifests: KnativeManifests, log: (lin
   const chosen = options.tickSeconds ?? tickFromEnv();
   if (chosen !== undefined) return chosen;
   const seconds = reconcileIntervalSeconds(manifests);
-  if (seconds !== undefined && manifests.pingSources.length > 0) log(`resync tick every ${seconds}s locally (the Services' RECONCILE_INTERVAL); on a cluster the PingSource's cron decides (once a minute at most)`);
+  if (seconds !== undefined && manifests.pingSources.length > 0)
+    log(`resync tick every ${seconds}s locally (the Services' RECONCILE_INTERVAL); on a cluster the PingSource's cron decides (once a minute at most)`);
   return seconds;
 }
 
@@ -144,7 +160,8 @@ async function startParts(options: DevStackOptions, manifests: KnativeManifests,
   started.eventing = eventing;
   const env = (service: Located<KnativeService>): Record<string, string> => {
     const broker = brokerFor(service.namespace, manifests);
-    const sink: Record<string, string> = broker === undefined ? {} : { K_SINK: eventing.brokerUrl(broker.namespace, broker.name), BROKER_URL: eventing.brokerUrl(broker.namespace, broker.name) };
+    const sink: Record<string, string> =
+      broker === undefined ? {} : { K_SINK: eventing.brokerUrl(broker.namespace, broker.name), BROKER_URL: eventing.brokerUrl(broker.namespace, broker.name) };
     return { ...sink, KUBECONFIG: apiServer.kubeconfigPath, ...options.extraEnv };
   };
   const { specs, standIns } = functionSpecs(manifests, options, { bundlesDir, env });
@@ -159,7 +176,12 @@ async function startParts(options: DevStackOptions, manifests: KnativeManifests,
     apiServer,
     kubeconfigPath: apiServer.kubeconfigPath,
     brokers: Object.fromEntries(manifests.brokers.map((b) => [`${b.namespace}/${b.name}`, eventing.brokerUrl(b.namespace, b.name)])),
-    functions: specs.map((spec) => ({ namespace: spec.namespace, name: spec.name, url: host.serviceUrl(spec.namespace, spec.name) ?? '', replicas: spec.replicas })),
+    functions: specs.map((spec) => ({
+      namespace: spec.namespace,
+      name: spec.name,
+      url: host.serviceUrl(spec.namespace, spec.name) ?? '',
+      replicas: spec.replicas,
+    })),
     standIns,
     eventLogPath: eventing.eventLog.path,
     eventing,

@@ -74,7 +74,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillOutcome> {
   const env: Environment = await startEnvironment(options);
   try {
     if (options.signal?.aborted === true) throw new DrillInterrupted();
-    options.out(`Ready in ${((Date.now() - started) / 1000).toFixed(1)}s: API server ${env.stack.apiServer.secureUrl}, demo target ${env.target.url}, state ${env.stateDir}${env.temporary ? ' (temporary)' : ''}`);
+    options.out(
+      `Ready in ${((Date.now() - started) / 1000).toFixed(1)}s: API server ${env.stack.apiServer.secureUrl}, demo target ${env.target.url}, state ${env.stateDir}${env.temporary ? ' (temporary)' : ''}`,
+    );
     const report = await Promise.race([runDrillIn(env, options), abortion(options.signal)]);
     const problems = drillProblems(report, true);
     const summary = summaryText(report, { startMs: env.startMs, totalMs: Date.now() - started }, problems);

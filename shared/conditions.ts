@@ -16,15 +16,10 @@ export type ConditionInput = Omit<Condition, 'lastTransitionTime'>;
  * Returns a new list in which the condition of `input.type` is replaced (or appended, keeping the
  * order of the others). `lastTransitionTime` is kept when the status did not change, else set to `now`.
  */
-export function setCondition(
-  conditions: readonly Condition[] | undefined,
-  input: ConditionInput,
-  now: Date,
-): Condition[] {
+export function setCondition(conditions: readonly Condition[] | undefined, input: ConditionInput, now: Date): Condition[] {
   const list = conditions ?? [];
   const previous = list.find((condition) => condition.type === input.type);
-  const lastTransitionTime =
-    previous !== undefined && previous.status === input.status ? previous.lastTransitionTime : now.toISOString();
+  const lastTransitionTime = previous !== undefined && previous.status === input.status ? previous.lastTransitionTime : now.toISOString();
   const next = withoutUndefined({ ...input, lastTransitionTime });
   if (previous === undefined) return [...list, next];
   return list.map((condition) => (condition === previous ? next : condition));
@@ -46,12 +41,7 @@ export function sameConditions(a: readonly Condition[] | undefined, b: readonly 
 }
 
 function sameIgnoringTime(a: Condition, b: Condition): boolean {
-  return (
-    a.status === b.status &&
-    a.reason === b.reason &&
-    a.message === b.message &&
-    a.observedGeneration === b.observedGeneration
-  );
+  return a.status === b.status && a.reason === b.reason && a.message === b.message && a.observedGeneration === b.observedGeneration;
 }
 
 /** `observedGeneration: undefined` must not reach a JSON merge patch (it would read as "absent" anyway). */

@@ -22,12 +22,9 @@ export class HandlerError extends Error {
   }
 }
 
-export const badEvent = (message: string, cause?: unknown): HandlerError =>
-  new HandlerError(message, ErrorCodes.badEvent, { cause });
-export const conflict = (message: string, cause?: unknown): HandlerError =>
-  new HandlerError(message, ErrorCodes.conflict, { cause });
-export const unavailable = (message: string, cause?: unknown): HandlerError =>
-  new HandlerError(message, ErrorCodes.unavailable, { cause });
+export const badEvent = (message: string, cause?: unknown): HandlerError => new HandlerError(message, ErrorCodes.badEvent, { cause });
+export const conflict = (message: string, cause?: unknown): HandlerError => new HandlerError(message, ErrorCodes.conflict, { cause });
+export const unavailable = (message: string, cause?: unknown): HandlerError => new HandlerError(message, ErrorCodes.unavailable, { cause });
 
 /** The HTTP status code of a Kubernetes client error, if it is one. */
 export function statusCodeOf(error: unknown): number | undefined {

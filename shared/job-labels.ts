@@ -125,6 +125,8 @@ export function readOwnership(metadata: ObjectMeta | undefined): AttemptIdentity
  */
 export function jobName(id: AttemptIdentity, actionName: string): string {
   const tail = `-${hash(`${id.execution.uid}/${id.path}`, 6)}-${id.attempt}`;
-  const head = dnsFragment(`${id.execution.name}-${actionName}`).slice(0, MAX_LABEL - tail.length).replace(/-+$/, '');
+  const head = dnsFragment(`${id.execution.name}-${actionName}`)
+    .slice(0, MAX_LABEL - tail.length)
+    .replace(/-+$/, '');
   return head === '' ? tail.slice(1) : `${head}${tail}`;
 }

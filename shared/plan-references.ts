@@ -9,7 +9,6 @@ import type { KubeObject } from './kube/types.js';
 import { nameOf, namespacedName, type NamespacedName } from './keys.js';
 import { isRecord } from './type-utils.js';
 
-
 const listOf = (value: unknown): unknown[] => (Array.isArray(value) ? (value as unknown[]) : []);
 
 const nonEmpty = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);

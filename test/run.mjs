@@ -34,17 +34,25 @@ const reporter = fileURLToPath(new URL('./skip-reporter.mjs', import.meta.url));
 const result = spawnSync(
   process.execPath,
   [
-    '--import', 'tsx', '--test',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    `--test-reporter=${reporter}`, `--test-reporter-destination=${outcomesFile}`,
-    ...passThrough, ...files,
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${reporter}`,
+    `--test-reporter-destination=${outcomesFile}`,
+    ...passThrough,
+    ...files,
   ],
   { stdio: 'inherit' },
 );
 
 let outcomes = [];
 try {
-  outcomes = readFileSync(outcomesFile, 'utf8').split('\n').filter((line) => line !== '').map((line) => JSON.parse(line));
+  outcomes = readFileSync(outcomesFile, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line));
 } catch {
   // The runner died before writing anything: its exit status says so.
 }
@@ -57,7 +65,9 @@ if (skipped.length > 0) {
   for (const o of skipped) console.log(`  ${o.file === undefined ? '' : `${relative(process.cwd(), o.file)}: `}${o.name} — ${o.reason ?? 'no reason given'}`);
 }
 const cancelled = count('cancelled');
-console.log(`\n${count('passed')} passed, ${count('failed') + cancelled} failed, ${skipped.length} skipped${cancelled > 0 ? ` (${cancelled} of the failed were cancelled)` : ''}`);
+console.log(
+  `\n${count('passed')} passed, ${count('failed') + cancelled} failed, ${skipped.length} skipped${cancelled > 0 ? ` (${cancelled} of the failed were cancelled)` : ''}`,
+);
 
 let status = result.status ?? 1;
 if (status === 0 && process.env.DRPLAN_TEST_FORBID_SKIPS === '1' && skipped.length > 0) {

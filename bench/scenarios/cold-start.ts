@@ -30,7 +30,10 @@ export function rssOf(pid: number | undefined): number {
 
 async function untilReady(url: string, deadline: number): Promise<boolean> {
   while (Date.now() < deadline) {
-    const ok = await fetch(url, { signal: AbortSignal.timeout(500) }).then((response) => response.status === 200, () => false);
+    const ok = await fetch(url, { signal: AbortSignal.timeout(500) }).then(
+      (response) => response.status === 200,
+      () => false,
+    );
     if (ok) return true;
     await delay(5);
   }
@@ -74,7 +77,7 @@ export async function coldStartScenario(bench: BenchStack): Promise<ScenarioResu
     const name = `6 cold start ${fn.name}`;
     rows.push(
       { scenario: name, measure: 'spawn → readiness', value: ms(result.readyMs) },
-      atMost(name, 'spawn → readiness / the empty function\'s', result.readyMs / empty.readyMs, { limit: 1.15, show: (v) => v.toFixed(2) }),
+      atMost(name, "spawn → readiness / the empty function's", result.readyMs / empty.readyMs, { limit: 1.15, show: (v) => v.toFixed(2) }),
       atMost(name, 'RSS when ready', result.rssBytes, { limit: 80 * 1024 * 1024, show: mib }),
       atMost(name, 'RSS of the stack replica at the end of the run', Math.max(...afterRun), { limit: 80 * 1024 * 1024, show: mib }),
       atMost(name, 'bundle size', result.bundleBytes, { limit: 2 * 1024 * 1024, show: mib }),

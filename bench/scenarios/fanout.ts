@@ -20,7 +20,10 @@ export async function fanoutScenario(bench: BenchStack, shape: FanoutShape, dela
   const url = `${bench.target.url}${SLOW_PATH}`;
   const names = Array.from({ length: shape.workflows }, (_, index) => `fan-${index + 1}`);
   const workflows = names.map((workflow) => httpWorkflow(workflow, shape.actions, url));
-  const plan = chainPlan('fanout', Array.from({ length: shape.stages }, () => ({ workflows: names })));
+  const plan = chainPlan(
+    'fanout',
+    Array.from({ length: shape.stages }, () => ({ workflows: names })),
+  );
   await applyReady(bench, [...workflows, plan], 60_000);
   bench.target.reset();
   const finished = await executeWithin(bench, 'fanout', 'fanout', budgetMs);
@@ -39,7 +42,13 @@ export async function fanoutScenario(bench: BenchStack, shape: FanoutShape, dela
       { scenario: name, measure: `plan time (${total} actions)`, value: ms(finished.elapsedMs) },
       { scenario: name, measure: 'critical path (stages × actions × delay)', value: ms(criticalMs) },
       { scenario: name, measure: 'ratio plan/critical path', value: (finished.elapsedMs / criticalMs).toFixed(2) },
-      { scenario: name, measure: 'actions needing a 2nd attempt', value: String(retriedActions(finished.status)), aim: '0', met: retriedActions(finished.status) === 0 },
+      {
+        scenario: name,
+        measure: 'actions needing a 2nd attempt',
+        value: String(retriedActions(finished.status)),
+        aim: '0',
+        met: retriedActions(finished.status) === 0,
+      },
       { scenario: name, measure: 'requests the target received', value: String(requests), aim: String(total), met: requests === total },
     ],
     details: { ...shape, delayMs, planMs: finished.elapsedMs, criticalMs, requests, phase: finished.phase, message: finished.message },

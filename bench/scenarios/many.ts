@@ -21,11 +21,17 @@ export async function manyScenario(bench: BenchStack, counts: readonly number[])
 async function manyAtOnce(bench: BenchStack, count: number): Promise<ScenarioResult> {
   const workflow = `many${count}`;
   const plans = Array.from({ length: count }, (_, index) => `many${count}-${index + 1}`);
-  await applyReady(bench, [httpWorkflow(workflow, ACTIONS, `${bench.target.url}${SLOW_PATH}`), ...plans.map((plan) => chainPlan(plan, [{ workflows: [workflow] }]))], 120_000 + count * 500);
+  await applyReady(
+    bench,
+    [httpWorkflow(workflow, ACTIONS, `${bench.target.url}${SLOW_PATH}`), ...plans.map((plan) => chainPlan(plan, [{ workflows: [workflow] }]))],
+    120_000 + count * 500,
+  );
   const before = bench.proxy.counts();
   const started = Date.now();
   const outcomes = await Promise.all(
-    plans.map((plan) => executePlan(bench, plan, plan, 120_000).catch((error: unknown): Finished | Error => (error instanceof Error ? error : new Error(String(error))))),
+    plans.map((plan) =>
+      executePlan(bench, plan, plan, 120_000).catch((error: unknown): Finished | Error => (error instanceof Error ? error : new Error(String(error)))),
+    ),
   );
   const elapsedMs = Date.now() - started;
   const requests = total(difference(bench.proxy.counts(), before));
@@ -36,7 +42,11 @@ async function manyAtOnce(bench: BenchStack, count: number): Promise<ScenarioRes
     rows: [
       { scenario: name, measure: 'total time', value: ms(elapsedMs) },
       atMost(name, 'failures', failures.length, { limit: 0, show: String }),
-      { scenario: name, measure: 'actions needing a 2nd attempt', value: String(outcomes.reduce((sum, o) => sum + (o instanceof Error ? 0 : retriedActions(o.status)), 0)) },
+      {
+        scenario: name,
+        measure: 'actions needing a 2nd attempt',
+        value: String(outcomes.reduce((sum, o) => sum + (o instanceof Error ? 0 : retriedActions(o.status)), 0)),
+      },
       { scenario: name, measure: 'API requests/s (functions)', value: (requests / (elapsedMs / 1000)).toFixed(0) },
       { scenario: name, measure: 'slowest execution', value: ms(Math.max(...outcomes.flatMap((o) => (o instanceof Error ? [] : [o.elapsedMs])))) },
     ],

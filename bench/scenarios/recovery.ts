@@ -39,7 +39,11 @@ async function nextRequestAfter(bench: BenchStack, killedAt: number, timeoutMs: 
 }
 
 export async function recoveryScenario(bench: BenchStack): Promise<ScenarioResult> {
-  await applyReady(bench, [httpWorkflow('recovery', ACTIONS, `${bench.target.url}${SLOW_PATH}`, ACTION_TIMEOUT), chainPlan('recovery', [{ workflows: ['recovery'] }])], 60_000);
+  await applyReady(
+    bench,
+    [httpWorkflow('recovery', ACTIONS, `${bench.target.url}${SLOW_PATH}`, ACTION_TIMEOUT), chainPlan('recovery', [{ workflows: ['recovery'] }])],
+    60_000,
+  );
   bench.target.reset();
   const running = executePlan(bench, 'recovery', 'recovery', 120_000);
   const killedAt = await killRunActionAfter(bench, KILL_AFTER);
@@ -54,9 +58,23 @@ export async function recoveryScenario(bench: BenchStack): Promise<ScenarioResul
       atMost(name, 'kill → next action request', resumedAt - killedAt, { limit: 5_000, show: ms }),
       { scenario: name, measure: 'phase', value: finished.phase, aim: 'Succeeded', met: finished.phase === 'Succeeded' },
       { scenario: name, measure: 'requests received (actions)', value: `${requests} (${ACTIONS})` },
-      { scenario: name, measure: 'effects: distinct Idempotency-Keys (actions)', value: `${effects} (${ACTIONS})`, aim: String(ACTIONS), met: effects === ACTIONS },
+      {
+        scenario: name,
+        measure: 'effects: distinct Idempotency-Keys (actions)',
+        value: `${effects} (${ACTIONS})`,
+        aim: String(ACTIONS),
+        met: effects === ACTIONS,
+      },
       { scenario: name, measure: 'total time', value: ms(finished.elapsedMs) },
     ],
-    details: { actions: ACTIONS, killAfter: KILL_AFTER, recoveryMs: resumedAt - killedAt, requests, effects, phase: finished.phase, elapsedMs: finished.elapsedMs },
+    details: {
+      actions: ACTIONS,
+      killAfter: KILL_AFTER,
+      recoveryMs: resumedAt - killedAt,
+      requests,
+      effects,
+      phase: finished.phase,
+      elapsedMs: finished.elapsedMs,
+    },
   };
 }

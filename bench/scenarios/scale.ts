@@ -32,7 +32,10 @@ async function one(bench: BenchStack, actions: number): Promise<{ rows: Row[]; d
   const finished = await executeWithin(bench, `scale-${actions}`, `scale-${actions}`, budgetMs(actions));
   const name = `4 scale ${per * PARALLEL} actions`;
   if (isUnfinished(finished)) {
-    return { rows: [{ scenario: name, measure: 'phase', value: `unfinished after ${ms(budgetMs(actions))}: ${finished.progress}`, aim: 'Succeeded', met: false }], details: { actions: per * PARALLEL, ...finished } };
+    return {
+      rows: [{ scenario: name, measure: 'phase', value: `unfinished after ${ms(budgetMs(actions))}: ${finished.progress}`, aim: 'Succeeded', met: false }],
+      details: { actions: per * PARALLEL, ...finished },
+    };
   }
   const bytes = await storedSize(bench.kube, keyOf(execution(`scale-${actions}`, `scale-${actions}`)));
   const kubeEvents = (bench.proxy.byResource()['create events'] ?? 0) - eventsBefore;
@@ -43,7 +46,9 @@ async function one(bench: BenchStack, actions: number): Promise<{ rows: Row[]; d
     { scenario: name, measure: 'phase', value: finished.phase, aim: 'Succeeded', met: finished.phase === 'Succeeded' },
     { scenario: name, measure: 'total time', value: ms(finished.elapsedMs) },
     { scenario: name, measure: 'actions needing a 2nd attempt', value: String(retriedActions(finished.status)) },
-    actions >= 1000 ? atMost(name, 'DRPlanExecution size', bytes, { limit: AIM_BYTES, show: kib }) : { scenario: name, measure: 'DRPlanExecution size', value: kib(bytes) },
+    actions >= 1000
+      ? atMost(name, 'DRPlanExecution size', bytes, { limit: AIM_BYTES, show: kib })
+      : { scenario: name, measure: 'DRPlanExecution size', value: kib(bytes) },
     { scenario: name, measure: 'bytes per action', value: (bytes / (per * PARALLEL)).toFixed(0) },
     { scenario: name, measure: 'core Events created', value: String(kubeEvents) },
     { scenario: name, measure: 'time per action', value: ms(finished.elapsedMs / count) },
@@ -62,7 +67,8 @@ interface Run {
   broker: EventCounts;
 }
 
-const isRun = (details: Record<string, unknown>): details is Record<string, unknown> & Run => details.phase === 'Succeeded' && typeof details.elapsedMs === 'number';
+const isRun = (details: Record<string, unknown>): details is Record<string, unknown> & Run =>
+  details.phase === 'Succeeded' && typeof details.elapsedMs === 'number';
 
 /** How the cost of an action grows from the smallest size to the largest: time and broker bytes, per action. */
 function growth(runs: readonly Record<string, unknown>[]): Row[] {
@@ -74,7 +80,10 @@ function growth(runs: readonly Record<string, unknown>[]): Row[] {
   const perAction = (run: Run, value: number): number => value / run.actions;
   return [
     atMost(name, 'time per action, ratio', perAction(large, large.elapsedMs) / perAction(small, small.elapsedMs), { limit: 1.3, show: (v) => v.toFixed(2) }),
-    atMost(name, 'broker bytes accepted per action, ratio', perAction(large, large.broker.acceptedBytes) / perAction(small, small.broker.acceptedBytes), { limit: 1.3, show: (v) => v.toFixed(2) }),
+    atMost(name, 'broker bytes accepted per action, ratio', perAction(large, large.broker.acceptedBytes) / perAction(small, small.broker.acceptedBytes), {
+      limit: 1.3,
+      show: (v) => v.toFixed(2),
+    }),
   ];
 }
 

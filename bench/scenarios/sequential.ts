@@ -71,7 +71,20 @@ export async function measureSequential(bench: BenchStack, actions: number, tag:
   const gaps = requests.slice(1).map((request, index) => request.startedMs - (requests[index]?.finishedMs ?? request.startedMs));
   const firstMs = (requests[0]?.startedMs ?? finished.createdMs) - finished.createdMs;
   const tailMs = finished.createdMs + finished.elapsedMs - (requests.at(-1)?.finishedMs ?? finished.createdMs);
-  return { actions, planMs: finished.elapsedMs, baselineMs, gaps, firstMs, tailMs, api, apiByResource, events, conflicts, phase: finished.phase, retried: retriedActions(finished.status) };
+  return {
+    actions,
+    planMs: finished.elapsedMs,
+    baselineMs,
+    gaps,
+    firstMs,
+    tailMs,
+    api,
+    apiByResource,
+    events,
+    conflicts,
+    phase: finished.phase,
+    retried: retriedActions(finished.status),
+  };
 }
 
 export async function sequentialScenario(bench: BenchStack, actions: number): Promise<{ result: ScenarioResult; measure: SequentialMeasure }> {

@@ -77,7 +77,7 @@ async function run({ parsed, io, connect }: CommandContext): Promise<number> {
 
 export const cancel = kubeCommand({
   name: 'cancel',
-  summary: 'stop a running execution (by name, or --plan for the plan\'s running one)',
+  summary: "stop a running execution (by name, or --plan for the plan's running one)",
   usage: USAGE,
   flags: { values: ['--plan'], switches: ['--wait'] },
   positionals: [0, 1],

@@ -49,7 +49,8 @@ export function inTimeOrder(events: readonly CoreEvent[]): CoreEvent[] {
 
 async function listEvents(connection: Connection, query: Record<string, string>): Promise<CoreEvent[]> {
   const path = `/api/v1/namespaces/${encodeURIComponent(connection.namespace)}/events`;
-  const list = (await connection.api.send({ method: 'GET', path, query, what: `list Events in ${connection.namespace}` })) as { items?: CoreEvent[] } | undefined;
+  const list = (await connection.api.send({ method: 'GET', path, query, what: `list Events in ${connection.namespace}` })) as
+    { items?: CoreEvent[] } | undefined;
   return list?.items ?? [];
 }
 

@@ -80,7 +80,10 @@ async function unfinishedExecution(connection: Connection, plan: KubeObject): Pr
   const holder = parsed.success ? parsed.data.currentExecution : undefined;
   const locked = holder === undefined ? undefined : await connection.kube.get(drKey(Kinds.execution, holder.name, holder.namespace ?? connection.namespace));
   // An execution created a moment ago holds no lock yet; its label (set by this CLI) still finds it.
-  const labelled = await connection.kube.list(API_VERSION, Kinds.execution, { namespace: connection.namespace, labelSelector: `${Labels.planShort}=${plan.metadata.name ?? ''}` });
+  const labelled = await connection.kube.list(API_VERSION, Kinds.execution, {
+    namespace: connection.namespace,
+    labelSelector: `${Labels.planShort}=${plan.metadata.name ?? ''}`,
+  });
   const now = new Date();
   for (const candidate of [...(locked === undefined ? [] : [locked]), ...labelled]) {
     const phase = executionView(candidate, now).phase;

@@ -157,7 +157,11 @@ function revertTargetProblems(execution: DRPlanExecution, namespace: string, con
   return [];
 }
 
-function checkExecutions(entries: readonly Entry[], plans: ReadonlyMap<string, DRPlan | undefined>, workflows: ReadonlyMap<string, WorkflowLookupResult>): void {
+function checkExecutions(
+  entries: readonly Entry[],
+  plans: ReadonlyMap<string, DRPlan | undefined>,
+  workflows: ReadonlyMap<string, WorkflowLookupResult>,
+): void {
   const parsed = new Map<Entry, DRPlanExecution>();
   const executions = new Map<string, DRPlanExecution>();
   for (const entry of ofKind(entries, Kinds.execution)) {

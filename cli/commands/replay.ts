@@ -58,7 +58,11 @@ async function eventingUrl(parsed: ParsedArgs, cwd: string): Promise<string> {
   try {
     return new URL((await readFile(file, 'utf8')).trim()).origin;
   } catch (error: unknown) {
-    throw new CliError(`cannot tell where the local eventing listens: ${file} cannot be read (is drplan dev running with this --state-dir?); pass --url <the broker URL drplan dev printed>`, ExitCode.failed, { cause: error });
+    throw new CliError(
+      `cannot tell where the local eventing listens: ${file} cannot be read (is drplan dev running with this --state-dir?); pass --url <the broker URL drplan dev printed>`,
+      ExitCode.failed,
+      { cause: error },
+    );
   }
 }
 
@@ -67,10 +71,15 @@ async function post(url: string, range: Record<string, string>): Promise<Replaye
   try {
     response = await fetch(`${url}${REPLAY_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(range) });
   } catch (error: unknown) {
-    throw new CliError(`no local eventing answers at ${url} (is drplan dev running?): ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed, { cause: error });
+    throw new CliError(
+      `no local eventing answers at ${url} (is drplan dev running?): ${error instanceof Error ? error.message : String(error)}`,
+      ExitCode.failed,
+      { cause: error },
+    );
   }
   const text = await response.text();
-  if (response.status === 404 || response.status === 405) throw new CliError(`the eventing at ${url} has no replay endpoint (POST ${REPLAY_PATH}); is it drplan dev?`);
+  if (response.status === 404 || response.status === 405)
+    throw new CliError(`the eventing at ${url} has no replay endpoint (POST ${REPLAY_PATH}); is it drplan dev?`);
   if (!response.ok) throw new CliError(`the eventing refused the replay (${response.status}): ${text.trim()}`);
   const body = JSON.parse(text) as { replayed?: Replayed[] };
   return body.replayed ?? [];

@@ -72,7 +72,8 @@ export async function followExecution(connection: Connection, current: KubeObjec
 /** Waits longer after each failed watch that made no progress; gives up after a few. */
 async function backOff(failures: number, name: string, error: unknown): Promise<void> {
   if (failures === 0) return;
-  if (failures >= RECONNECT_ATTEMPTS) throw new CliError(`lost the watch on ${Kinds.execution} "${name}": ${messageOf(error)}`, ExitCode.failed, { cause: error });
+  if (failures >= RECONNECT_ATTEMPTS)
+    throw new CliError(`lost the watch on ${Kinds.execution} "${name}": ${messageOf(error)}`, ExitCode.failed, { cause: error });
   await pause(RECONNECT_DELAY_MS * failures);
 }
 
@@ -135,7 +136,11 @@ function watchOnce(kc: KubeConfig, target: WatchTarget, follow: Follow): Promise
     };
     const query = { fieldSelector: `metadata.name=${target.name}`, resourceVersion: state.resourceVersion, allowWatchBookmarks: true };
     const controller = new Watch(kc).watch(target.path, query, onEvent, (error: unknown) => {
-      finish(error === null || error === undefined ? { kind: 'ended', resourceVersion: state.resourceVersion } : { kind: 'failed', resourceVersion: state.resourceVersion, error });
+      finish(
+        error === null || error === undefined
+          ? { kind: 'ended', resourceVersion: state.resourceVersion }
+          : { kind: 'failed', resourceVersion: state.resourceVersion, error },
+      );
     });
   });
 }

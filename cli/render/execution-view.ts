@@ -142,7 +142,8 @@ function pendingStages(resolved: ResolvedPlan | undefined): StageStatus[] {
 }
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
-const record = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
+const record = (value: unknown): Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 
 /** What can be read of an object the schema rejects: its names and phase, no tree. */
 function fallback(object: KubeObject): DRPlanExecution {

@@ -90,7 +90,8 @@ function buildGraph(title: string, inputs: readonly StageInput[], phase?: string
   return { title, phase, stages, edges };
 }
 
-const record = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
+const record = (value: unknown): Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 
 /** ` (site=primary)`: the values a stage gives its workflow, which tell two uses of one workflow apart. */
 function paramsNote(params: ReadonlyArray<{ name: string; value?: string | undefined; default?: string | undefined }> | undefined): string {
@@ -120,7 +121,11 @@ export function executionGraph(view: ExecutionView): StageGraph {
     parallel: stage.parallel,
     dependsOn: stage.dependsOn,
     phase: stage.phase,
-    workflows: stage.workflows.map((workflow) => ({ label: workflow.workflow, phase: workflow.phase, progress: `${workflow.progress.done}/${workflow.progress.total}` })),
+    workflows: stage.workflows.map((workflow) => ({
+      label: workflow.workflow,
+      phase: workflow.phase,
+      progress: `${workflow.progress.done}/${workflow.progress.total}`,
+    })),
   }));
   const what = view.operation === 'Revert' ? `Revert of ${view.revertOf ?? '?'}` : `Execute of DRPlan ${view.plan}`;
   return buildGraph(`DRPlanExecution ${view.namespace}/${view.name} (${what})`, inputs, view.phase);
@@ -128,7 +133,11 @@ export function executionGraph(view: ExecutionView): StageGraph {
 
 /** A plan's graph with every node Pending: an execution that has not started yet. */
 export function pendingGraph(graph: StageGraph, title: string, phase: string): StageGraph {
-  const stages = graph.stages.map((stage) => ({ ...stage, phase: 'Pending', workflows: stage.workflows.map((workflow) => ({ ...workflow, phase: 'Pending' })) }));
+  const stages = graph.stages.map((stage) => ({
+    ...stage,
+    phase: 'Pending',
+    workflows: stage.workflows.map((workflow) => ({ ...workflow, phase: 'Pending' })),
+  }));
   const byId = new Map(stages.map((stage) => [stage.id, stage]));
   const edges = graph.edges.flatMap(({ from, to }): GraphEdge[] => {
     const source = byId.get(from.id);

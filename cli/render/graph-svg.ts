@@ -87,7 +87,8 @@ function place(graph: StageGraph): { placed: Placed[]; width: number; height: nu
   return { placed, width: Math.max(x - COLUMN_GAP + MARGIN, 360), height: MARGIN + TITLE + tallest + MARGIN };
 }
 
-const colours = (phase: string | undefined): { fill: string; stroke: string } => (phase === undefined ? undefined : PHASE_COLOURS[phase]) ?? { fill: '#ffffff', stroke: '#52525b' };
+const colours = (phase: string | undefined): { fill: string; stroke: string } =>
+  (phase === undefined ? undefined : PHASE_COLOURS[phase]) ?? { fill: '#ffffff', stroke: '#52525b' };
 
 const text = (x: number, y: number, content: string, attributes = ''): string =>
   `<text x="${x}" y="${y}"${attributes === '' ? '' : ` ${attributes}`}>${escapeXml(content)}</text>`;
@@ -133,7 +134,8 @@ function legendSvg(graph: StageGraph, y: number): { parts: string[]; height: num
   return { parts, height: 14 + MARGIN };
 }
 
-const ARROW = '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="#52525b"/></marker></defs>';
+const ARROW =
+  '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="#52525b"/></marker></defs>';
 
 /** A well-formed standalone SVG document. */
 export function renderSvg(graph: StageGraph): string {

@@ -19,7 +19,8 @@ function textStage(stage: GraphStage, level: number): string[] {
   const lines = [`${String(level + 1).padStart(2)}  ${stage.name}${after}${mode}${phase}`];
   stage.workflows.forEach((workflow, index) => {
     const twig = index === stage.workflows.length - 1 ? '└' : '├';
-    const state = workflow.phase === undefined ? '' : `  ${phaseMark(workflow.phase)} ${workflow.phase}${workflow.progress === undefined ? '' : ` ${workflow.progress}`}`;
+    const state =
+      workflow.phase === undefined ? '' : `  ${phaseMark(workflow.phase)} ${workflow.phase}${workflow.progress === undefined ? '' : ` ${workflow.progress}`}`;
     lines.push(`      ${twig} ${workflow.label}${state}`);
   });
   return lines;
@@ -28,7 +29,11 @@ function textStage(stage: GraphStage, level: number): string[] {
 /** Levels top to bottom; stages of one level may run at the same time. */
 export function renderText(graph: StageGraph): string {
   const columns = byLevel(graph);
-  const lines = [`${graph.title}${graph.phase === undefined ? '' : `: ${graph.phase}`}`, `${graph.stages.length} stages in ${columns.length} levels; stages of one level run at the same time`, ''];
+  const lines = [
+    `${graph.title}${graph.phase === undefined ? '' : `: ${graph.phase}`}`,
+    `${graph.stages.length} stages in ${columns.length} levels; stages of one level run at the same time`,
+    '',
+  ];
   columns.forEach((column, level) => {
     for (const stage of column) lines.push(...textStage(stage, level));
   });
@@ -88,7 +93,9 @@ const anchorOf = (stage: GraphStage): string => stage.workflows[0]?.id ?? `${sta
 function dotStage(stage: GraphStage): string[] {
   const lines = [`  subgraph cluster_${stage.id} {`, `    label=${dotText(stageCaption(stage) + (stage.phase === undefined ? '' : ` · ${stage.phase}`))};`];
   const colour = stage.phase === undefined ? undefined : PHASE_COLOURS[stage.phase];
-  lines.push(`    style="rounded${colour === undefined ? '' : ',filled'}";${colour === undefined ? '' : ` fillcolor=${dotText(colour.fill)}; color=${dotText(colour.stroke)};`}`);
+  lines.push(
+    `    style="rounded${colour === undefined ? '' : ',filled'}";${colour === undefined ? '' : ` fillcolor=${dotText(colour.fill)}; color=${dotText(colour.stroke)};`}`,
+  );
   for (const workflow of stage.workflows) lines.push(`    ${workflow.id} [label=${dotText(workflowCaption(workflow))}${dotColours(workflow.phase)}];`);
   if (stage.workflows.length === 0) lines.push(`    ${anchorOf(stage)} [shape=point, style=invis];`);
   if (!stage.parallel) stage.workflows.slice(1).forEach((workflow, index) => lines.push(`    ${stage.workflows[index]?.id ?? ''} -> ${workflow.id};`));

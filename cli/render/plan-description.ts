@@ -90,7 +90,11 @@ function actionLines(action: Action, index: number): string[] {
   const facts = [`timeout ${action.timeout}`, retrySummary(action)];
   if (action.when !== undefined) facts.push(`when ${action.when}`);
   if (action.dependsOn !== undefined && action.dependsOn.length > 0) facts.push(`after ${action.dependsOn.join(', ')}`);
-  return [`          ${index + 1}. ${action.name}: ${actionSummary(action)}`, `             ${facts.join(', ')}`, `             rollback: ${rollbackSummary(action)}`];
+  return [
+    `          ${index + 1}. ${action.name}: ${actionSummary(action)}`,
+    `             ${facts.join(', ')}`,
+    `             rollback: ${rollbackSummary(action)}`,
+  ];
 }
 
 const hasValue = (entries: readonly Parameter[] | undefined, name: string): boolean =>
@@ -110,7 +114,8 @@ function workflowLines(entry: DescribedWorkflow, plan: DRPlan): string[] {
   if (names.length > 0) {
     const width = Math.max(...names.map((name) => name.length));
     lines.push('       parameters:');
-    for (const name of names) lines.push(`          ${name.padEnd(width)} = ${JSON.stringify(entry.params[name] ?? '')}  (${paramSource(name, entry.ref, plan)})`);
+    for (const name of names)
+      lines.push(`          ${name.padEnd(width)} = ${JSON.stringify(entry.params[name] ?? '')}  (${paramSource(name, entry.ref, plan)})`);
   }
   if (entry.actions.length > 0) lines.push('       actions:', ...entry.actions.flatMap(actionLines));
   return lines;
@@ -139,7 +144,8 @@ function headerLines(description: PlanDescription): string[] {
   const history = plan.status?.executionHistory?.[0];
   const lines = [`DRPlan ${plan.metadata.namespace ?? 'default'}/${plan.metadata.name ?? ''}`, ...settingLines(description)];
   lines.push(`  Running:         ${description.running ?? 'nothing'}`);
-  if (history !== undefined) lines.push(`  Last execution:  ${history.name} (${history.operationType}, ${history.phase ?? '?'}, started ${formatTime(history.startTime)})`);
+  if (history !== undefined)
+    lines.push(`  Last execution:  ${history.name} (${history.operationType}, ${history.phase ?? '?'}, started ${formatTime(history.startTime)})`);
   return lines;
 }
 

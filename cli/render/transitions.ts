@@ -35,7 +35,11 @@ function workflowEntry(stage: StageView, workflow: WorkflowView): Entry {
   const { done, total } = workflow.progress;
   const detail = withDetail([`${done}/${total}`, workflow.completionTime === undefined ? undefined : workflow.duration]);
   const path = `${stage.name}/${workflow.index}`;
-  return { key: `workflow ${path}`, state: workflow.phase, line: `workflow ${path} ${workflow.workflow} ${workflow.phase}${detail}${messagePart(workflow.message)}` };
+  return {
+    key: `workflow ${path}`,
+    state: workflow.phase,
+    line: `workflow ${path} ${workflow.workflow} ${workflow.phase}${detail}${messagePart(workflow.message)}`,
+  };
 }
 
 function actionEntry(action: ActionView): Entry {
@@ -44,7 +48,11 @@ function actionEntry(action: ActionView): Entry {
     action.phase === 'Pending' && action.nextAttemptAt !== undefined ? `next attempt at ${action.nextAttemptAt}` : undefined,
     action.completionTime === undefined ? undefined : action.duration,
   ]);
-  return { key: `action ${action.path}`, state: `${action.phase} ${action.attempt ?? 0}`, line: `action ${action.path} ${action.phase}${detail}${messagePart(action.message)}` };
+  return {
+    key: `action ${action.path}`,
+    state: `${action.phase} ${action.attempt ?? 0}`,
+    line: `action ${action.path} ${action.phase}${detail}${messagePart(action.message)}`,
+  };
 }
 
 /** Every node of the view, parents before children, the execution last (it finishes last). */

@@ -93,7 +93,9 @@ export function renderTree(view: ExecutionView, options: TreeOptions = {}): stri
   const rows = view.stages.flatMap((stage) => stageRows(stage, now));
   const treeWidth = Math.max(0, ...rows.map((row) => row.tree.length));
   const room = options.width === undefined ? undefined : Math.max(10, options.width - treeWidth - 13);
-  const body = rows.map((row) => `${cut(row.tree.padEnd(treeWidth), options.width)}  ${paint(row.phase, row.phase.padEnd(9))}  ${cut(row.detail, room)}`.trimEnd());
+  const body = rows.map((row) =>
+    `${cut(row.tree.padEnd(treeWidth), options.width)}  ${paint(row.phase, row.phase.padEnd(9))}  ${cut(row.detail, room)}`.trimEnd(),
+  );
   const none = view.stages.length === 0 ? ['(no stages yet: the execution has not started)'] : [];
   return [...header(view, paint, now).map((line) => cut(line, options.width)), '', ...body, ...none];
 }

@@ -124,7 +124,8 @@ async function saveOutputs(session: Session, outputs: ActionOutputs): Promise<vo
     id.execution,
     (execution) => {
       const copy = withActionCopy(execution.status ?? {}, id.path);
-      if (copy?.action.attempt !== id.attempt || !isRunning(copy.action)) throw new AttemptLostError(`attempt ${id.attempt} of ${id.path} is no longer running`);
+      if (copy?.action.attempt !== id.attempt || !isRunning(copy.action))
+        throw new AttemptLostError(`attempt ${id.attempt} of ${id.path} is no longer running`);
       const { next, action } = copy;
       const merged = { ...action.outputs, ...outputs };
       if (isDeepStrictEqual(merged, action.outputs)) return { value: undefined };
@@ -216,7 +217,12 @@ interface Recorded {
 }
 
 /** The step's requests claimed in the status it leaves: those this process runs at once. */
-function claimChained(status: DRPlanExecutionStatus, requests: readonly ActionRequest[], now: Date, holder: Holder | undefined): { status: DRPlanExecutionStatus; chained: ActionRequest[]; events: TransitionEvent[] } {
+function claimChained(
+  status: DRPlanExecutionStatus,
+  requests: readonly ActionRequest[],
+  now: Date,
+  holder: Holder | undefined,
+): { status: DRPlanExecutionStatus; chained: ActionRequest[]; events: TransitionEvent[] } {
   const chained: ActionRequest[] = [];
   const events: TransitionEvent[] = [];
   let next = status;
@@ -359,7 +365,11 @@ async function runClaimed(previous: Session, request: ActionRequest, eventsBefor
 }
 
 /** Claims attempt `id.attempt`, runs it, records it (and any retry due soon after). */
-export async function runAttempt(deps: RunActionDeps, id: AttemptIdentity, chainUntil = deps.clock.now().getTime() + deps.config.maxInlineChainMs): Promise<Outcome> {
+export async function runAttempt(
+  deps: RunActionDeps,
+  id: AttemptIdentity,
+  chainUntil = deps.clock.now().getTime() + deps.config.maxInlineChainMs,
+): Promise<Outcome> {
   const log = attemptLog(deps, id);
   const claimed = await claim(deps, id, log, chainUntil);
   if (!('session' in claimed)) return claimed.ended === undefined ? [] : [actionFinishedReply(id, claimed.ended.operationType, claimed.ended.phase)];

@@ -134,7 +134,12 @@ type Verdict = { stopped: true } | { stopped: false; value: unknown } | { error:
 export class StatusWrites {
   readonly #queues = new Map<string, { pending: Pending[]; latest?: LoadedExecution | undefined }>();
 
-  update<T>(deps: CoreDeps, ref: ExecutionRef, decide: (execution: LoadedExecution) => Decision<T> | undefined, options: UpdateOptions): Promise<Updated<T> | undefined> {
+  update<T>(
+    deps: CoreDeps,
+    ref: ExecutionRef,
+    decide: (execution: LoadedExecution) => Decision<T> | undefined,
+    options: UpdateOptions,
+  ): Promise<Updated<T> | undefined> {
     const key = `${ref.namespace}/${ref.name}/${ref.uid}`;
     return new Promise<Updated<T> | undefined>((resolve, reject) => {
       const entry: Pending = { ref, decide, options, resolve: resolve as (updated: Updated<unknown> | undefined) => void, reject };

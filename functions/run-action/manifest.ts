@@ -16,10 +16,26 @@ const nonEmpty = (value: unknown): value is string => typeof value === 'string' 
  * any other kind without a namespace goes to the workflow's namespace (the API has no discovery here).
  */
 const CLUSTER_SCOPED: ReadonlySet<string> = new Set([
-  'Namespace', 'Node', 'PersistentVolume', 'StorageClass', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition',
-  'PriorityClass', 'IngressClass', 'RuntimeClass', 'CSIDriver', 'CSINode', 'VolumeAttachment', 'APIService',
-  'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
-  'ManagedCluster', 'ClusterRegistrationRequest',
+  'Namespace',
+  'Node',
+  'PersistentVolume',
+  'StorageClass',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'PriorityClass',
+  'IngressClass',
+  'RuntimeClass',
+  'CSIDriver',
+  'CSINode',
+  'VolumeAttachment',
+  'APIService',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'ManagedCluster',
+  'ClusterRegistrationRequest',
 ]);
 
 export type ParsedManifest = { ok: true; objects: Manifest[] } | { ok: false; problem: string };

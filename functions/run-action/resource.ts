@@ -24,13 +24,11 @@ export async function runResource(ctx: ExecutorContext): Promise<AttemptResult> 
   if (config === undefined) return fatal('resource: is required for a KubernetesResource action');
   const parsed = parseManifest(config.manifest, 'resource.manifest');
   if (!parsed.ok) return fatal(parsed.problem);
-  const changes = parsed.objects.map(
-    (object, index): ObjectChange => ({
-      operation: config.operation,
-      object: prepareObject(ctx, object, config.operation),
-      recordsOutputs: index === 0,
-      refField: 'resourceRef',
-    }),
-  );
+  const changes = parsed.objects.map((object, index): ObjectChange => ({
+    operation: config.operation,
+    object: prepareObject(ctx, object, config.operation),
+    recordsOutputs: index === 0,
+    refField: 'resourceRef',
+  }));
   return changeObjects(ctx, changes);
 }

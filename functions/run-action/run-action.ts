@@ -33,8 +33,7 @@ export function createRunAction(given: RunActionDeps): RunAction {
     });
   }
   return {
-    onActionRequested: (data) =>
-      runAttempt(deps, { execution: data.execution, path: data.path, attempt: data.attempt, operationType: data.operationType }),
+    onActionRequested: (data) => runAttempt(deps, { execution: data.execution, path: data.path, attempt: data.attempt, operationType: data.operationType }),
     onJob: (job) => onJobChanged(deps, job),
   };
 }

@@ -40,7 +40,10 @@ blocked.addAddress('fd00:ec2::254', 'ipv6');
 
 /** The host of a URL without IPv6 brackets or a trailing dot, lowercase. */
 export function hostOf(url: URL): string {
-  return url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+  return url.hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
 }
 
 /** Whether a literal address is link-local or a metadata service (IPv4-mapped IPv6 included). */

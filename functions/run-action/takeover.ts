@@ -27,7 +27,12 @@ export function orphanedAttempts(execution: LoadedExecution, me: Holder): Attemp
     (stage.workflowExecutions ?? []).flatMap((workflow, index) =>
       (workflow.actionStatuses ?? [])
         .filter((action) => (action.phase === 'Running' || action.phase === 'Unknown') && isEarlierBoot(action.holder, me))
-        .map((action) => ({ execution: { name, namespace, uid }, path: actionPath(stage.name, index, action.name), attempt: action.attempt ?? 1, operationType: execution.spec.operationType })),
+        .map((action) => ({
+          execution: { name, namespace, uid },
+          path: actionPath(stage.name, index, action.name),
+          attempt: action.attempt ?? 1,
+          operationType: execution.spec.operationType,
+        })),
     ),
   );
 }
@@ -47,12 +52,20 @@ function markLost(status: DRPlanExecutionStatus, id: AttemptIdentity, me: Holder
 
 async function resume(deps: RunActionDeps, me: Holder, id: AttemptIdentity, log: Logger): Promise<void> {
   const at = deps.clock.now().toISOString();
-  const marked = await updateStatus(deps, id.execution, (execution) => {
-    const next = markLost(execution.status ?? {}, id, me, at);
-    return next === undefined ? undefined : { status: next, value: true };
-  }, { log });
+  const marked = await updateStatus(
+    deps,
+    id.execution,
+    (execution) => {
+      const next = markLost(execution.status ?? {}, id, me, at);
+      return next === undefined ? undefined : { status: next, value: true };
+    },
+    { log },
+  );
   if (marked === undefined) return;
-  log.warn({ execution: id.execution.name, namespace: id.execution.namespace, path: id.path, attempt: id.attempt }, 'resuming an attempt an earlier boot of this pod was running');
+  log.warn(
+    { execution: id.execution.name, namespace: id.execution.namespace, path: id.path, attempt: id.attempt },
+    'resuming an attempt an earlier boot of this pod was running',
+  );
   const outcome = await runAttempt(deps, id);
   await deps.emit?.(outcome);
 }

@@ -3,14 +3,7 @@
  * pure, so `reconcile` (which then writes) and `resync` (which only asks "is anything stale?") decide
  * the same way.
  */
-import {
-  ConditionsSchema,
-  DRWorkflowStatusSchema,
-  Finalizers,
-  PlanPhaseSchema,
-  type Condition,
-  type PlanPhase,
-} from '../../shared/api/index.js';
+import { ConditionsSchema, DRWorkflowStatusSchema, Finalizers, PlanPhaseSchema, type Condition, type PlanPhase } from '../../shared/api/index.js';
 import { ConditionTypes, problemsMessage, sameConditions, setCondition, type ConditionInput } from '../../shared/conditions.js';
 import { validatePlan, type WorkflowLookup, type WorkflowLookupResult } from '../../shared/engine/validate-plan.js';
 import { validateWorkflow } from '../../shared/engine/validate-workflow.js';

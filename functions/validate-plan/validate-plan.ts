@@ -27,7 +27,6 @@ export interface ValidatePlan {
   resync(): Promise<Outcome>;
 }
 
-
 export function planValidatedReply(data: PlanValidated): Reply {
   const { generation, ...rest } = data;
   return {

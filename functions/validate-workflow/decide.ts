@@ -73,8 +73,7 @@ function desiredStatus(workflow: KubeObject, current: DRWorkflowStatus, holders:
   return status;
 }
 
-const refsKey = (refs: readonly NamespacedRef[] | undefined): string =>
-  (refs ?? []).map(({ name, namespace }) => `${namespace ?? ''}/${name}`).join(',');
+const refsKey = (refs: readonly NamespacedRef[] | undefined): string => (refs ?? []).map(({ name, namespace }) => `${namespace ?? ''}/${name}`).join(',');
 
 function sameStatus(current: DRWorkflowStatus, desired: WorkflowStatusUpdate): boolean {
   return (
@@ -109,8 +108,6 @@ export function decideWorkflow(workflow: KubeObject, plans: readonly KubeObject[
   const desired = desiredStatus(workflow, current, holders, now);
   if (sameStatus(current, desired)) return { finalizers };
   const moved = current.phase !== desired.phase || current.observedGeneration !== desired.observedGeneration;
-  const validated: WorkflowValidated | undefined = moved
-    ? { workflow: id, phase: desired.phase, generation: desired.observedGeneration }
-    : undefined;
+  const validated: WorkflowValidated | undefined = moved ? { workflow: id, phase: desired.phase, generation: desired.observedGeneration } : undefined;
   return { status: desired, finalizers, validated };
 }

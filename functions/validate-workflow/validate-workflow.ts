@@ -23,7 +23,6 @@ export interface ValidateWorkflow {
   resync(): Promise<Outcome>;
 }
 
-
 export function workflowValidatedReply(data: WorkflowValidated): Reply {
   const { generation, ...rest } = data;
   return {

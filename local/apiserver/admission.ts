@@ -54,7 +54,13 @@ export function admit(type: ResourceType, version: ResourceVersion, candidate: K
     const result = customResource(type, version, candidate);
     causes.push(...result.causes);
     object = result.object;
-    if (causes.length === 0) warnings = unknownFieldOutcome(type, version, removedFields(candidate, object).filter((f) => !f.startsWith('metadata.')), mode);
+    if (causes.length === 0)
+      warnings = unknownFieldOutcome(
+        type,
+        version,
+        removedFields(candidate, object).filter((f) => !f.startsWith('metadata.')),
+        mode,
+      );
   }
   if (isCrdType(type)) causes.push(...crdCauses(candidate));
   if (causes.length > 0) throw invalid(type, name, causes);

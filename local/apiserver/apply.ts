@@ -14,7 +14,14 @@ import { isRecord } from './types.js';
 type Path = readonly string[];
 
 /** Fields that identify an object rather than describe it: never owned. */
-const UNOWNED = new Set(['["apiVersion"]', '["kind"]', '["metadata","name"]', '["metadata","namespace"]', '["metadata","resourceVersion"]', '["metadata","managedFields"]']);
+const UNOWNED = new Set([
+  '["apiVersion"]',
+  '["kind"]',
+  '["metadata","name"]',
+  '["metadata","namespace"]',
+  '["metadata","resourceVersion"]',
+  '["metadata","managedFields"]',
+]);
 
 function leafPaths(value: unknown, prefix: Path, out: Set<string>): void {
   if (isRecord(value) && Object.keys(value).length > 0) {
@@ -125,7 +132,12 @@ export function serverSideApply(current: KubeObject | undefined, applied: KubeOb
   const fields = ownedFields(applied);
   const { mine, others } = ownership(current, options.manager);
   const base: KubeObject = current ?? { metadata: {} };
-  const causes = conflictsWith(base, applied, fields, others.filter((o) => o.entry.operation === 'Apply'));
+  const causes = conflictsWith(
+    base,
+    applied,
+    fields,
+    others.filter((o) => o.entry.operation === 'Apply'),
+  );
   if (causes.length > 0 && !options.force) throw conflictError(causes);
   for (const other of others) for (const field of fields) other.fields.delete(field);
   let merged = mergeApplied(base, applied) as KubeObject;
@@ -134,7 +146,12 @@ export function serverSideApply(current: KubeObject | undefined, applied: KubeOb
     if (!fields.has(field) && !keptByOthers.has(field)) merged = withoutPath(merged, JSON.parse(field) as string[]) as KubeObject;
   }
   const entry: ManagedFieldsEntry = {
-    manager: options.manager, operation: 'Apply', apiVersion: options.apiVersion, time: options.now, fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(fields),
+    manager: options.manager,
+    operation: 'Apply',
+    apiVersion: options.apiVersion,
+    time: options.now,
+    fieldsType: 'FieldsV1',
+    fieldsV1: toFieldsV1(fields),
   };
   const kept = others.filter((o) => o.fields.size > 0).map((o) => ({ ...o.entry, fieldsV1: toFieldsV1(o.fields) }));
   return { ...merged, metadata: { ...merged.metadata, managedFields: [...kept, entry] } };

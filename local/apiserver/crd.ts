@@ -93,7 +93,9 @@ export function compareVersions(a: string, b: string): number {
 export function crdToResourceType(crd: KubeObject): ResourceType {
   const spec = record(crd.spec);
   const names = namesOf(spec);
-  const versions = versionsOf(spec).filter((v) => v.served).sort((a, b) => compareVersions(a.name, b.name));
+  const versions = versionsOf(spec)
+    .filter((v) => v.served)
+    .sort((a, b) => compareVersions(a.name, b.name));
   const served: ResourceVersion[] = versions.map((v) => ({
     name: v.name,
     schema: v.schema,
@@ -157,7 +159,11 @@ export function crdCauses(crd: KubeObject): StatusCause[] {
   const group = text(spec.group);
   const causes = nameCauses(crd, group, namesOf(spec));
   if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster') {
-    causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(spec.scope ?? '')}: supported values: "Cluster", "Namespaced"`, field: 'spec.scope' });
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      message: `Unsupported value: ${JSON.stringify(spec.scope ?? '')}: supported values: "Cluster", "Namespaced"`,
+      field: 'spec.scope',
+    });
   }
   return [...causes, ...versionCauses(spec)];
 }
@@ -185,7 +191,11 @@ export function withCrdStatus(crd: KubeObject, now: string): KubeObject {
     return typeof found?.lastTransitionTime === 'string' ? found.lastTransitionTime : now;
   };
   const condition = (type: string, reason: string, message: string): Record<string, unknown> => ({
-    type, status: 'True', lastTransitionTime: since(type), reason, message,
+    type,
+    status: 'True',
+    lastTransitionTime: since(type),
+    reason,
+    message,
   });
   return {
     ...crd,
@@ -206,7 +216,9 @@ export function readCrdFiles(dirs: readonly string[]): KubeObject[] {
   for (const dir of dirs) {
     let names: string[];
     try {
-      names = readdirSync(dir).filter((name) => /\.(ya?ml|json)$/.test(name)).sort();
+      names = readdirSync(dir)
+        .filter((name) => /\.(ya?ml|json)$/.test(name))
+        .sort();
     } catch (error: unknown) {
       throw new Error(`cannot read the CRD folder ${dir}`, { cause: error });
     }

@@ -71,22 +71,29 @@ export interface ResourceName {
   plural: string;
 }
 
-const qualified = (resource: ResourceName): string =>
-  resource.group === '' ? resource.plural : `${resource.plural}.${resource.group}`;
+const qualified = (resource: ResourceName): string => (resource.group === '' ? resource.plural : `${resource.plural}.${resource.group}`);
 
 const details = (resource: ResourceName, name: string): StatusDetails => ({ name, group: resource.group, kind: resource.plural });
 
 export const notFound = (resource: ResourceName, name: string): ApiError =>
   new ApiError({ code: 404, reason: Reasons.notFound, message: `${qualified(resource)} "${name}" not found`, details: details(resource, name) });
 
-export const pathNotFound = (): ApiError =>
-  new ApiError({ code: 404, reason: Reasons.notFound, message: 'the server could not find the requested resource' });
+export const pathNotFound = (): ApiError => new ApiError({ code: 404, reason: Reasons.notFound, message: 'the server could not find the requested resource' });
 
 export const alreadyExists = (resource: ResourceName, name: string): ApiError =>
   new ApiError({ code: 409, reason: Reasons.alreadyExists, message: `${qualified(resource)} "${name}" already exists`, details: details(resource, name) });
 
-export const conflict = (resource: ResourceName, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again'): ApiError =>
-  new ApiError({ code: 409, reason: Reasons.conflict, message: `Operation cannot be fulfilled on ${qualified(resource)} "${name}": ${why}`, details: details(resource, name) });
+export const conflict = (
+  resource: ResourceName,
+  name: string,
+  why = 'the object has been modified; please apply your changes to the latest version and try again',
+): ApiError =>
+  new ApiError({
+    code: 409,
+    reason: Reasons.conflict,
+    message: `Operation cannot be fulfilled on ${qualified(resource)} "${name}": ${why}`,
+    details: details(resource, name),
+  });
 
 export const forbidden = (resource: ResourceName, name: string, why: string): ApiError =>
   new ApiError({ code: 403, reason: Reasons.forbidden, message: `${qualified(resource)} "${name}" is forbidden: ${why}`, details: details(resource, name) });
@@ -104,8 +111,7 @@ export function invalid(kind: { group: string; kind: string }, name: string, cau
   });
 }
 
-export const badRequest = (message: string, cause?: unknown): ApiError =>
-  new ApiError({ code: 400, reason: Reasons.badRequest, message, cause });
+export const badRequest = (message: string, cause?: unknown): ApiError => new ApiError({ code: 400, reason: Reasons.badRequest, message, cause });
 
 export const unauthorized = (): ApiError => new ApiError({ code: 401, reason: Reasons.unauthorized, message: 'Unauthorized' });
 

@@ -84,7 +84,9 @@ const qualified = (resource: ResourceName): string => (resource.group === '' ? r
 export function parseConflictFaults(settings: unknown): ConflictFaults {
   const parsed = ConflictFaultsSchema.safeParse(settings);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `faults${issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('')}: ${issue.message}`);
+  const problems = parsed.error.issues.map(
+    (issue) => `faults${issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('')}: ${issue.message}`,
+  );
   throw new Error(`invalid fault settings: ${problems.join('; ')}`);
 }
 

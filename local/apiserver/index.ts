@@ -92,10 +92,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   let address = '';
   const certificate = stateCertificate(options.stateDir);
   const faults = faultInjector(options.faults);
-  const server = dualServer(requestListener({
-    context, token, log, faults, openapi: new OpenApiDocuments(context.registry), serverAddress: () => address,
-    watch: { hub, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000, defaultTimeoutSeconds: options.watchTimeoutSeconds ?? 1800 },
-  }), certificate);
+  const server = dualServer(
+    requestListener({
+      context,
+      token,
+      log,
+      faults,
+      openapi: new OpenApiDocuments(context.registry),
+      serverAddress: () => address,
+      watch: { hub, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000, defaultTimeoutSeconds: options.watchTimeoutSeconds ?? 1800 },
+    }),
+    certificate,
+  );
   const bound = await server.listen(options.port ?? 0, host).catch((error: unknown) => {
     context.store.close();
     throw new Error(`the API server cannot listen on ${host}:${options.port ?? 0}`, { cause: error });

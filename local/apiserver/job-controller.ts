@@ -74,7 +74,12 @@ async function cancellable<T>(state: State, work: (signal: AbortSignal) => Promi
 }
 
 async function request(state: State, path: string, signal: AbortSignal, init: RequestInit = {}): Promise<Response> {
-  const headers = { Authorization: `Bearer ${state.options.token}`, Accept: 'application/json', 'User-Agent': USER_AGENT, ...(init.headers as Record<string, string> | undefined) };
+  const headers = {
+    Authorization: `Bearer ${state.options.token}`,
+    Accept: 'application/json',
+    'User-Agent': USER_AGENT,
+    ...(init.headers as Record<string, string> | undefined),
+  };
   const response = await fetch(`${state.options.url.replace(/\/+$/, '')}${path}`, { ...init, headers, signal });
   if (!response.ok) {
     const body = await response.text().catch(() => '');
@@ -86,8 +91,7 @@ async function request(state: State, path: string, signal: AbortSignal, init: Re
 const requestJson = (state: State, path: string, init: RequestInit = {}): Promise<Json> =>
   cancellable(state, async (signal) => record(await (await request(state, path, signal, init)).json()));
 
-const sleep = (state: State, ms: number): Promise<void> =>
-  cancellable(state, (signal) => delay(ms, undefined, { signal }).catch(() => undefined));
+const sleep = (state: State, ms: number): Promise<void> => cancellable(state, (signal) => delay(ms, undefined, { signal }).catch(() => undefined));
 
 function forget(state: State, uid: string): void {
   clearTimeout(state.timers.get(uid));
@@ -100,7 +104,9 @@ function schedule(state: State, uid: string, wakeAt: number | undefined): void {
   state.timers.delete(uid);
   if (wakeAt === undefined || stopped(state)) return;
   const delay = Math.min(Math.max(wakeAt - state.options.now(), 0), MAX_TIMER_MS);
-  const timer = setTimeout(() => { reconcile(state, uid); }, delay);
+  const timer = setTimeout(() => {
+    reconcile(state, uid);
+  }, delay);
   timer.unref();
   state.timers.set(uid, timer);
 }
@@ -250,7 +256,13 @@ async function run(state: State): Promise<void> {
 /** Starts the controller; `stop()` ends the watch, cancels the timers and waits for writes in flight. */
 export function startJobController(options: JobControllerOptions): JobController {
   const state: State = {
-    options: { url: options.url, token: options.token, log: options.log ?? ((): void => undefined), now: options.now ?? Date.now, retryDelayMs: options.retryDelayMs ?? 1000 },
+    options: {
+      url: options.url,
+      token: options.token,
+      log: options.log ?? ((): void => undefined),
+      now: options.now ?? Date.now,
+      retryDelayMs: options.retryDelayMs ?? 1000,
+    },
     stopped: false,
     inFlight: new Set(),
     jobs: new Map(),

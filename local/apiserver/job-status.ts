@@ -96,9 +96,16 @@ function succeeded(job: Json, now: number): Decision {
   return {
     event: 'Complete',
     status: {
-      ...status, active: 0, ready: 0, succeeded: typeof completions === 'number' ? completions : 1, completionTime: timestamp(now),
+      ...status,
+      active: 0,
+      ready: 0,
+      succeeded: typeof completions === 'number' ? completions : 1,
+      completionTime: timestamp(now),
       uncountedTerminatedPods: {},
-      conditions: withConditions(status, [condition('SuccessCriteriaMet', 'True', COMPLETIONS_REACHED, now), condition('Complete', 'True', COMPLETIONS_REACHED, now)]),
+      conditions: withConditions(status, [
+        condition('SuccessCriteriaMet', 'True', COMPLETIONS_REACHED, now),
+        condition('Complete', 'True', COMPLETIONS_REACHED, now),
+      ]),
     },
   };
 }
@@ -110,7 +117,11 @@ function failed(job: Json, now: number, why: Why): Decision {
   return {
     event: `Failed (${why.reason})`,
     status: {
-      ...status, active: 0, ready: 0, failed: failures, uncountedTerminatedPods: {},
+      ...status,
+      active: 0,
+      ready: 0,
+      failed: failures,
+      uncountedTerminatedPods: {},
       conditions: withConditions(status, [condition('FailureTarget', 'True', why, now), condition('Failed', 'True', why, now)]),
     },
   };

@@ -57,8 +57,7 @@ const invalidCause = (field: string, value: string, why: string): StatusCause =>
   field,
 });
 
-const withoutNulls = (value: Record<string, unknown>): Record<string, unknown> =>
-  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null));
+const withoutNulls = (value: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null));
 
 /** The object's metadata, typed; unknown metadata fields are dropped, wrong types are causes. */
 export function parseMetadata(value: unknown): { metadata: ObjectMeta; causes: StatusCause[] } {
@@ -76,17 +75,43 @@ export function parseMetadata(value: unknown): { metadata: ObjectMeta; causes: S
 export function nameCauses(name: string, namespaceLike: boolean): StatusCause[] {
   if (namespaceLike) {
     if (name.length <= 63 && LABEL.test(name)) return [];
-    return [invalidCause('metadata.name', name, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")];
+    return [
+      invalidCause(
+        'metadata.name',
+        name,
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+      ),
+    ];
   }
   if (name.length <= 253 && SUBDOMAIN.test(name)) return [];
-  return [invalidCause('metadata.name', name, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")];
+  return [
+    invalidCause(
+      'metadata.name',
+      name,
+      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+    ),
+  ];
 }
 
 export function labelCauses(labels: Record<string, string> | undefined): StatusCause[] {
   const causes: StatusCause[] = [];
   for (const [key, value] of Object.entries(labels ?? {})) {
-    if (!LABEL_KEY.test(key) || key.length > 316) causes.push(invalidCause('metadata.labels', key, 'a valid label key must be a qualified name: an optional DNS subdomain prefix and "/", then alphanumerics, "-", "_" or ".", starting and ending with an alphanumeric character'));
-    if (!LABEL_VALUE.test(value) || value.length > 63) causes.push(invalidCause('metadata.labels', value, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character, and be at most 63 characters"));
+    if (!LABEL_KEY.test(key) || key.length > 316)
+      causes.push(
+        invalidCause(
+          'metadata.labels',
+          key,
+          'a valid label key must be a qualified name: an optional DNS subdomain prefix and "/", then alphanumerics, "-", "_" or ".", starting and ending with an alphanumeric character',
+        ),
+      );
+    if (!LABEL_VALUE.test(value) || value.length > 63)
+      causes.push(
+        invalidCause(
+          'metadata.labels',
+          value,
+          "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character, and be at most 63 characters",
+        ),
+      );
   }
   return causes;
 }
@@ -110,9 +135,14 @@ const SERVER_FIELDS = ['name', 'namespace', 'uid', 'creationTimestamp', 'deletio
 export function keepServerFields(next: ObjectMeta, stored: ObjectMeta): ObjectMeta {
   const out: ObjectMeta = omit({ ...next }, ...SERVER_FIELDS);
   const kept = {
-    name: stored.name, namespace: stored.namespace, uid: stored.uid, creationTimestamp: stored.creationTimestamp,
-    deletionTimestamp: stored.deletionTimestamp, deletionGracePeriodSeconds: stored.deletionGracePeriodSeconds,
-    generation: stored.generation, resourceVersion: stored.resourceVersion,
+    name: stored.name,
+    namespace: stored.namespace,
+    uid: stored.uid,
+    creationTimestamp: stored.creationTimestamp,
+    deletionTimestamp: stored.deletionTimestamp,
+    deletionGracePeriodSeconds: stored.deletionGracePeriodSeconds,
+    generation: stored.generation,
+    resourceVersion: stored.resourceVersion,
   };
   const managedFields = next.managedFields ?? stored.managedFields;
   return { ...dropUndefined(kept), ...out, ...(managedFields === undefined ? {} : { managedFields }) };
@@ -123,8 +153,20 @@ export function dropUndefined<T extends object>(value: T): T {
 }
 
 const METADATA_ORDER = [
-  'name', 'generateName', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp',
-  'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields',
+  'name',
+  'generateName',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
 ] as const;
 
 /** Metadata in the order Kubernetes writes it; `resourceVersion` keeps its place even before the store sets it. */

@@ -25,7 +25,10 @@ export function schemaName(resource: OpenApiResource): string {
 }
 
 const query = (name: string, type: string, description: string): Record<string, unknown> => ({
-  name, in: 'query', description, schema: { type, uniqueItems: true },
+  name,
+  in: 'query',
+  description,
+  schema: { type, uniqueItems: true },
 });
 
 const WRITE_PARAMETERS = [
@@ -37,7 +40,11 @@ const PATCH_PARAMETERS = [...WRITE_PARAMETERS, query('force', 'boolean', 'Force 
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
 
 const pathParameter = (name: string): Record<string, unknown> => ({
-  name, in: 'path', required: true, description: `${name} of the object`, schema: { type: 'string', uniqueItems: true },
+  name,
+  in: 'path',
+  required: true,
+  description: `${name} of the object`,
+  schema: { type: 'string', uniqueItems: true },
 });
 
 function bodySchema(resource: OpenApiResource): Record<string, unknown> {
@@ -62,7 +69,9 @@ function operation(resource: OpenApiResource, spec: OperationSpec): Record<strin
   };
   if (spec.parameters !== undefined) op.parameters = spec.parameters;
   if (spec.bodyTypes !== undefined) {
-    const content = Object.fromEntries(spec.bodyTypes.map((type) => [type, { schema: type === 'application/json' ? bodySchema(resource) : { type: 'object' } }]));
+    const content = Object.fromEntries(
+      spec.bodyTypes.map((type) => [type, { schema: type === 'application/json' ? bodySchema(resource) : { type: 'object' } }]),
+    );
     op.requestBody = { required: true, content };
   }
   return op;

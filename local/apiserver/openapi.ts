@@ -72,15 +72,30 @@ export function openApiV2Json(resources: readonly OpenApiResource[] = []): unkno
 
 /** gnostic `QueryParameterSubSchema` → `NonBodyParameter` → `Parameter` → `ParametersItem`. */
 function fieldValidationParameter(): ProtoField[] {
-  const query: ProtoField[] = [[2, 'query'], [3, FIELD_VALIDATION_DESCRIPTION], [4, 'fieldValidation'], [6, 'string'], [20, true]];
+  const query: ProtoField[] = [
+    [2, 'query'],
+    [3, FIELD_VALIDATION_DESCRIPTION],
+    [4, 'fieldValidation'],
+    [6, 'string'],
+    [20, true],
+  ];
   return [[1, [[2, [[3, query]]]]]];
 }
 
 /** gnostic `Operation` for the PATCH of one object. */
 function patchOperation(resource: OpenApiResource): ProtoField[] {
-  const ok: ProtoField[] = [[1, '200'], [2, [[1, [[1, 'OK']]]]]];
-  const gvk: ProtoField[] = [[1, 'x-kubernetes-group-version-kind'], [2, [[2, JSON.stringify(gvkOf(resource))]]]];
-  const action: ProtoField[] = [[1, 'x-kubernetes-action'], [2, [[2, 'patch']]]];
+  const ok: ProtoField[] = [
+    [1, '200'],
+    [2, [[1, [[1, 'OK']]]]],
+  ];
+  const gvk: ProtoField[] = [
+    [1, 'x-kubernetes-group-version-kind'],
+    [2, [[2, JSON.stringify(gvkOf(resource))]]],
+  ];
+  const action: ProtoField[] = [
+    [1, 'x-kubernetes-action'],
+    [2, [[2, 'patch']]],
+  ];
   return [
     [5, operationId('patch', resource)],
     [6, 'application/json'],
@@ -103,10 +118,22 @@ function patchOperation(resource: OpenApiResource): ProtoField[] {
  * Any yaml=2.
  */
 export function openApiV2Protobuf(resources: readonly OpenApiResource[] = []): Uint8Array {
-  const paths: ProtoField[] = resources.map((resource) => [2, [[1, itemPath(resource)], [2, [[8, patchOperation(resource)]]]]]);
+  const paths: ProtoField[] = resources.map((resource) => [
+    2,
+    [
+      [1, itemPath(resource)],
+      [2, [[8, patchOperation(resource)]]],
+    ],
+  ]);
   return encodeMessage([
     [1, '2.0'],
-    [2, [[1, OPENAPI_TITLE], [2, OPENAPI_VERSION]]],
+    [
+      2,
+      [
+        [1, OPENAPI_TITLE],
+        [2, OPENAPI_VERSION],
+      ],
+    ],
     [8, paths],
     [9, []],
   ]);

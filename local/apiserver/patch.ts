@@ -46,7 +46,10 @@ const unprocessable = (message: string): ApiError => new ApiError({ code: 422, r
 function tokens(pointer: string): string[] {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) throw unprocessable(`the JSON pointer "${pointer}" must start with "/"`);
-  return pointer.slice(1).split('/').map((token) => token.replaceAll('~1', '/').replaceAll('~0', '~'));
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((token) => token.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
 interface Slot {

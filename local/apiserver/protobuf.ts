@@ -18,32 +18,64 @@ type Message = Readonly<Record<number, FieldSpec>>;
 
 const TIME: Message = { 1: { name: 'seconds', type: 'int' }, 2: { name: 'nanos', type: 'int' } };
 const OWNER_REFERENCE: Message = {
-  1: { name: 'kind', type: 'string' }, 3: { name: 'name', type: 'string' }, 4: { name: 'uid', type: 'string' },
-  5: { name: 'apiVersion', type: 'string' }, 6: { name: 'controller', type: 'bool' }, 7: { name: 'blockOwnerDeletion', type: 'bool' },
+  1: { name: 'kind', type: 'string' },
+  3: { name: 'name', type: 'string' },
+  4: { name: 'uid', type: 'string' },
+  5: { name: 'apiVersion', type: 'string' },
+  6: { name: 'controller', type: 'bool' },
+  7: { name: 'blockOwnerDeletion', type: 'bool' },
 };
 const OBJECT_META: Message = {
-  1: { name: 'name', type: 'string' }, 2: { name: 'generateName', type: 'string' }, 3: { name: 'namespace', type: 'string' },
-  5: { name: 'uid', type: 'string' }, 6: { name: 'resourceVersion', type: 'string' }, 7: { name: 'generation', type: 'int' },
-  8: { name: 'creationTimestamp', type: 'time' }, 9: { name: 'deletionTimestamp', type: 'time' }, 10: { name: 'deletionGracePeriodSeconds', type: 'int' },
-  11: { name: 'labels', type: 'map' }, 12: { name: 'annotations', type: 'map' }, 13: { name: 'ownerReferences', type: OWNER_REFERENCE, repeated: true },
+  1: { name: 'name', type: 'string' },
+  2: { name: 'generateName', type: 'string' },
+  3: { name: 'namespace', type: 'string' },
+  5: { name: 'uid', type: 'string' },
+  6: { name: 'resourceVersion', type: 'string' },
+  7: { name: 'generation', type: 'int' },
+  8: { name: 'creationTimestamp', type: 'time' },
+  9: { name: 'deletionTimestamp', type: 'time' },
+  10: { name: 'deletionGracePeriodSeconds', type: 'int' },
+  11: { name: 'labels', type: 'map' },
+  12: { name: 'annotations', type: 'map' },
+  13: { name: 'ownerReferences', type: OWNER_REFERENCE, repeated: true },
   14: { name: 'finalizers', type: 'string', repeated: true },
 };
 const OBJECT_REFERENCE: Message = {
-  1: { name: 'kind', type: 'string' }, 2: { name: 'namespace', type: 'string' }, 3: { name: 'name', type: 'string' }, 4: { name: 'uid', type: 'string' },
-  5: { name: 'apiVersion', type: 'string' }, 6: { name: 'resourceVersion', type: 'string' }, 7: { name: 'fieldPath', type: 'string' },
+  1: { name: 'kind', type: 'string' },
+  2: { name: 'namespace', type: 'string' },
+  3: { name: 'name', type: 'string' },
+  4: { name: 'uid', type: 'string' },
+  5: { name: 'apiVersion', type: 'string' },
+  6: { name: 'resourceVersion', type: 'string' },
+  7: { name: 'fieldPath', type: 'string' },
 };
 const metadata: FieldSpec = { name: 'metadata', type: OBJECT_META };
 
 const KINDS: Readonly<Record<string, Message>> = {
-  Namespace: { 1: metadata, 2: { name: 'spec', type: { 1: { name: 'finalizers', type: 'string', repeated: true } } }, 3: { name: 'status', type: { 1: { name: 'phase', type: 'string' } } } },
+  Namespace: {
+    1: metadata,
+    2: { name: 'spec', type: { 1: { name: 'finalizers', type: 'string', repeated: true } } },
+    3: { name: 'status', type: { 1: { name: 'phase', type: 'string' } } },
+  },
   ConfigMap: { 1: metadata, 2: { name: 'data', type: 'map' }, 3: { name: 'binaryData', type: 'bytesMap' }, 4: { name: 'immutable', type: 'bool' } },
-  Secret: { 1: metadata, 2: { name: 'data', type: 'bytesMap' }, 3: { name: 'type', type: 'string' }, 4: { name: 'stringData', type: 'map' }, 5: { name: 'immutable', type: 'bool' } },
+  Secret: {
+    1: metadata,
+    2: { name: 'data', type: 'bytesMap' },
+    3: { name: 'type', type: 'string' },
+    4: { name: 'stringData', type: 'map' },
+    5: { name: 'immutable', type: 'bool' },
+  },
   ServiceAccount: {
-    1: metadata, 2: { name: 'secrets', type: OBJECT_REFERENCE, repeated: true },
-    3: { name: 'imagePullSecrets', type: { 1: { name: 'name', type: 'string' } }, repeated: true }, 4: { name: 'automountServiceAccountToken', type: 'bool' },
+    1: metadata,
+    2: { name: 'secrets', type: OBJECT_REFERENCE, repeated: true },
+    3: { name: 'imagePullSecrets', type: { 1: { name: 'name', type: 'string' } }, repeated: true },
+    4: { name: 'automountServiceAccountToken', type: 'bool' },
   },
 };
-const UNKNOWN: Message = { 1: { name: 'typeMeta', type: { 1: { name: 'apiVersion', type: 'string' }, 2: { name: 'kind', type: 'string' } } }, 2: { name: 'raw', type: 'bytes' } };
+const UNKNOWN: Message = {
+  1: { name: 'typeMeta', type: { 1: { name: 'apiVersion', type: 'string' }, 2: { name: 'kind', type: 'string' } } },
+  2: { name: 'raw', type: 'bytes' },
+};
 const MAP_ENTRY: Message = { 1: { name: 'key', type: 'string' }, 2: { name: 'value', type: 'bytes' } };
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 

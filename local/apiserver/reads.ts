@@ -25,11 +25,14 @@ export function selectorOf(query: Pick<ListQuery, 'labelSelector' | 'fieldSelect
 }
 
 /** Renders objects as a meta.k8s.io Table: a CRD's printer columns, or kubectl's usual columns for built-ins. */
-export function tableOf(target: Pick<Target, 'type' | 'version'>, objects: KubeObject[], representation: Representation, listMeta: { resourceVersion: string; continue?: string }): unknown {
+export function tableOf(
+  target: Pick<Target, 'type' | 'version'>,
+  objects: KubeObject[],
+  representation: Representation,
+  listMeta: { resourceVersion: string; continue?: string },
+): unknown {
   const presented = objects.map((o) => present(target, o));
-  const table = target.type.custom
-    ? toTable(presented, target.version.printerColumns, listMeta)
-    : builtinTable(keyOfType(target.type), presented, listMeta);
+  const table = target.type.custom ? toTable(presented, target.version.printerColumns, listMeta) : builtinTable(keyOfType(target.type), presented, listMeta);
   if (representation.kind === 'table' && representation.version === 'v1beta1' && isRecord(table)) return { ...table, apiVersion: 'meta.k8s.io/v1beta1' };
   return table;
 }

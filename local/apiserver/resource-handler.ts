@@ -73,15 +73,20 @@ function handleGet(deps: ResourceDeps, target: Target, exchange: Exchange, repre
   const p = exchange.url.searchParams;
   const watching = flag(exchange.url, 'watch');
   if (!watching) {
-    const body = target.name === undefined ? listObjects(deps.context, target, listQuery(exchange.url), representation) : getObject(deps.context, target, representation);
+    const body =
+      target.name === undefined ? listObjects(deps.context, target, listQuery(exchange.url), representation) : getObject(deps.context, target, representation);
     sendJson(exchange.res, 200, body);
     return;
   }
   const byName = target.name === undefined ? '' : `metadata.name=${target.name}`;
   const fieldSelector = [p.get('fieldSelector') ?? '', byName].filter((s) => s !== '').join(',');
   const query = {
-    resourceVersion: p.get('resourceVersion'), labelSelector: p.get('labelSelector'), fieldSelector, timeoutSeconds: p.get('timeoutSeconds'),
-    allowWatchBookmarks: flag(exchange.url, 'allowWatchBookmarks'), sendInitialEvents: flag(exchange.url, 'sendInitialEvents'),
+    resourceVersion: p.get('resourceVersion'),
+    labelSelector: p.get('labelSelector'),
+    fieldSelector,
+    timeoutSeconds: p.get('timeoutSeconds'),
+    allowWatchBookmarks: flag(exchange.url, 'allowWatchBookmarks'),
+    sendInitialEvents: flag(exchange.url, 'sendInitialEvents'),
   };
   const collection: Target = { ...target };
   delete collection.name;
@@ -123,12 +128,16 @@ async function handleDelete(deps: ResourceDeps, target: Target, exchange: Exchan
   const doomed = deps.context.store.list(keyOfType(target.type), target.namespace === '' ? undefined : target.namespace).filter(matches);
   const items = doomed.flatMap((object) => {
     const name = object.metadata.name ?? '';
-    return deps.context.store.get(keyOfType(target.type), target.namespace, name) === undefined ? [] : [deleteObject(deps.context, { ...target, name }, options)];
+    return deps.context.store.get(keyOfType(target.type), target.namespace, name) === undefined
+      ? []
+      : [deleteObject(deps.context, { ...target, name }, options)];
   });
   await deps.context.store.commit();
   sendJson(exchange.res, 200, {
-    apiVersion: groupVersion(target.type.group, target.version.name), kind: target.type.listKind,
-    metadata: { resourceVersion: String(deps.context.store.resourceVersion) }, items: items.map((o) => present(target, o)),
+    apiVersion: groupVersion(target.type.group, target.version.name),
+    kind: target.type.listKind,
+    metadata: { resourceVersion: String(deps.context.store.resourceVersion) },
+    items: items.map((o) => present(target, o)),
   });
 }
 
@@ -143,7 +152,14 @@ function injectedFault(deps: ResourceDeps, target: Target, exchange: Exchange, m
   if (deps.faults === undefined || method === 'POST' || name === undefined) return undefined;
   if (deps.context.store.get(keyOfType(target.type), target.namespace, name) === undefined) return undefined;
   const verb = method === 'PUT' ? 'update' : 'patch';
-  return deps.faults.conflictFor({ verb, resource: target.type, subresource: target.subresource ?? '', namespace: target.namespace, name, userAgent: exchange.req.headers['user-agent'] });
+  return deps.faults.conflictFor({
+    verb,
+    resource: target.type,
+    subresource: target.subresource ?? '',
+    namespace: target.namespace,
+    name,
+    userAgent: exchange.req.headers['user-agent'],
+  });
 }
 
 async function handleWrite(deps: ResourceDeps, target: Target, exchange: Exchange, method: string): Promise<void> {

@@ -84,7 +84,10 @@ const BY_FIRST_SEGMENT: Readonly<Record<string, (segments: readonly string[]) =>
 };
 
 export function route(pathname: string): Route {
-  const decoded = pathname.split('/').filter((s) => s !== '').map(decode);
+  const decoded = pathname
+    .split('/')
+    .filter((s) => s !== '')
+    .map(decode);
   if (decoded.some((s) => s === undefined)) return NOT_FOUND;
   const segments = decoded as string[];
   const first = segments[0] ?? '';

@@ -5,8 +5,22 @@
  */
 import type { Cause, SchemaNode } from './schema-node.js';
 import {
-  additionalOf, childPath, duplicate, indexPath, invalid, isIntOrString, isNullable, isRecord, itemsOf, jsonTypeOf,
-  notSupported, propertiesOf, required, tooLong, tooMany, typeInvalid,
+  additionalOf,
+  childPath,
+  duplicate,
+  indexPath,
+  invalid,
+  isIntOrString,
+  isNullable,
+  isRecord,
+  itemsOf,
+  jsonTypeOf,
+  notSupported,
+  propertiesOf,
+  required,
+  tooLong,
+  tooMany,
+  typeInvalid,
 } from './schema-node.js';
 import { validateComposition } from './schema-composition.js';
 import { checkFormat } from './schema-format.js';
@@ -152,7 +166,10 @@ function validateArray(value: readonly unknown[], schema: SchemaNode, path: stri
     findings.causes.push(invalid(path, value.length, `${path} in body should have at least ${minItems} items`));
   }
   const items = itemsOf(schema);
-  if (items !== undefined) value.forEach((item, index) => { validateValue(item, items, indexPath(path, index), findings); });
+  if (items !== undefined)
+    value.forEach((item, index) => {
+      validateValue(item, items, indexPath(path, index), findings);
+    });
   checkListType(value, schema, path, findings);
 }
 
@@ -160,7 +177,10 @@ function validateArray(value: readonly unknown[], schema: SchemaNode, path: stri
 export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (isRecord(value)) {
-    return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonical(value[key])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical(value[key])}`)
+      .join(',')}}`;
   }
   return value === undefined ? 'null' : JSON.stringify(value);
 }
@@ -223,4 +243,3 @@ function checkListType(value: readonly unknown[], schema: SchemaNode, path: stri
     seen.add(signature);
   });
 }
-

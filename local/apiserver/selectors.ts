@@ -62,7 +62,10 @@ function setForm(requirement: string): Selector | undefined {
   if (match === null) return undefined;
   const [, key = '', operator = '', list = ''] = match;
   checkKey(key, requirement);
-  const values = list.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  const values = list
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
   for (const value of values) checkValue(value, requirement);
   return setRequirement(key, operator, values);
 }
@@ -130,6 +133,9 @@ function fieldRequirement(requirement: string): Selector {
 
 export function parseFieldSelector(text: string | null): Selector {
   if (text === null || text.trim() === '') return always;
-  const requirements = splitEscaped(text, ',').map((part) => part.trim()).filter((part) => part !== '').map(fieldRequirement);
+  const requirements = splitEscaped(text, ',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map(fieldRequirement);
   return (object) => requirements.every((matches) => matches(object));
 }

@@ -61,12 +61,18 @@ type DocumentRoute = Exclude<Route, { kind: 'resource' }>;
 function discoveryDocument(deps: ServerDeps, target: DocumentRoute): unknown {
   const { registry } = deps.context;
   switch (target.kind) {
-    case 'version': return versionInfo();
-    case 'api': return apiVersions(deps.serverAddress());
-    case 'apis': return apiGroupList(registry);
-    case 'apiGroup': return apiGroup(registry, target.group);
-    case 'resourceList': return apiResourceList(registry, target.group, target.version);
-    default: return undefined;
+    case 'version':
+      return versionInfo();
+    case 'api':
+      return apiVersions(deps.serverAddress());
+    case 'apis':
+      return apiGroupList(registry);
+    case 'apiGroup':
+      return apiGroup(registry, target.group);
+    case 'resourceList':
+      return apiResourceList(registry, target.group, target.version);
+    default:
+      return undefined;
   }
 }
 

@@ -56,7 +56,11 @@ const isMarker = (item: unknown): boolean => isRecord(item) && Object.keys(item)
 function withoutDirectives(value: unknown): unknown {
   if (Array.isArray(value)) return value.filter((item) => !isMarker(item)).map(withoutDirectives);
   if (!isRecord(value)) return value;
-  return Object.fromEntries(Object.entries(value).filter(([key]) => !isDirectiveKey(key)).map(([key, v]) => [key, withoutDirectives(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !isDirectiveKey(key))
+      .map(([key, v]) => [key, withoutDirectives(v)]),
+  );
 }
 
 function removeScalars(current: unknown, remove: unknown): unknown {

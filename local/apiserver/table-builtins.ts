@@ -11,7 +11,12 @@ import { isRecord } from './schema-node.js';
 
 type Row = Readonly<Record<string, unknown>>;
 
-const column = (name: string, description: string, cell: ComputedColumn['cell'], extra: { priority?: number; type?: string; format?: string } = {}): ComputedColumn => ({
+const column = (
+  name: string,
+  description: string,
+  cell: ComputedColumn['cell'],
+  extra: { priority?: number; type?: string; format?: string } = {},
+): ComputedColumn => ({
   definition: { name, type: extra.type ?? 'string', format: extra.format ?? '', description, priority: extra.priority ?? 0 },
   cell,
 });
@@ -91,9 +96,8 @@ const eventObject = (event: Row): string => {
 
 const eventSource = (event: Row): string => {
   const source = record(event.source);
-  const [component, instance] = text(source.component) === ''
-    ? [text(event.reportingComponent), text(event.reportingInstance)]
-    : [text(source.component), text(source.host)];
+  const [component, instance] =
+    text(source.component) === '' ? [text(event.reportingComponent), text(event.reportingInstance)] : [text(source.component), text(source.host)];
   return instance === '' ? component : `${component}, ${instance}`;
 };
 
@@ -121,8 +125,24 @@ export const BUILTIN_COLUMNS: Readonly<Record<string, readonly ComputedColumn[]>
     column('Completions', 'The number of pods which reached phase Succeeded.', jobCompletions),
     column('Duration', 'Time required to complete the job.', jobDuration),
     age,
-    column('Containers', 'Names of each container in the template.', (o) => containers(o).map((c) => text(c.name)).join(','), wide),
-    column('Images', 'Images referenced by each container in the template.', (o) => containers(o).map((c) => text(c.image)).join(','), wide),
+    column(
+      'Containers',
+      'Names of each container in the template.',
+      (o) =>
+        containers(o)
+          .map((c) => text(c.name))
+          .join(','),
+      wide,
+    ),
+    column(
+      'Images',
+      'Images referenced by each container in the template.',
+      (o) =>
+        containers(o)
+          .map((c) => text(c.image))
+          .join(','),
+      wide,
+    ),
     column('Selector', 'A label query over pods that should match the pod count.', (o) => formatSelector(record(o.spec).selector), wide),
   ],
   events: [

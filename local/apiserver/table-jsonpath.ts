@@ -7,11 +7,7 @@
 import { isRecord } from './schema-node.js';
 
 type Filter = { path: Step[]; op: '==' | '!=' | 'exists'; value: unknown };
-type Step =
-  | { kind: 'field'; name: string }
-  | { kind: 'index'; index: number }
-  | { kind: 'wildcard' }
-  | { kind: 'filter'; filter: Filter };
+type Step = { kind: 'field'; name: string } | { kind: 'index'; index: number } | { kind: 'wildcard' } | { kind: 'filter'; filter: Filter };
 
 const cache = new Map<string, Step[] | null>();
 
@@ -90,7 +86,10 @@ function parseSteps(text: string): Step[] | null {
 export function parseJsonPath(expression: string): Step[] | null {
   let steps = cache.get(expression);
   if (steps === undefined) {
-    const text = expression.trim().replace(/^\{(.*)\}$/s, '$1').trim();
+    const text = expression
+      .trim()
+      .replace(/^\{(.*)\}$/s, '$1')
+      .trim();
     steps = text.startsWith('.') || text.startsWith('[') ? parseSteps(text) : null;
     cache.set(expression, steps);
   }
@@ -106,7 +105,11 @@ function matchesFilter(item: unknown, filter: Filter): boolean {
 
 function children(value: unknown): unknown[] {
   if (Array.isArray(value)) return value;
-  return isRecord(value) ? Object.keys(value).sort().map((key) => value[key]) : [];
+  return isRecord(value)
+    ? Object.keys(value)
+        .sort()
+        .map((key) => value[key])
+    : [];
 }
 
 function apply(value: unknown, step: Step): unknown[] {

@@ -42,8 +42,7 @@ export interface ListMeta {
 export const NAME_DESCRIPTION = 'Name must be unique within a namespace.';
 export const AGE_DESCRIPTION = 'CreationTimestamp is a timestamp representing the server time when this object was created.';
 
-export const metadataOf = (object: Readonly<Record<string, unknown>>): Record<string, unknown> =>
-  isRecord(object.metadata) ? object.metadata : {};
+export const metadataOf = (object: Readonly<Record<string, unknown>>): Record<string, unknown> => (isRecord(object.metadata) ? object.metadata : {});
 
 export const nameColumn: ComputedColumn = {
   definition: { name: 'Name', type: 'string', format: 'name', description: NAME_DESCRIPTION, priority: 0 },
@@ -105,7 +104,12 @@ function partialObjectMetadata(object: Readonly<Record<string, unknown>>): Recor
 }
 
 /** A `Table` of `objects` with the given columns, computed at `now`. */
-export function tableOf(objects: readonly unknown[], columns: readonly ComputedColumn[], listMeta: ListMeta = {}, now: Date = new Date()): Record<string, unknown> {
+export function tableOf(
+  objects: readonly unknown[],
+  columns: readonly ComputedColumn[],
+  listMeta: ListMeta = {},
+  now: Date = new Date(),
+): Record<string, unknown> {
   const rows = objects.filter(isRecord).map((object) => ({
     cells: columns.map((column) => column.cell(object, now) ?? null),
     object: partialObjectMetadata(object),

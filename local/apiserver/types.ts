@@ -90,4 +90,3 @@ export interface ResourceType {
 export const typeKey = (group: string, plural: string): string => (group === '' ? plural : `${plural}.${group}`);
 
 export const groupVersion = (group: string, version: string): string => (group === '' ? version : `${group}/${version}`);
-

@@ -47,9 +47,10 @@ function write(stream: Stream, type: WatchType, object: KubeObject | Record<stri
   let body: unknown = object;
   if (type !== 'BOOKMARK' && type !== 'ERROR') {
     const kubeObject = object as KubeObject;
-    body = stream.representation.kind === 'table'
-      ? tableOf(stream.target, [kubeObject], stream.representation, { resourceVersion: kubeObject.metadata.resourceVersion ?? '' })
-      : present(stream.target, kubeObject);
+    body =
+      stream.representation.kind === 'table'
+        ? tableOf(stream.target, [kubeObject], stream.representation, { resourceVersion: kubeObject.metadata.resourceVersion ?? '' })
+        : present(stream.target, kubeObject);
   }
   // A watch ended by its timeout closes a moment later: a bookmark or event in between is dropped.
   if (stream.response.writableEnded || stream.response.destroyed) return;
@@ -115,25 +116,42 @@ function sendInitial(context: ServerContext, stream: Stream, endMarker: boolean)
   if (endMarker) bookmark(stream, context.store.resourceVersion, { 'k8s.io/initial-events-end': 'true' });
 }
 
-export function serveWatch(context: ServerContext, settings: WatchSettings, request: { target: Target; query: WatchQuery; representation: Representation }, http: { req: IncomingMessage; res: ServerResponse }): void {
+export function serveWatch(
+  context: ServerContext,
+  settings: WatchSettings,
+  request: { target: Target; query: WatchQuery; representation: Representation },
+  http: { req: IncomingMessage; res: ServerResponse },
+): void {
   const { target, query } = request;
   const from = parseVersion(query.resourceVersion);
   const timeout = timeoutOf(query.timeoutSeconds, settings.defaultTimeoutSeconds);
   const namespace = target.type.namespaced && target.namespace !== '' ? target.namespace : undefined;
-  const stream: Stream = { target, representation: request.representation, response: http.res, key: keyOfType(target.type), namespace, matches: selectorOf(query) };
+  const stream: Stream = {
+    target,
+    representation: request.representation,
+    response: http.res,
+    key: keyOfType(target.type),
+    namespace,
+    matches: selectorOf(query),
+  };
   http.res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache' });
   http.res.flushHeaders();
   // Initial objects and the subscription are taken in the same turn: no change can fall between them.
   if (from === undefined) sendInitial(context, stream, query.sendInitialEvents);
   const unsubscribe = subscribe(settings.hub, stream, from ?? context.store.resourceVersion);
   if (unsubscribe === undefined) return;
-  const timers = [setTimeout(() => {
-    close();
-    http.res.end();
-  }, timeout * 1000)];
-  if (query.allowWatchBookmarks) timers.push(setInterval(() => {
-    bookmark(stream, context.store.resourceVersion);
-  }, settings.bookmarkIntervalMs));
+  const timers = [
+    setTimeout(() => {
+      close();
+      http.res.end();
+    }, timeout * 1000),
+  ];
+  if (query.allowWatchBookmarks)
+    timers.push(
+      setInterval(() => {
+        bookmark(stream, context.store.resourceVersion);
+      }, settings.bookmarkIntervalMs),
+    );
   const close = (): void => {
     unsubscribe();
     for (const timer of timers) clearTimeout(timer);

@@ -198,7 +198,9 @@ export function update(context: ServerContext, target: Target, body: unknown, op
   const current = existing(context, target);
   const version = input.metadata.resourceVersion;
   if ((version === undefined || version === '') && target.type.custom) {
-    throw invalid(target.type, name, [{ reason: 'FieldValueInvalid', message: 'Invalid value: 0x0: must be specified for an update', field: 'metadata.resourceVersion' }]);
+    throw invalid(target.type, name, [
+      { reason: 'FieldValueInvalid', message: 'Invalid value: 0x0: must be specified for an update', field: 'metadata.resourceVersion' },
+    ]);
   }
   checkVersion(target, current, input);
   return change(context, target, { current, next: input }, options);

@@ -11,11 +11,7 @@ export interface StoredReply {
 }
 
 /** What to do with a request carrying a key. */
-export type KeyDecision =
-  | { kind: 'process' }
-  | { kind: 'replay'; reply: StoredReply }
-  | { kind: 'in-flight' }
-  | { kind: 'reused' };
+export type KeyDecision = { kind: 'process' } | { kind: 'replay'; reply: StoredReply } | { kind: 'in-flight' } | { kind: 'reused' };
 
 interface Entry {
   fingerprint: string;

@@ -156,7 +156,12 @@ async function recordAndAnswer(context: TargetContext, request: IncomingMessage,
   };
   context.records.push(record);
   const answer = await answerFor(context, record);
-  Object.assign(record, { status: answer.status, outcome: answer.outcome, finishedMs: context.now(), duplicate: answer.outcome === Outcomes.replayed || answer.outcome === Outcomes.inFlight });
+  Object.assign(record, {
+    status: answer.status,
+    outcome: answer.outcome,
+    finishedMs: context.now(),
+    duplicate: answer.outcome === Outcomes.replayed || answer.outcome === Outcomes.inFlight,
+  });
   return answer;
 }
 

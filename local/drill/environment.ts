@@ -55,9 +55,12 @@ async function startStack(options: EnvironmentOptions, stateDir: string): Promis
     tickSeconds: options.tickSeconds,
     log: options.log,
     trace,
-    functionOutput: trace === undefined ? undefined : (label, line): void => {
-      trace(`[${label}] ${line}`);
-    },
+    functionOutput:
+      trace === undefined
+        ? undefined
+        : (label, line): void => {
+            trace(`[${label}] ${line}`);
+          },
   });
 }
 

@@ -32,7 +32,13 @@ function yamlFiles(dir: string): string[] {
 }
 
 function toObject(value: unknown, where: string): KubeObject {
-  if (!isRecord(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string' || !isRecord(value.metadata) || typeof value.metadata.name !== 'string') {
+  if (
+    !isRecord(value) ||
+    typeof value.apiVersion !== 'string' ||
+    typeof value.kind !== 'string' ||
+    !isRecord(value.metadata) ||
+    typeof value.metadata.name !== 'string'
+  ) {
     throw new Error(`${where}: not a Kubernetes object (apiVersion, kind and metadata.name are required)`);
   }
   return value as KubeObject;
@@ -59,14 +65,20 @@ export function readExample(dir: string): Example {
   const executes = executions.filter((object) => operationOf(object) === 'Execute');
   const reverts = executions.filter((object) => operationOf(object) === 'Revert');
   const [execute] = executes;
-  if (execute === undefined || executes.length > 1) throw new Error(`${dir}: expected one DRPlanExecution with spec.operationType Execute, found ${executes.length}`);
+  if (execute === undefined || executes.length > 1)
+    throw new Error(`${dir}: expected one DRPlanExecution with spec.operationType Execute, found ${executes.length}`);
   if (reverts.length > 1) throw new Error(`${dir}: expected at most one DRPlanExecution with spec.operationType Revert, found ${reverts.length}`);
   const rest = objects.filter((object) => object.kind !== Kinds.execution);
   const setup = [...rest.filter((object) => object.kind === 'Namespace'), ...rest.filter((object) => object.kind !== 'Namespace')];
   return { setup, execute, revert: reverts[0] };
 }
 
-export const keyOf = (object: KubeObject): ObjectKey => ({ apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name ?? '', namespace: object.metadata.namespace });
+export const keyOf = (object: KubeObject): ObjectKey => ({
+  apiVersion: object.apiVersion,
+  kind: object.kind,
+  name: object.metadata.name ?? '',
+  namespace: object.metadata.namespace,
+});
 
 /** `kubectl apply --server-side` of each object, in order. */
 export async function applyAll(kube: Kube, objects: readonly KubeObject[]): Promise<void> {
@@ -85,7 +97,9 @@ export function pointParamsAt(execution: KubeObject, url: string): KubeObject {
   const spec = isRecord(execution.spec) ? execution.spec : {};
   const params = Array.isArray(spec.params) ? spec.params : [];
   const pointed: unknown[] = params.map((param: unknown) =>
-    isRecord(param) && typeof param.value === 'string' && param.value.startsWith(DEMO_TARGET_ADDRESS) ? { ...param, value: url + param.value.slice(DEMO_TARGET_ADDRESS.length) } : param,
+    isRecord(param) && typeof param.value === 'string' && param.value.startsWith(DEMO_TARGET_ADDRESS)
+      ? { ...param, value: url + param.value.slice(DEMO_TARGET_ADDRESS.length) }
+      : param,
   );
   return params.length === 0 ? execution : { ...execution, spec: { ...spec, params: pointed } };
 }

@@ -54,11 +54,33 @@ function actionPart(stage: string, index: number, action: ActionStatus): Part {
 
 /** The execution and every stage, workflow and action of one version of its status. */
 export function partsOf(name: string, status: DRPlanExecutionStatus): Part[] {
-  const parts: Part[] = [{ level: 'execution', path: '', label: name, phase: status.phase ?? 'Pending', detail: status.phase === 'Failed' ? status.message : undefined, quiet: status.phase === undefined }];
+  const parts: Part[] = [
+    {
+      level: 'execution',
+      path: '',
+      label: name,
+      phase: status.phase ?? 'Pending',
+      detail: status.phase === 'Failed' ? status.message : undefined,
+      quiet: status.phase === undefined,
+    },
+  ];
   for (const stage of status.stageStatuses ?? []) {
-    parts.push({ level: 'stage', path: stage.name, label: stage.name, phase: stage.phase, detail: stage.phase === 'Failed' ? stage.message : undefined, quiet: stage.phase === 'Pending' });
+    parts.push({
+      level: 'stage',
+      path: stage.name,
+      label: stage.name,
+      phase: stage.phase,
+      detail: stage.phase === 'Failed' ? stage.message : undefined,
+      quiet: stage.phase === 'Pending',
+    });
     (stage.workflowExecutions ?? []).forEach((workflow, index) => {
-      parts.push({ level: 'workflow', path: workflowPath(stage.name, index), label: `${workflow.workflowRef.name} (${workflowPath(stage.name, index)})`, phase: workflow.phase, quiet: workflow.phase === 'Pending' });
+      parts.push({
+        level: 'workflow',
+        path: workflowPath(stage.name, index),
+        label: `${workflow.workflowRef.name} (${workflowPath(stage.name, index)})`,
+        phase: workflow.phase,
+        quiet: workflow.phase === 'Pending',
+      });
       for (const action of workflow.actionStatuses ?? []) parts.push(actionPart(stage.name, index, action));
     });
   }

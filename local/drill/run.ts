@@ -108,7 +108,10 @@ async function waitReady(env: Environment, objects: readonly KubeObject[], timeo
       const what = `${key.kind} ${key.namespace ?? 'default'}/${key.name} to be Ready`;
       const done = { value: false };
       try {
-        await Promise.race([waitFor({ kube: env.kube, kubeConfig: env.kubeConfig, plural: PLURALS[key.kind] ?? '' }, key, readiness, { timeoutMs, what }), staysInvalid(env, key, done)]);
+        await Promise.race([
+          waitFor({ kube: env.kube, kubeConfig: env.kubeConfig, plural: PLURALS[key.kind] ?? '' }, key, readiness, { timeoutMs, what }),
+          staysInvalid(env, key, done),
+        ]);
       } finally {
         done.value = true;
       }
@@ -136,11 +139,23 @@ async function follow(env: Environment, execution: KubeObject, options: RunOptio
     return isFinalPhase(phase) ? object : undefined;
   };
   const what = `DRPlanExecution ${namespace}/${key.name} to finish`;
-  const final = await waitFor({ kube: env.kube, kubeConfig: env.kubeConfig, plural: Plurals.DRPlanExecution }, { ...key, namespace }, decide, { timeoutMs: options.timeoutMs, what }).catch((error: unknown) => {
+  const final = await waitFor({ kube: env.kube, kubeConfig: env.kubeConfig, plural: Plurals.DRPlanExecution }, { ...key, namespace }, decide, {
+    timeoutMs: options.timeoutMs,
+    what,
+  }).catch((error: unknown) => {
     throw error instanceof WaitTimeout ? new Error(`${error.message}; ${lastSeen(error.last)}`, { cause: error }) : error;
   });
   const status = statusOf(final) ?? {};
-  return { name: key.name, namespace, phase: status.phase ?? 'Unknown', message: status.message, status, tracker, createdMs: origin, elapsedMs: Date.now() - origin };
+  return {
+    name: key.name,
+    namespace,
+    phase: status.phase ?? 'Unknown',
+    message: status.message,
+    status,
+    tracker,
+    createdMs: origin,
+    elapsedMs: Date.now() - origin,
+  };
 }
 
 const REF_FIELDS = ['jobRef', 'localizationRef', 'subscriptionRef', 'resourceRef'] as const;
@@ -148,12 +163,18 @@ const REF_FIELDS = ['jobRef', 'localizationRef', 'subscriptionRef', 'resourceRef
 /** The objects the Execute's actions created (per their outputs). */
 export function createdObjects(status: DRPlanExecutionStatus): ObjectKey[] {
   const outputs: ActionOutputs[] = (status.stageStatuses ?? []).flatMap((stage) =>
-    (stage.workflowExecutions ?? []).flatMap((workflow) => (workflow.actionStatuses ?? []).flatMap((action) => (action.outputs === undefined ? [] : [action.outputs]))),
+    (stage.workflowExecutions ?? []).flatMap((workflow) =>
+      (workflow.actionStatuses ?? []).flatMap((action) => (action.outputs === undefined ? [] : [action.outputs])),
+    ),
   );
   return outputs
     .filter((output) => output.created !== false)
     .flatMap((output) => REF_FIELDS.flatMap((field) => (output[field] === undefined ? [] : [output[field]])))
-    .flatMap((ref) => (ref.apiVersion === undefined || ref.kind === undefined || ref.name === undefined ? [] : [{ apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, namespace: ref.namespace }]));
+    .flatMap((ref) =>
+      ref.apiVersion === undefined || ref.kind === undefined || ref.name === undefined
+        ? []
+        : [{ apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, namespace: ref.namespace }],
+    );
 }
 
 const exists = async (kube: Kube, key: ObjectKey): Promise<boolean> => (await kube.get(key)) !== undefined;
@@ -163,13 +184,20 @@ async function configMapData(kube: Kube, key: ObjectKey): Promise<Record<string,
   return object === undefined ? undefined : { ...((object.data ?? {}) as Record<string, string>) };
 }
 
-async function afterExecute(env: Environment, execute: ExecutionReport, configMaps: readonly ObjectKey[]): Promise<{ created: CreatedObject[]; checks: ConfigMapCheck[] }> {
+async function afterExecute(
+  env: Environment,
+  execute: ExecutionReport,
+  configMaps: readonly ObjectKey[],
+): Promise<{ created: CreatedObject[]; checks: ConfigMapCheck[] }> {
   const created = await Promise.all(createdObjects(execute.status).map(async (key) => ({ key, afterExecute: await exists(env.kube, key) })));
   const checks = await Promise.all(configMaps.map(async (key) => ({ key, before: undefined, afterExecute: await configMapData(env.kube, key) })));
   return { created, checks };
 }
 
-async function prepare(env: Environment, options: RunOptions): Promise<{ execute: KubeObject; revert: KubeObject | undefined; configMaps: ObjectKey[]; before: (Record<string, string> | undefined)[] }> {
+async function prepare(
+  env: Environment,
+  options: RunOptions,
+): Promise<{ execute: KubeObject; revert: KubeObject | undefined; configMaps: ObjectKey[]; before: (Record<string, string> | undefined)[] }> {
   const example = readExample(options.exampleDir);
   await applyAll(env.kube, example.setup);
   await waitReady(env, example.setup, options.timeoutMs);
@@ -191,7 +219,17 @@ export async function runDrillIn(env: Environment, options: RunOptions): Promise
   const targetAfterExecute = env.target.state();
   const { created, checks } = await afterExecute(env, execute, prepared.configMaps);
   const configMaps = checks.map((check, index) => ({ ...check, before: prepared.before[index] }));
-  const report: DrillReport = { exampleDir: options.exampleDir, setupMs, execute, targetUrl: env.target.url, requests: [], duplicates: 0, targetAfterExecute, created, configMaps };
+  const report: DrillReport = {
+    exampleDir: options.exampleDir,
+    setupMs,
+    execute,
+    targetUrl: env.target.url,
+    requests: [],
+    duplicates: 0,
+    targetAfterExecute,
+    created,
+    configMaps,
+  };
   if (prepared.revert !== undefined) {
     options.out(`revert: creating DRPlanExecution ${keyOf(prepared.revert).namespace ?? 'default'}/${prepared.revert.metadata.name ?? ''}`);
     report.revert = await follow(env, prepared.revert, options);
@@ -201,4 +239,3 @@ export async function runDrillIn(env: Environment, options: RunOptions): Promise
   }
   return { ...report, requests: env.target.requests(), duplicates: env.target.duplicates() };
 }
-

@@ -25,7 +25,8 @@ function durationOf(report: ExecutionReport, level: Level, path: string, fallbac
   return fallback ?? '-';
 }
 
-const row = (indent: number, label: string, phase: string, rest: string): string => `${'  '.repeat(indent)}${label.padEnd(56 - indent * 2)} ${phase.padEnd(9)} ${rest}`;
+const row = (indent: number, label: string, phase: string, rest: string): string =>
+  `${'  '.repeat(indent)}${label.padEnd(56 - indent * 2)} ${phase.padEnd(9)} ${rest}`;
 
 function actionRows(report: ExecutionReport, stage: string, index: number, actions: readonly ActionStatus[]): string[] {
   return actions.map((action) => {
@@ -38,7 +39,12 @@ function actionRows(report: ExecutionReport, stage: string, index: number, actio
 
 function workflowRows(report: ExecutionReport, stage: StageStatus): string[] {
   return (stage.workflowExecutions ?? []).flatMap((workflow: WorkflowExecutionStatus, index) => [
-    row(2, `workflow ${workflow.workflowRef.name} (${workflowPath(stage.name, index)})`, workflow.phase, durationOf(report, 'workflow', workflowPath(stage.name, index), workflow.duration)),
+    row(
+      2,
+      `workflow ${workflow.workflowRef.name} (${workflowPath(stage.name, index)})`,
+      workflow.phase,
+      durationOf(report, 'workflow', workflowPath(stage.name, index), workflow.duration),
+    ),
     ...actionRows(report, stage.name, index, workflow.actionStatuses ?? []),
   ]);
 }
@@ -49,7 +55,10 @@ function executionRows(title: string, report: ExecutionReport): string[] {
   const message = report.phase === 'Succeeded' || report.message === undefined ? '' : ` — ${report.message}`;
   return [
     `${title} ${report.namespace}/${report.name}: ${report.phase} in ${secs(report.elapsedMs)}${progress}${message}`,
-    ...(status.stageStatuses ?? []).flatMap((stage) => [row(1, `stage ${stage.name}`, stage.phase, durationOf(report, 'stage', stage.name, stage.duration)), ...workflowRows(report, stage)]),
+    ...(status.stageStatuses ?? []).flatMap((stage) => [
+      row(1, `stage ${stage.name}`, stage.phase, durationOf(report, 'stage', stage.name, stage.duration)),
+      ...workflowRows(report, stage),
+    ]),
   ];
 }
 
@@ -68,7 +77,9 @@ function requestRows(report: DrillReport): string[] {
 }
 
 function describeState(state: ApplicationState): string {
-  const inMaintenance = Object.entries(state.maintenance).filter(([, on]) => on).map(([site]) => site);
+  const inMaintenance = Object.entries(state.maintenance)
+    .filter(([, on]) => on)
+    .map(([site]) => site);
   return `traffic → ${state.traffic}, maintenance: ${inMaintenance.join(', ') || 'none'}, database fenced: ${state.fenced.join(', ') || 'none'}`;
 }
 
@@ -114,7 +125,8 @@ function executionProblems(report: DrillReport, expectRevert: boolean): string[]
   const problems: string[] = [];
   if (report.execute.phase !== 'Succeeded') problems.push(`the execute ended ${report.execute.phase}: ${report.execute.message ?? ''}`);
   if (expectRevert && report.revert === undefined) problems.push('the example has no Revert execution');
-  if (report.revert !== undefined && report.revert.phase !== 'Succeeded') problems.push(`the revert ended ${report.revert.phase}: ${report.revert.message ?? ''}`);
+  if (report.revert !== undefined && report.revert.phase !== 'Succeeded')
+    problems.push(`the revert ended ${report.revert.phase}: ${report.revert.message ?? ''}`);
   return problems;
 }
 
@@ -129,7 +141,9 @@ function targetProblems(report: DrillReport): string[] {
 /** After a Succeeded revert: what the execute created is gone and the example's ConfigMaps are as before. */
 function undoProblems(report: DrillReport): string[] {
   if (report.revert?.phase !== 'Succeeded') return [];
-  const left = report.created.filter((object) => object.afterRevert === true).map((object) => `${object.key.kind} ${object.key.namespace ?? ''}/${object.key.name} still exists after the revert`);
+  const left = report.created
+    .filter((object) => object.afterRevert === true)
+    .map((object) => `${object.key.kind} ${object.key.namespace ?? ''}/${object.key.name} still exists after the revert`);
   const changed = report.configMaps
     .filter((check) => JSON.stringify(check.afterRevert) !== JSON.stringify(check.before))
     .map((check) => `ConfigMap ${check.key.namespace ?? ''}/${check.key.name} was not restored by the revert`);
@@ -152,7 +166,9 @@ export function summaryText(report: DrillReport, timings: Timings, problems: rea
     ...configMapRows(report.configMaps),
     ...createdRows(report.created),
     `Timings: stack ready in ${secs(timings.startMs)} (build included), example applied and Ready in ${secs(report.setupMs)}, execute ${secs(report.execute.elapsedMs)}, revert ${report.revert === undefined ? '-' : secs(report.revert.elapsedMs)}, total ${secs(timings.totalMs)}`,
-    problems.length === 0 ? 'Result: OK — execute and revert Succeeded, every request reached the target once' : `Result: FAILED\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    problems.length === 0
+      ? 'Result: OK — execute and revert Succeeded, every request reached the target once'
+      : `Result: FAILED\n${problems.map((p) => `  - ${p}`).join('\n')}`,
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -60,18 +60,25 @@ async function watchOnce<T>(target: Target, resourceVersion: string, waiter: Wai
       const result = decide(object);
       if (result !== undefined) waiter.settle(result);
     };
-    void watch.watch(path, query, onEvent, () => {
-      resolve();
-    }).then((started) => {
-      waiter.open = started;
-      if (waiter.done) started.abort();
-    });
+    void watch
+      .watch(path, query, onEvent, () => {
+        resolve();
+      })
+      .then((started) => {
+        waiter.open = started;
+        if (waiter.done) started.abort();
+      });
   });
   await ended;
 }
 
 /** Watches `key` until `decide` returns something other than `undefined`. */
-export async function waitFor<T>(deps: { kube: Kube; kubeConfig: KubeConfig; plural: string }, key: ObjectKey, decide: (object: KubeObject) => T | undefined, options: WaitOptions): Promise<T> {
+export async function waitFor<T>(
+  deps: { kube: Kube; kubeConfig: KubeConfig; plural: string },
+  key: ObjectKey,
+  decide: (object: KubeObject) => T | undefined,
+  options: WaitOptions,
+): Promise<T> {
   const watch = new Watch(deps.kubeConfig);
   const path = collectionPath(key, deps.plural);
   let timer: NodeJS.Timeout | undefined;

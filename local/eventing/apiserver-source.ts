@@ -73,7 +73,9 @@ export function apiServerEvent(source: ApiServerSource, server: string, action: 
 }
 
 function describeMissed(missed: MissedChanges): string | undefined {
-  const parts = (['added', 'updated', 'deleted'] as const).flatMap((what) => (missed[what].length === 0 ? [] : [`${missed[what].length} ${what} (${missed[what].slice(0, 5).join(', ')}${missed[what].length > 5 ? ', …' : ''})`]));
+  const parts = (['added', 'updated', 'deleted'] as const).flatMap((what) =>
+    missed[what].length === 0 ? [] : [`${missed[what].length} ${what} (${missed[what].slice(0, 5).join(', ')}${missed[what].length > 5 ? ', …' : ''})`],
+  );
   return parts.length === 0 ? undefined : parts.join(', ');
 }
 
@@ -89,9 +91,12 @@ async function send(plan: WatchPlan, event: CloudEvent, warn: (line: string) => 
   try {
     const response = await fetch(plan.sink, { method: 'POST', headers: message.headers, body: message.body, signal: AbortSignal.timeout(30_000) });
     await response.arrayBuffer();
-    if (!response.ok) warn(`${what}: the sink ${plan.sink} answered ${response.status} to ${event.attributes.type ?? ''} ${event.attributes.subject ?? ''}; the event is lost`);
+    if (!response.ok)
+      warn(`${what}: the sink ${plan.sink} answered ${response.status} to ${event.attributes.type ?? ''} ${event.attributes.subject ?? ''}; the event is lost`);
   } catch (error: unknown) {
-    warn(`${what}: cannot reach the sink ${plan.sink} (${error instanceof Error ? error.message : String(error)}); ${event.attributes.type ?? ''} ${event.attributes.subject ?? ''} is lost`);
+    warn(
+      `${what}: cannot reach the sink ${plan.sink} (${error instanceof Error ? error.message : String(error)}); ${event.attributes.type ?? ''} ${event.attributes.subject ?? ''} is lost`,
+    );
   }
 }
 
@@ -113,7 +118,10 @@ async function startOne(plan: WatchPlan, options: ApiServerSourcesOptions): Prom
       },
       onRelist: (missed) => {
         const text = describeMissed(missed);
-        if (text !== undefined) options.warn(`${what}: the watch was interrupted and listed again; no event is emitted for what changed meanwhile (as in Knative): ${text}. The resync tick re-drives them.`);
+        if (text !== undefined)
+          options.warn(
+            `${what}: the watch was interrupted and listed again; no event is emitted for what changed meanwhile (as in Knative): ${text}. The resync tick re-drives them.`,
+          );
         void namespaces?.refresh();
       },
       onError: (message) => {

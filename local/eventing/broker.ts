@@ -57,7 +57,11 @@ function brokerKeyOf(trigger: Trigger, namespace: string): string {
  * Retries and backoff come from the Trigger's delivery spec when it has one (not merged with the
  * Broker's); the dead-letter sink falls back to the Broker's, as Knative's trigger status does.
  */
-function deadLetterOf(trigger: Trigger, namespace: string, broker: { delivery: DeliverySpec; namespace: string }): { sink: Destination; namespace: string } | undefined {
+function deadLetterOf(
+  trigger: Trigger,
+  namespace: string,
+  broker: { delivery: DeliverySpec; namespace: string },
+): { sink: Destination; namespace: string } | undefined {
   const own = trigger.spec.delivery?.deadLetterSink;
   if (own !== undefined) return { sink: own, namespace };
   const inherited = broker.delivery.deadLetterSink;
@@ -121,7 +125,14 @@ export class Brokers {
 
   private accept(brokerKey: string, event: CloudEvent, ttl: number, replayOf: number | undefined): AcceptedRecord {
     const routes = (this.routes.get(brokerKey) ?? []).filter((route) => triggerMatches(route.trigger, event));
-    const record = this.options.eventLog.append({ record: 'accepted', broker: brokerKey, ttl, triggers: routes.map((r) => r.key), event: toStructured(event), replayOf });
+    const record = this.options.eventLog.append({
+      record: 'accepted',
+      broker: brokerKey,
+      ttl,
+      triggers: routes.map((r) => r.key),
+      event: toStructured(event),
+      replayOf,
+    });
     for (const route of routes) this.track(this.deliverTo(route, record, event));
     return record;
   }
@@ -138,11 +149,21 @@ export class Brokers {
     const signal = this.stopping.signal;
     const result = await deliver(route.subscriber, event, route.policy, signal);
     if (signal.aborted) return; // no outcome: redelivered after a restart
-    const base = { record: 'delivery' as const, eventSeq: record.seq, eventId: event.attributes.id ?? '', trigger: route.key, subscriber: route.subscriber, attempts: result.attempts, status: result.status };
+    const base = {
+      record: 'delivery' as const,
+      eventSeq: record.seq,
+      eventId: event.attributes.id ?? '',
+      trigger: route.key,
+      subscriber: route.subscriber,
+      attempts: result.attempts,
+      status: result.status,
+    };
     if (result.ok) {
       const reply = result.reply === undefined ? undefined : this.reinject(record.broker, result.reply, record.ttl);
       this.options.eventLog.append({ ...base, outcome: 'delivered', reply });
-      this.options.trace?.(`${route.key}: delivered ${event.attributes.type ?? ''} ${base.eventId} → ${result.status ?? ''} after ${result.attempts} attempt(s)${reply === undefined ? '' : `, reply ${reply}`}`);
+      this.options.trace?.(
+        `${route.key}: delivered ${event.attributes.type ?? ''} ${base.eventId} → ${result.status ?? ''} after ${result.attempts} attempt(s)${reply === undefined ? '' : `, reply ${reply}`}`,
+      );
       return;
     }
     await this.deadLetter(route, record, event, result);
@@ -154,7 +175,16 @@ export class Brokers {
   }
 
   private async deadLetter(route: Route, record: AcceptedRecord, event: CloudEvent, failure: DeliveryResult): Promise<void> {
-    const base = { record: 'delivery' as const, eventSeq: record.seq, eventId: event.attributes.id ?? '', trigger: route.key, subscriber: route.subscriber, attempts: failure.attempts, status: failure.status, error: failure.error };
+    const base = {
+      record: 'delivery' as const,
+      eventSeq: record.seq,
+      eventId: event.attributes.id ?? '',
+      trigger: route.key,
+      subscriber: route.subscriber,
+      attempts: failure.attempts,
+      status: failure.status,
+      error: failure.error,
+    };
     const what = `${route.key}: ${event.attributes.type ?? ''} ${base.eventId} failed after ${failure.attempts} attempt(s) (${failure.error ?? ''})`;
     if (route.deadLetterSink === undefined) {
       this.options.eventLog.append({ ...base, outcome: 'lost' });
@@ -165,13 +195,19 @@ export class Brokers {
     const sent = await deliver(route.deadLetterSink, letter, route.policy, this.stopping.signal);
     if (this.stopping.signal.aborted) return;
     this.options.eventLog.append({ ...base, outcome: sent.ok ? 'dead-lettered' : 'lost', deadLetterSink: route.deadLetterSink });
-    this.options.warn(sent.ok ? `${what}; sent to the dead-letter sink ${route.deadLetterSink}` : `${what}; the dead-letter sink failed too (${sent.error ?? ''}): the event is lost`);
+    this.options.warn(
+      sent.ok
+        ? `${what}; sent to the dead-letter sink ${route.deadLetterSink}`
+        : `${what}; the dead-letter sink failed too (${sent.error ?? ''}): the event is lost`,
+    );
   }
 
   /** Re-delivers the logged events of `range` to the triggers that match them now; returns the replays. */
   replay(range: ReplayRange): AcceptedRecord[] {
     const chosen = selectForReplay(this.options.eventLog.records(), range);
-    return chosen.filter((original) => this.routes.has(original.broker)).map((original) => this.accept(original.broker, fromStructured(original.event), original.ttl, original.seq));
+    return chosen
+      .filter((original) => this.routes.has(original.broker))
+      .map((original) => this.accept(original.broker, fromStructured(original.event), original.ttl, original.seq));
   }
 
   /** Restarts the deliveries that were under way when the broker last stopped; returns how many. */

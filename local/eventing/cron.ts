@@ -108,7 +108,8 @@ function parseFields(text: string): CronFields {
   const parts = text.trim().split(/\s+/);
   if (parts.length !== 5) throw new CronError(`expected 5 fields (minute hour day-of-month month day-of-week), found ${parts.length} in "${text}"`);
   const [minute, hour, dayOfMonth, month, dayOfWeek] = parts.map((part, index) => parseField(part, FIELDS[index] ?? { name: '?', min: 0, max: 0 }));
-  if (minute === undefined || hour === undefined || dayOfMonth === undefined || month === undefined || dayOfWeek === undefined) throw new CronError(`cannot read "${text}"`);
+  if (minute === undefined || hour === undefined || dayOfMonth === undefined || month === undefined || dayOfWeek === undefined)
+    throw new CronError(`cannot read "${text}"`);
   if (dayOfWeek.delete(7)) dayOfWeek.add(0);
   const any = (index: number): boolean => parts[index] === '*' || parts[index] === '?';
   return { minute, hour, dayOfMonth, month, dayOfWeek, anyDayOfMonth: any(2), anyDayOfWeek: any(4) };
@@ -142,11 +143,25 @@ export function partsIn(date: Date, timeZone: string | undefined): { minute: num
   const key = timeZone ?? '';
   let format = formatters.get(key);
   if (format === undefined) {
-    format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', minute: 'numeric', hour: 'numeric', day: 'numeric', month: 'numeric', weekday: 'short' });
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      minute: 'numeric',
+      hour: 'numeric',
+      day: 'numeric',
+      month: 'numeric',
+      weekday: 'short',
+    });
     formatters.set(key, format);
   }
   const parts = Object.fromEntries(format.formatToParts(date).map((part) => [part.type, part.value]));
-  return { minute: Number(parts.minute), hour: Number(parts.hour), day: Number(parts.day), month: Number(parts.month), weekday: DAYS.indexOf((parts.weekday ?? '').toLowerCase().slice(0, 3)) };
+  return {
+    minute: Number(parts.minute),
+    hour: Number(parts.hour),
+    day: Number(parts.day),
+    month: Number(parts.month),
+    weekday: DAYS.indexOf((parts.weekday ?? '').toLowerCase().slice(0, 3)),
+  };
 }
 
 /** Whether the minute `date` falls in is one the schedule fires at (always false for `@every`). */

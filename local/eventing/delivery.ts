@@ -29,7 +29,7 @@ export const NO_RETRIES: DeliveryPolicy = { retry: 0, backoffPolicy: 'exponentia
 /** Knative's `config-br-defaults`: what the webhook puts on a Broker that has no delivery spec. */
 export const BROKER_DEFAULT_DELIVERY: DeliverySpec = { retry: 10, backoffPolicy: 'exponential', backoffDelay: 'PT0.2S' };
 
-const durationMs = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : parseIsoDuration(text) ?? fallback);
+const durationMs = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : (parseIsoDuration(text) ?? fallback));
 
 /** The policy of a delivery spec (the Trigger's when it has one, else the Broker's: Knative does not merge them). */
 export function policyOf(spec: DeliverySpec | undefined): DeliveryPolicy {
@@ -84,7 +84,13 @@ function retryAfterOf(headers: Headers, status: number): number | undefined {
 function replyOf(status: number, headers: Headers, body: Buffer): Attempt {
   const plain = Object.fromEntries(headers.entries());
   if (encodingOf(plain) === 'none') {
-    return body.length === 0 ? { status } : { status: 502, error: 'received a non-empty response not recognized as CloudEvent. The response MUST be either empty or a valid CloudEvent', body: body.subarray(0, ERROR_DATA_LIMIT) };
+    return body.length === 0
+      ? { status }
+      : {
+          status: 502,
+          error: 'received a non-empty response not recognized as CloudEvent. The response MUST be either empty or a valid CloudEvent',
+          body: body.subarray(0, ERROR_DATA_LIMIT),
+        };
   }
   try {
     return { status, reply: readHttpEvent(plain, body) };
@@ -106,7 +112,12 @@ export async function attemptOnce(url: string, event: CloudEvent, policy: Delive
     });
     const body = Buffer.from(await response.arrayBuffer());
     if (response.status >= 200 && response.status < 300) return replyOf(response.status, response.headers, body);
-    return { status: response.status, error: `unexpected HTTP response, expected 2xx, got ${response.status}`, body: body.subarray(0, ERROR_DATA_LIMIT), retryAfterMs: retryAfterOf(response.headers, response.status) };
+    return {
+      status: response.status,
+      error: `unexpected HTTP response, expected 2xx, got ${response.status}`,
+      body: body.subarray(0, ERROR_DATA_LIMIT),
+      retryAfterMs: retryAfterOf(response.headers, response.status),
+    };
   } catch (error: unknown) {
     const timedOut = error instanceof Error && error.name === 'TimeoutError';
     const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);

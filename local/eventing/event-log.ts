@@ -72,7 +72,10 @@ type Unstamped<T> = T extends Stamp ? Omit<T, keyof Stamp> : never;
 export type NewLogRecord = Unstamped<LogRecord>;
 
 const isRecordLine = (value: unknown): value is LogRecord =>
-  typeof value === 'object' && value !== null && typeof (value as { seq?: unknown }).seq === 'number' && typeof (value as { record?: unknown }).record === 'string';
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as { seq?: unknown }).seq === 'number' &&
+  typeof (value as { record?: unknown }).record === 'string';
 
 /** Parses the log's text; a torn last line (a crash mid-write) is skipped and reported. */
 export function parseLog(text: string): { records: LogRecord[]; torn: number } {
@@ -160,15 +163,21 @@ export class EventLog {
     this.sync(this.fd, (error) => {
       this.flushing = false;
       if (error !== null && !this.closed) {
-        this.settle((waiter) => waiter.upTo <= upTo, (waiter) => {
-          waiter.reject(new Error(`the event log ${this.path} could not be synced`, { cause: error }));
-        });
+        this.settle(
+          (waiter) => waiter.upTo <= upTo,
+          (waiter) => {
+            waiter.reject(new Error(`the event log ${this.path} could not be synced`, { cause: error }));
+          },
+        );
         return;
       }
       this.synced = Math.max(this.synced, upTo);
-      this.settle((waiter) => waiter.upTo <= this.synced, (waiter) => {
-        waiter.resolve();
-      });
+      this.settle(
+        (waiter) => waiter.upTo <= this.synced,
+        (waiter) => {
+          waiter.resolve();
+        },
+      );
       this.flush();
     });
   }
@@ -191,8 +200,11 @@ export class EventLog {
     if (this.synced < this.written) fsyncSync(this.fd);
     this.synced = this.written;
     closeSync(this.fd);
-    this.settle(() => true, (waiter) => {
-      waiter.resolve();
-    });
+    this.settle(
+      () => true,
+      (waiter) => {
+        waiter.resolve();
+      },
+    );
   }
 }

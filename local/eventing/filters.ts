@@ -24,7 +24,8 @@ function eachAttribute(map: Readonly<Record<string, string>>, event: CloudEvent,
   });
 }
 
-const hasEntries = (map: Readonly<Record<string, string>> | undefined): map is Readonly<Record<string, string>> => map !== undefined && Object.keys(map).length > 0;
+const hasEntries = (map: Readonly<Record<string, string>> | undefined): map is Readonly<Record<string, string>> =>
+  map !== undefined && Object.keys(map).length > 0;
 const hasItems = (list: readonly Filter[] | undefined): list is readonly Filter[] => list !== undefined && list.length > 0;
 
 /** Each dialect: undefined when the filter does not use it, else whether the event passes. */

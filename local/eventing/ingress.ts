@@ -124,7 +124,8 @@ export async function startIngress(options: IngressOptions): Promise<Ingress> {
   const server: Server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       const status = error instanceof HttpProblem ? error.status : 500;
-      if (status === 500) options.warn(`ingress: ${request.method ?? ''} ${request.url ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (status === 500)
+        options.warn(`ingress: ${request.method ?? ''} ${request.url ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
       if (!response.headersSent) answer(response, status, error instanceof Error ? error.message : String(error));
     });
   });

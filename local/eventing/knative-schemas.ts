@@ -70,7 +70,8 @@ const ATTRIBUTE_NAME = /^[a-z][a-z0-9]*$/;
 /** Knative's webhook: attribute names start with a letter and hold lowercase letters and digits only. */
 const attributeNames = (map: Record<string, string>, context: z.RefinementCtx): void => {
   for (const key of Object.keys(map)) {
-    if (!ATTRIBUTE_NAME.test(key)) context.addIssue({ code: 'custom', path: [key], message: 'attribute names start with a letter and hold lowercase letters and digits only' });
+    if (!ATTRIBUTE_NAME.test(key))
+      context.addIssue({ code: 'custom', path: [key], message: 'attribute names start with a letter and hold lowercase letters and digits only' });
   }
 };
 
@@ -82,7 +83,9 @@ const attributeNames = (map: Record<string, string>, context: z.RefinementCtx): 
 const attributeMap = z
   .record(z.string(), z.string().min(1, 'must not be empty'))
   .superRefine(attributeNames)
-  .refine((map) => Object.keys(map).length <= 1, { message: 'Multiple items found, can have only one key-value (use one filter per attribute, or all: [...])' });
+  .refine((map) => Object.keys(map).length <= 1, {
+    message: 'Multiple items found, can have only one key-value (use one filter per attribute, or all: [...])',
+  });
 
 /** Whether a dialect is set: an empty map or list counts as unset, as in Knative's webhook. */
 function hasDialect(filter: Filter, dialect: (typeof DIALECTS)[number]): boolean {
@@ -108,8 +111,14 @@ export const FilterSchema: z.ZodType<Filter> = z.lazy(() =>
       cesql: z.string().optional(),
     })
     .superRefine((filter, context) => {
-      if (dialectsOf(filter).length > 1) context.addIssue({ code: 'custom', message: `multiple dialects found (${dialectsOf(filter).join(', ')}), filters can have only one dialect set` });
-      if ((filter.cesql ?? '') !== '') context.addIssue({ code: 'custom', path: ['cesql'], message: 'CESQL filters are not played by the local eventing; use exact, prefix, suffix, all, any or not' });
+      if (dialectsOf(filter).length > 1)
+        context.addIssue({ code: 'custom', message: `multiple dialects found (${dialectsOf(filter).join(', ')}), filters can have only one dialect set` });
+      if ((filter.cesql ?? '') !== '')
+        context.addIssue({
+          code: 'custom',
+          path: ['cesql'],
+          message: 'CESQL filters are not played by the local eventing; use exact, prefix, suffix, all, any or not',
+        });
     }),
 );
 
@@ -142,7 +151,8 @@ const CeOverridesSchema = z.looseObject({
   extensions: z
     .record(z.string(), z.string())
     .superRefine((map, context) => {
-      for (const key of Object.keys(map)) if (!/^[a-z0-9]+$/.test(key)) context.addIssue({ code: 'custom', path: [key], message: 'extension names are lowercase letters and digits only' });
+      for (const key of Object.keys(map))
+        if (!/^[a-z0-9]+$/.test(key)) context.addIssue({ code: 'custom', path: [key], message: 'extension names are lowercase letters and digits only' });
     })
     .optional(),
 });
@@ -153,8 +163,13 @@ export const ApiServerSourceSchema = z.looseObject({
   metadata: MetadataSchema,
   spec: z.looseObject({
     mode: z.enum(['Reference', 'Ref', 'Resource']).optional(),
-    resources: z.array(z.looseObject({ apiVersion: z.string().min(1), kind: z.string().min(1), selector: LabelSelectorSchema.optional() })).min(1, 'must list at least one resource'),
-    owner: z.unknown().refine((owner) => owner === undefined, { message: 'spec.owner is not played by the local eventing' }).optional(),
+    resources: z
+      .array(z.looseObject({ apiVersion: z.string().min(1), kind: z.string().min(1), selector: LabelSelectorSchema.optional() }))
+      .min(1, 'must list at least one resource'),
+    owner: z
+      .unknown()
+      .refine((owner) => owner === undefined, { message: 'spec.owner is not played by the local eventing' })
+      .optional(),
     serviceAccountName: z.string().optional(),
     sink: DestinationSchema,
     ceOverrides: CeOverridesSchema.optional(),

@@ -33,7 +33,8 @@ async function readText(response: IncomingMessage): Promise<string> {
 }
 
 /** The headers client-node put on the options (it always uses the object form). */
-const headersOf = (options: RequestOptions): OutgoingHttpHeaders => (options.headers !== undefined && !Array.isArray(options.headers) ? (options.headers as OutgoingHttpHeaders) : {});
+const headersOf = (options: RequestOptions): OutgoingHttpHeaders =>
+  options.headers !== undefined && !Array.isArray(options.headers) ? (options.headers as OutgoingHttpHeaders) : {};
 
 export function kubeTransport(kubeConfig: KubeConfig): KubeTransport {
   const cluster = kubeConfig.getCurrentCluster();

@@ -66,6 +66,8 @@ export interface PendingDelivery {
 export function pendingDeliveries(records: readonly LogRecord[]): PendingDelivery[] {
   const finished = new Set(records.flatMap((record) => (record.record === 'delivery' ? [`${record.eventSeq} ${record.trigger}`] : [])));
   return records.flatMap((record) =>
-    record.record === 'accepted' ? record.triggers.filter((trigger) => !finished.has(`${record.seq} ${trigger}`)).map((trigger) => ({ accepted: record, trigger })) : [],
+    record.record === 'accepted'
+      ? record.triggers.filter((trigger) => !finished.has(`${record.seq} ${trigger}`)).map((trigger) => ({ accepted: record, trigger }))
+      : [],
   );
 }

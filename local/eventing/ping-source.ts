@@ -66,7 +66,10 @@ function schedules(options: PingOptions): Scheduled[] {
     try {
       return { source, sink: options.sinkOf(source), schedule: parseCron(source.object.spec.schedule, source.object.spec.timezone) };
     } catch (error: unknown) {
-      throw new Error(`PingSource ${source.namespace}/${source.name} (${source.file}): spec.schedule: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new Error(
+        `PingSource ${source.namespace}/${source.name} (${source.file}): spec.schedule: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
   });
 }

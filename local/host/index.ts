@@ -68,18 +68,20 @@ async function host(spec: FunctionSpec, options: FunctionHostOptions): Promise<H
   const env = { ...baseEnv(), ...spec.env, K_SERVICE: spec.name, K_CONFIGURATION: spec.name, K_REVISION: `${spec.name}-local`, ...options.commonEnv };
   const replicas: Replica[] = [];
   for (let index = 0; index < spec.replicas; index += 1) {
-    replicas.push(new Replica({
-      label: `${spec.namespace}/${spec.name}#${index + 1}`,
-      entry: spec.entry,
-      port: await freePort(),
-      choosePort: freePort,
-      // Each replica is a pod of its own: its HOSTNAME stays the same when the process restarts, as a
-      // container's does in its pod (run-action resumes what an earlier boot of its pod held).
-      env: { ...env, HOSTNAME: `${spec.name}-${index + 1}` },
-      warn: options.warn ?? ((): void => undefined),
-      output: options.output,
-      readinessTimeoutMs: options.readinessTimeoutMs,
-    }));
+    replicas.push(
+      new Replica({
+        label: `${spec.namespace}/${spec.name}#${index + 1}`,
+        entry: spec.entry,
+        port: await freePort(),
+        choosePort: freePort,
+        // Each replica is a pod of its own: its HOSTNAME stays the same when the process restarts, as a
+        // container's does in its pod (run-action resumes what an earlier boot of its pod held).
+        env: { ...env, HOSTNAME: `${spec.name}-${index + 1}` },
+        warn: options.warn ?? ((): void => undefined),
+        output: options.output,
+        readinessTimeoutMs: options.readinessTimeoutMs,
+      }),
+    );
   }
   for (const replica of replicas) replica.start();
   const proxy = await startServiceProxy({ replicas, activationTimeoutMs: options.activationTimeoutMs });

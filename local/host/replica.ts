@@ -106,7 +106,11 @@ export class Replica {
   /** Starts the process (and keeps restarting it until `stop`). */
   start(): void {
     const { entry, env } = this.options;
-    const child = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, RUNTIME_CLI, entry], { cwd: dirname(entry), env: { ...env, FUNC_PORT: String(this.port) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, RUNTIME_CLI, entry], {
+      cwd: dirname(entry),
+      env: { ...env, FUNC_PORT: String(this.port) },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     this.child = child;
     this.boundPort = undefined;
     child.on('message', (message: unknown) => {
@@ -137,7 +141,9 @@ export class Replica {
     if (this.stopping) return;
     this.quickFailures = ranMs >= STABLE_RUN_MS ? 0 : this.quickFailures + 1;
     const backoff = Math.min(FIRST_BACKOFF_MS * 2 ** Math.max(0, this.quickFailures - 1), MAX_BACKOFF_MS);
-    this.options.warn(`function ${this.options.label} exited (${signal ?? `code ${code ?? '?'}`}); restarting in ${backoff} ms; last output: ${this.lastError()}`);
+    this.options.warn(
+      `function ${this.options.label} exited (${signal ?? `code ${code ?? '?'}`}); restarting in ${backoff} ms; last output: ${this.lastError()}`,
+    );
     const timer = setTimeout(() => {
       void this.restart(neverListened);
     }, backoff);

@@ -12,9 +12,7 @@ export const int32 = (): z.ZodNumber => z.number().int().min(-2147483648).max(21
 export const int64 = (): z.ZodNumber => z.number().int().meta({ format: 'int64' });
 export const dateTime = (): z.ZodString => z.string().meta({ format: 'date-time' });
 
-export const DurationSchema = z
-  .string()
-  .refine(isDuration, { message: 'must be a Go duration such as 10s, 5m or 1h30m' });
+export const DurationSchema = z.string().refine(isDuration, { message: 'must be a Go duration such as 10s, 5m or 1h30m' });
 
 export const MultiplierSchema = z
   .string()
@@ -78,9 +76,7 @@ export const ConditionSchema = z
   .describe('Condition contains details for one aspect of the current state of this API Resource.');
 export type Condition = z.infer<typeof ConditionSchema>;
 
-export const ConditionsSchema = z
-  .array(ConditionSchema)
-  .meta({ 'x-kubernetes-list-map-keys': ['type'], 'x-kubernetes-list-type': 'map' });
+export const ConditionsSchema = z.array(ConditionSchema).meta({ 'x-kubernetes-list-map-keys': ['type'], 'x-kubernetes-list-type': 'map' });
 
 /** The metadata every object carries; the API server owns most of it, so unknown keys pass through. */
 export const ObjectMetaSchema = z.looseObject({

@@ -96,16 +96,31 @@ export const CRD_SOURCES: readonly CrdSource[] = [
 ];
 
 const KEPT_KEYS = new Set([
-  'type', 'format', 'description', 'default', 'enum', 'nullable',
-  'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf',
-  'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties',
+  'type',
+  'format',
+  'description',
+  'default',
+  'enum',
+  'nullable',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minProperties',
+  'maxProperties',
 ]);
 const DROPPED_KEYS = new Set(['$schema', 'definitions', '$defs', FREE_FORM_KEY]);
 const SAFE_INTEGER = [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER] as const;
 const INT32_RANGE = [-2147483648, 2147483647] as const;
 
-const isRecord = (value: unknown): value is SchemaNode =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is SchemaNode => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const fail = (path: string, message: string): never => {
   throw new Error(`CRD schema at ${path === '' ? '(root)' : path}: ${message}`);

@@ -3,16 +3,7 @@
  * record: any function, woken by any event, works out what comes next from the status alone.
  */
 import { z } from 'zod';
-import {
-  ConditionsSchema,
-  dateTime,
-  FREE_FORM,
-  int32,
-  int64,
-  NamespacedRefSchema,
-  ObjectMetaSchema,
-  ObjectReferenceSchema,
-} from './common.js';
+import { ConditionsSchema, dateTime, FREE_FORM, int32, int64, NamespacedRefSchema, ObjectMetaSchema, ObjectReferenceSchema } from './common.js';
 import { OperationTypeSchema, StageFailurePolicySchema } from './plan.js';
 import { ActionSchema, WorkflowFailurePolicySchema } from './workflow.js';
 
@@ -32,7 +23,7 @@ export const DRPlanExecutionSpecSchema = z
       .string()
       .optional()
       .describe('RevertExecutionRef names the Execute execution to revert (required for Revert); it may be Succeeded, Failed or Cancelled'),
-    params: z.array(ExecutionParamSchema).optional().describe('Params override the plan\'s parameters for this execution (highest precedence)'),
+    params: z.array(ExecutionParamSchema).optional().describe("Params override the plan's parameters for this execution (highest precedence)"),
   })
   .describe('spec defines the desired state of DRPlanExecution');
 export type DRPlanExecutionSpec = z.infer<typeof DRPlanExecutionSpecSchema>;
@@ -79,17 +70,25 @@ export const ActionStatusSchema = z
     requestedAt: dateTime().optional().describe('RequestedAt is when the current attempt was requested'),
     nextAttemptAt: dateTime().optional().describe('NextAttemptAt is when the next attempt is due (retry backoff)'),
     lastUpdateTime: dateTime().optional().describe('LastUpdateTime is the last time the running action showed progress'),
-    attemptStartTime: dateTime().optional().describe('AttemptStartTime is when the current attempt was claimed, from the second attempt on (the first starts at startTime); its timeout counts from here'),
+    attemptStartTime: dateTime()
+      .optional()
+      .describe(
+        'AttemptStartTime is when the current attempt was claimed, from the second attempt on (the first starts at startTime); its timeout counts from here',
+      ),
     redrivenAt: dateTime()
       .optional()
-      .describe('RedrivenAt is when the current attempt, silent past its timeout, was requested again with the same identity (its second and last deadline counts from here)'),
+      .describe(
+        'RedrivenAt is when the current attempt, silent past its timeout, was requested again with the same identity (its second and last deadline counts from here)',
+      ),
     startTime: dateTime().optional().describe('StartTime is the start time'),
     completionTime: dateTime().optional().describe('CompletionTime is the completion time'),
     rollbackOf: z.string().optional().describe('RollbackOf is the path of the action this step rolls back (Revert only)'),
     holder: z
       .string()
       .optional()
-      .describe('Holder is the run-action process running the current attempt (<pod>/<boot>), while it runs; a restarted pod resumes what its earlier boot held'),
+      .describe(
+        'Holder is the run-action process running the current attempt (<pod>/<boot>), while it runs; a restarted pod resumes what its earlier boot held',
+      ),
     outputs: ActionOutputsSchema.optional(),
   })
   .describe('ActionStatus defines the status of an action execution');
@@ -172,7 +171,7 @@ export const RollbackStepSchema = z.object({
   workflowIndex: z.number().int().min(0),
   workflowRef: NamespacedRefSchema,
   actionName: z.string(),
-  mode: z.enum(['Custom', 'Automatic', 'Skip']).describe('Custom runs the action\'s rollback, Automatic undoes what it created, Skip does nothing'),
+  mode: z.enum(['Custom', 'Automatic', 'Skip']).describe("Custom runs the action's rollback, Automatic undoes what it created, Skip does nothing"),
   action: z.looseObject({}).meta(FREE_FORM).optional().describe('Action is the rollback action to run (Custom/Automatic)'),
   reason: z.string().optional().describe('Reason explains an Automatic or Skip step'),
 });

@@ -20,7 +20,9 @@ export const StageSchema = z
     description: z.string().optional().describe('Description is the stage description'),
     dependsOn: z.array(z.string()).optional().describe('DependsOn lists stage names this stage depends on'),
     parallel: z.boolean().default(false).describe('Parallel indicates whether to execute all workflows in this stage in parallel'),
-    failurePolicy: StageFailurePolicySchema.optional().describe('FailurePolicy is the stage-level failure policy (default: FailFast when parallel, else the plan\'s)'),
+    failurePolicy: StageFailurePolicySchema.optional().describe(
+      "FailurePolicy is the stage-level failure policy (default: FailFast when parallel, else the plan's)",
+    ),
     workflows: z.array(WorkflowReferenceSchema).min(1).describe('Workflows are the workflow reference list'),
   })
   .describe('Stage defines a stage in the plan orchestration');

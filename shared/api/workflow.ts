@@ -65,7 +65,10 @@ export const JobActionSchema = z
   .describe('JobAction defines a Kubernetes Job action');
 
 const operation = <T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values).default(values[0]).describe(`Operation is the operation: ${values.join(', ')}`);
+  z
+    .enum(values)
+    .default(values[0])
+    .describe(`Operation is the operation: ${values.join(', ')}`);
 
 export const LocalizationActionSchema = z
   .strictObject({

@@ -11,8 +11,7 @@ import { retriesLeft, retryDelayMs, retryLimit } from './retry.js';
 import { withActionCopy } from './status-tree.js';
 
 export type AttemptResult =
-  | { ok: true; message?: string; outputs?: ActionOutputs }
-  | { ok: false; retryable: boolean; message: string; outputs?: ActionOutputs };
+  { ok: true; message?: string; outputs?: ActionOutputs } | { ok: false; retryable: boolean; message: string; outputs?: ActionOutputs };
 
 export interface ClaimOutcome {
   status: DRPlanExecutionStatus;

@@ -70,8 +70,7 @@ export function topologicalOrder(stages: readonly StageNode[]): string[] | undef
   const placed = new Set<string>();
   const remaining = [...stages];
   const order: string[] = [];
-  const ready = (stage: StageNode): boolean =>
-    (stage.dependsOn ?? []).every((dep) => placed.has(dep) || !known.has(dep));
+  const ready = (stage: StageNode): boolean => (stage.dependsOn ?? []).every((dep) => placed.has(dep) || !known.has(dep));
   while (remaining.length > 0) {
     const index = remaining.findIndex(ready);
     const next = remaining[index];

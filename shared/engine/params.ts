@@ -44,9 +44,7 @@ export function coerceParam(value: string, type: ParameterType): Coerced {
   }
   if (type === 'boolean') {
     const lower = text.toLowerCase();
-    return lower === 'true' || lower === 'false'
-      ? { ok: true, value: lower }
-      : { ok: false, message: `must be true or false, got ${JSON.stringify(value)}` };
+    return lower === 'true' || lower === 'false' ? { ok: true, value: lower } : { ok: false, message: `must be true or false, got ${JSON.stringify(value)}` };
   }
   return { ok: true, value };
 }
@@ -154,7 +152,7 @@ function requiredProblems(sources: ParamSources, values: Readonly<Record<string,
       problem(
         `${refPath}.params`,
         `required parameter ${JSON.stringify(declared.name)} of workflow ${workflowName} has no value ` +
-          '(set it in the stage\'s params, the plan\'s globalParams or the execution\'s spec.params)',
+          "(set it in the stage's params, the plan's globalParams or the execution's spec.params)",
       ),
     );
 }

@@ -90,9 +90,7 @@ function renderTree(action: Action | RollbackAction, template: TemplateContext, 
 function templateProblems(action: Action, template: TemplateContext, path: string): Problem[] {
   const unknown = collectPlaceholders(action, path)
     .filter(({ placeholder }) => lookup(placeholder, template) === undefined)
-    .map(({ path: at, placeholder }) =>
-      problem(at, `unknown ${placeholder.kind === 'param' ? 'parameter' : 'built-in'} ${JSON.stringify(placeholder.name)}`),
-    );
+    .map(({ path: at, placeholder }) => problem(at, `unknown ${placeholder.kind === 'param' ? 'parameter' : 'built-in'} ${JSON.stringify(placeholder.name)}`));
   const unsupported = collectUnsupportedReferences(action, path).map(({ path: at, raw }) =>
     problem(at, `${JSON.stringify(raw)} is not substituted: write {{ .params.name }} or $(params.name)`),
   );

@@ -35,7 +35,14 @@ const CLUSTERNET_API_VERSION = 'apps.clusternet.io/v1alpha1';
 const DEFAULT_TIMEOUT = '5m';
 /** Fields the API server owns; a re-created or restored object must not carry them. */
 const SERVER_METADATA: ReadonlySet<string> = new Set([
-  'resourceVersion', 'uid', 'managedFields', 'creationTimestamp', 'generation', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds',
+  'resourceVersion',
+  'uid',
+  'managedFields',
+  'creationTimestamp',
+  'generation',
+  'selfLink',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
 ]);
 
 /** A succeeded action of the target, located in its frozen plan. */
@@ -52,11 +59,21 @@ interface Done {
   completedAt: number;
 }
 
-interface ObjectId { apiVersion?: string | undefined; kind?: string | undefined; name?: string | undefined; namespace?: string | undefined }
+interface ObjectId {
+  apiVersion?: string | undefined;
+  kind?: string | undefined;
+  name?: string | undefined;
+  namespace?: string | undefined;
+}
 type Manifest = Record<string, unknown>;
 type Undo = { mode: 'Automatic'; operation: 'Delete' | 'Apply'; manifest: Manifest; reason: string } | { mode: 'Skip'; reason: string };
 /** What an object action did: its operation, the object, and whether a reference to it was recorded. */
-interface Change { operation: string; id: ObjectId; recorded: boolean; outputs: ActionOutputs }
+interface Change {
+  operation: string;
+  id: ObjectId;
+  recorded: boolean;
+  outputs: ActionOutputs;
+}
 
 /** The rollback list of a target execution, in saga order. */
 export function planRollback(input: RollbackInput): RollbackStep[] {
@@ -74,16 +91,18 @@ function succeededActions(target: RollbackInput['target']): Done[] {
         const status = actionStatus(target.status, stage.name, w, action.name);
         if (status?.phase !== 'Succeeded') return [];
         const completedAt = Date.parse(status.completionTime ?? '');
-        return [{
-          path: actionPath(stage.name, w, action.name),
-          stage: stage.name,
-          workflowIndex: w,
-          workflowRef: workflow.workflowRef,
-          action,
-          outputs: status.outputs ?? {},
-          order: [s, w, a],
-          completedAt: Number.isNaN(completedAt) ? -Infinity : completedAt,
-        }];
+        return [
+          {
+            path: actionPath(stage.name, w, action.name),
+            stage: stage.name,
+            workflowIndex: w,
+            workflowRef: workflow.workflowRef,
+            action,
+            outputs: status.outputs ?? {},
+            order: [s, w, a],
+            completedAt: Number.isNaN(completedAt) ? -Infinity : completedAt,
+          },
+        ];
       }),
     ),
   );
@@ -187,7 +206,8 @@ function undoChange(change: Change): Undo {
   if (change.operation === 'Create') return undoCreate(change);
   const { priorState } = change.outputs;
   if (change.operation === 'Delete') {
-    if (priorState === undefined) return skipped(`${describe(change.id)} was deleted by this action but its prior state was not recorded; it cannot be re-created`);
+    if (priorState === undefined)
+      return skipped(`${describe(change.id)} was deleted by this action but its prior state was not recorded; it cannot be re-created`);
     return restore(change.id, priorState, 're-create', 'deleted by this action');
   }
   if (priorState !== undefined) return restore(change.id, priorState, 'restore', `changed by this ${change.operation}`);
@@ -197,7 +217,8 @@ function undoChange(change: Change): Undo {
 
 function undoCreate(change: Change): Undo {
   if (change.outputs.created === false) return skipped(`${describe(change.id)} already existed; this action did not create it, so it is left in place`);
-  if (!change.recorded && change.outputs.created !== true) return skipped(`no reference to the created ${change.id.kind ?? 'object'} was recorded; nothing to delete`);
+  if (!change.recorded && change.outputs.created !== true)
+    return skipped(`no reference to the created ${change.id.kind ?? 'object'} was recorded; nothing to delete`);
   return deleteObject(change.id, 'created by this action');
 }
 
@@ -211,7 +232,8 @@ function deleteObject(id: ObjectId, why: string): Undo {
 /** Apply the recorded prior state (server fields stripped), filling identity fields it lacks. */
 function restore(target: ObjectId, priorState: string, verb: 're-create' | 'restore', why: string): Undo {
   const prior = parseObject(priorState, JSON.parse);
-  if (prior === undefined) return skipped(`the recorded prior state of ${describe(target)} is not a JSON object; it cannot be ${verb === 'restore' ? 'restored' : 're-created'}`);
+  if (prior === undefined)
+    return skipped(`the recorded prior state of ${describe(target)} is not a JSON object; it cannot be ${verb === 'restore' ? 'restored' : 're-created'}`);
   const manifest = withIdentity(stripServerFields(prior), target);
   const id = manifestIdentity(manifest);
   const missing = missingIdentity(id.apiVersion, id.kind, id.name);
@@ -347,7 +369,8 @@ export function checkRevertTarget(revert: DRPlanExecution, target: DRPlanExecuti
 }
 
 function checkTargetState(ref: string, target: DRPlanExecution): string | undefined {
-  if (target.spec.operationType !== 'Execute') return `spec.revertExecutionRef: execution "${ref}" is a ${target.spec.operationType}; only an Execute can be reverted`;
+  if (target.spec.operationType !== 'Execute')
+    return `spec.revertExecutionRef: execution "${ref}" is a ${target.spec.operationType}; only an Execute can be reverted`;
   const phase = target.status?.phase ?? 'Pending';
   if (!isFinalPhase(phase)) {
     return `spec.revertExecutionRef: execution "${ref}" is ${phase}; only a Succeeded, Failed or Cancelled execution can be reverted`;

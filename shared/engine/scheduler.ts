@@ -61,7 +61,6 @@ interface Run {
 
 type Finished = NonNullable<Decision['finished']>;
 
-
 /** Passes until nothing changes; each pass makes at least one one-way transition, so this is never reached in practice. */
 const passLimit = (stages: readonly StageView[]): number => 3 * (stages.length + allActions(stages).length) + 10;
 

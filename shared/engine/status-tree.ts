@@ -77,7 +77,12 @@ function stageStatusFor(stage: ResolvedStage, existing: StageStatus | undefined)
  * status with actions pre-set to `Skipped` keeps them — and the rest start `Pending`.
  */
 export function buildStatusTree(resolved: ResolvedPlan, existing: readonly StageStatus[] | undefined): StageStatus[] {
-  return (resolved.stages ?? []).map((stage) => stageStatusFor(stage, existing?.find((candidate) => candidate.name === stage.name)));
+  return (resolved.stages ?? []).map((stage) =>
+    stageStatusFor(
+      stage,
+      existing?.find((candidate) => candidate.name === stage.name),
+    ),
+  );
 }
 
 function workflowView(stage: ResolvedStage, spec: ResolvedWorkflow, status: WorkflowExecutionStatus, index: number): WorkflowView {
@@ -139,5 +144,4 @@ export function withActionCopy(status: DRPlanExecutionStatus, path: string): { n
   return undefined;
 }
 
-export const allActions = (stages: readonly StageView[]): ActionView[] =>
-  stages.flatMap((stage) => stage.workflows.flatMap((workflow) => workflow.actions));
+export const allActions = (stages: readonly StageView[]): ActionView[] => stages.flatMap((stage) => stage.workflows.flatMap((workflow) => workflow.actions));

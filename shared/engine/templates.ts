@@ -93,7 +93,9 @@ function walkStrings(value: unknown, path: string, visit: (text: string, path: s
   if (typeof value === 'string') {
     visit(value, path);
   } else if (Array.isArray(value)) {
-    value.forEach((item, index) => { walkStrings(item, `${path}[${index}]`, visit); });
+    value.forEach((item, index) => {
+      walkStrings(item, `${path}[${index}]`, visit);
+    });
   } else if (isRecord(value)) {
     for (const [key, item] of Object.entries(value)) {
       const itemPath = formatPath([key], path);
@@ -176,8 +178,7 @@ function mask(manifest: string, context: TemplateContext): Masked {
   return { text: text + manifest.slice(last), placeholders, prefix, token: new RegExp(`${prefix}(\\d+)_`, 'g') };
 }
 
-const unmask = (text: string, masked: Masked): string =>
-  text.replace(masked.token, (token, n: string) => masked.placeholders[Number(n)]?.raw ?? token);
+const unmask = (text: string, masked: Masked): string => text.replace(masked.token, (token, n: string) => masked.placeholders[Number(n)]?.raw ?? token);
 
 interface Substitution {
   masked: Masked;
@@ -259,8 +260,7 @@ function write(docs: readonly Document[], masked: Masked): string {
 }
 
 /** The documents' values, empty (null) documents left out. */
-const values = (docs: readonly Document[]): unknown[] =>
-  docs.map((doc): unknown => doc.toJS()).filter((value) => value !== null && value !== undefined);
+const values = (docs: readonly Document[]): unknown[] => docs.map((doc): unknown => doc.toJS()).filter((value) => value !== null && value !== undefined);
 
 function faithful(text: string, expected: readonly unknown[]): boolean {
   const docs = parseAllDocuments(text);

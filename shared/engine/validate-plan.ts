@@ -80,7 +80,7 @@ function placeholderProblems(context: RefContext, workflow: DRWorkflow, values: 
       problem(
         context.path,
         `stage "${context.stage.name}", ${refLabel(context)}: ${path} uses parameter "${placeholder.name}", which gets no value ` +
-          '(declare a default in the workflow, or set it in globalParams or the stage\'s params)',
+          "(declare a default in the workflow, or set it in globalParams or the stage's params)",
       ),
     );
   }

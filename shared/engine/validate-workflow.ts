@@ -15,15 +15,7 @@ import {
 import { withDefaults } from './defaults.js';
 import { problem, type Problem } from './problems.js';
 import { collectPlaceholders, collectUnsupportedReferences, findPlaceholders, findUnsupportedReferences } from './templates.js';
-import {
-  describeValue,
-  duplicateNames,
-  parameterListProblems,
-  parseWithProblems,
-  parseYamlDocuments,
-  sortByPath,
-  typeMetaProblems,
-} from './validate.js';
+import { describeValue, duplicateNames, parameterListProblems, parseWithProblems, parseYamlDocuments, sortByPath, typeMetaProblems } from './validate.js';
 import { isRecord } from '../type-utils.js';
 
 export interface WorkflowValidation {

@@ -6,16 +6,7 @@
  */
 import { parseAllDocuments, type YAMLError } from 'yaml';
 import type { z } from 'zod';
-import {
-  API_VERSION,
-  DRPlanExecutionSchema,
-  Kinds,
-  type DRPlan,
-  type DRPlanExecution,
-  type DRWorkflow,
-  type Kind,
-  type Parameter,
-} from '../api/index.js';
+import { API_VERSION, DRPlanExecutionSchema, Kinds, type DRPlan, type DRPlanExecution, type DRWorkflow, type Kind, type Parameter } from '../api/index.js';
 import { coerceParam } from './params.js';
 import { formatPath, problem, type Problem } from './problems.js';
 import { collectPlaceholders } from './templates.js';
@@ -220,8 +211,7 @@ export function validateExecution(obj: unknown): ExecutionValidation {
   return { execution, problems: sortByPath(problems), warnings };
 }
 
-const workflowLabel = (workflow: DRWorkflow): string =>
-  `DRWorkflow ${workflow.metadata.namespace ?? 'default'}/${workflow.metadata.name ?? ''}`;
+const workflowLabel = (workflow: DRWorkflow): string => `DRWorkflow ${workflow.metadata.namespace ?? 'default'}/${workflow.metadata.name ?? ''}`;
 
 /** The parameter names a workflow can take: declared ones and the ones its templates use. */
 function usableNames(workflow: DRWorkflow): Set<string> {

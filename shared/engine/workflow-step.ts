@@ -54,7 +54,8 @@ function conditionSkip(workflow: WorkflowView, view: ActionView): string | undef
   for (const name of view.spec.dependsOn ?? []) {
     const dependency = workflow.actions.find((action) => action.spec.name === name);
     if (dependency === undefined) return `skipped: depends on action "${name}", which is not in this workflow`;
-    if (dependency.status.phase !== 'Succeeded') return `skipped: depends on action "${name}", which ${dependency.status.phase === 'Pending' ? 'has not run' : dependency.status.phase}`;
+    if (dependency.status.phase !== 'Succeeded')
+      return `skipped: depends on action "${name}", which ${dependency.status.phase === 'Pending' ? 'has not run' : dependency.status.phase}`;
   }
   return undefined;
 }

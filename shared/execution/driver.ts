@@ -48,7 +48,10 @@ export async function actOn(deps: CoreDeps, written: Loaded, before: DRPlanExecu
 }
 
 /** The scheduler's settings from the function's env (RECONCILE_INTERVAL, UNKNOWN_AFTER). */
-export const scheduleOptions = (deps: CoreDeps): ScheduleOptions => ({ requestTimeoutMs: deps.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS, unknownAfterMs: deps.unknownAfterMs });
+export const scheduleOptions = (deps: CoreDeps): ScheduleOptions => ({
+  requestTimeoutMs: deps.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS,
+  unknownAfterMs: deps.unknownAfterMs,
+});
 
 /** Decides from `step`, writes the result conditionally against what `loaded` was read at, then acts on it. */
 export async function applySchedule(deps: CoreDeps, loaded: Loaded, step: ScheduleStep): Promise<Outcome> {

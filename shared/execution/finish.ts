@@ -64,7 +64,10 @@ async function markRecorded(deps: CoreDeps, loaded: Loaded, planFound: boolean):
     const before = current.execution.status?.conditions;
     const conditions = setCondition(before, recordedCondition(current, planFound), deps.clock.now());
     if (sameConditions(before, conditions)) return;
-    await deps.kube.mergePatchStatus(executionKey(current.id), { metadata: { resourceVersion: current.object.metadata.resourceVersion }, status: { conditions } });
+    await deps.kube.mergePatchStatus(executionKey(current.id), {
+      metadata: { resourceVersion: current.object.metadata.resourceVersion },
+      status: { conditions },
+    });
   });
 }
 
@@ -101,7 +104,10 @@ export async function finishUnstarted(deps: CoreDeps, loaded: Loaded, phase: Uns
   const generation = loaded.object.metadata.generation;
   if (generation !== undefined) after.observedGeneration = generation;
   const patch = mergePatchBetween(before, after) ?? {};
-  const object = await deps.kube.mergePatchStatus(executionKey(loaded.id), { metadata: { resourceVersion: loaded.object.metadata.resourceVersion }, status: patch });
+  const object = await deps.kube.mergePatchStatus(executionKey(loaded.id), {
+    metadata: { resourceVersion: loaded.object.metadata.resourceVersion },
+    status: patch,
+  });
   const finished = withStatus(loaded, object, after);
   deps.log.info({ phase, message }, 'execution ended before it ran');
   recordExecutionFinished(phase, loaded.execution.spec.operationType);

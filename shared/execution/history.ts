@@ -28,7 +28,11 @@ const finishedAt = (record: ExecutionRecord): string => record.completionTime ??
 
 /** Newest first: latest completion, then latest start, then name (so the order never depends on arrival). */
 function newestFirst(a: ExecutionRecord, b: ExecutionRecord): number {
-  for (const [left, right] of [[finishedAt(b), finishedAt(a)], [b.startTime ?? '', a.startTime ?? ''], [a.name, b.name]] as const) {
+  for (const [left, right] of [
+    [finishedAt(b), finishedAt(a)],
+    [b.startTime ?? '', a.startTime ?? ''],
+    [a.name, b.name],
+  ] as const) {
     if (left !== right) return left < right ? -1 : 1;
   }
   return 0;

@@ -10,7 +10,13 @@ import type { CoreDeps, Logger } from '../function-deps.js';
  * durable record) stays the source of truth.
  */
 export async function recordEvents(deps: CoreDeps, metadata: ObjectMeta, events: readonly TransitionEvent[], log: Logger = deps.log): Promise<void> {
-  const regarding = { apiVersion: API_VERSION, kind: Kinds.execution, name: metadata.name ?? '', namespace: metadata.namespace ?? 'default', uid: metadata.uid };
+  const regarding = {
+    apiVersion: API_VERSION,
+    kind: Kinds.execution,
+    name: metadata.name ?? '',
+    namespace: metadata.namespace ?? 'default',
+    uid: metadata.uid,
+  };
   for (const event of events) {
     try {
       await deps.kube.recordEvent({ regarding, type: event.type, reason: event.reason, message: event.message });

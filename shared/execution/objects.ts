@@ -28,7 +28,6 @@ export interface Loaded {
   problems: Problem[];
 }
 
-
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 export const idOf = (object: KubeObject): ObjectId => nameOf(object);
@@ -72,7 +71,8 @@ export const isFinished = (loaded: Loaded): boolean => isFinalPhase(loaded.execu
 export const isDeleting = (loaded: Loaded): boolean => loaded.object.metadata.deletionTimestamp !== undefined;
 /** Started: the plan is frozen into the status (a schema-rejected execution's stand-in never is). */
 export const isStarted = (loaded: Loaded): boolean => loaded.execution.status?.resolved !== undefined;
-export const cancelRequested = (object: { metadata: { annotations?: Readonly<Record<string, string>> | undefined } }): boolean => object.metadata.annotations?.[Annotations.cancel] === 'true';
+export const cancelRequested = (object: { metadata: { annotations?: Readonly<Record<string, string>> | undefined } }): boolean =>
+  object.metadata.annotations?.[Annotations.cancel] === 'true';
 
 /** The plan an execution belongs to (same namespace). */
 export const planIdOf = (loaded: Loaded): ObjectId => ({ name: loaded.execution.spec.planRef, namespace: loaded.id.namespace });

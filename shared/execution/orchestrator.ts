@@ -23,7 +23,8 @@ export function createOrchestrator(deps: CoreDeps, orchestrator: Orchestrator): 
   return {
     reconcile,
     /** The result is already in the status (run-action wrote it); the event only says where to look. */
-    onActionFinished: async (data) => (data.operationType === orchestrator.operation ? reconcile({ name: data.execution.name, namespace: data.execution.namespace }) : []),
+    onActionFinished: async (data) =>
+      data.operationType === orchestrator.operation ? reconcile({ name: data.execution.name, namespace: data.execution.namespace }) : [],
     resync: () => resyncExecutions(deps, orchestrator, reconcile),
   };
 }

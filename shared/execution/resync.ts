@@ -23,7 +23,10 @@ export async function resyncExecutions(
   reconcile: (id: ObjectId) => Promise<Outcome> = (id) => reconcileExecution(deps, id, orchestrator),
 ): Promise<Outcome> {
   const objects = await deps.kube.list(API_VERSION, Kinds.execution);
-  const due = objects.filter((object) => operationOf(object) === orchestrator.operation).map(toLoaded).filter(needsResync);
+  const due = objects
+    .filter((object) => operationOf(object) === orchestrator.operation)
+    .map(toLoaded)
+    .filter(needsResync);
   const replies: Reply[] = [];
   for (const { id } of due) {
     try {

@@ -23,10 +23,12 @@ export class SingleFlight {
     const slot = this.#slots.get(key);
     if (slot === undefined) return this.#start(key, work);
     if (slot.next !== undefined) return slot.next.then(() => []);
-    const next = slot.running.catch(() => []).then(() => {
-      slot.next = undefined;
-      return this.#run(key, slot, work);
-    });
+    const next = slot.running
+      .catch(() => [])
+      .then(() => {
+        slot.next = undefined;
+        return this.#run(key, slot, work);
+      });
     slot.next = next;
     return next;
   }

@@ -50,8 +50,7 @@ interface Location {
   namespace?: string | undefined;
 }
 
-const describeKey = (verb: string, key: ObjectKey): string =>
-  `${verb} ${key.kind} ${key.namespace === undefined ? '' : `${key.namespace}/`}${key.name}`;
+const describeKey = (verb: string, key: ObjectKey): string => `${verb} ${key.kind} ${key.namespace === undefined ? '' : `${key.namespace}/`}${key.name}`;
 
 const keyOf = (object: KubeObject): ObjectKey => ({
   apiVersion: object.apiVersion,
@@ -102,7 +101,7 @@ export function createKube(kc: KubeConfigLike, options: KubeOptions = {}): Kube 
     const query: Record<string, string> = { limit: String(PAGE_SIZE) };
     if (listOptions.labelSelector !== undefined && listOptions.labelSelector !== '') query.labelSelector = listOptions.labelSelector;
     const items: KubeObject[] = [];
-    for (let next = ''; ; ) {
+    for (let next = ''; ;) {
       const page = await listPage(path, what, next === '' ? query : { ...query, continue: next });
       items.push(...page.items.map((found) => ({ ...found, apiVersion, kind })));
       next = page.next;

@@ -35,7 +35,8 @@ async function postOne(sink: string, event: CloudEvent<unknown>, options: Broker
       signal: AbortSignal.timeout(POST_TIMEOUT_MS),
     });
     await response.arrayBuffer();
-    if (!response.ok) options.log.warn({ type: event.type, subject: event.subject, status: response.status }, 'the broker refused a reply; the resync tick recovers it');
+    if (!response.ok)
+      options.log.warn({ type: event.type, subject: event.subject, status: response.status }, 'the broker refused a reply; the resync tick recovers it');
   } catch (error: unknown) {
     options.log.warn({ type: event.type, subject: event.subject, err: error }, 'a reply could not be sent to the broker; the resync tick recovers it');
   }

@@ -8,13 +8,7 @@
 import { z } from 'zod';
 import { ObjectMetaSchema } from '../api/common.js';
 import { badEvent } from '../errors.js';
-import {
-  ActionFinishedSchema,
-  ActionRequestedSchema,
-  ExecutionFinishedSchema,
-  PlanValidatedSchema,
-  WorkflowValidatedSchema,
-} from '../event-data.js';
+import { ActionFinishedSchema, ActionRequestedSchema, ExecutionFinishedSchema, PlanValidatedSchema, WorkflowValidatedSchema } from '../event-data.js';
 import { EventTypes, SourceEventTypes, type EventType } from '../events.js';
 import type { KubeObject } from '../kube/types.js';
 import { isRecord } from '../type-utils.js';

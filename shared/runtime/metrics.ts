@@ -82,7 +82,10 @@ function isPromClientModule(candidate: unknown): candidate is PromClientModule {
 
 async function withOurs(host: HostRegistry, own: string): Promise<string> {
   if ((host as unknown) === register || host.contentType !== register.contentType) return own;
-  const missing = register.getMetricsAsArray().map((m) => m.name).filter((name) => host.getSingleMetric(name) === undefined);
+  const missing = register
+    .getMetricsAsArray()
+    .map((m) => m.name)
+    .filter((name) => host.getSingleMetric(name) === undefined);
   if (missing.length === 0) return own;
   const texts = await Promise.all(missing.map((name) => register.getSingleMetricAsString(name)));
   return `${own}\n${texts.join('\n\n')}\n`;

@@ -97,13 +97,17 @@ function failureLevel(error: HandlerError): 'warn' | 'info' | 'error' {
 }
 
 function wakeLabel(wake: WakeUp): Record<string, unknown> {
-  if (wake.source === 'apiserver') return { action: wake.action, kind: wake.object.kind, object: `${wake.object.metadata.namespace ?? ''}/${wake.object.metadata.name ?? ''}` };
+  if (wake.source === 'apiserver')
+    return { action: wake.action, kind: wake.object.kind, object: `${wake.object.metadata.namespace ?? ''}/${wake.object.metadata.name ?? ''}` };
   return wake.source === 'tick' ? { tick: true } : { type: wake.type };
 }
 
 function eventLogger(root: Logger, event: unknown): Logger {
   const attributes = (typeof event === 'object' && event !== null ? event : {}) as { id?: unknown; type?: unknown };
-  return root.child({ ceId: typeof attributes.id === 'string' ? attributes.id : undefined, ceType: typeof attributes.type === 'string' ? attributes.type : undefined });
+  return root.child({
+    ceId: typeof attributes.id === 'string' ? attributes.id : undefined,
+    ceType: typeof attributes.type === 'string' ? attributes.type : undefined,
+  });
 }
 
 async function dispatch<Core>(definition: FunctionDefinition<Core>, runtime: Runtime<Core>, event: unknown, log: Logger): Promise<Outcome | undefined> {

@@ -5,7 +5,11 @@ import { after, before, describe, test } from 'node:test';
 import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { DR, drPlan, failure, startTestServer, type TestServer } from './helpers.js';
 
-type Plan = Record<string, unknown> & { metadata: { name: string; resourceVersion: string; uid: string; generation: number; namespace: string }; spec: Record<string, unknown>; status?: Record<string, unknown> };
+type Plan = Record<string, unknown> & {
+  metadata: { name: string; resourceVersion: string; uid: string; generation: number; namespace: string };
+  spec: Record<string, unknown>;
+  status?: Record<string, unknown>;
+};
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -58,7 +62,9 @@ describe('CRUD through client-node', () => {
   test('an object needs a name or generateName', async () => {
     const status = await failure(() => core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: {} } }));
     assert.equal(status.code, 422);
-    assert.deepEqual(status.details?.causes, [{ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' }]);
+    assert.deepEqual(status.details?.causes, [
+      { reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' },
+    ]);
   });
 
   test('creating in a namespace that does not exist is 404 naming the namespace', async () => {
@@ -127,23 +133,36 @@ describe('CRUD through client-node', () => {
 
   test('a write to the main resource ignores status', async () => {
     await custom.createNamespacedCustomObject({ ...plans, body: { ...drPlan('main-only'), status: { phase: 'Invalid' } } });
-    const patched = (await custom.patchNamespacedCustomObject({ ...plans, name: 'main-only', body: { status: { phase: 'Ready' }, spec: { description: 'd' } } }, merge)) as Plan;
+    const patched = (await custom.patchNamespacedCustomObject(
+      { ...plans, name: 'main-only', body: { status: { phase: 'Ready' }, spec: { description: 'd' } } },
+      merge,
+    )) as Plan;
     assert.equal(patched.status, undefined);
     assert.equal(patched.spec.description, 'd');
   });
 
   test('a write that changes nothing keeps the resourceVersion', async () => {
     const created = (await custom.createNamespacedCustomObject({ ...plans, body: drPlan('no-op') })) as Plan;
-    const same = (await custom.patchNamespacedCustomObject({ ...plans, name: 'no-op', body: { spec: { stages: (created.spec as { stages: unknown }).stages } } }, merge)) as Plan;
+    const same = (await custom.patchNamespacedCustomObject(
+      { ...plans, name: 'no-op', body: { spec: { stages: (created.spec as { stages: unknown }).stages } } },
+      merge,
+    )) as Plan;
     assert.equal(same.metadata.resourceVersion, created.metadata.resourceVersion);
   });
 
   test('KubernetesObjectApi creates, reads and deletes by kind through discovery', async () => {
     const objects = KubernetesObjectApi.makeApiClient(t.kubeConfig);
-    await objects.create({ apiVersion: `${DR.group}/${DR.version}`, kind: 'DRPlan', metadata: { name: 'by-kind', namespace: 'default' }, spec: drPlan('x').spec } as never);
+    await objects.create({
+      apiVersion: `${DR.group}/${DR.version}`,
+      kind: 'DRPlan',
+      metadata: { name: 'by-kind', namespace: 'default' },
+      spec: drPlan('x').spec,
+    } as never);
     const read = await objects.read({ apiVersion: `${DR.group}/${DR.version}`, kind: 'DRPlan', metadata: { name: 'by-kind', namespace: 'default' } });
     await objects.delete(read);
-    const status = await failure(() => objects.read({ apiVersion: `${DR.group}/${DR.version}`, kind: 'DRPlan', metadata: { name: 'by-kind', namespace: 'default' } }));
+    const status = await failure(() =>
+      objects.read({ apiVersion: `${DR.group}/${DR.version}`, kind: 'DRPlan', metadata: { name: 'by-kind', namespace: 'default' } }),
+    );
     assert.equal(read.metadata?.name, 'by-kind');
     assert.equal(status.code, 404);
     assert.equal(status.message, 'drplans.dr.bkbcs.tencent.com "by-kind" not found');

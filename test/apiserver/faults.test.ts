@@ -65,10 +65,18 @@ describe('injected 409 Conflicts', () => {
   });
 
   test('an update (PUT) of a core object gets the Conflict too, worded for the core group', async () => {
-    const created = await raw(t.server, CONFIG_MAPS, { method: 'POST', contentType: 'application/json', body: json({ metadata: { name: 'settings' }, data: { site: 'a' } }) });
+    const created = await raw(t.server, CONFIG_MAPS, {
+      method: 'POST',
+      contentType: 'application/json',
+      body: json({ metadata: { name: 'settings' }, data: { site: 'a' } }),
+    });
     t.server.faults.set({ conflictRatio: 1, verbs: ['update'] });
 
-    const response = await raw(t.server, `${CONFIG_MAPS}/settings`, { method: 'PUT', contentType: 'application/json', body: json({ ...created.json, data: { site: 'b' } }) });
+    const response = await raw(t.server, `${CONFIG_MAPS}/settings`, {
+      method: 'PUT',
+      contentType: 'application/json',
+      body: json({ ...created.json, data: { site: 'b' } }),
+    });
     const read = await raw(t.server, `${CONFIG_MAPS}/settings`);
 
     assert.equal(response.status, 409);
@@ -198,13 +206,16 @@ describe('injected 409 Conflicts and the server’s own writes', () => {
     const clientWrite = await raw(t.server, `${jobs}/promote`, { method: 'PATCH', contentType: MERGE, body: json({ metadata: { labels: { a: 'b' } } }) });
     const completed = await eventually(async () => {
       const read = await raw(t.server, `${jobs}/promote`);
-      const conditions = ((read.json?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []);
+      const conditions = (read.json?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
       return conditions.some((c) => c.type === 'Complete' && c.status === 'True') ? true : undefined;
     }, 10_000);
 
     assert.equal(clientWrite.status, 409);
     assert.equal(completed, true);
-    assert.ok(t.server.faults.injections().every((injection) => injection.subresource === ''), 'a Job controller status write got a fault');
+    assert.ok(
+      t.server.faults.injections().every((injection) => injection.subresource === ''),
+      'a Job controller status write got a fault',
+    );
   });
 });
 
@@ -222,7 +233,10 @@ describe('fault settings', () => {
   ];
   for (const { settings, message } of invalid) {
     test(`${JSON.stringify(settings)} is rejected naming the setting`, () => {
-      assert.throws(() => parseConflictFaults(settings), (error: unknown) => error instanceof Error && /^invalid fault settings: /.test(error.message) && message.test(error.message));
+      assert.throws(
+        () => parseConflictFaults(settings),
+        (error: unknown) => error instanceof Error && /^invalid fault settings: /.test(error.message) && message.test(error.message),
+      );
       assert.throws(() => {
         faultInjector().set(settings as ConflictFaults);
       }, message);
@@ -231,7 +245,14 @@ describe('fault settings', () => {
 
   test('a write from a User-Agent of the server itself is never eligible', () => {
     const faults = faultInjector({ conflictRatio: 1 });
-    const request: WriteRequest = { verb: 'patch', resource: { group: 'batch', plural: 'jobs' }, subresource: 'status', namespace: 'default', name: 'j', userAgent: 'drplan-local-apiserver/job-controller' };
+    const request: WriteRequest = {
+      verb: 'patch',
+      resource: { group: 'batch', plural: 'jobs' },
+      subresource: 'status',
+      namespace: 'default',
+      name: 'j',
+      userAgent: 'drplan-local-apiserver/job-controller',
+    };
 
     assert.equal(faults.conflictFor(request), undefined);
     assert.equal(faults.conflictFor({ ...request, userAgent: 'kubectl/v1.32.0' })?.code, 409);

@@ -77,7 +77,12 @@ export async function raw(server: ApiServer, path: string, request: RawRequest =
 }
 
 /** The Kubernetes Status carried by a client-node ApiException (its body is the response text). */
-export function statusOf(error: unknown): { code: number; reason?: string; message?: string; details?: { causes?: Array<{ reason: string; message: string; field: string }>; name?: string; kind?: string } } {
+export function statusOf(error: unknown): {
+  code: number;
+  reason?: string;
+  message?: string;
+  details?: { causes?: Array<{ reason: string; message: string; field: string }>; name?: string; kind?: string };
+} {
   if (!(error instanceof ApiException)) throw new Error('expected an ApiException', { cause: error });
   const body: unknown = typeof error.body === 'string' ? JSON.parse(error.body) : error.body;
   return { code: error.code, ...(body as object) };

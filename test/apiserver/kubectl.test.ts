@@ -49,10 +49,15 @@ describe('kubectl', { skip: needsTool('kubectl') }, () => {
 
   const kubectl = (...args: string[]): Promise<Run> =>
     new Promise((resolve) => {
-      execFile(KUBECTL, ['--kubeconfig', t.server.kubeconfigPath, '--cache-dir', join(work, 'cache'), ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      });
+      execFile(
+        KUBECTL,
+        ['--kubeconfig', t.server.kubeconfigPath, '--cache-dir', join(work, 'cache'), ...args],
+        { timeout: 20_000 },
+        (error, stdout, stderr) => {
+          const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+          resolve({ code, stdout, stderr });
+        },
+      );
     });
 
   before(async () => {
@@ -147,7 +152,13 @@ describe('kubectl', { skip: needsTool('kubectl') }, () => {
 
   test('server-side apply records kubectl as the manager', async () => {
     const run = await kubectl('apply', '--server-side', '-f', join(samples, 'samples', 'drplanexecution.yaml'));
-    const fields = await kubectl('get', 'drplanexecutions.dr.bkbcs.tencent.com', '-o', 'jsonpath={.items[0].metadata.managedFields[0].manager}', '--show-managed-fields');
+    const fields = await kubectl(
+      'get',
+      'drplanexecutions.dr.bkbcs.tencent.com',
+      '-o',
+      'jsonpath={.items[0].metadata.managedFields[0].manager}',
+      '--show-managed-fields',
+    );
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /serverside-applied|unchanged/);
     assert.equal(fields.stdout, 'kubectl');

@@ -5,7 +5,15 @@ import { after, before, describe, test } from 'node:test';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
 import { DR, drPlan, failure, startTestServer, type TestServer } from './helpers.js';
 
-type Meta = { name: string; uid: string; resourceVersion: string; deletionTimestamp?: string; deletionGracePeriodSeconds?: number; finalizers?: string[]; ownerReferences?: unknown[] };
+type Meta = {
+  name: string;
+  uid: string;
+  resourceVersion: string;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  finalizers?: string[];
+  ownerReferences?: unknown[];
+};
 type Obj = { metadata: Meta };
 
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -18,7 +26,10 @@ describe('deletion through client-node', () => {
   const plans = { ...DR, namespace: 'default', plural: 'drplans' };
 
   const ownedBy = (owner: Obj, kind = 'DRPlan'): Record<string, unknown> => ({
-    apiVersion: `${DR.group}/${DR.version}`, kind, name: owner.metadata.name, uid: owner.metadata.uid,
+    apiVersion: `${DR.group}/${DR.version}`,
+    kind,
+    name: owner.metadata.name,
+    uid: owner.metadata.uid,
   });
   const configMap = (name: string, owners: Array<Record<string, unknown>>, finalizers?: string[]): V1ConfigMap => ({
     metadata: { name, ownerReferences: owners as never, ...(finalizers === undefined ? {} : { finalizers }) },
@@ -95,7 +106,10 @@ describe('deletion through client-node', () => {
     await core.createNamespacedConfigMap({ namespace: 'default', body: configMap('shared', [ownedBy(first), ownedBy(second)]) });
     await custom.deleteNamespacedCustomObject({ ...plans, name: 'owner-one' });
     const shared = await core.readNamespacedConfigMap({ name: 'shared', namespace: 'default' });
-    assert.deepEqual(shared.metadata?.ownerReferences?.map((r) => r.name), ['owner-two']);
+    assert.deepEqual(
+      shared.metadata?.ownerReferences?.map((r) => r.name),
+      ['owner-two'],
+    );
   });
 
   test('the cascade waits for a dependent finalizer and continues to its own dependents after it', async () => {
@@ -117,7 +131,9 @@ describe('deletion through client-node', () => {
 
   test('a delete with a wrong uid precondition is 409 and deletes nothing', async () => {
     await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'precondition' } } });
-    const status = await failure(() => core.deleteNamespacedConfigMap({ name: 'precondition', namespace: 'default', body: { preconditions: { uid: 'not-the-uid' } } }));
+    const status = await failure(() =>
+      core.deleteNamespacedConfigMap({ name: 'precondition', namespace: 'default', body: { preconditions: { uid: 'not-the-uid' } } }),
+    );
     assert.equal(status.code, 409);
     assert.match(status.message ?? '', /Precondition failed: UID in precondition: not-the-uid/);
     assert.equal(await exists('precondition'), true);

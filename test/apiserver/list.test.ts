@@ -41,7 +41,10 @@ describe('list through client-node', () => {
   for (const [selector, expected] of labelCases) {
     test(`the label selector "${selector}" selects ${expected.length === 0 ? 'nothing' : expected.join(', ')}`, async () => {
       const list = await core.listNamespacedConfigMap({ namespace: 'default', labelSelector: selector });
-      assert.deepEqual(list.items.map((m) => m.metadata?.name), expected);
+      assert.deepEqual(
+        list.items.map((m) => m.metadata?.name),
+        expected,
+      );
     });
   }
 
@@ -53,7 +56,10 @@ describe('list through client-node', () => {
   for (const [selector, expected] of fieldCases) {
     test(`the field selector "${selector}" across namespaces selects ${expected.join(', ')}`, async () => {
       const list = await core.listConfigMapForAllNamespaces({ fieldSelector: selector });
-      assert.deepEqual(list.items.map((m) => `${m.metadata?.namespace ?? ''}/${m.metadata?.name ?? ''}`), expected);
+      assert.deepEqual(
+        list.items.map((m) => `${m.metadata?.namespace ?? ''}/${m.metadata?.name ?? ''}`),
+        expected,
+      );
     });
   }
 
@@ -66,16 +72,26 @@ describe('list through client-node', () => {
   test('limit and continue page through a list', async () => {
     const first = await core.listNamespacedConfigMap({ namespace: 'default', labelSelector: 'colour', limit: 2 });
     const second = await core.listNamespacedConfigMap({ namespace: 'default', labelSelector: 'colour', limit: 2, _continue: first.metadata?._continue });
-    assert.deepEqual(first.items.map((m) => m.metadata?.name), ['blue', 'green']);
+    assert.deepEqual(
+      first.items.map((m) => m.metadata?.name),
+      ['blue', 'green'],
+    );
     assert.equal(first.metadata?.remainingItemCount, 1);
-    assert.deepEqual(second.items.map((m) => m.metadata?.name), ['red']);
+    assert.deepEqual(
+      second.items.map((m) => m.metadata?.name),
+      ['red'],
+    );
     assert.equal(second.metadata?._continue, undefined);
   });
 
   test('a custom resource Table has NAME, the printer columns and AGE', async () => {
     await t.kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ ...DR, namespace: 'default', plural: 'drplans', body: drPlan('tabled') });
     const response = await raw(t.server, '/apis/dr.bkbcs.tencent.com/v1alpha1/namespaces/default/drplans', { accept: TABLE });
-    const table = response.json as { kind: string; columnDefinitions: Array<{ name: string }>; rows: Array<{ cells: unknown[]; object: { metadata: { name: string } } }> };
+    const table = response.json as {
+      kind: string;
+      columnDefinitions: Array<{ name: string }>;
+      rows: Array<{ cells: unknown[]; object: { metadata: { name: string } } }>;
+    };
     const names = table.columnDefinitions.map((c) => c.name);
     assert.equal(table.kind, 'Table');
     assert.equal(names[0], 'Name');
@@ -88,7 +104,10 @@ describe('list through client-node', () => {
   test('a built-in Table uses the usual kubectl columns', async () => {
     const response = await raw(t.server, '/api/v1/namespaces', { accept: TABLE });
     const table = response.json as { columnDefinitions: Array<{ name: string }>; rows: Array<{ cells: unknown[] }> };
-    assert.deepEqual(table.columnDefinitions.map((c) => c.name), ['Name', 'Status', 'Age']);
+    assert.deepEqual(
+      table.columnDefinitions.map((c) => c.name),
+      ['Name', 'Status', 'Age'],
+    );
     assert.deepEqual(table.rows.find((r) => r.cells[0] === 'default')?.cells.slice(0, 2), ['default', 'Active']);
   });
 });

@@ -35,7 +35,13 @@ describe('JSON patch (RFC 6902)', () => {
     fc.assert(
       fc.property(object, fc.string({ minLength: 1, maxLength: 4 }), json, (target, key, value) => {
         const path = `/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-        const result = jsonPatch(target, parseJsonPatch([{ op: 'add', path, value }, { op: 'test', path, value }]));
+        const result = jsonPatch(
+          target,
+          parseJsonPatch([
+            { op: 'add', path, value },
+            { op: 'test', path, value },
+          ]),
+        );
         assert.deepEqual((result as Record<string, unknown>)[key], value);
       }),
     );
@@ -43,7 +49,13 @@ describe('JSON patch (RFC 6902)', () => {
 
   test('patching never changes the target it was given', () => {
     const target = { spec: { items: [1, 2, 3] } };
-    jsonPatch(target, parseJsonPatch([{ op: 'remove', path: '/spec/items/0' }, { op: 'add', path: '/spec/items/-', value: 4 }]));
+    jsonPatch(
+      target,
+      parseJsonPatch([
+        { op: 'remove', path: '/spec/items/0' },
+        { op: 'add', path: '/spec/items/-', value: 4 },
+      ]),
+    );
     assert.deepEqual(target, { spec: { items: [1, 2, 3] } });
   });
 
@@ -55,7 +67,10 @@ describe('JSON patch (RFC 6902)', () => {
   ];
   for (const [name, document] of malformed) {
     test(`a patch document with ${name} is a 400`, () => {
-      assert.throws(() => parseJsonPatch(document), (error: unknown) => error instanceof ApiError && error.code === 400);
+      assert.throws(
+        () => parseJsonPatch(document),
+        (error: unknown) => error instanceof ApiError && error.code === 400,
+      );
     });
   }
 });

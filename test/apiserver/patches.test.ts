@@ -5,7 +5,10 @@ import { after, before, describe, test } from 'node:test';
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { DR, drPlan, failure, startTestServer, type TestServer } from './helpers.js';
 
-type Plan = { metadata: { name: string; resourceVersion: string; labels?: Record<string, string>; managedFields?: Array<{ manager: string; operation: string }> }; spec: Record<string, unknown> };
+type Plan = {
+  metadata: { name: string; resourceVersion: string; labels?: Record<string, string>; managedFields?: Array<{ manager: string; operation: string }> };
+  spec: Record<string, unknown>;
+};
 
 const as = (strategy: PatchStrategy) => setHeaderOptions('Content-Type', strategy);
 
@@ -34,14 +37,22 @@ describe('patches through client-node', () => {
       { op: 'copy', from: '/spec/stages/0', path: '/spec/stages/-' },
       { op: 'replace', path: '/spec/stages/1/name', value: 'second' },
     ];
-    const patched = (await custom.patchNamespacedCustomObject({ ...plans, name: 'json-patch', body }, as(PatchStrategy.JsonPatch))) as Plan & { metadata: { annotations?: Record<string, string> } };
-    assert.deepEqual((patched.spec.stages as Array<{ name: string }>).map((s) => s.name), ['first', 'second']);
+    const patched = (await custom.patchNamespacedCustomObject({ ...plans, name: 'json-patch', body }, as(PatchStrategy.JsonPatch))) as Plan & {
+      metadata: { annotations?: Record<string, string> };
+    };
+    assert.deepEqual(
+      (patched.spec.stages as Array<{ name: string }>).map((s) => s.name),
+      ['first', 'second'],
+    );
     assert.deepEqual(patched.metadata.annotations, { 'example.com/note': 'y' });
   });
 
   test('a JSON patch whose test fails is 422 and changes nothing', async () => {
     const created = (await custom.createNamespacedCustomObject({ ...plans, body: drPlan('json-test') })) as Plan;
-    const body = [{ op: 'test', path: '/spec/stages/0/name', value: 'other' }, { op: 'remove', path: '/spec/stages' }];
+    const body = [
+      { op: 'test', path: '/spec/stages/0/name', value: 'other' },
+      { op: 'remove', path: '/spec/stages' },
+    ];
     const status = await failure(() => custom.patchNamespacedCustomObject({ ...plans, name: 'json-test', body }, as(PatchStrategy.JsonPatch)));
     const after = (await custom.getNamespacedCustomObject({ ...plans, name: 'json-test' })) as Plan;
     assert.equal(status.code, 422);
@@ -51,14 +62,18 @@ describe('patches through client-node', () => {
 
   test('a JSON patch with a path that does not exist is 422', async () => {
     await custom.createNamespacedCustomObject({ ...plans, body: drPlan('json-missing') });
-    const status = await failure(() => custom.patchNamespacedCustomObject({ ...plans, name: 'json-missing', body: [{ op: 'remove', path: '/spec/nothing' }] }, as(PatchStrategy.JsonPatch)));
+    const status = await failure(() =>
+      custom.patchNamespacedCustomObject({ ...plans, name: 'json-missing', body: [{ op: 'remove', path: '/spec/nothing' }] }, as(PatchStrategy.JsonPatch)),
+    );
     assert.equal(status.code, 422);
     assert.equal(status.message, 'the path "/spec/nothing" does not exist');
   });
 
   test('a strategic merge patch on a custom resource is 415', async () => {
     await custom.createNamespacedCustomObject({ ...plans, body: drPlan('no-smp') });
-    const status = await failure(() => custom.patchNamespacedCustomObject({ ...plans, name: 'no-smp', body: { spec: {} } }, as(PatchStrategy.StrategicMergePatch)));
+    const status = await failure(() =>
+      custom.patchNamespacedCustomObject({ ...plans, name: 'no-smp', body: { spec: {} } }, as(PatchStrategy.StrategicMergePatch)),
+    );
     assert.equal(status.code, 415);
     assert.equal(status.reason, 'UnsupportedMediaType');
   });
@@ -66,28 +81,52 @@ describe('patches through client-node', () => {
   test('a strategic merge patch merges a Job container list by name, new entries last', async () => {
     // Prepare
     const batch = t.kubeConfig.makeApiClient(BatchV1Api);
-    const containers = [{ name: 'main', image: 'busybox', env: [{ name: 'A', value: '1' }] }, { name: 'side', image: 'nginx' }];
-    await batch.createNamespacedJob({ namespace: 'default', body: { metadata: { name: 'smp' }, spec: { template: { spec: { restartPolicy: 'Never', containers } } } } });
+    const containers = [
+      { name: 'main', image: 'busybox', env: [{ name: 'A', value: '1' }] },
+      { name: 'side', image: 'nginx' },
+    ];
+    await batch.createNamespacedJob({
+      namespace: 'default',
+      body: { metadata: { name: 'smp' }, spec: { template: { spec: { restartPolicy: 'Never', containers } } } },
+    });
     // Act
     const body = { spec: { template: { spec: { containers: [{ name: 'main', env: [{ name: 'B', value: '2' }] }] } } } };
     const patched = await batch.patchNamespacedJob({ name: 'smp', namespace: 'default', body }, as(PatchStrategy.StrategicMergePatch));
     // Assess
     const result = patched.spec?.template.spec?.containers ?? [];
-    assert.deepEqual(result.map((c) => c.name), ['main', 'side']);
-    assert.deepEqual(result[0]?.env?.map((e) => e.name), ['A', 'B']);
+    assert.deepEqual(
+      result.map((c) => c.name),
+      ['main', 'side'],
+    );
+    assert.deepEqual(
+      result[0]?.env?.map((e) => e.name),
+      ['A', 'B'],
+    );
     assert.equal(result[0].image, 'busybox');
   });
 
   test('server-side apply creates the object and records its manager', async () => {
     const body = drPlan('applied');
-    const created = (await custom.patchNamespacedCustomObject({ ...plans, name: 'applied', body, fieldManager: 'sre' }, as(PatchStrategy.ServerSideApply))) as Plan;
+    const created = (await custom.patchNamespacedCustomObject(
+      { ...plans, name: 'applied', body, fieldManager: 'sre' },
+      as(PatchStrategy.ServerSideApply),
+    )) as Plan;
     assert.equal(created.metadata.name, 'applied');
-    assert.deepEqual(created.metadata.managedFields?.map((m) => [m.manager, m.operation]), [['sre', 'Apply']]);
+    assert.deepEqual(
+      created.metadata.managedFields?.map((m) => [m.manager, m.operation]),
+      [['sre', 'Apply']],
+    );
   });
 
   test('server-side apply removes a field its manager no longer applies', async () => {
-    await custom.patchNamespacedCustomObject({ ...plans, name: 'shrink', body: { ...drPlan('shrink'), metadata: { name: 'shrink', labels: { a: '1', b: '2' } } }, fieldManager: 'sre' }, as(PatchStrategy.ServerSideApply));
-    const after = (await custom.patchNamespacedCustomObject({ ...plans, name: 'shrink', body: { ...drPlan('shrink'), metadata: { name: 'shrink', labels: { a: '1' } } }, fieldManager: 'sre' }, as(PatchStrategy.ServerSideApply))) as Plan;
+    await custom.patchNamespacedCustomObject(
+      { ...plans, name: 'shrink', body: { ...drPlan('shrink'), metadata: { name: 'shrink', labels: { a: '1', b: '2' } } }, fieldManager: 'sre' },
+      as(PatchStrategy.ServerSideApply),
+    );
+    const after = (await custom.patchNamespacedCustomObject(
+      { ...plans, name: 'shrink', body: { ...drPlan('shrink'), metadata: { name: 'shrink', labels: { a: '1' } } }, fieldManager: 'sre' },
+      as(PatchStrategy.ServerSideApply),
+    )) as Plan;
     assert.deepEqual(after.metadata.labels, { a: '1' });
   });
 
@@ -97,17 +136,26 @@ describe('patches through client-node', () => {
     const theirs = { ...drPlan('contested'), spec: { ...(drPlan('x').spec as object), description: 'theirs' } };
     await custom.patchNamespacedCustomObject({ ...plans, name: 'contested', body: mine, fieldManager: 'alice' }, as(PatchStrategy.ServerSideApply));
     // Act
-    const status = await failure(() => custom.patchNamespacedCustomObject({ ...plans, name: 'contested', body: theirs, fieldManager: 'bob' }, as(PatchStrategy.ServerSideApply)));
-    const forced = (await custom.patchNamespacedCustomObject({ ...plans, name: 'contested', body: theirs, fieldManager: 'bob', force: true }, as(PatchStrategy.ServerSideApply))) as Plan;
+    const status = await failure(() =>
+      custom.patchNamespacedCustomObject({ ...plans, name: 'contested', body: theirs, fieldManager: 'bob' }, as(PatchStrategy.ServerSideApply)),
+    );
+    const forced = (await custom.patchNamespacedCustomObject(
+      { ...plans, name: 'contested', body: theirs, fieldManager: 'bob', force: true },
+      as(PatchStrategy.ServerSideApply),
+    )) as Plan;
     // Assess
     assert.equal(status.code, 409);
     assert.equal(status.reason, 'Conflict');
-    assert.ok(status.details?.causes?.some((c) => c.reason === 'FieldManagerConflict' && c.field === '.spec.description' && c.message === 'conflict with "alice"'));
+    assert.ok(
+      status.details?.causes?.some((c) => c.reason === 'FieldManagerConflict' && c.field === '.spec.description' && c.message === 'conflict with "alice"'),
+    );
     assert.equal(forced.spec.description, 'theirs');
   });
 
   test('server-side apply without a fieldManager is 400', async () => {
-    const status = await failure(() => custom.patchNamespacedCustomObject({ ...plans, name: 'anonymous', body: drPlan('anonymous') }, as(PatchStrategy.ServerSideApply)));
+    const status = await failure(() =>
+      custom.patchNamespacedCustomObject({ ...plans, name: 'anonymous', body: drPlan('anonymous') }, as(PatchStrategy.ServerSideApply)),
+    );
     assert.equal(status.code, 400);
     assert.match(status.message ?? '', /fieldManager/);
   });

@@ -107,7 +107,6 @@ describe('persistence', () => {
     assert.deepEqual([replayed.status, torn.status], [200, 404]);
     assert.equal((replayed.json?.metadata as { uid: string }).uid, 'u-1');
   });
-
 });
 
 describe('persistence across a crash', () => {
@@ -128,7 +127,11 @@ describe('persistence across a crash', () => {
   test('an acknowledged write survives the server being killed', async () => {
     // Prepare
     const headers = { Authorization: `Bearer ${child.token}`, 'Content-Type': 'application/json' };
-    const created = await fetch(`${child.url}/api/v1/namespaces/default/configmaps`, { method: 'POST', headers, body: JSON.stringify({ metadata: { name: 'durable' }, data: { a: '1' } }) });
+    const created = await fetch(`${child.url}/api/v1/namespaces/default/configmaps`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ metadata: { name: 'durable' }, data: { a: '1' } }),
+    });
     const body = (await created.json()) as { metadata: { uid: string; resourceVersion: string } };
     // Act
     await child.kill();

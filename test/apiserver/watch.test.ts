@@ -17,14 +17,24 @@ const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const CONFIGMAPS = '/api/v1/namespaces/default/configmaps';
 
 /** Watches `path` and collects events until `count` have arrived; resolves with them (and the end, if it came). */
-async function collect(t: TestServer, query: Record<string, string | number | boolean | undefined>, count: number, path = CONFIGMAPS): Promise<{ events: Seen[]; ended: boolean }> {
+async function collect(
+  t: TestServer,
+  query: Record<string, string | number | boolean | undefined>,
+  count: number,
+  path = CONFIGMAPS,
+): Promise<{ events: Seen[]; ended: boolean }> {
   const events: Seen[] = [];
   let ended = false;
   const controller = await new Watch(t.kubeConfig).watch(
     path,
     query,
     (type, object: { metadata?: { name?: string; resourceVersion?: string }; code?: number; reason?: string }) => {
-      events.push({ type, name: object.metadata?.name ?? '', resourceVersion: object.metadata?.resourceVersion ?? '', ...(object.code === undefined ? {} : { code: object.code, reason: object.reason }) });
+      events.push({
+        type,
+        name: object.metadata?.name ?? '',
+        resourceVersion: object.metadata?.resourceVersion ?? '',
+        ...(object.code === undefined ? {} : { code: object.code, reason: object.reason }),
+      });
     },
     () => {
       ended = true;
@@ -61,23 +71,42 @@ describe('watch through client-node', () => {
     // Act
     const { events } = await collect(t, { resourceVersion: first.metadata?.resourceVersion }, 3);
     // Assess
-    assert.deepEqual(events.map((e) => [e.type, e.name]), [['ADDED', 'resume-b'], ['MODIFIED', 'resume-a'], ['DELETED', 'resume-b']]);
+    assert.deepEqual(
+      events.map((e) => [e.type, e.name]),
+      [
+        ['ADDED', 'resume-b'],
+        ['MODIFIED', 'resume-a'],
+        ['DELETED', 'resume-b'],
+      ],
+    );
     const versions = events.map((e) => Number(e.resourceVersion));
-    assert.deepEqual(versions, [...versions].sort((a, b) => a - b));
+    assert.deepEqual(
+      versions,
+      [...versions].sort((a, b) => a - b),
+    );
   });
 
   test('a watch without a resourceVersion starts with the current objects as ADDED', async () => {
     await create('initial-a', { batch: 'initial' });
     await create('initial-b', { batch: 'initial' });
     const { events } = await collect(t, { labelSelector: 'batch=initial' }, 2);
-    assert.deepEqual(events.map((e) => [e.type, e.name]), [['ADDED', 'initial-a'], ['ADDED', 'initial-b']]);
+    assert.deepEqual(
+      events.map((e) => [e.type, e.name]),
+      [
+        ['ADDED', 'initial-a'],
+        ['ADDED', 'initial-b'],
+      ],
+    );
   });
 
   test('a resourceVersion older than the history window gets an ERROR event with 410 Gone', async () => {
     const old = await create('too-old');
     for (let i = 0; i < 25; i += 1) await core.patchNamespacedConfigMap({ name: 'too-old', namespace: 'default', body: { data: { i: String(i) } } }, merge);
     const { events, ended } = await collect(t, { resourceVersion: old.metadata?.resourceVersion }, 1);
-    assert.deepEqual(events.map((e) => [e.type, e.code, e.reason]), [['ERROR', 410, 'Expired']]);
+    assert.deepEqual(
+      events.map((e) => [e.type, e.code, e.reason]),
+      [['ERROR', 410, 'Expired']],
+    );
     await eventually(() => (ended ? true : undefined));
   });
 
@@ -94,7 +123,10 @@ describe('watch through client-node', () => {
     await core.patchNamespacedConfigMap({ name: 'mover', namespace: 'default', body: { data: { a: '1' } } }, merge);
     await core.patchNamespacedConfigMap({ name: 'mover', namespace: 'default', body: { metadata: { labels: { tier: 'lead' } } } }, merge);
     const { events } = await collect(t, { resourceVersion: start.metadata?.resourceVersion, labelSelector: 'tier in (gold)' }, 3);
-    assert.deepEqual(events.map((e) => e.type), ['ADDED', 'MODIFIED', 'DELETED']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['ADDED', 'MODIFIED', 'DELETED'],
+    );
   });
 
   test('a field-selected watch sees only the named object', async () => {
@@ -102,7 +134,10 @@ describe('watch through client-node', () => {
     await create('field-b');
     await core.patchNamespacedConfigMap({ name: 'field-a', namespace: 'default', body: { data: { a: '1' } } }, merge);
     const { events } = await collect(t, { resourceVersion: start.metadata?.resourceVersion, fieldSelector: 'metadata.name=field-a' }, 1);
-    assert.deepEqual(events.map((e) => [e.type, e.name]), [['MODIFIED', 'field-a']]);
+    assert.deepEqual(
+      events.map((e) => [e.type, e.name]),
+      [['MODIFIED', 'field-a']],
+    );
   });
 
   test('timeoutSeconds ends the watch', async () => {
@@ -113,7 +148,12 @@ describe('watch through client-node', () => {
   test('an informer sees adds, updates and deletes', async () => {
     // Prepare
     const path = '/api/v1/namespaces/default/configmaps';
-    const informer = makeInformer(t.kubeConfig, path, () => core.listNamespacedConfigMap({ namespace: 'default', labelSelector: 'informed=yes' }), 'informed=yes');
+    const informer = makeInformer(
+      t.kubeConfig,
+      path,
+      () => core.listNamespacedConfigMap({ namespace: 'default', labelSelector: 'informed=yes' }),
+      'informed=yes',
+    );
     const seen: string[] = [];
     informer.on('add', (o) => seen.push(`add:${o.metadata?.name ?? ''}`));
     informer.on('update', (o) => seen.push(`update:${o.metadata?.name ?? ''}`));
@@ -128,7 +168,10 @@ describe('watch through client-node', () => {
     try {
       await eventually(() => (seen.length >= 4 ? true : undefined));
       assert.deepEqual(seen, ['add:informed-early', 'add:informed-late', 'update:informed-early', 'delete:informed-late']);
-      assert.deepEqual(informer.list('default').map((o) => o.metadata?.name), ['informed-early']);
+      assert.deepEqual(
+        informer.list('default').map((o) => o.metadata?.name),
+        ['informed-early'],
+      );
     } finally {
       await informer.stop();
     }

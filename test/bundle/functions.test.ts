@@ -180,7 +180,11 @@ describe('the built functions under faas-js-runtime', { timeout: 120_000 }, () =
       assert.ok(replies.includes('plan-stages: dev.knative.apiserver.resource.add → com.tencent.bkbcs.dr.action.requested'), replies.join('\n'));
       // run-action takes the step that follows each result (ADR 12): the second result ends the execution
       assert.ok(replies.includes('run-action: com.tencent.bkbcs.dr.action.requested → com.tencent.bkbcs.dr.execution.finished'), replies.join('\n'));
-      assert.deepEqual(replies.filter((r) => r.includes('action.finished')), [], 'no action.finished was needed');
+      assert.deepEqual(
+        replies.filter((r) => r.includes('action.finished')),
+        [],
+        'no action.finished was needed',
+      );
       // The parallel stage's second request was the second reply of one event: posted to the sink.
       assert.deepEqual(relay.sunk, ['com.tencent.bkbcs.dr.action.requested']);
       const events = await kube.list('v1', 'Event', { namespace: 'default' });
@@ -193,7 +197,10 @@ describe('the built functions under faas-js-runtime', { timeout: 120_000 }, () =
       // Prepare
       const workflows = await Promise.all([kube.create(httpWorkflow('dup-a', '/dup-a')), kube.create(httpWorkflow('dup-b', '/dup-b'))]);
       const chaos = { duplicate: true, shuffleSeed: 7, maxSteps: 400 };
-      await relay.run(workflows.map((w) => apiServerEvent('add', w, local.server.secureUrl)), chaos);
+      await relay.run(
+        workflows.map((w) => apiServerEvent('add', w, local.server.secureUrl)),
+        chaos,
+      );
       const plan = await kube.create({
         apiVersion: DR,
         kind: 'DRPlan',
@@ -223,7 +230,10 @@ describe('the built functions under faas-js-runtime', { timeout: 120_000 }, () =
       const seen = target.requests.slice(before);
       assert.deepEqual(seen.map((r) => r.path).sort(), ['/dup-a', '/dup-a', '/dup-b']);
       assert.equal(new Set(seen.map((r) => r.idempotencyKey)).size, 3, 'each attempt reached the target once');
-      assert.ok(relay.deliveries.some((d) => d.to === 'run-action' && d.status === 204), 'a duplicate request was answered with no work');
+      assert.ok(
+        relay.deliveries.some((d) => d.to === 'run-action' && d.status === 204),
+        'a duplicate request was answered with no work',
+      );
     });
   });
 });

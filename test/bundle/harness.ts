@@ -57,9 +57,11 @@ export async function startFunction(name: string, env: Record<string, string>): 
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => {
-    resolve();
-  }));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      resolve();
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
     if (child.exitCode === null) child.kill('SIGTERM');
@@ -92,7 +94,14 @@ export interface Answer {
 
 /** POSTs one CloudEvent in binary mode, as the broker delivers it. */
 export async function postEvent(url: string, spec: EventSpec): Promise<Answer> {
-  const event = new CloudEvent({ source: '/bundle-test', ...spec.extensions, type: spec.type, subject: spec.subject, datacontenttype: 'application/json', data: spec.data });
+  const event = new CloudEvent({
+    source: '/bundle-test',
+    ...spec.extensions,
+    type: spec.type,
+    subject: spec.subject,
+    datacontenttype: 'application/json',
+    data: spec.data,
+  });
   const message = HTTP.binary(event);
   return post(url, message.headers as Record<string, string>, typeof message.body === 'string' ? message.body : JSON.stringify(message.body));
 }

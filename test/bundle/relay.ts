@@ -98,7 +98,8 @@ export async function startRelay(urlOf: (name: string) => string): Promise<Relay
       if (answer.status === 200) {
         const extensions: Record<string, string> = {};
         answer.headers.forEach((value, name) => {
-          if (name.startsWith('ce-') && !['ce-id', 'ce-type', 'ce-source', 'ce-subject', 'ce-specversion', 'ce-time'].includes(name)) extensions[name.slice(3)] = value;
+          if (name.startsWith('ce-') && !['ce-id', 'ce-type', 'ce-source', 'ce-subject', 'ce-specversion', 'ce-time'].includes(name))
+            extensions[name.slice(3)] = value;
         });
         replies.push({ type: answer.headers.get('ce-type') ?? '', subject: answer.headers.get('ce-subject') ?? undefined, data: answer.json, extensions });
       }

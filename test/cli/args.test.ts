@@ -8,10 +8,22 @@ const SPEC: FlagSpec = { values: ['--param', '--output'], switches: ['--wait'], 
 
 describe('parsing a command line', () => {
   const cases: Array<[string, string[], { positionals: string[]; values: Record<string, string[]>; switches: string[] } | string]> = [
-    ['positionals, values and switches in any order', ['plan', '--wait', '--param', 'a=1'], { positionals: ['plan'], values: { '--param': ['a=1'] }, switches: ['--wait'] }],
-    ['--flag=value, keeping later "=" in the value', ['--param=url=http://x?a=b'], { positionals: [], values: { '--param': ['url=http://x?a=b'] }, switches: [] }],
+    [
+      'positionals, values and switches in any order',
+      ['plan', '--wait', '--param', 'a=1'],
+      { positionals: ['plan'], values: { '--param': ['a=1'] }, switches: ['--wait'] },
+    ],
+    [
+      '--flag=value, keeping later "=" in the value',
+      ['--param=url=http://x?a=b'],
+      { positionals: [], values: { '--param': ['url=http://x?a=b'] }, switches: [] },
+    ],
     ['repeated values, in order', ['--param', 'a=1', '--param', 'b=2'], { positionals: [], values: { '--param': ['a=1', 'b=2'] }, switches: [] }],
-    ['short forms and the connection flags every command has', ['-o', 'json', '-n', 'shop', '--context', 'prod', '--kubeconfig=/k'], { positionals: [], values: { '--output': ['json'], '--namespace': ['shop'], '--context': ['prod'], '--kubeconfig': ['/k'] }, switches: [] }],
+    [
+      'short forms and the connection flags every command has',
+      ['-o', 'json', '-n', 'shop', '--context', 'prod', '--kubeconfig=/k'],
+      { positionals: [], values: { '--output': ['json'], '--namespace': ['shop'], '--context': ['prod'], '--kubeconfig': ['/k'] }, switches: [] },
+    ],
     ['a lone "-" as a positional', ['-'], { positionals: ['-'], values: {}, switches: [] }],
     ['an unknown option', ['--colour'], 'unknown option "--colour"'],
     ['a switch given a value', ['--wait=yes'], 'unknown option "--wait=yes"'],
@@ -52,12 +64,9 @@ describe('execution names', () => {
 
 describe('small formats', () => {
   test('a progress bar is full only when everything is done', () => {
-    assert.deepEqual([progressBar(0, 4, 8), progressBar(3, 4, 8), progressBar(39, 40, 8), progressBar(4, 4, 8), progressBar(0, 0, 8)], [
-      '[--------]',
-      '[######--]',
-      '[#######-]',
-      '[########]',
-      '[--------]',
-    ]);
+    assert.deepEqual(
+      [progressBar(0, 4, 8), progressBar(3, 4, 8), progressBar(39, 40, 8), progressBar(4, 4, 8), progressBar(0, 0, 8)],
+      ['[--------]', '[######--]', '[#######-]', '[########]', '[--------]'],
+    );
   });
 });

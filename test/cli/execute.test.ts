@@ -47,7 +47,14 @@ describe('drplan execute', () => {
     const [created] = await executionsOf(cluster.kube, plan);
     assert.ok(created);
     assert.match(created.metadata.name ?? '', new RegExp(`^${plan}-\\d{8}-\\d{6}$`));
-    assert.deepEqual(created.spec, { planRef: plan, operationType: 'Execute', params: [{ name: 'target', value: 'http://standby' }, { name: 'retries', value: '3' }] });
+    assert.deepEqual(created.spec, {
+      planRef: plan,
+      operationType: 'Execute',
+      params: [
+        { name: 'target', value: 'http://standby' },
+        { name: 'retries', value: '3' },
+      ],
+    });
     assert.deepEqual(created.metadata.labels, { drplan: plan, 'dr.bkbcs.tencent.com/plan': plan, 'dr.bkbcs.tencent.com/operation': 'execute' });
     assert.equal(run.stdout.split('\n')[0], `DRPlanExecution default/${created.metadata.name ?? ''} created (Execute of DRPlan ${plan})`);
   });
@@ -110,7 +117,16 @@ describe('drplan execute', () => {
 });
 
 function allActions(phase: string): Record<string, string> {
-  const paths = ['check/0/probe', 'drain/0/maintenance', 'drain/0/scale-down', 'promote/0/fence', 'promote/0/promote', 'switch/0/call', 'switch/1/switch', 'verify/0/probe'];
+  const paths = [
+    'check/0/probe',
+    'drain/0/maintenance',
+    'drain/0/scale-down',
+    'promote/0/fence',
+    'promote/0/promote',
+    'switch/0/call',
+    'switch/1/switch',
+    'verify/0/probe',
+  ];
   return Object.fromEntries(paths.map((path) => [path, phase]));
 }
 
@@ -124,7 +140,12 @@ describe('drplan execute refuses what would fail at once', () => {
   });
 
   test('a plan that is not Ready, with the problems of its Ready condition', async () => {
-    await setPlanPhase(cluster.kube, plan, 'Invalid', 'spec.stages[1].workflows[0].workflowRef: DRWorkflow default/drain not found; spec.globalParams[0].value: parameter "target" must be a URL');
+    await setPlanPhase(
+      cluster.kube,
+      plan,
+      'Invalid',
+      'spec.stages[1].workflows[0].workflowRef: DRWorkflow default/drain not found; spec.globalParams[0].value: parameter "target" must be a URL',
+    );
 
     const run = await cluster.cli(['execute', plan]);
 
@@ -163,7 +184,10 @@ describe('drplan execute refuses what would fail at once', () => {
 
     assert.equal(first.code, 0, first.stderr);
     assert.equal(second.code, 1);
-    assert.match(second.stderr, new RegExp(`^drplan execute: DRPlan "${plan}" is already running DRPlanExecution "${created?.metadata.name ?? '?'}" \\(phase Pending\\)`));
+    assert.match(
+      second.stderr,
+      new RegExp(`^drplan execute: DRPlan "${plan}" is already running DRPlanExecution "${created?.metadata.name ?? '?'}" \\(phase Pending\\)`),
+    );
     assert.equal((await executionsOf(cluster.kube, plan)).length, 1);
   });
 
@@ -214,7 +238,9 @@ describe('connecting', () => {
     assert.equal(run.code, 1);
     assert.match(
       run.stderr,
-      new RegExp(`^drplan status: no cluster reachable at ${escape(stopped.secureUrl)} \\(kubeconfig ${escape(stopped.kubeconfigPath)}, context drplan-local\\): .*ECONNREFUSED.*\\n$`),
+      new RegExp(
+        `^drplan status: no cluster reachable at ${escape(stopped.secureUrl)} \\(kubeconfig ${escape(stopped.kubeconfigPath)}, context drplan-local\\): .*ECONNREFUSED.*\\n$`,
+      ),
     );
   });
 

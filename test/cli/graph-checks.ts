@@ -114,7 +114,7 @@ function textProblems(content: string): string[] {
 function attributeListProblems(list: string, tag: string): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
-  for (let left = list; left !== ''; ) {
+  for (let left = list; left !== '';) {
     const match = ATTRIBUTE.exec(left);
     if (match === null) return [...problems, `malformed attributes in ${tag}`];
     const [whole, name = '', value = ''] = match;

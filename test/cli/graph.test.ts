@@ -15,7 +15,11 @@ before(async () => {
   cluster = await startCluster();
   await createFailover(cluster.kube, 'failover');
   await createExecution(cluster.kube, 'failover-run', { planRef: 'failover', operationType: 'Execute' });
-  await setExecutionStatus(cluster.kube, 'failover-run', failoverStatus('Running', { 'check/0/probe': 'Succeeded', 'drain/0/maintenance': 'Running', 'promote/0/fence': 'Failed' }));
+  await setExecutionStatus(
+    cluster.kube,
+    'failover-run',
+    failoverStatus('Running', { 'check/0/probe': 'Succeeded', 'drain/0/maintenance': 'Running', 'promote/0/fence': 'Failed' }),
+  );
 });
 after(async () => {
   await cluster.dispose();
@@ -54,7 +58,10 @@ describe('drplan graph of a plan with parallel stages', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(mermaidProblems(run.stdout), []);
     assert.deepEqual(
-      run.stdout.split('\n').filter((line) => line.includes('-->')).map((line) => line.trim()),
+      run.stdout
+        .split('\n')
+        .filter((line) => line.includes('-->'))
+        .map((line) => line.trim()),
       ['s0 --> s1', 's0 --> s2', 's1 --> s3', 's2 --> s3', 's3 --> s4'],
     );
     assert.match(run.stdout, /subgraph s3\["switch \(parallel\)"\]\n {4}direction TB\n {4}s3w0\["default\/config"\]\n {4}s3w1\["default\/traffic"\]\n {2}end/);
@@ -106,7 +113,10 @@ describe('drplan graph of an execution', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(xmlProblems(run.stdout), []);
     assert.match(run.stdout, /<title>DRPlanExecution default\/failover-run \(Execute of DRPlan failover\): Running<\/title>/);
-    assert.match(run.stdout, /<rect x="\d+" y="\d+" width="\d+" height="28" rx="5" fill="#fee2e2" stroke="#dc2626"\/>\n<text x="\d+" y="\d+">default\/database {2}1\/2<\/text>/);
+    assert.match(
+      run.stdout,
+      /<rect x="\d+" y="\d+" width="\d+" height="28" rx="5" fill="#fee2e2" stroke="#dc2626"\/>\n<text x="\d+" y="\d+">default\/database {2}1\/2<\/text>/,
+    );
     for (const phase of ['Pending', 'Running', 'Succeeded', 'Failed']) assert.match(run.stdout, new RegExp(`<text x="\\d+" y="\\d+">${phase}</text>`));
   });
 
@@ -157,7 +167,15 @@ describe('the structural checkers', () => {
 
 /** A plan of `count` stages; stage i may depend on any earlier stage (so the graph is acyclic). */
 const planArbitrary = fc
-  .array(fc.record({ name: fc.string({ minLength: 1, maxLength: 12 }), parallel: fc.boolean(), workflows: fc.array(fc.string({ minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 3 }), deps: fc.array(fc.nat(), { maxLength: 3 }) }), { minLength: 1, maxLength: 8 })
+  .array(
+    fc.record({
+      name: fc.string({ minLength: 1, maxLength: 12 }),
+      parallel: fc.boolean(),
+      workflows: fc.array(fc.string({ minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 3 }),
+      deps: fc.array(fc.nat(), { maxLength: 3 }),
+    }),
+    { minLength: 1, maxLength: 8 },
+  )
   .map((stages) =>
     stages.map((stage, index) => ({
       name: `${index}-${stage.name}`,
@@ -167,14 +185,17 @@ const planArbitrary = fc
     })),
   );
 
-const graphOf = (stages: unknown): StageGraph => planGraph({ apiVersion: API_VERSION, kind: Kinds.plan, metadata: { name: 'p<&>"\'', namespace: 'default' }, spec: { stages } });
+const graphOf = (stages: unknown): StageGraph =>
+  planGraph({ apiVersion: API_VERSION, kind: Kinds.plan, metadata: { name: 'p<&>"\'', namespace: 'default' }, spec: { stages } });
 
 describe('graphs of random plans', () => {
   test('every stage is on a later level than each stage it depends on', () => {
     fc.assert(
       fc.property(planArbitrary, (stages) => {
         const graph = graphOf(stages);
-        return graph.edges.every(({ from, to }) => from.level < to.level) && graph.edges.length === stages.reduce((sum, stage) => sum + stage.dependsOn.length, 0);
+        return (
+          graph.edges.every(({ from, to }) => from.level < to.level) && graph.edges.length === stages.reduce((sum, stage) => sum + stage.dependsOn.length, 0)
+        );
       }),
     );
   });
@@ -192,18 +213,27 @@ describe('graphs of random plans', () => {
 
   test('an execution graph has the phase of each stage of the status', () => {
     const view = executionView(
-      { apiVersion: API_VERSION, kind: Kinds.execution, metadata: { name: 'e', namespace: 'default' }, spec: { planRef: 'p', operationType: 'Execute' }, status: failoverStatus('Running', { 'check/0/probe': 'Succeeded' }) },
+      {
+        apiVersion: API_VERSION,
+        kind: Kinds.execution,
+        metadata: { name: 'e', namespace: 'default' },
+        spec: { planRef: 'p', operationType: 'Execute' },
+        status: failoverStatus('Running', { 'check/0/probe': 'Succeeded' }),
+      },
       new Date(),
     );
 
     const graph = executionGraph(view);
 
-    assert.deepEqual(graph.stages.map((stage) => [stage.name, stage.phase, stage.level]), [
-      ['check', 'Succeeded', 0],
-      ['drain', 'Pending', 1],
-      ['promote', 'Pending', 1],
-      ['switch', 'Pending', 2],
-      ['verify', 'Pending', 3],
-    ]);
+    assert.deepEqual(
+      graph.stages.map((stage) => [stage.name, stage.phase, stage.level]),
+      [
+        ['check', 'Succeeded', 0],
+        ['drain', 'Pending', 1],
+        ['promote', 'Pending', 1],
+        ['switch', 'Pending', 2],
+        ['verify', 'Pending', 3],
+      ],
+    );
   });
 });

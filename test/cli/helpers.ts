@@ -94,7 +94,10 @@ export function workflow(name: string, actions: readonly string[] = ['call']): K
     kind: Kinds.workflow,
     metadata: { name, namespace: 'default' },
     spec: {
-      parameters: [{ name: 'target', type: 'string', default: 'http://127.0.0.1:1' }, { name: 'retries', type: 'number', default: '1' }],
+      parameters: [
+        { name: 'target', type: 'string', default: 'http://127.0.0.1:1' },
+        { name: 'retries', type: 'number', default: '1' },
+      ],
       actions: actions.map((action) => ({ name: action, type: 'HTTP', http: { url: `{{ .params.target }}/${action}`, method: 'POST' } })),
     },
   };
@@ -116,7 +119,12 @@ export function failoverPlan(name = 'failover'): KubeObject {
         { name: 'check', workflows: [{ workflowRef: { name: 'health' } }] },
         { name: 'drain', dependsOn: ['check'], workflows: [{ workflowRef: { name: 'drain' } }] },
         { name: 'promote', dependsOn: ['check'], workflows: [{ workflowRef: { name: 'database' }, params: [{ name: 'target', value: 'http://db' }] }] },
-        { name: 'switch', dependsOn: ['drain', 'promote'], parallel: true, workflows: [{ workflowRef: { name: 'config' } }, { workflowRef: { name: 'traffic' } }] },
+        {
+          name: 'switch',
+          dependsOn: ['drain', 'promote'],
+          parallel: true,
+          workflows: [{ workflowRef: { name: 'config' } }, { workflowRef: { name: 'traffic' } }],
+        },
         { name: 'verify', dependsOn: ['switch'], workflows: [{ workflowRef: { name: 'health' } }] },
       ],
     },
@@ -140,7 +148,13 @@ export async function createFailover(kube: Kube, name = 'failover'): Promise<voi
 
 export async function setPlanPhase(kube: Kube, name: string, phase: 'Ready' | 'Invalid', message: string): Promise<void> {
   const plan = await kube.get(key(Kinds.plan, name));
-  const condition = { type: 'Ready', status: phase === 'Ready' ? 'True' : 'False', reason: phase === 'Ready' ? 'Valid' : 'Invalid', message, lastTransitionTime: new Date().toISOString() };
+  const condition = {
+    type: 'Ready',
+    status: phase === 'Ready' ? 'True' : 'False',
+    reason: phase === 'Ready' ? 'Valid' : 'Invalid',
+    message,
+    lastTransitionTime: new Date().toISOString(),
+  };
   await kube.mergePatchStatus(key(Kinds.plan, name), { status: { phase, observedGeneration: plan?.metadata.generation, conditions: [condition] } });
 }
 
@@ -156,20 +170,43 @@ export type Phases = Readonly<Record<string, string>>;
  * action`, default Pending); stages and workflows take the phase of their actions.
  */
 export function failoverStatus(phase: string, phases: Phases, message?: string): Record<string, unknown> {
-  const plan = failoverPlan().spec as { stages: Array<{ name: string; parallel?: boolean; dependsOn?: string[]; workflows: Array<{ workflowRef: { name: string } }> }> };
+  const plan = failoverPlan().spec as {
+    stages: Array<{ name: string; parallel?: boolean; dependsOn?: string[]; workflows: Array<{ workflowRef: { name: string } }> }>;
+  };
   const byName = new Map(FAILOVER_WORKFLOWS.map((object) => [object.metadata.name ?? '', (object.spec as { actions: Array<{ name: string }> }).actions]));
   const start = '2025-11-26T10:00:00Z';
   const stageStatuses = plan.stages.map((stage) => {
     const workflowExecutions = stage.workflows.map((ref, index) => {
       const actionStatuses = (byName.get(ref.workflowRef.name) ?? []).map((action) => {
         const actionPhase = phases[`${stage.name}/${index}/${action.name}`] ?? 'Pending';
-        return { name: action.name, phase: actionPhase, ...(actionPhase === 'Pending' ? {} : { attempt: 1, startTime: start }), ...(['Succeeded', 'Failed'].includes(actionPhase) ? { completionTime: '2025-11-26T10:00:03Z' } : {}) };
+        return {
+          name: action.name,
+          phase: actionPhase,
+          ...(actionPhase === 'Pending' ? {} : { attempt: 1, startTime: start }),
+          ...(['Succeeded', 'Failed'].includes(actionPhase) ? { completionTime: '2025-11-26T10:00:03Z' } : {}),
+        };
       });
-      return { workflowRef: { name: ref.workflowRef.name, namespace: 'default' }, phase: summarise(actionStatuses.map((action) => action.phase)), actionStatuses };
+      return {
+        workflowRef: { name: ref.workflowRef.name, namespace: 'default' },
+        phase: summarise(actionStatuses.map((action) => action.phase)),
+        actionStatuses,
+      };
     });
-    return { name: stage.name, phase: summarise(workflowExecutions.map((workflow) => workflow.phase)), parallel: stage.parallel ?? false, ...(stage.dependsOn === undefined ? {} : { dependsOn: stage.dependsOn }), workflowExecutions };
+    return {
+      name: stage.name,
+      phase: summarise(workflowExecutions.map((workflow) => workflow.phase)),
+      parallel: stage.parallel ?? false,
+      ...(stage.dependsOn === undefined ? {} : { dependsOn: stage.dependsOn }),
+      workflowExecutions,
+    };
   });
-  return { phase, startTime: start, ...(message === undefined ? {} : { message }), ...(['Succeeded', 'Failed', 'Cancelled'].includes(phase) ? { completionTime: '2025-11-26T10:01:05Z' } : {}), stageStatuses };
+  return {
+    phase,
+    startTime: start,
+    ...(message === undefined ? {} : { message }),
+    ...(['Succeeded', 'Failed', 'Cancelled'].includes(phase) ? { completionTime: '2025-11-26T10:01:05Z' } : {}),
+    stageStatuses,
+  };
 }
 
 function summarise(phases: readonly string[]): string {

@@ -31,12 +31,15 @@ describe('drplan history', () => {
 
     // Assess
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(run.stdout.split('\n').map((line) => line.split(/ {3,}/)), [
-      ['NAME', 'OPERATION', 'PHASE', 'ACTIONS', 'STARTED', 'DURATION', 'REVERTS'],
-      ['failover-b', 'Revert', 'Failed', '0/0', '2026-11-26 09:05:00Z', '4s', 'failover-a'],
-      ['failover-a', 'Execute', 'Succeeded', '0/0', '2026-11-26 09:00:00Z', '2m30s'],
-      [''],
-    ]);
+    assert.deepEqual(
+      run.stdout.split('\n').map((line) => line.split(/ {3,}/)),
+      [
+        ['NAME', 'OPERATION', 'PHASE', 'ACTIONS', 'STARTED', 'DURATION', 'REVERTS'],
+        ['failover-b', 'Revert', 'Failed', '0/0', '2026-11-26 09:05:00Z', '4s', 'failover-a'],
+        ['failover-a', 'Execute', 'Succeeded', '0/0', '2026-11-26 09:00:00Z', '2m30s'],
+        [''],
+      ],
+    );
   });
 
   test('-o json gives one record per execution, newest first', async () => {
@@ -44,7 +47,13 @@ describe('drplan history', () => {
 
     assert.equal(run.code, 0, run.stderr);
     const records = JSON.parse(run.stdout) as Array<{ name: string; phase: string; revertOf?: string }>;
-    assert.deepEqual(records.map((record) => [record.name, record.phase, record.revertOf]), [['failover-b', 'Failed', 'failover-a'], ['failover-a', 'Succeeded', undefined]]);
+    assert.deepEqual(
+      records.map((record) => [record.name, record.phase, record.revertOf]),
+      [
+        ['failover-b', 'Failed', 'failover-a'],
+        ['failover-a', 'Succeeded', undefined],
+      ],
+    );
   });
 
   test('a plan without executions says so', async () => {
@@ -94,13 +103,19 @@ describe('drplan events', () => {
 
     // Assess
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(run.stdout.trimEnd().split('\n').map((line) => line.split(/ {3,}/)), [
-      ['TIME', 'TYPE', 'REASON', 'COUNT', 'MESSAGE'],
-      ['2026-11-26 10:00:00Z', 'Normal', 'ExecutionStarted', 'ExecutionStarted message'],
-      ['2026-11-26 10:00:05Z', 'Normal', 'StageStarted', 'StageStarted message'],
-      ['2026-11-26 10:00:05Z', 'Normal', 'ActionStarted', 'ActionStarted message'],
-      ['2026-11-26 10:00:09Z', 'Warning', 'StageFailed', 'StageFailed message'],
-    ]);
+    assert.deepEqual(
+      run.stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => line.split(/ {3,}/)),
+      [
+        ['TIME', 'TYPE', 'REASON', 'COUNT', 'MESSAGE'],
+        ['2026-11-26 10:00:00Z', 'Normal', 'ExecutionStarted', 'ExecutionStarted message'],
+        ['2026-11-26 10:00:05Z', 'Normal', 'StageStarted', 'StageStarted message'],
+        ['2026-11-26 10:00:05Z', 'Normal', 'ActionStarted', 'ActionStarted message'],
+        ['2026-11-26 10:00:09Z', 'Warning', 'StageFailed', 'StageFailed message'],
+      ],
+    );
   });
 
   test('an execution without Events says so', async () => {
@@ -126,7 +141,10 @@ describe('drplan events', () => {
       { metadata: { name: 'first', resourceVersion: '7' }, lastTimestamp: '2026-11-26T10:00:01Z' },
     ]);
 
-    assert.deepEqual(ordered.map((entry) => entry.metadata?.name), ['first', 'second', 'late']);
+    assert.deepEqual(
+      ordered.map((entry) => entry.metadata?.name),
+      ['first', 'second', 'late'],
+    );
   });
 });
 
@@ -136,8 +154,14 @@ describe('drplan describe', () => {
 
     assert.equal(run.code, 0, run.stderr);
     const text = run.stdout;
-    assert.match(text, /^DRPlan default\/failover\n {2}Description: {5}Fail the shop over\n {2}Phase: {11}Ready\n {2}Failure policy: {2}Stop\n {2}Global params: {3}target="http:\/\/127\.0\.0\.1:2"\n {2}Running: {9}nothing\n/);
-    assert.match(text, /\n {2}3\. promote {2}\(workflows in sequence, failurePolicy Stop, after check\)\n {5}workflow default\/database {2}\[Ready, failurePolicy FailFast\]\n/);
+    assert.match(
+      text,
+      /^DRPlan default\/failover\n {2}Description: {5}Fail the shop over\n {2}Phase: {11}Ready\n {2}Failure policy: {2}Stop\n {2}Global params: {3}target="http:\/\/127\.0\.0\.1:2"\n {2}Running: {9}nothing\n/,
+    );
+    assert.match(
+      text,
+      /\n {2}3\. promote {2}\(workflows in sequence, failurePolicy Stop, after check\)\n {5}workflow default\/database {2}\[Ready, failurePolicy FailFast\]\n/,
+    );
     assert.match(text, /\n {10}retries = "1" {2}\(workflow default\)\n {10}target {2}= "http:\/\/db" {2}\(stage params\)\n/);
     assert.match(text, /\n {10}1\. fence: HTTP POST http:\/\/db\/fence\n {13}timeout 5m, 3 retries from 5s ×2\.0\n {13}rollback: none \(skipped on revert\)\n/);
     assert.match(text, /\n {2}4\. switch {2}\(workflows in parallel, failurePolicy FailFast, after drain, promote\)\n/);
@@ -159,7 +183,10 @@ describe('drplan describe', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /\n {2}Phase: {11}Invalid\n/);
     assert.match(run.stdout, /\n {5}workflow default\/missing {2}\[not found\]\n/);
-    assert.match(run.stdout, /\nProblems \(1; the plan cannot run until they are fixed\):\n {2}spec\.stages\[0\]\.workflows\[0\]\.workflowRef: DRWorkflow default\/missing not found\n$/);
+    assert.match(
+      run.stdout,
+      /\nProblems \(1; the plan cannot run until they are fixed\):\n {2}spec\.stages\[0\]\.workflows\[0\]\.workflowRef: DRWorkflow default\/missing not found\n$/,
+    );
   });
 
   test('an unknown plan is named', async () => {

@@ -42,9 +42,7 @@ after(() => {
 const expectations: Record<string, string[]> = {
   'document-without-kind.yaml': ['(no kind)/probe: kind: required (one of DRWorkflow, DRPlan, DRPlanExecution)'],
   'document-without-name.yaml': ['DRPlanExecution/(no name): metadata.name: required'],
-  'duplicate-object.yaml': [
-    `DRWorkflow/probe: metadata.name: DRWorkflow default/probe is defined twice (also object 1 of ${INVALID}/duplicate-object.yaml)`,
-  ],
+  'duplicate-object.yaml': [`DRWorkflow/probe: metadata.name: DRWorkflow default/probe is defined twice (also object 1 of ${INVALID}/duplicate-object.yaml)`],
   'execution-revert-of-revert.yaml': [
     'DRPlanExecution/failover-revert-1: spec.revertExecutionRef: DRPlanExecution default/failover-revert-0 is a Revert; only an Execute can be reverted',
   ],
@@ -70,7 +68,7 @@ const expectations: Record<string, string[]> = {
     'DRPlan/install: spec.stages[0].workflows[0]: stage "localize", DRWorkflow default/localize: spec.actions[0].localization.spec.feed.namespace uses parameter "feedNamespace", which gets no value (declare a default in the workflow, or set it in globalParams or the stage\'s params)',
   ],
   'plan-required-parameter.yaml': [
-    'DRPlan/failover: spec.stages[0].workflows[0].params: required parameter "endpoint" of workflow probe has no value (set it in the stage\'s params, the plan\'s globalParams or the execution\'s spec.params)',
+    "DRPlan/failover: spec.stages[0].workflows[0].params: required parameter \"endpoint\" of workflow probe has no value (set it in the stage's params, the plan's globalParams or the execution's spec.params)",
   ],
   'plan-self-dependency.yaml': ['DRPlan/failover: spec.stages[0].dependsOn[0]: a stage cannot depend on itself'],
   'plan-unknown-dependency.yaml': ['DRPlan/failover: spec.stages[0].dependsOn[0]: no stage named "prepare" in this plan'],
@@ -96,7 +94,7 @@ const expectations: Record<string, string[]> = {
     'DRWorkflow/migrate: spec.actions[0].job.template.spec.template.spec.containers: a Job needs at least one container',
   ],
   'workflow-localization-patch-without-rollback.yaml': [
-    'DRWorkflow/scale-down: spec.actions[0].rollback: required when a Localization action\'s operation is Patch: a Patch cannot be undone automatically',
+    "DRWorkflow/scale-down: spec.actions[0].rollback: required when a Localization action's operation is Patch: a Patch cannot be undone automatically",
   ],
   'workflow-localization-without-spec.yaml': ['DRWorkflow/localize: spec.actions[0].localization.spec: required when operation is Create'],
   'workflow-manifest-invalid-yaml.yaml': [
@@ -107,7 +105,7 @@ const expectations: Record<string, string[]> = {
   'workflow-missing-url.yaml': ['DRWorkflow/probe: spec.actions[0].http.url: required'],
   'workflow-parameter-type.yaml': ['DRWorkflow/probe: spec.parameters[0].default: must be a finite decimal number, got "ok"'],
   'workflow-patch-without-rollback.yaml': [
-    'DRWorkflow/flip-flag: spec.actions[0].rollback: required when a KubernetesResource action\'s operation is Patch: a Patch cannot be undone automatically',
+    "DRWorkflow/flip-flag: spec.actions[0].rollback: required when a KubernetesResource action's operation is Patch: a Patch cannot be undone automatically",
   ],
   'workflow-rollback-missing-config.yaml': ['DRWorkflow/flip-flag: spec.actions[0].rollback.http: required when type is HTTP'],
   'workflow-subscription-without-feeds.yaml': [
@@ -152,7 +150,12 @@ describe('drplan lint on invalid manifests', () => {
       .split('\n')
       .map((line) => line.replace(/^warning: /, '').split(':')[0]);
     assert.equal(run.code, 1);
-    assert.deepEqual([...new Set(files)], Object.keys(expectations).sort().map((name) => `${INVALID}/${name}`));
+    assert.deepEqual(
+      [...new Set(files)],
+      Object.keys(expectations)
+        .sort()
+        .map((name) => `${INVALID}/${name}`),
+    );
   });
 });
 
@@ -166,7 +169,10 @@ describe('drplan lint on valid manifests', () => {
     assert.equal(run.stderr, '');
     const lines = run.stdout.trimEnd().split('\n');
     assert.equal(lines.at(-1), '13 objects OK');
-    assert.ok(lines.slice(0, -1).every((line) => line.startsWith('warning: ') && line.includes('"feedNamespace"')), run.stdout);
+    assert.ok(
+      lines.slice(0, -1).every((line) => line.startsWith('warning: ') && line.includes('"feedNamespace"')),
+      run.stdout,
+    );
   });
 
   for (const folder of ['install', 'samples', 'switchover']) {

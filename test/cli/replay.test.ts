@@ -26,7 +26,12 @@ before(async () => {
     let text = '';
     request.on('data', (chunk: Buffer) => (text += chunk.toString()));
     request.on('end', () => {
-      received.push({ method: request.method ?? '', path: request.url ?? '', contentType: request.headers['content-type'], body: JSON.parse(text || '{}') as Record<string, unknown> });
+      received.push({
+        method: request.method ?? '',
+        path: request.url ?? '',
+        contentType: request.headers['content-type'],
+        body: JSON.parse(text || '{}') as Record<string, unknown>,
+      });
       response.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
     });
   });
@@ -66,20 +71,26 @@ describe('drplan replay', () => {
     const since = Date.parse(String(request?.body.since));
     assert.ok(Math.abs(since - (before - 600_000)) < 5000, `since ${String(request?.body.since)} is ten minutes ago`);
     assert.deepEqual(Object.keys(request?.body ?? {}), ['since']);
-    assert.deepEqual(run.stdout.split('\n').map((line) => line.split(/ {3,}/)), [
-      ['replayed 2 events:'],
-      ['SEQ', 'ID', 'TYPE', 'SUBJECT'],
-      ['41', 'a1', 'dev.knative.apiserver.resource.add', '/apis/dr.bkbcs.tencent.com/v1alpha1/namespaces/shop/drplanexecutions/x'],
-      ['42', 'a2', 'com.tencent.bkbcs.dr.action.requested'],
-      [''],
-    ]);
+    assert.deepEqual(
+      run.stdout.split('\n').map((line) => line.split(/ {3,}/)),
+      [
+        ['replayed 2 events:'],
+        ['SEQ', 'ID', 'TYPE', 'SUBJECT'],
+        ['41', 'a1', 'dev.knative.apiserver.resource.add', '/apis/dr.bkbcs.tencent.com/v1alpha1/namespaces/shop/drplanexecutions/x'],
+        ['42', 'a2', 'com.tencent.bkbcs.dr.action.requested'],
+        [''],
+      ],
+    );
   });
 
   test('--from-id and --to-id ask for an id range at the --url given', async () => {
     const run = await runCli(['replay', '--from-id', 'a1', '--to-id', 'a9', '--url', `${url}/drplan-system/drplan`]);
 
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(received.map((request) => [request.path, request.body]), [['/_replay', { fromId: 'a1', toId: 'a9' }]]);
+    assert.deepEqual(
+      received.map((request) => [request.path, request.body]),
+      [['/_replay', { fromId: 'a1', toId: 'a9' }]],
+    );
     assert.equal(run.stdout, 'no events in that range; nothing replayed\n');
   });
 

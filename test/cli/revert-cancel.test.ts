@@ -119,7 +119,10 @@ describe('drplan revert', () => {
     const run = await cluster.cli(['revert', 'nothing-like-it']);
 
     assert.equal(run.code, 1);
-    assert.equal(run.stderr, 'drplan revert: DRPlanExecution "nothing-like-it" not found in namespace "default" (kubectl get drplanexecutions -n default lists them)\n');
+    assert.equal(
+      run.stderr,
+      'drplan revert: DRPlanExecution "nothing-like-it" not found in namespace "default" (kubectl get drplanexecutions -n default lists them)\n',
+    );
   });
 });
 

@@ -54,7 +54,11 @@ function watch(name: string, options: RunOptions = {}, extra: readonly string[] 
 const ESC = '\u001b';
 
 /** Removes the clock from the lines of a live log. */
-const withoutClock = (text: string): string[] => text.trimEnd().split('\n').map((line) => line.replace(/^\d\d:\d\d:\d\d /, ''));
+const withoutClock = (text: string): string[] =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((line) => line.replace(/^\d\d:\d\d:\d\d /, ''));
 
 describe('drplan status', () => {
   test('shows the tree of stages, workflows and actions with phases, attempts, durations and progress bars', async () => {
@@ -92,7 +96,14 @@ describe('drplan status', () => {
       operation: string;
       phase: string;
       progress: unknown;
-      stages: Array<{ name: string; phase: string; parallel: boolean; dependsOn: string[]; progress: unknown; workflows: Array<{ workflow: string; phase: string; actions: Array<Record<string, unknown>> }> }>;
+      stages: Array<{
+        name: string;
+        phase: string;
+        parallel: boolean;
+        dependsOn: string[];
+        progress: unknown;
+        workflows: Array<{ workflow: string; phase: string; actions: Array<Record<string, unknown>> }>;
+      }>;
     };
     assert.deepEqual([document.name, document.plan, document.operation, document.phase], [name, 'failover', 'Execute', 'Running']);
     assert.deepEqual(document.progress, { done: 3, total: 8 });
@@ -134,7 +145,10 @@ describe('drplan status', () => {
     const run = await cluster.cli(['status', 'failover-nope']);
 
     assert.equal(run.code, 1);
-    assert.equal(run.stderr, 'drplan status: DRPlanExecution "failover-nope" not found in namespace "default" (kubectl get drplanexecutions -n default lists them)\n');
+    assert.equal(
+      run.stderr,
+      'drplan status: DRPlanExecution "failover-nope" not found in namespace "default" (kubectl get drplanexecutions -n default lists them)\n',
+    );
   });
 
   test('an output format other than json or yaml is a usage error', async () => {
@@ -153,8 +167,16 @@ describe('drplan status --watch', () => {
     // Act: the test plays the functions while the CLI watches
     const watching = watch(name);
     await watching.shown;
-    await setExecutionStatus(cluster.kube, name, failoverStatus('Running', { 'check/0/probe': 'Succeeded', 'drain/0/maintenance': 'Running', 'promote/0/fence': 'Running' }));
-    await setExecutionStatus(cluster.kube, name, failoverStatus('Failed', { 'check/0/probe': 'Succeeded', 'drain/0/maintenance': 'Succeeded', 'promote/0/fence': 'Failed' }, 'stage promote failed'));
+    await setExecutionStatus(
+      cluster.kube,
+      name,
+      failoverStatus('Running', { 'check/0/probe': 'Succeeded', 'drain/0/maintenance': 'Running', 'promote/0/fence': 'Running' }),
+    );
+    await setExecutionStatus(
+      cluster.kube,
+      name,
+      failoverStatus('Failed', { 'check/0/probe': 'Succeeded', 'drain/0/maintenance': 'Succeeded', 'promote/0/fence': 'Failed' }, 'stage promote failed'),
+    );
     const run = await watching.run;
 
     // Assess
@@ -190,9 +212,21 @@ describe('drplan status --watch', () => {
     const run = await watching.run;
 
     assert.equal(run.code, 0, run.stderr);
-    const documents = run.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { phase: string; progress: unknown });
-    assert.deepEqual(documents.map((document) => document.phase), ['Running', 'Succeeded']);
-    assert.deepEqual(documents.map((document) => document.progress), [{ done: 0, total: 8 }, { done: 1, total: 8 }]);
+    const documents = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { phase: string; progress: unknown });
+    assert.deepEqual(
+      documents.map((document) => document.phase),
+      ['Running', 'Succeeded'],
+    );
+    assert.deepEqual(
+      documents.map((document) => document.progress),
+      [
+        { done: 0, total: 8 },
+        { done: 1, total: 8 },
+      ],
+    );
   });
 
   test('of a finished execution prints where it ended and returns at once', async () => {

@@ -37,7 +37,12 @@ interface Field {
 const DOCUMENTED_AS_A_WHOLE = [/\.(localization|subscription)\.spec$/, /^status\.conditions$/, /^status\.resolved\.(stages|rollbackSteps)$/];
 
 function isWhole(path: string, node: SchemaNode | undefined): boolean {
-  return node === undefined || node['x-kubernetes-preserve-unknown-fields'] === true || node['x-kubernetes-map-type'] === 'atomic' || DOCUMENTED_AS_A_WHOLE.some((pattern) => pattern.test(path));
+  return (
+    node === undefined ||
+    node['x-kubernetes-preserve-unknown-fields'] === true ||
+    node['x-kubernetes-map-type'] === 'atomic' ||
+    DOCUMENTED_AS_A_WHOLE.some((pattern) => pattern.test(path))
+  );
 }
 
 function fieldsOf(node: SchemaNode, path: string, required: boolean, out: Field[]): void {
@@ -89,12 +94,18 @@ for (const kind of ['DRWorkflow', 'DRPlan', 'DRPlanExecution']) {
     const rows = guideRows(kind);
 
     test('has a row for every field of the CRD', () => {
-      assert.deepEqual(fields.map(({ path }) => path).filter((path) => !rows.has(path)), []);
+      assert.deepEqual(
+        fields.map(({ path }) => path).filter((path) => !rows.has(path)),
+        [],
+      );
     });
 
     test('has no row for a field the CRD does not have', () => {
       const known = new Set(fields.map(({ path }) => path));
-      assert.deepEqual([...rows.keys()].filter((path) => !known.has(path)), []);
+      assert.deepEqual(
+        [...rows.keys()].filter((path) => !known.has(path)),
+        [],
+      );
     });
 
     test('gives the CRD default of every field that has one, and none (or a computed one in italics) otherwise', () => {

@@ -37,7 +37,6 @@ import {
   type Json,
 } from '../support/behaviour-fixtures.js';
 
-
 const CANCEL = 'dr.bkbcs.tencent.com/cancel';
 const TRIGGER = 'dr.bkbcs.tencent.com/trigger';
 const PROTECTION = 'dr.bkbcs.tencent.com/workflow-protection';
@@ -57,7 +56,11 @@ const BEHAVIOURS: BehaviourInput[] = [
 
 const REFUSED_MESSAGE = new RegExp(`^HTTP 405 from GET ${TARGET_ORIGIN}/db/fence \\(expected any 2xx\\)$`);
 
-const threeSteps = (c: BehaviourCase): Json[] => [httpGet('first', c.url(OK, 'first')), httpGet('second', c.url(REFUSED, 'second')), httpGet('third', c.url(OK, 'third'))];
+const threeSteps = (c: BehaviourCase): Json[] => [
+  httpGet('first', c.url(OK, 'first')),
+  httpGet('second', c.url(REFUSED, 'second')),
+  httpGet('third', c.url(OK, 'third')),
+];
 
 /** Sets up a plan of one stage running one workflow of `actions` (with `spec`), named `plan` and `steps`. */
 async function onePlan(c: BehaviourCase, actions: readonly Json[], spec: Json = {}): Promise<void> {
@@ -66,22 +69,35 @@ async function onePlan(c: BehaviourCase, actions: readonly Json[], spec: Json = 
 
 /** Waits until the target has received the case's request `step` and not answered it yet. */
 async function whileInFlight(c: BehaviourCase, step: string): Promise<void> {
-  await poll(() => (c.requests().some((r) => queryParam(r, 'step') === step && r.finishedMs === undefined) ? true : undefined), `request ${step} of ${c.namespace} to be in flight`, allowing(60_000));
+  await poll(
+    () => (c.requests().some((r) => queryParam(r, 'step') === step && r.finishedMs === undefined) ? true : undefined),
+    `request ${step} of ${c.namespace} to be in flight`,
+    allowing(60_000),
+  );
 }
 
 /** Waits until the target has answered every request of the case, then two resync ticks more. */
 async function settled(c: BehaviourCase): Promise<void> {
-  await poll(() => (c.requests().every((r) => r.finishedMs !== undefined) ? true : undefined), `the requests of ${c.namespace} to be answered`, allowing(60_000));
+  await poll(
+    () => (c.requests().every((r) => r.finishedMs !== undefined) ? true : undefined),
+    `the requests of ${c.namespace} to be answered`,
+    allowing(60_000),
+  );
   await delay(2 * TICK_SECONDS * 1000 + 500);
 }
 
 /** The plan's status once the execution `name` is in its history and no execution holds its lock. */
 async function planAfter(c: BehaviourCase, name: string): Promise<Json> {
-  return c.waitObject('DRPlan', 'plan', (plan) => {
-    const status = (plan?.status ?? {}) as Json;
-    const history = (status.executionHistory ?? []) as Json[];
-    return status.currentExecution === undefined && history.some((record) => record.name === name) ? status : undefined;
-  }, `to record ${name} and release its lock`);
+  return c.waitObject(
+    'DRPlan',
+    'plan',
+    (plan) => {
+      const status = (plan?.status ?? {}) as Json;
+      const history = (status.executionHistory ?? []) as Json[];
+      return status.currentExecution === undefined && history.some((record) => record.name === name) ? status : undefined;
+    },
+    `to record ${name} and release its lock`,
+  );
 }
 
 describe('behaviours of the functions, end to end through the real broker', { timeout: allowing(240_000, 10) }, () => {
@@ -136,7 +152,10 @@ describe('behaviours of the functions, end to end through the real broker', { ti
         c.workflow('breaks', [httpGet('refused', c.url(REFUSED, 'refused'))]),
         c.workflow('next', [httpGet('reached', c.url(OK, 'reached'))]),
         c.workflow('later', [httpGet('later', c.url(OK, 'later'))]),
-        c.plan('plan', [{ name: 'first', workflows: ['breaks', 'next'] }, { name: 'then', dependsOn: ['first'], workflows: ['later'] }]),
+        c.plan('plan', [
+          { name: 'first', workflows: ['breaks', 'next'] },
+          { name: 'then', dependsOn: ['first'], workflows: ['later'] },
+        ]),
       ]);
 
       const status = await c.run('run', 'plan');
@@ -158,7 +177,10 @@ describe('behaviours of the functions, end to end through the real broker', { ti
         c.workflow('breaks', [httpGet('refused', c.url(REFUSED, 'refused'))]),
         c.workflow('next', [httpGet('reached', c.url(OK, 'reached'))]),
         c.workflow('later', [httpGet('later', c.url(OK, 'later'))]),
-        c.plan('plan', [{ name: 'first', workflows: ['breaks', 'next'], failurePolicy: 'Continue' }, { name: 'then', dependsOn: ['first'], workflows: ['later'] }]),
+        c.plan('plan', [
+          { name: 'first', workflows: ['breaks', 'next'], failurePolicy: 'Continue' },
+          { name: 'then', dependsOn: ['first'], workflows: ['later'] },
+        ]),
       ]);
 
       const status = await c.run('run', 'plan');
@@ -187,25 +209,42 @@ describe('behaviours of the functions, end to end through the real broker', { ti
       const uid = (await c.get('DRPlanExecution', 'run'))?.metadata.uid ?? '';
       const requests = c.requests();
       // Each attempt sent once: the resync leaves an attempt past its timeout to run-action, which fails it itself.
-      assert.deepEqual(requests.map((r) => r.idempotencyKey), [1, 2, 3].map((attempt) => `${uid}/only/0/status/${attempt}`));
+      assert.deepEqual(
+        requests.map((r) => r.idempotencyKey),
+        [1, 2, 3].map((attempt) => `${uid}/only/0/status/${attempt}`),
+      );
       const gaps = requests.slice(1).map((r, i) => r.startedMs - (requests[i]?.startedMs ?? 0));
       // The 800ms timeout starts in run-action before the request reaches the target, so the target sees
       // a little less than 800ms + the 200ms interval between two attempts (less still on a loaded machine).
-      assert.ok(gaps.every((gap) => gap >= 700), `each attempt waits its 800ms timeout and the 200ms interval: gaps ${gaps.join(', ')} ms`);
+      assert.ok(
+        gaps.every((gap) => gap >= 700),
+        `each attempt waits its 800ms timeout and the 200ms interval: gaps ${gaps.join(', ')} ms`,
+      );
       const retrying = (await eventsOf(running(), c.namespace, 'run')).filter((event) => event.startsWith('ActionRetrying: '));
       assert.equal(retrying.length, 2, retrying.join('\n'));
-      assert.ok(retrying.every((event) => /timed out after 800ms; retry [12] of 2 in 200ms$/.test(event)), retrying.join('\n'));
+      assert.ok(
+        retrying.every((event) => /timed out after 800ms; retry [12] of 2 in 200ms$/.test(event)),
+        retrying.join('\n'),
+      );
     });
 
     test('Job timeout: a Job that never ends fails its action at the timeout, and the Job is deleted', async () => {
       const c = caseOf(running(), 'job-timeout');
-      const pod = { metadata: { annotations: { 'local.drplan.dev/outcome': 'hang' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'restore', image: 'registry.example/restore:1' }] } };
+      const pod = {
+        metadata: { annotations: { 'local.drplan.dev/outcome': 'hang' } },
+        spec: { restartPolicy: 'Never', containers: [{ name: 'restore', image: 'registry.example/restore:1' }] },
+      };
       // A Job deadline of its own, so that only drplan's timeout (not the Job controller's deadline) can end it.
       const job = { template: { spec: { activeDeadlineSeconds: 600, template: pod } } };
       await onePlan(c, [{ name: 'restore', type: 'Job', timeout: '2s', retryPolicy: { limit: 0 }, job }]);
       await running().kube.create(c.execution('run', 'plan'));
 
-      const jobName = await c.waitObject('DRPlanExecution', 'run', (execution) => actionsOf((execution?.status ?? {}) as DRPlanExecutionStatus)['only/0/restore']?.outputs?.jobRef?.name, 'to record its Job');
+      const jobName = await c.waitObject(
+        'DRPlanExecution',
+        'run',
+        (execution) => actionsOf((execution?.status ?? {}) as DRPlanExecutionStatus)['only/0/restore']?.outputs?.jobRef?.name,
+        'to record its Job',
+      );
       const jobWhileRunning = await c.get('Job', jobName);
       const status = await c.waitFor('run', isFinished, 'to finish');
 
@@ -232,14 +271,22 @@ describe('behaviours of the functions, end to end through the real broker', { ti
       assert.deepEqual(c.steps(), ['traffic']);
       const plan = await planAfter(c, winner);
       const history = (plan.executionHistory as Json[]).map((record) => [record.name, record.phase]).sort();
-      assert.deepEqual(history, [['run-a', a?.phase], ['run-b', b?.phase]]);
+      assert.deepEqual(history, [
+        ['run-a', a?.phase],
+        ['run-b', b?.phase],
+      ]);
       assert.equal(plan.phase, 'Executed');
     });
 
     test('a workflow a plan uses is held on delete (InUse) until the plan stops using it; a plan naming a missing workflow is Invalid until it appears', async () => {
       const c = caseOf(running(), 'held-edit');
       await onePlan(c, [httpGet('check', c.url(OK, 'check'))]);
-      await c.waitObject('DRWorkflow', 'steps', (wf) => ((wf?.metadata.finalizers ?? []).includes(PROTECTION) ? true : undefined), 'to get the protection finalizer');
+      await c.waitObject(
+        'DRWorkflow',
+        'steps',
+        (wf) => ((wf?.metadata.finalizers ?? []).includes(PROTECTION) ? true : undefined),
+        'to get the protection finalizer',
+      );
 
       await running().kube.remove(c.key('DRWorkflow', 'steps'));
       const held = await c.waitObject('DRWorkflow', 'steps', (wf) => (readyCondition(wf)?.reason === 'InUse' ? wf : undefined), 'to be held InUse');
@@ -251,21 +298,39 @@ describe('behaviours of the functions, end to end through the real broker', { ti
       assert.ok(isReady(await c.get('DRPlan', 'plan')), 'the plan stays Ready while its workflow is held');
 
       await running().kube.mergePatch(c.key('DRPlan', 'plan'), { spec: { stages: [{ name: 'only', workflows: [{ workflowRef: { name: 'missing' } }] }] } });
-      const invalid = await c.waitObject('DRPlan', 'plan', (plan) => (readyCondition(plan)?.reason === 'Invalid' && (plan?.status as Json).observedGeneration === plan?.metadata.generation ? plan : undefined), 'to be Invalid');
+      const invalid = await c.waitObject(
+        'DRPlan',
+        'plan',
+        (plan) => (readyCondition(plan)?.reason === 'Invalid' && (plan?.status as Json).observedGeneration === plan?.metadata.generation ? plan : undefined),
+        'to be Invalid',
+      );
       await c.waitObject('DRWorkflow', 'steps', (wf) => (wf === undefined ? true : undefined), 'to be gone once no plan uses it');
 
       assert.equal((invalid.status as Json).phase, 'Invalid');
-      assert.match(readyCondition(invalid)?.message ?? '', new RegExp(`spec\\.stages\\[0\\]\\.workflows\\[0\\]\\.workflowRef: DRWorkflow ${c.namespace}/missing not found`));
+      assert.match(
+        readyCondition(invalid)?.message ?? '',
+        new RegExp(`spec\\.stages\\[0\\]\\.workflows\\[0\\]\\.workflowRef: DRWorkflow ${c.namespace}/missing not found`),
+      );
 
       await running().kube.create(c.workflow('missing', [httpGet('check', c.url(OK, 'check'))]));
       await c.waitObject('DRPlan', 'plan', (plan) => (isReady(plan) ? true : undefined), 'to be Ready again once the workflow appears');
-      await c.waitObject('DRWorkflow', 'missing', (wf) => ((wf?.metadata.finalizers ?? []).includes(PROTECTION) ? true : undefined), 'to get the protection finalizer');
+      await c.waitObject(
+        'DRWorkflow',
+        'missing',
+        (wf) => ((wf?.metadata.finalizers ?? []).includes(PROTECTION) ? true : undefined),
+        'to get the protection finalizer',
+      );
     });
 
     test('a workflow held on delete goes once the plan that uses it is deleted', async () => {
       const c = caseOf(running(), 'held-delete');
       await onePlan(c, [httpGet('check', c.url(OK, 'check'))]);
-      await c.waitObject('DRWorkflow', 'steps', (wf) => ((wf?.metadata.finalizers ?? []).includes(PROTECTION) ? true : undefined), 'to get the protection finalizer');
+      await c.waitObject(
+        'DRWorkflow',
+        'steps',
+        (wf) => ((wf?.metadata.finalizers ?? []).includes(PROTECTION) ? true : undefined),
+        'to get the protection finalizer',
+      );
       await running().kube.remove(c.key('DRWorkflow', 'steps'));
       await c.waitObject('DRWorkflow', 'steps', (wf) => (readyCondition(wf)?.reason === 'InUse' ? true : undefined), 'to be held InUse');
 
@@ -281,7 +346,12 @@ describe('behaviours of the functions, end to end through the real broker', { ti
       await onePlan(c, [step('one', OK), step('two', OK), step('three', REFUSED), step('four', OK)]);
       const executed = await c.run('run', 'plan');
       assert.equal(executed.phase, 'Failed', executed.message);
-      assert.deepEqual(phasesOf(actionsOf(executed)), { 'only/0/one': 'Succeeded', 'only/0/two': 'Succeeded', 'only/0/three': 'Failed', 'only/0/four': 'Skipped' });
+      assert.deepEqual(phasesOf(actionsOf(executed)), {
+        'only/0/one': 'Succeeded',
+        'only/0/two': 'Succeeded',
+        'only/0/three': 'Failed',
+        'only/0/four': 'Skipped',
+      });
       await planAfter(c, 'run');
 
       await running().kube.create(c.revert('undo', 'plan', 'run'));
@@ -289,7 +359,10 @@ describe('behaviours of the functions, end to end through the real broker', { ti
 
       assert.equal(reverted.phase, 'Succeeded', reverted.message);
       const steps = Object.values(actionsOf(reverted)).map((action) => [action.rollbackOf, action.phase]);
-      assert.deepEqual(steps, [['only/0/two', 'Succeeded'], ['only/0/one', 'Succeeded']]);
+      assert.deepEqual(steps, [
+        ['only/0/two', 'Succeeded'],
+        ['only/0/one', 'Succeeded'],
+      ]);
       assert.deepEqual(c.steps(), ['one', 'two', 'three', 'undo-two', 'undo-one']);
       assert.equal((await planAfter(c, 'undo')).phase, 'Ready');
     });
@@ -307,7 +380,8 @@ describe('behaviours of the functions, end to end through the real broker', { ti
       assert.equal(status.phase, 'Cancelled');
       assert.equal(status.message, 'cancelled; stopped 1 running action');
       const expected = { 'only/0/wait': ['Failed', 'cancelled while running'], 'only/0/after': ['Skipped', 'cancelled'] };
-      const outcome = (s: typeof status): Record<string, [string, string | undefined]> => Object.fromEntries(Object.entries(actionsOf(s)).map(([path, a]) => [path, [a.phase, a.message]]));
+      const outcome = (s: typeof status): Record<string, [string, string | undefined]> =>
+        Object.fromEntries(Object.entries(actionsOf(s)).map(([path, a]) => [path, [a.phase, a.message]]));
       assert.deepEqual(outcome(status), expected);
       const later = await c.status('run');
       assert.ok(later !== undefined);
@@ -325,61 +399,91 @@ describe('behaviours of the functions, end to end through the real broker', { ti
       await running().kube.mergePatch(c.key('DRPlan', 'plan'), { metadata: { annotations: { [TRIGGER]: 'cancel' } } });
       const status = await c.waitFor('run', isFinished, 'to finish');
       const plan = await planAfter(c, 'run');
-      await c.waitObject('DRPlan', 'plan', (p) => (p !== undefined && p.metadata.annotations?.[TRIGGER] === undefined ? true : undefined), 'to lose its trigger annotation');
+      await c.waitObject(
+        'DRPlan',
+        'plan',
+        (p) => (p !== undefined && p.metadata.annotations?.[TRIGGER] === undefined ? true : undefined),
+        'to lose its trigger annotation',
+      );
       await settled(c);
 
       assert.equal(status.phase, 'Cancelled');
       assert.deepEqual(phasesOf(actionsOf(status)), { 'only/0/wait': 'Failed', 'only/0/after': 'Skipped' });
       assert.equal((await c.get('DRPlanExecution', 'run'))?.metadata.annotations?.[CANCEL], 'true');
-      assert.deepEqual((plan.executionHistory as Json[]).map((record) => [record.name, record.phase]), [['run', 'Cancelled']]);
+      assert.deepEqual(
+        (plan.executionHistory as Json[]).map((record) => [record.name, record.phase]),
+        [['run', 'Cancelled']],
+      );
       assert.deepEqual(c.steps(), ['wait']);
     });
   });
 
-  describe('Unknown and recovery (run-action killed while an attempt is in flight; alone, since the kill stops every attempt)', { skip: localStackOnly('kills run-action, and needs UNKNOWN_AFTER=4s in the functions') }, () => {
-    test('the restarted run-action resumes at once, with the same identity, the attempt its killed boot held, and it Succeeds', async () => {
-      const current = running();
-      const c = caseOf(current, 'unknown');
-      current.target.inject({ method: 'POST', path: '/primary/maintenance', delayMs: 1500 });
-      const enter = httpGet('enter', c.url('/primary/maintenance', 'enter'), { timeout: '60s', http: { url: c.url('/primary/maintenance', 'enter'), method: 'POST', body: '{"enabled":true}' } });
-      await onePlan(c, [enter, httpGet('after', c.url(OK, 'after'))]);
-      const recorder = recordStatuses(current, c.namespace, 'run');
-      await current.kube.create(c.execution('run', 'plan'));
-      await whileInFlight(c, 'enter');
+  describe(
+    'Unknown and recovery (run-action killed while an attempt is in flight; alone, since the kill stops every attempt)',
+    { skip: localStackOnly('kills run-action, and needs UNKNOWN_AFTER=4s in the functions') },
+    () => {
+      test('the restarted run-action resumes at once, with the same identity, the attempt its killed boot held, and it Succeeds', async () => {
+        const current = running();
+        const c = caseOf(current, 'unknown');
+        current.target.inject({ method: 'POST', path: '/primary/maintenance', delayMs: 1500 });
+        const enter = httpGet('enter', c.url('/primary/maintenance', 'enter'), {
+          timeout: '60s',
+          http: { url: c.url('/primary/maintenance', 'enter'), method: 'POST', body: '{"enabled":true}' },
+        });
+        await onePlan(c, [enter, httpGet('after', c.url(OK, 'after'))]);
+        const recorder = recordStatuses(current, c.namespace, 'run');
+        await current.kube.create(c.execution('run', 'plan'));
+        await whileInFlight(c, 'enter');
 
-      const killed = current.stack.host.replicas(FUNCTIONS_NAMESPACE, 'run-action').flatMap((replica) => (replica.pid === undefined ? [] : [replica.pid]));
-      for (const pid of killed) process.kill(pid, 'SIGKILL');
-      const status = await c.waitFor('run', isFinished, 'to finish');
-      await poll(() => (recorder.statuses().some(isFinished) ? true : undefined), 'the watch to see the execution finish', 10_000);
-      recorder.stop();
+        const killed = current.stack.host.replicas(FUNCTIONS_NAMESPACE, 'run-action').flatMap((replica) => (replica.pid === undefined ? [] : [replica.pid]));
+        for (const pid of killed) process.kill(pid, 'SIGKILL');
+        const status = await c.waitFor('run', isFinished, 'to finish');
+        await poll(() => (recorder.statuses().some(isFinished) ? true : undefined), 'the watch to see the execution finish', 10_000);
+        recorder.stop();
 
-      assert.ok(killed.length > 0, 'no run-action process to kill');
-      const replicas = current.stack.host.replicas(FUNCTIONS_NAMESPACE, 'run-action');
-      assert.ok(replicas.every((replica) => replica.restarts >= 1 && replica.pid !== undefined && !killed.includes(replica.pid)), JSON.stringify(replicas));
-      assert.equal(status.phase, 'Succeeded', status.message);
-      assert.equal(status.message, 'the stage succeeded (2 actions)');
-      assert.deepEqual(phasesOf(actionsOf(status)), { 'only/0/enter': 'Succeeded', 'only/0/after': 'Succeeded' });
-      const seen = recorder.statuses();
-      const enterPhases = transitions(seen.map((s) => actionsOf(s)['only/0/enter']?.phase).filter((phase) => phase !== undefined));
-      assert.deepEqual(enterPhases, ['Pending', 'Running', 'Unknown', 'Running', 'Succeeded']);
-      // resumed by the restarted process, not after UNKNOWN_AFTER of silence: the execution never turned Unknown
-      assert.deepEqual(transitions(seen.map((s) => s.phase)).filter((phase) => phase === 'Unknown' || phase === 'Succeeded'), ['Succeeded']);
-      const lost = seen.find((s) => actionsOf(s)['only/0/enter']?.phase === 'Unknown');
-      assert.ok(lost, 'the watch saw the attempt Unknown');
-      assert.equal(actionsOf(lost)['only/0/enter']?.message, 'run-action run-action-1 restarted while attempt 1 ran; resumed with the same identity');
-      assert.ok((await eventsOf(current, c.namespace, 'run')).includes('ActionStarted: Action only/0/enter: attempt 1 resumed after contact was lost'));
-      const uid = (await c.get('DRPlanExecution', 'run'))?.metadata.uid ?? '';
-      const sent = c.requests().filter((r) => queryParam(r, 'step') === 'enter');
-      // one identity throughout: handled once; asked again while the first was still in progress at the
-      // target (409, asked again after a pause) until the target replays the first answer
-      assert.ok(sent.every((r) => r.idempotencyKey === `${uid}/only/0/enter/1`), JSON.stringify(sent));
-      const outcomes = sent.map((r) => r.outcome);
-      assert.equal(outcomes[0], 'handled');
-      assert.equal(outcomes.at(-1), 'replayed');
-      assert.ok(outcomes.slice(1, -1).every((outcome) => outcome === 'in-flight'), outcomes.join());
-      assert.equal(current.target.state().maintenance.primary, true);
-      assert.deepEqual(c.steps().filter((step) => step !== 'enter'), ['after']);
-      assert.equal(c.steps().at(-1), 'after');
-    });
-  });
+        assert.ok(killed.length > 0, 'no run-action process to kill');
+        const replicas = current.stack.host.replicas(FUNCTIONS_NAMESPACE, 'run-action');
+        assert.ok(
+          replicas.every((replica) => replica.restarts >= 1 && replica.pid !== undefined && !killed.includes(replica.pid)),
+          JSON.stringify(replicas),
+        );
+        assert.equal(status.phase, 'Succeeded', status.message);
+        assert.equal(status.message, 'the stage succeeded (2 actions)');
+        assert.deepEqual(phasesOf(actionsOf(status)), { 'only/0/enter': 'Succeeded', 'only/0/after': 'Succeeded' });
+        const seen = recorder.statuses();
+        const enterPhases = transitions(seen.map((s) => actionsOf(s)['only/0/enter']?.phase).filter((phase) => phase !== undefined));
+        assert.deepEqual(enterPhases, ['Pending', 'Running', 'Unknown', 'Running', 'Succeeded']);
+        // resumed by the restarted process, not after UNKNOWN_AFTER of silence: the execution never turned Unknown
+        assert.deepEqual(
+          transitions(seen.map((s) => s.phase)).filter((phase) => phase === 'Unknown' || phase === 'Succeeded'),
+          ['Succeeded'],
+        );
+        const lost = seen.find((s) => actionsOf(s)['only/0/enter']?.phase === 'Unknown');
+        assert.ok(lost, 'the watch saw the attempt Unknown');
+        assert.equal(actionsOf(lost)['only/0/enter']?.message, 'run-action run-action-1 restarted while attempt 1 ran; resumed with the same identity');
+        assert.ok((await eventsOf(current, c.namespace, 'run')).includes('ActionStarted: Action only/0/enter: attempt 1 resumed after contact was lost'));
+        const uid = (await c.get('DRPlanExecution', 'run'))?.metadata.uid ?? '';
+        const sent = c.requests().filter((r) => queryParam(r, 'step') === 'enter');
+        // one identity throughout: handled once; asked again while the first was still in progress at the
+        // target (409, asked again after a pause) until the target replays the first answer
+        assert.ok(
+          sent.every((r) => r.idempotencyKey === `${uid}/only/0/enter/1`),
+          JSON.stringify(sent),
+        );
+        const outcomes = sent.map((r) => r.outcome);
+        assert.equal(outcomes[0], 'handled');
+        assert.equal(outcomes.at(-1), 'replayed');
+        assert.ok(
+          outcomes.slice(1, -1).every((outcome) => outcome === 'in-flight'),
+          outcomes.join(),
+        );
+        assert.equal(current.target.state().maintenance.primary, true);
+        assert.deepEqual(
+          c.steps().filter((step) => step !== 'enter'),
+          ['after'],
+        );
+        assert.equal(c.steps().at(-1), 'after');
+      });
+    },
+  );
 });

@@ -36,7 +36,11 @@ interface Outcome {
  */
 function runTests(args: readonly string[], env: Readonly<Record<string, string>>, timeoutMs: number): Promise<Outcome> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('DRPLAN_E2E_') && name !== 'NODE_TEST_CONTEXT'));
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', ...args], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', ...args], {
+    cwd: ROOT,
+    env: { ...base, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -61,7 +65,11 @@ async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
   const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+  await new Promise<void>((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
   assert.ok(address !== null && typeof address === 'object');
   return address.port;
 }
@@ -75,14 +83,18 @@ describe('cluster mode: what the variables choose', () => {
     assert.deepEqual(e2eModeFrom({ DRPLAN_E2E_KUBECONFIG: ' ', DRPLAN_E2E_TARGET_URL: 'http://10.0.0.5:8090', DRPLAN_E2E_TICK: 'x' }), { kind: 'local' });
   });
 
-  test('in this process, without DRPLAN_E2E_KUBECONFIG, the helpers start the local stack and keep its timings', { skip: onCluster() ? 'this process runs in cluster mode' : false }, () => {
-    assert.deepEqual(E2E_MODE, { kind: 'local' });
-    assert.equal(TICK_SECONDS, 1);
-    assert.equal(localStackOnly('kills run-action'), false);
-    assert.equal(allowing(60_000), 60_000);
-    assert.equal(namespaceFor('bh-lock'), 'bh-lock');
-    assert.match('http://127.0.0.1:40123', new RegExp(`^${TARGET_ORIGIN}$`));
-  });
+  test(
+    'in this process, without DRPLAN_E2E_KUBECONFIG, the helpers start the local stack and keep its timings',
+    { skip: onCluster() ? 'this process runs in cluster mode' : false },
+    () => {
+      assert.deepEqual(E2E_MODE, { kind: 'local' });
+      assert.equal(TICK_SECONDS, 1);
+      assert.equal(localStackOnly('kills run-action'), false);
+      assert.equal(allowing(60_000), 60_000);
+      assert.equal(namespaceFor('bh-lock'), 'bh-lock');
+      assert.match('http://127.0.0.1:40123', new RegExp(`^${TARGET_ORIGIN}$`));
+    },
+  );
 
   test('with a kubeconfig and a target URL: cluster mode, the URL as the target origin and its port to listen on, a tick of a minute unless DRPLAN_E2E_TICK says', () => {
     const env = { DRPLAN_E2E_KUBECONFIG: 'package.json', DRPLAN_E2E_TARGET_URL: 'http://Node-1.example:8090/' };
@@ -93,15 +105,52 @@ describe('cluster mode: what the variables choose', () => {
   });
 
   const refused = [
-    { name: 'a kubeconfig that does not exist', env: { DRPLAN_E2E_KUBECONFIG: '/nonexistent/kubeconfig', DRPLAN_E2E_TARGET_URL: 'http://10.0.0.5:8090' }, message: 'DRPLAN_E2E_KUBECONFIG: no kubeconfig at /nonexistent/kubeconfig' },
-    { name: 'no target URL', env: { DRPLAN_E2E_KUBECONFIG: kubeconfig }, message: /^DRPLAN_E2E_TARGET_URL is required when DRPLAN_E2E_KUBECONFIG is set: the http:\/\/HOST:PORT under which the cluster's pods reach this machine/ },
-    { name: 'a target URL that is not a URL', env: { DRPLAN_E2E_KUBECONFIG: kubeconfig, DRPLAN_E2E_TARGET_URL: '10.0.0.5:8090' }, message: 'DRPLAN_E2E_TARGET_URL must be http://HOST:PORT, not "10.0.0.5:8090": it is not a URL' },
-    { name: 'an https target URL', env: { DRPLAN_E2E_KUBECONFIG: kubeconfig, DRPLAN_E2E_TARGET_URL: 'https://10.0.0.5:8090' }, message: 'DRPLAN_E2E_TARGET_URL must be http://HOST:PORT, not "https://10.0.0.5:8090": the scheme must be http (the demo target serves plain HTTP), not https' },
-    { name: 'a target URL without a port', env: { DRPLAN_E2E_KUBECONFIG: kubeconfig, DRPLAN_E2E_TARGET_URL: 'http://10.0.0.5' }, message: 'DRPLAN_E2E_TARGET_URL must be http://HOST:PORT, not "http://10.0.0.5": it needs an explicit port other than 80 (the suite listens on it)' },
-    { name: 'a target URL with a path', env: { DRPLAN_E2E_KUBECONFIG: kubeconfig, DRPLAN_E2E_TARGET_URL: 'http://10.0.0.5:8090/api' }, message: 'DRPLAN_E2E_TARGET_URL must be http://HOST:PORT, not "http://10.0.0.5:8090/api": it must have no path, query or fragment' },
-    { name: 'a target URL with credentials', env: { DRPLAN_E2E_KUBECONFIG: kubeconfig, DRPLAN_E2E_TARGET_URL: 'http://u:p@10.0.0.5:8090' }, message: 'DRPLAN_E2E_TARGET_URL must be http://HOST:PORT, not "http://u:p@10.0.0.5:8090": it must not carry credentials' },
-    { name: 'a tick of 0', env: { DRPLAN_E2E_KUBECONFIG: kubeconfig, DRPLAN_E2E_TARGET_URL: 'http://10.0.0.5:8090', DRPLAN_E2E_TICK: '0' }, message: 'DRPLAN_E2E_TICK must be a positive number of seconds (the cluster\'s resync tick), not "0"' },
-    { name: 'a tick that is not a number', env: { DRPLAN_E2E_KUBECONFIG: kubeconfig, DRPLAN_E2E_TARGET_URL: 'http://10.0.0.5:8090', DRPLAN_E2E_TICK: '1m' }, message: 'DRPLAN_E2E_TICK must be a positive number of seconds (the cluster\'s resync tick), not "1m"' },
+    {
+      name: 'a kubeconfig that does not exist',
+      env: { DRPLAN_E2E_KUBECONFIG: '/nonexistent/kubeconfig', DRPLAN_E2E_TARGET_URL: 'http://10.0.0.5:8090' },
+      message: 'DRPLAN_E2E_KUBECONFIG: no kubeconfig at /nonexistent/kubeconfig',
+    },
+    {
+      name: 'no target URL',
+      env: { DRPLAN_E2E_KUBECONFIG: kubeconfig },
+      message: /^DRPLAN_E2E_TARGET_URL is required when DRPLAN_E2E_KUBECONFIG is set: the http:\/\/HOST:PORT under which the cluster's pods reach this machine/,
+    },
+    {
+      name: 'a target URL that is not a URL',
+      env: { DRPLAN_E2E_KUBECONFIG: kubeconfig, DRPLAN_E2E_TARGET_URL: '10.0.0.5:8090' },
+      message: 'DRPLAN_E2E_TARGET_URL must be http://HOST:PORT, not "10.0.0.5:8090": it is not a URL',
+    },
+    {
+      name: 'an https target URL',
+      env: { DRPLAN_E2E_KUBECONFIG: kubeconfig, DRPLAN_E2E_TARGET_URL: 'https://10.0.0.5:8090' },
+      message:
+        'DRPLAN_E2E_TARGET_URL must be http://HOST:PORT, not "https://10.0.0.5:8090": the scheme must be http (the demo target serves plain HTTP), not https',
+    },
+    {
+      name: 'a target URL without a port',
+      env: { DRPLAN_E2E_KUBECONFIG: kubeconfig, DRPLAN_E2E_TARGET_URL: 'http://10.0.0.5' },
+      message: 'DRPLAN_E2E_TARGET_URL must be http://HOST:PORT, not "http://10.0.0.5": it needs an explicit port other than 80 (the suite listens on it)',
+    },
+    {
+      name: 'a target URL with a path',
+      env: { DRPLAN_E2E_KUBECONFIG: kubeconfig, DRPLAN_E2E_TARGET_URL: 'http://10.0.0.5:8090/api' },
+      message: 'DRPLAN_E2E_TARGET_URL must be http://HOST:PORT, not "http://10.0.0.5:8090/api": it must have no path, query or fragment',
+    },
+    {
+      name: 'a target URL with credentials',
+      env: { DRPLAN_E2E_KUBECONFIG: kubeconfig, DRPLAN_E2E_TARGET_URL: 'http://u:p@10.0.0.5:8090' },
+      message: 'DRPLAN_E2E_TARGET_URL must be http://HOST:PORT, not "http://u:p@10.0.0.5:8090": it must not carry credentials',
+    },
+    {
+      name: 'a tick of 0',
+      env: { DRPLAN_E2E_KUBECONFIG: kubeconfig, DRPLAN_E2E_TARGET_URL: 'http://10.0.0.5:8090', DRPLAN_E2E_TICK: '0' },
+      message: 'DRPLAN_E2E_TICK must be a positive number of seconds (the cluster\'s resync tick), not "0"',
+    },
+    {
+      name: 'a tick that is not a number',
+      env: { DRPLAN_E2E_KUBECONFIG: kubeconfig, DRPLAN_E2E_TARGET_URL: 'http://10.0.0.5:8090', DRPLAN_E2E_TICK: '1m' },
+      message: 'DRPLAN_E2E_TICK must be a positive number of seconds (the cluster\'s resync tick), not "1m"',
+    },
   ];
   for (const { name, env, message } of refused) {
     test(`cluster mode with ${name} is refused, naming the variable`, () => {
@@ -159,15 +208,23 @@ async function startDev(): Promise<DevProcess> {
   const output = { stdout: '', stderr: '' };
   child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString('utf8')));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      resolve();
+    }),
+  );
   const signal = (name: NodeJS.Signals): void => {
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(-child.pid, name);
   };
-  const killOnExit = (): void => { signal('SIGKILL'); };
+  const killOnExit = (): void => {
+    signal('SIGKILL');
+  };
   process.once('exit', killOnExit);
   const stop = async (): Promise<void> => {
     signal('SIGINT');
-    const late = setTimeout(() => { signal('SIGKILL'); }, 20_000);
+    const late = setTimeout(() => {
+      signal('SIGKILL');
+    }, 20_000);
     await exited;
     clearTimeout(late);
     process.off('exit', killOnExit);
@@ -183,45 +240,59 @@ async function startDev(): Promise<DevProcess> {
   return { kubeconfigPath, kube: connectTo(kubeconfigPath).kube, stop };
 }
 
-describe('cluster mode on `drplan dev` started apart, standing in for a cluster', { skip: localStackOnly('starts `drplan dev` to stand in for a cluster'), timeout: 300_000 }, () => {
-  let dev: DevProcess | undefined;
-  let clusterEnv: Record<string, string> = {};
-  const running = (): DevProcess => {
-    assert.ok(dev !== undefined, 'drplan dev did not start');
-    return dev;
-  };
+describe(
+  'cluster mode on `drplan dev` started apart, standing in for a cluster',
+  { skip: localStackOnly('starts `drplan dev` to stand in for a cluster'), timeout: 300_000 },
+  () => {
+    let dev: DevProcess | undefined;
+    let clusterEnv: Record<string, string> = {};
+    const running = (): DevProcess => {
+      assert.ok(dev !== undefined, 'drplan dev did not start');
+      return dev;
+    };
 
-  before(async () => {
-    dev = await startDev();
-    clusterEnv = { DRPLAN_E2E_KUBECONFIG: dev.kubeconfigPath, DRPLAN_E2E_TARGET_URL: `http://127.0.0.1:${await freePort()}`, DRPLAN_E2E_TICK: String(DEV_TICK_SECONDS) };
-  });
-
-  after(async () => {
-    await dev?.stop();
-  });
-
-  test('before drplan is installed there (no drplan-system namespace) the suite fails at once, naming what is missing and docs/install.md', async () => {
-    const outcome = await runTests([BEHAVIOURS], clusterEnv, 60_000);
-
-    assert.notEqual(outcome.code, 0, outcome.output);
-    assert.match(outcome.output, /the cluster of DRPLAN_E2E_KUBECONFIG \(.+, server https:\/\/127\.0\.0\.1:\d+\) has no Namespace drplan-system: install drplan there first as docs\/install\.md says/);
-    assert.equal(count(outcome.output, 'pass'), 0);
-  });
-
-  test('once installed, behaviours.test.ts passes on it without a stack of its own: its cases ran, the Unknown case is skipped as needing the local stack, and their namespaces are deleted', async () => {
-    const { kube } = running();
-    await kube.apply(parse(readFileSync(FUNCTIONS_NAMESPACE_YAML, 'utf8')) as KubeObject, 'drplan-e2e');
-
-    const outcome = await runTests([BEHAVIOURS], clusterEnv, 240_000);
-
-    assert.equal(outcome.code, 0, outcome.output);
-    const ran = count(outcome.output, 'tests');
-    assert.ok(ran > 0, outcome.output);
-    assert.equal(count(outcome.output, 'pass'), ran, outcome.output);
-    assert.match(outcome.output, /^\s*ok \d+ - Unknown and recovery .* # SKIP needs the local stack itself \(kills run-action/m);
-    const left = async (): Promise<string[]> => (await kube.list('v1', 'Namespace')).map((n) => n.metadata.name ?? '').filter((name) => name.startsWith('bh-'));
-    await poll(async () => ((await left()).length === 0 ? true : undefined), 'the namespaces of the cases to be deleted', 60_000).catch(async (error: unknown) => {
-      throw new Error(`${error instanceof Error ? error.message : String(error)}: ${(await left()).join(', ')}`, { cause: error });
+    before(async () => {
+      dev = await startDev();
+      clusterEnv = {
+        DRPLAN_E2E_KUBECONFIG: dev.kubeconfigPath,
+        DRPLAN_E2E_TARGET_URL: `http://127.0.0.1:${await freePort()}`,
+        DRPLAN_E2E_TICK: String(DEV_TICK_SECONDS),
+      };
     });
-  });
-});
+
+    after(async () => {
+      await dev?.stop();
+    });
+
+    test('before drplan is installed there (no drplan-system namespace) the suite fails at once, naming what is missing and docs/install.md', async () => {
+      const outcome = await runTests([BEHAVIOURS], clusterEnv, 60_000);
+
+      assert.notEqual(outcome.code, 0, outcome.output);
+      assert.match(
+        outcome.output,
+        /the cluster of DRPLAN_E2E_KUBECONFIG \(.+, server https:\/\/127\.0\.0\.1:\d+\) has no Namespace drplan-system: install drplan there first as docs\/install\.md says/,
+      );
+      assert.equal(count(outcome.output, 'pass'), 0);
+    });
+
+    test('once installed, behaviours.test.ts passes on it without a stack of its own: its cases ran, the Unknown case is skipped as needing the local stack, and their namespaces are deleted', async () => {
+      const { kube } = running();
+      await kube.apply(parse(readFileSync(FUNCTIONS_NAMESPACE_YAML, 'utf8')) as KubeObject, 'drplan-e2e');
+
+      const outcome = await runTests([BEHAVIOURS], clusterEnv, 240_000);
+
+      assert.equal(outcome.code, 0, outcome.output);
+      const ran = count(outcome.output, 'tests');
+      assert.ok(ran > 0, outcome.output);
+      assert.equal(count(outcome.output, 'pass'), ran, outcome.output);
+      assert.match(outcome.output, /^\s*ok \d+ - Unknown and recovery .* # SKIP needs the local stack itself \(kills run-action/m);
+      const left = async (): Promise<string[]> =>
+        (await kube.list('v1', 'Namespace')).map((n) => n.metadata.name ?? '').filter((name) => name.startsWith('bh-'));
+      await poll(async () => ((await left()).length === 0 ? true : undefined), 'the namespaces of the cases to be deleted', 60_000).catch(
+        async (error: unknown) => {
+          throw new Error(`${error instanceof Error ? error.message : String(error)}: ${(await left()).join(', ')}`, { cause: error });
+        },
+      );
+    });
+  },
+);

@@ -13,7 +13,12 @@ interface Sent {
   json: unknown;
 }
 
-async function send(target: DemoTarget, method: string, path: string, options: { key?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Sent> {
+async function send(
+  target: DemoTarget,
+  method: string,
+  path: string,
+  options: { key?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Sent> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.key !== undefined) headers['Idempotency-Key'] = options.key;
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
@@ -88,7 +93,14 @@ describe('the demo target', () => {
       assert.deepEqual(again, first);
       assert.equal(target.state().traffic, 'primary');
       assert.equal(target.duplicates(), 1);
-      assert.deepEqual(target.requests().map((r) => [r.outcome, r.duplicate]), [['handled', false], ['handled', false], ['replayed', true]]);
+      assert.deepEqual(
+        target.requests().map((r) => [r.outcome, r.duplicate]),
+        [
+          ['handled', false],
+          ['handled', false],
+          ['replayed', true],
+        ],
+      );
     });
 
     test('a key reused for a different request is refused with 422 naming the key', async () => {
@@ -132,7 +144,10 @@ describe('the demo target', () => {
         fc.asyncProperty(fc.array(fc.constantFrom('a', 'b', 'c', 'd'), { minLength: 1, maxLength: 8 }), async (keys) => {
           target.reset();
           for (const key of keys) await send(target, 'POST', '/db/fence', { key, body: { site: 'primary' } });
-          const handled = target.requests().filter((r) => r.outcome === 'handled').map((r) => r.idempotencyKey);
+          const handled = target
+            .requests()
+            .filter((r) => r.outcome === 'handled')
+            .map((r) => r.idempotencyKey);
           assert.deepEqual(handled, [...new Set(keys)]);
           assert.equal(target.duplicates(), keys.length - new Set(keys).size);
         }),
@@ -147,7 +162,10 @@ describe('the demo target', () => {
       const statuses = [];
       for (let i = 0; i < 3; i += 1) statuses.push((await send(target, 'GET', '/primary/health')).status);
       assert.deepEqual(statuses, [502, 502, 200]);
-      assert.deepEqual(target.requests().map((r) => r.outcome), ['injected', 'injected', 'handled']);
+      assert.deepEqual(
+        target.requests().map((r) => r.outcome),
+        ['injected', 'injected', 'handled'],
+      );
     });
 
     test('fails every request when told to always fail, and applies nothing', async () => {
@@ -198,11 +216,13 @@ describe('the demo target', () => {
     });
 
     test('an injected behaviour is refused naming its field', () => {
-      assert.throws(() => {
-        target.inject({ path: '/a', delayMs: -1 });
-      }, { message: /^behaviour\.delayMs: / });
+      assert.throws(
+        () => {
+          target.inject({ path: '/a', delayMs: -1 });
+        },
+        { message: /^behaviour\.delayMs: / },
+      );
     });
-
   });
 
   describe('control endpoints', () => {
@@ -212,7 +232,13 @@ describe('the demo target', () => {
       const listed = await send(target, 'GET', '/_requests');
       const body = listed.json as { requests: { path: string; idempotencyKey: string }[]; duplicates: number };
       assert.equal(listed.status, 200);
-      assert.deepEqual(body.requests.map((r) => [r.path, r.idempotencyKey]), [['/primary/health', 'h'], ['/primary/health', 'h']]);
+      assert.deepEqual(
+        body.requests.map((r) => [r.path, r.idempotencyKey]),
+        [
+          ['/primary/health', 'h'],
+          ['/primary/health', 'h'],
+        ],
+      );
       assert.equal(body.duplicates, 1);
     });
 
@@ -221,7 +247,12 @@ describe('the demo target', () => {
       const reset = await send(target, 'POST', '/_reset');
       assert.equal(reset.status, 204);
       assert.deepEqual(target.requests(), []);
-      assert.deepEqual((await send(target, 'GET', '/_state')).json, { traffic: 'primary', maintenance: { primary: false, secondary: false }, database: 'primary', fenced: [] });
+      assert.deepEqual((await send(target, 'GET', '/_state')).json, {
+        traffic: 'primary',
+        maintenance: { primary: false, secondary: false },
+        database: 'primary',
+        fenced: [],
+      });
     });
 
     test('POST /_behaviours arms a behaviour, and answers 400 naming the field of an invalid one', async () => {
@@ -242,12 +273,58 @@ describe('the demo target', () => {
 
   describe('the application', () => {
     const flows = [
-      { name: 'the traffic switch moves the traffic to the given site', steps: [['POST', '/traffic/switch', { to: 'secondary' }], ['GET', '/traffic']], last: { traffic: 'secondary' }, state: { traffic: 'secondary' } },
-      { name: 'switch-back returns the traffic to the primary', steps: [['POST', '/traffic/switch', { to: 'secondary' }], ['POST', '/traffic/switch-back']], last: { traffic: 'primary' }, state: { traffic: 'primary' } },
-      { name: 'maintenance mode is set per site', steps: [['POST', '/secondary/maintenance', { enabled: true }]], last: { site: 'secondary', maintenance: true }, state: { maintenance: { primary: false, secondary: true } } },
-      { name: 'fence and unfence keep the list of fenced databases', steps: [['POST', '/db/fence', { site: 'primary' }], ['POST', '/db/fence', { site: 'secondary' }], ['POST', '/db/unfence', { site: 'primary' }]], last: { fenced: ['secondary'] }, state: { fenced: ['secondary'] } },
-      { name: 'promote makes the secondary database the primary by default', steps: [['POST', '/db/promote'], ['GET', '/db/status']], last: { primary: 'secondary', fenced: [] }, state: { database: 'secondary' } },
-      { name: 'a site serves only when it has the traffic', steps: [['POST', '/traffic/switch', { to: 'secondary' }], ['GET', '/secondary/serving']], last: { site: 'secondary', serving: true }, state: {} },
+      {
+        name: 'the traffic switch moves the traffic to the given site',
+        steps: [
+          ['POST', '/traffic/switch', { to: 'secondary' }],
+          ['GET', '/traffic'],
+        ],
+        last: { traffic: 'secondary' },
+        state: { traffic: 'secondary' },
+      },
+      {
+        name: 'switch-back returns the traffic to the primary',
+        steps: [
+          ['POST', '/traffic/switch', { to: 'secondary' }],
+          ['POST', '/traffic/switch-back'],
+        ],
+        last: { traffic: 'primary' },
+        state: { traffic: 'primary' },
+      },
+      {
+        name: 'maintenance mode is set per site',
+        steps: [['POST', '/secondary/maintenance', { enabled: true }]],
+        last: { site: 'secondary', maintenance: true },
+        state: { maintenance: { primary: false, secondary: true } },
+      },
+      {
+        name: 'fence and unfence keep the list of fenced databases',
+        steps: [
+          ['POST', '/db/fence', { site: 'primary' }],
+          ['POST', '/db/fence', { site: 'secondary' }],
+          ['POST', '/db/unfence', { site: 'primary' }],
+        ],
+        last: { fenced: ['secondary'] },
+        state: { fenced: ['secondary'] },
+      },
+      {
+        name: 'promote makes the secondary database the primary by default',
+        steps: [
+          ['POST', '/db/promote'],
+          ['GET', '/db/status'],
+        ],
+        last: { primary: 'secondary', fenced: [] },
+        state: { database: 'secondary' },
+      },
+      {
+        name: 'a site serves only when it has the traffic',
+        steps: [
+          ['POST', '/traffic/switch', { to: 'secondary' }],
+          ['GET', '/secondary/serving'],
+        ],
+        last: { site: 'secondary', serving: true },
+        state: {},
+      },
     ] as const;
 
     for (const flow of flows) {
@@ -262,12 +339,40 @@ describe('the demo target', () => {
     }
 
     const refusals = [
-      { name: 'a switch to an unknown site is a 400 naming body.to', method: 'POST', path: '/traffic/switch', body: { to: 'moon' }, status: 400, error: /^body\.to: / },
-      { name: 'maintenance without enabled is a 400 naming body.enabled', method: 'POST', path: '/primary/maintenance', body: {}, status: 400, error: /^body\.enabled: / },
+      {
+        name: 'a switch to an unknown site is a 400 naming body.to',
+        method: 'POST',
+        path: '/traffic/switch',
+        body: { to: 'moon' },
+        status: 400,
+        error: /^body\.to: /,
+      },
+      {
+        name: 'maintenance without enabled is a 400 naming body.enabled',
+        method: 'POST',
+        path: '/primary/maintenance',
+        body: {},
+        status: 400,
+        error: /^body\.enabled: /,
+      },
       { name: 'a body that is not JSON is a 400', method: 'POST', path: '/db/fence', body: '{not json', status: 400, error: /^body: not JSON/ },
       { name: 'the site that does not serve answers 503', method: 'GET', path: '/secondary/serving', body: undefined, status: 503, error: undefined },
-      { name: 'an unknown endpoint is a 404 listing the endpoints', method: 'GET', path: '/nowhere', body: undefined, status: 404, error: /POST \/traffic\/switch/ },
-      { name: 'a known path with the wrong method is a 405', method: 'DELETE', path: '/traffic/switch', body: undefined, status: 405, error: /^DELETE is not allowed on \/traffic\/switch$/ },
+      {
+        name: 'an unknown endpoint is a 404 listing the endpoints',
+        method: 'GET',
+        path: '/nowhere',
+        body: undefined,
+        status: 404,
+        error: /POST \/traffic\/switch/,
+      },
+      {
+        name: 'a known path with the wrong method is a 405',
+        method: 'DELETE',
+        path: '/traffic/switch',
+        body: undefined,
+        status: 405,
+        error: /^DELETE is not allowed on \/traffic\/switch$/,
+      },
     ] as const;
 
     for (const refusal of refusals) {

@@ -14,7 +14,6 @@ import type { RecordedRequest } from '../../local/demo-target/index.js';
 import type { ActionStatus } from '../../shared/api/index.js';
 import { localStackOnly } from '../support/e2e-cluster.js';
 
-
 const NAMESPACE = 'shop';
 const DR = 'dr.bkbcs.tencent.com/v1alpha1';
 
@@ -58,13 +57,19 @@ describe('the failover drill through the real broker and triggers', { skip: loca
     assert.equal(report.execute.phase, 'Succeeded', report.execute.message);
     const actions = actionsOf(report.execute);
     assert.equal(actions.length, 9);
-    assert.deepEqual(actions.filter((a) => a.phase !== 'Succeeded').map((a) => `${a.name}: ${a.phase}`), []);
+    assert.deepEqual(
+      actions.filter((a) => a.phase !== 'Succeeded').map((a) => `${a.name}: ${a.phase}`),
+      [],
+    );
   });
 
   test('the revert ends Succeeded: the HTTP checks without a rollback are Skipped, every other step Succeeded', () => {
     assert.equal(report.revert?.phase, 'Succeeded', report.revert?.message);
     const steps = actionsOf(report.revert);
-    const skipped = steps.filter((s) => s.phase === 'Skipped').map((s) => s.name).sort();
+    const skipped = steps
+      .filter((s) => s.phase === 'Skipped')
+      .map((s) => s.name)
+      .sort();
     assert.deepEqual(skipped, ['precheck.0.check-health', 'precheck.1.check-health', 'verify.0.secondary-serves-traffic']);
     assert.equal(steps.filter((s) => s.phase === 'Succeeded').length, 6);
   });
@@ -72,10 +77,16 @@ describe('the failover drill through the real broker and triggers', { skip: loca
   test('each Idempotency-Key reaches the demo target exactly once, and nothing is a duplicate', async () => {
     const drill = await import('../../local/drill.js');
     assert.ok(report.requests.length > 0);
-    assert.ok(report.requests.every((r) => r.idempotencyKey !== undefined), 'a request without Idempotency-Key');
+    assert.ok(
+      report.requests.every((r) => r.idempotencyKey !== undefined),
+      'a request without Idempotency-Key',
+    );
     assert.deepEqual(drill.repeatedKeys(report.requests), []);
     assert.equal(report.duplicates, 0);
-    assert.deepEqual(report.requests.filter((r) => r.outcome !== 'handled' && r.outcome !== 'injected').map((r) => r.outcome), []);
+    assert.deepEqual(
+      report.requests.filter((r) => r.outcome !== 'handled' && r.outcome !== 'injected').map((r) => r.outcome),
+      [],
+    );
   });
 
   test('the rollback requests reach the target after what they undo, in reverse order', () => {
@@ -102,9 +113,12 @@ describe('the failover drill through the real broker and triggers', { skip: loca
     assert.ok(overlap(maintenance, fence) > 0, `no overlap: ${JSON.stringify([maintenance, fence].map((r) => [r.startedMs, r.finishedMs]))}`);
   });
 
-  test('the verify action is retried after the first 503, with the next attempt\'s Idempotency-Key and after the backoff', () => {
+  test("the verify action is retried after the first 503, with the next attempt's Idempotency-Key and after the backoff", () => {
     const checks = report.requests.filter((r) => r.path === '/secondary/serving');
-    assert.deepEqual(checks.map((r) => r.status), [503, 200]);
+    assert.deepEqual(
+      checks.map((r) => r.status),
+      [503, 200],
+    );
     const [first, second] = checks;
     assert.ok(first !== undefined && second !== undefined);
     assert.match(first.idempotencyKey ?? '', /\/verify\/0\/secondary-serves-traffic\/1$/);
@@ -135,7 +149,12 @@ describe('the failover drill through the real broker and triggers', { skip: loca
 
   test('the demo target is back in its start state after the revert', async () => {
     const { initialState } = await import('../../local/demo-target/index.js');
-    assert.deepEqual(report.targetAfterExecute, { traffic: 'secondary', maintenance: { primary: true, secondary: false }, database: 'primary', fenced: ['primary'] });
+    assert.deepEqual(report.targetAfterExecute, {
+      traffic: 'secondary',
+      maintenance: { primary: true, secondary: false },
+      database: 'primary',
+      fenced: ['primary'],
+    });
     assert.deepEqual(running().target.state(), initialState());
   });
 
@@ -205,15 +224,26 @@ describe('preparing an example', () => {
     const { readExample } = await import('../../local/drill/example.js');
     const { DEFAULT_EXAMPLE } = await import('../../local/drill.js');
     const example = readExample(DEFAULT_EXAMPLE);
-    assert.deepEqual(example.setup.slice(0, 3).map((o) => `${o.kind} ${o.metadata.name ?? ''}`), ['Namespace shop', 'Namespace clusternet-cluster-a', 'Namespace clusternet-cluster-b']);
+    assert.deepEqual(
+      example.setup.slice(0, 3).map((o) => `${o.kind} ${o.metadata.name ?? ''}`),
+      ['Namespace shop', 'Namespace clusternet-cluster-a', 'Namespace clusternet-cluster-b'],
+    );
     assert.ok(example.setup.every((o) => o.kind !== 'DRPlanExecution'));
     assert.equal(example.execute.metadata.name, 'shop-failover-drill');
     assert.equal(example.revert?.metadata.name, 'shop-failover-drill-revert');
   });
 
   const invalid = [
-    { name: 'without an Execute execution', yaml: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n', message: /: expected one DRPlanExecution with spec\.operationType Execute, found 0$/ },
-    { name: 'with a document that is not an object', yaml: 'apiVersion: v1\nkind: Namespace\n', message: /example\.yaml: document 1: not a Kubernetes object \(apiVersion, kind and metadata\.name are required\)$/ },
+    {
+      name: 'without an Execute execution',
+      yaml: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n',
+      message: /: expected one DRPlanExecution with spec\.operationType Execute, found 0$/,
+    },
+    {
+      name: 'with a document that is not an object',
+      yaml: 'apiVersion: v1\nkind: Namespace\n',
+      message: /example\.yaml: document 1: not a Kubernetes object \(apiVersion, kind and metadata\.name are required\)$/,
+    },
     { name: 'with YAML that does not parse', yaml: 'a: [1, 2\n', message: /example\.yaml: document 1: / },
   ];
   for (const { name, yaml, message } of invalid) {
@@ -235,7 +265,15 @@ describe('preparing an example', () => {
       apiVersion: DR,
       kind: 'DRPlanExecution',
       metadata: { name: 'x' },
-      spec: { planRef: 'p', operationType: 'Execute', params: [{ name: 'targetUrl', value: 'http://127.0.0.1:8090' }, { name: 'endpoint', value: 'http://127.0.0.1:8090/primary' }, { name: 'other', value: 'http://example.com' }] },
+      spec: {
+        planRef: 'p',
+        operationType: 'Execute',
+        params: [
+          { name: 'targetUrl', value: 'http://127.0.0.1:8090' },
+          { name: 'endpoint', value: 'http://127.0.0.1:8090/primary' },
+          { name: 'other', value: 'http://example.com' },
+        ],
+      },
     };
     const pointed = pointParamsAt(execution, 'http://127.0.0.1:4242');
     assert.deepEqual((pointed.spec as { params: unknown }).params, [
@@ -247,10 +285,18 @@ describe('preparing an example', () => {
   });
 });
 
-describe('the drill\'s verdict', () => {
+describe("the drill's verdict", () => {
   const base = async (): Promise<DrillReport> => {
     const { ProgressTracker } = await import('../../local/drill/progress.js');
-    const execution = (name: string): DrillReport['execute'] => ({ name, namespace: NAMESPACE, phase: 'Succeeded', status: { phase: 'Succeeded' }, tracker: new ProgressTracker(name, () => Date.now(), 0), createdMs: 0, elapsedMs: 1000 });
+    const execution = (name: string): DrillReport['execute'] => ({
+      name,
+      namespace: NAMESPACE,
+      phase: 'Succeeded',
+      status: { phase: 'Succeeded' },
+      tracker: new ProgressTracker(name, () => Date.now(), 0),
+      createdMs: 0,
+      elapsedMs: 1000,
+    });
     const key = { apiVersion: 'v1', kind: 'ConfigMap', name: 'cm', namespace: NAMESPACE };
     return {
       exampleDir: 'examples/failover',
@@ -265,17 +311,51 @@ describe('the drill\'s verdict', () => {
       configMaps: [{ key, before: { a: '1' }, afterExecute: { a: '2' }, afterRevert: { a: '1' } }],
     };
   };
-  const request = (seq: number, key: string): RecordedRequest => ({ seq, method: 'GET', path: '/p', query: '', headers: {}, idempotencyKey: key, body: '', time: '', startedMs: seq, finishedMs: seq, status: 200, outcome: 'handled', duplicate: false });
+  const request = (seq: number, key: string): RecordedRequest => ({
+    seq,
+    method: 'GET',
+    path: '/p',
+    query: '',
+    headers: {},
+    idempotencyKey: key,
+    body: '',
+    time: '',
+    startedMs: seq,
+    finishedMs: seq,
+    status: 200,
+    outcome: 'handled',
+    duplicate: false,
+  });
 
   const cases: { name: string; change: (report: DrillReport) => void; problems: string[] }[] = [
     { name: 'a clean drill has no problem', change: () => undefined, problems: [] },
-    { name: 'a Failed execute is a problem with its message', change: (r) => Object.assign(r.execute, { phase: 'Failed', message: 'action x failed' }), problems: ['the execute ended Failed: action x failed'] },
-    { name: 'a Failed revert is a problem with its message', change: (r) => Object.assign(r.revert ?? {}, { phase: 'Failed', message: 'rollback y failed' }), problems: ['the revert ended Failed: rollback y failed'] },
+    {
+      name: 'a Failed execute is a problem with its message',
+      change: (r) => Object.assign(r.execute, { phase: 'Failed', message: 'action x failed' }),
+      problems: ['the execute ended Failed: action x failed'],
+    },
+    {
+      name: 'a Failed revert is a problem with its message',
+      change: (r) => Object.assign(r.revert ?? {}, { phase: 'Failed', message: 'rollback y failed' }),
+      problems: ['the revert ended Failed: rollback y failed'],
+    },
     { name: 'a missing revert is a problem', change: (r) => Object.assign(r, { revert: undefined }), problems: ['the example has no Revert execution'] },
     { name: 'a duplicate request is a problem', change: (r) => Object.assign(r, { duplicates: 1 }), problems: ['the demo target saw 1 duplicate request(s)'] },
-    { name: 'a key sent twice is a problem naming the key', change: (r) => Object.assign(r, { requests: [request(1, 'k1'), request(2, 'k2'), request(3, 'k1')] }), problems: ['Idempotency-Key sent more than once: k1'] },
-    { name: 'an object left after the revert is a problem naming it', change: (r) => Object.assign(r.created[0] ?? {}, { afterRevert: true }), problems: ['Job shop/j still exists after the revert'] },
-    { name: 'a ConfigMap not restored is a problem naming it', change: (r) => Object.assign(r.configMaps[0] ?? {}, { afterRevert: { a: '2' } }), problems: ['ConfigMap shop/cm was not restored by the revert'] },
+    {
+      name: 'a key sent twice is a problem naming the key',
+      change: (r) => Object.assign(r, { requests: [request(1, 'k1'), request(2, 'k2'), request(3, 'k1')] }),
+      problems: ['Idempotency-Key sent more than once: k1'],
+    },
+    {
+      name: 'an object left after the revert is a problem naming it',
+      change: (r) => Object.assign(r.created[0] ?? {}, { afterRevert: true }),
+      problems: ['Job shop/j still exists after the revert'],
+    },
+    {
+      name: 'a ConfigMap not restored is a problem naming it',
+      change: (r) => Object.assign(r.configMaps[0] ?? {}, { afterRevert: { a: '2' } }),
+      problems: ['ConfigMap shop/cm was not restored by the revert'],
+    },
   ];
 
   for (const { name, change, problems } of cases) {

@@ -140,19 +140,27 @@ describe('robustness: duplicated shuffled events, a killed run-action and confli
     assert.equal(clean.phase, 'Succeeded', clean.message);
     const phases = Object.values(actionPhases(clean));
     assert.equal(phases.length, 9);
-    assert.deepEqual(phases.filter((phase) => phase !== 'Succeeded'), []);
+    assert.deepEqual(
+      phases.filter((phase) => phase !== 'Succeeded'),
+      [],
+    );
   });
 
   test('all three disturbances really happened: conflicts on execution status writes, duplicated events, a restarted run-action', (t) => {
     const onExecutionStatus = chaos.injections.filter((i) => i.resource === 'drplanexecutions.dr.bkbcs.tencent.com' && i.subresource === 'status');
     const retried = chaos.records.filter((r) => r.record === 'delivery' && r.attempts > 1).length;
-    t.diagnostic(`${chaos.injections.length} conflicts injected (${onExecutionStatus.length} on execution status), ${chaos.duplicated} events duplicated, ${retried} deliveries retried by the broker`);
+    t.diagnostic(
+      `${chaos.injections.length} conflicts injected (${onExecutionStatus.length} on execution status), ${chaos.duplicated} events duplicated, ${retried} deliveries retried by the broker`,
+    );
     assert.ok(onExecutionStatus.length > 0, `no conflict injected on an execution status write: ${JSON.stringify(chaos.injections)}`);
     assert.deepEqual(chaos.duplicationErrors, []);
     assert.ok(chaos.duplicated >= 10, `only ${chaos.duplicated} events duplicated`);
     assert.ok(chaos.killedPids.length > 0, 'no run-action process to kill');
     const replicas = running().stack.host.replicas(FUNCTIONS_NAMESPACE, 'run-action');
-    assert.ok(replicas.every((replica) => replica.restarts >= 1 && replica.pid !== undefined && !chaos.killedPids.includes(replica.pid)), JSON.stringify(replicas));
+    assert.ok(
+      replicas.every((replica) => replica.restarts >= 1 && replica.pid !== undefined && !chaos.killedPids.includes(replica.pid)),
+      JSON.stringify(replicas),
+    );
   });
 
   test('the execution ends with the same phase and per-action phases as the clean run', () => {
@@ -161,10 +169,16 @@ describe('robustness: duplicated shuffled events, a killed run-action and confli
   });
 
   test('each Idempotency-Key is processed once, and only the request in flight at the kill is seen again', () => {
-    assert.ok(chaos.requests.every((r) => r.idempotencyKey !== undefined), 'a request without Idempotency-Key');
+    assert.ok(
+      chaos.requests.every((r) => r.idempotencyKey !== undefined),
+      'a request without Idempotency-Key',
+    );
     assert.deepEqual(keysProcessedTwice(chaos.requests), []);
     // The killed attempt is requested again with its identity; the target answers that from its key store.
-    assert.deepEqual(repeatedPaths(chaos.requests).filter((path) => path !== 'POST /traffic/switch'), []);
+    assert.deepEqual(
+      repeatedPaths(chaos.requests).filter((path) => path !== 'POST /traffic/switch'),
+      [],
+    );
   });
 
   test('the target applies each effect as often as in the clean run', () => {

@@ -11,7 +11,18 @@ import type { KubeObject } from '../../shared/kube/types.js';
 import type { RecordedRequest } from '../../local/demo-target/index.js';
 import { localStackOnly } from '../support/e2e-cluster.js';
 import { duplicateEverything, lastSeq, renamed, revert, settle, undelivered } from '../support/chaos-helpers.js';
-import { actionPhases, appliedEffects, applyExample, isFinished, repeatedKeys, startE2eEnv, statusOf, unfinishedParts, waitForStatus, type E2eEnv } from '../support/e2e-helpers.js';
+import {
+  actionPhases,
+  appliedEffects,
+  applyExample,
+  isFinished,
+  repeatedKeys,
+  startE2eEnv,
+  statusOf,
+  unfinishedParts,
+  waitForStatus,
+  type E2eEnv,
+} from '../support/e2e-helpers.js';
 
 const skip = localStackOnly("replays and duplicates events through the local broker's event log");
 
@@ -44,7 +55,10 @@ describe('robustness: replaying events and delivering each twice, through the re
     assert.equal(clean.phase, 'Succeeded', clean.message);
     const phases = Object.values(actionPhases(clean));
     assert.equal(phases.length, 9);
-    assert.deepEqual(phases.filter((phase) => phase !== 'Succeeded'), []);
+    assert.deepEqual(
+      phases.filter((phase) => phase !== 'Succeeded'),
+      [],
+    );
   });
 
   test('replaying every event of the finished execution sends nothing new to the target and leaves its status unchanged', async () => {
@@ -97,7 +111,10 @@ describe('robustness: replaying events and delivering each twice, through the re
     });
 
     test('the target sees each Idempotency-Key exactly once and applies each effect as often as in the clean run', () => {
-      assert.ok(requests.every((r) => r.idempotencyKey !== undefined), 'a request without Idempotency-Key');
+      assert.ok(
+        requests.every((r) => r.idempotencyKey !== undefined),
+        'a request without Idempotency-Key',
+      );
       assert.deepEqual(repeatedKeys(requests), {});
       assert.deepEqual(appliedEffects(requests), appliedEffects(cleanRequests));
     });

@@ -129,7 +129,10 @@ describe('the seed examples through the real broker and triggers', { timeout: al
       test(seed.created.length === 0 ? 'the execute creates no object' : 'the execute creates its Clusternet objects', () => {
         const report = reportOf(seed.folder);
         assert.deepEqual(report.created.map((object) => describeKey(object.key)).sort(), seed.created);
-        assert.ok(report.created.every((object) => object.afterExecute), 'an object was missing right after the execute');
+        assert.ok(
+          report.created.every((object) => object.afterExecute),
+          'an object was missing right after the execute',
+        );
       });
 
       test('nothing the execute created is left after the revert', async () => {
@@ -139,7 +142,10 @@ describe('the seed examples through the real broker and triggers', { timeout: al
 
       test(seed.requests.length === 0 ? 'nothing reaches the demo target' : 'the health check reaches the demo target once, with an Idempotency-Key', () => {
         const report = reportOf(seed.folder);
-        assert.deepEqual(report.requests.map((r) => `${r.method} ${r.path}`), seed.requests);
+        assert.deepEqual(
+          report.requests.map((r) => `${r.method} ${r.path}`),
+          seed.requests,
+        );
         assert.ok(report.requests.every((r) => r.status === 200 && (r.idempotencyKey ?? '').endsWith('/healthcheck/0/check-primary/1')));
         assert.equal(report.duplicates, 0);
       });
@@ -150,7 +156,11 @@ describe('the seed examples through the real broker and triggers', { timeout: al
     reportOf('install');
     for (const namespace of ['clusternet-cluster-a', 'clusternet-cluster-b']) {
       const left = await running().kube.list('apps.clusternet.io/v1alpha1', 'Localization', { namespace });
-      assert.deepEqual(left.map((object) => object.metadata.name), [], namespace);
+      assert.deepEqual(
+        left.map((object) => object.metadata.name),
+        [],
+        namespace,
+      );
     }
   });
 });

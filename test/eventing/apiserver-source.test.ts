@@ -17,11 +17,19 @@ after(async () => {
 });
 
 function source(name: string, spec: Json, sinkUrl: string): Json {
-  return { apiVersion: 'sources.knative.dev/v1', kind: 'ApiServerSource', metadata: { name, namespace: NS }, spec: { mode: 'Resource', sink: { uri: sinkUrl }, ...spec } };
+  return {
+    apiVersion: 'sources.knative.dev/v1',
+    kind: 'ApiServerSource',
+    metadata: { name, namespace: NS },
+    spec: { mode: 'Resource', sink: { uri: sinkUrl }, ...spec },
+  };
 }
 
 const configMap = (name: string, namespace: string, labels: Record<string, string> = { app: 'fixture' }, data: Record<string, string> = {}): Json => ({
-  apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels }, data,
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace, labels },
+  data,
 });
 
 /** The collection path of an object (`/api/v1/namespaces/ns/configmaps`), and the object's own path. */
@@ -38,15 +46,19 @@ function pathsOf(object: Json): { collection: string; item: string } {
 function rest(server: ApiServer, call: { method: string; path: string; body?: Json; contentType?: string }): Promise<void> {
   const { method, path, body, contentType = 'application/json' } = call;
   return new Promise((resolve, reject) => {
-    const outgoing = request(`${server.url}${path}`, { method, agent: false, headers: { authorization: `Bearer ${server.token}`, 'content-type': contentType } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        const status = response.statusCode ?? 0;
-        if (status >= 200 && status < 300) resolve();
-        else reject(new Error(`${method} ${path}: HTTP ${status} ${Buffer.concat(chunks).toString('utf8')}`));
-      });
-    });
+    const outgoing = request(
+      `${server.url}${path}`,
+      { method, agent: false, headers: { authorization: `Bearer ${server.token}`, 'content-type': contentType } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const status = response.statusCode ?? 0;
+          if (status >= 200 && status < 300) resolve();
+          else reject(new Error(`${method} ${path}: HTTP ${status} ${Buffer.concat(chunks).toString('utf8')}`));
+        });
+      },
+    );
     outgoing.on('error', reject);
     outgoing.end(body === undefined ? undefined : JSON.stringify(body));
   });
@@ -83,7 +95,13 @@ async function world(options: { port?: number; token?: string; stateDir?: string
 }
 
 async function watch(w: World, sources: Json[], warnings: string[] = [], retryDelayMs?: number): Promise<ApiServerSources> {
-  const started = await startApiServerSources({ sources: manifestsOf(sources).apiServerSources, transport: kubeTransport(w.kubeConfig), sinkOf: (s) => String(s.object.spec.sink.uri), warn: (line) => warnings.push(line), retryDelayMs });
+  const started = await startApiServerSources({
+    sources: manifestsOf(sources).apiServerSources,
+    transport: kubeTransport(w.kubeConfig),
+    sinkOf: (s) => String(s.object.spec.sink.uri),
+    warn: (line) => warnings.push(line),
+    retryDelayMs,
+  });
   cleanups.push(() => started.stop());
   return started;
 }
@@ -100,7 +118,11 @@ describe('ApiServerSource against a real local API server', () => {
   before(async () => {
     w = await world();
     sink = await sinkServer();
-    for (const [name, labels] of [[NS, {}], ['elsewhere', { team: 'dr' }], ['other', { team: 'web' }]] as const) {
+    for (const [name, labels] of [
+      [NS, {}],
+      ['elsewhere', { team: 'dr' }],
+      ['other', { team: 'web' }],
+    ] as const) {
       await w.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
     }
   });
@@ -109,7 +131,9 @@ describe('ApiServerSource against a real local API server', () => {
     // Prepare
     await w.client.create(configMap('before', NS));
     sink.received.length = 0;
-    const sources = await watch(w, [source('configmaps', { resources: [{ apiVersion: 'v1', kind: 'ConfigMap', selector: { matchLabels: { app: 'fixture' } } }] }, sink.url)]);
+    const sources = await watch(w, [
+      source('configmaps', { resources: [{ apiVersion: 'v1', kind: 'ConfigMap', selector: { matchLabels: { app: 'fixture' } } }] }, sink.url),
+    ]);
 
     // Act
     await w.client.create(configMap('after', NS, { app: 'fixture' }, { v: '1' }));
@@ -120,23 +144,41 @@ describe('ApiServerSource against a real local API server', () => {
 
     // Assess
     const events = sink.received.map((r) => r.event);
-    assert.deepEqual(events.map((e) => e.attributes.type), ['dev.knative.apiserver.resource.add', 'dev.knative.apiserver.resource.update', 'dev.knative.apiserver.resource.delete']);
+    assert.deepEqual(
+      events.map((e) => e.attributes.type),
+      ['dev.knative.apiserver.resource.add', 'dev.knative.apiserver.resource.update', 'dev.knative.apiserver.resource.delete'],
+    );
     for (const event of events) {
       assert.equal(event.attributes.source, w.server.secureUrl);
       assert.equal(event.attributes.subject, `/apis/v1/namespaces/${NS}/configmaps/after`);
-      assert.deepEqual([event.attributes.kind, event.attributes.name, event.attributes.namespace, event.attributes.apiversion], ['ConfigMap', 'after', NS, 'v1']);
+      assert.deepEqual(
+        [event.attributes.kind, event.attributes.name, event.attributes.namespace, event.attributes.apiversion],
+        ['ConfigMap', 'after', NS, 'v1'],
+      );
       assert.equal(event.attributes.datacontenttype, 'application/json');
     }
     assert.equal(new Set(events.map((e) => e.attributes.id)).size, 3);
     const data = events.map((e) => (e.data !== undefined && 'json' in e.data ? (e.data.json as { data?: { v?: string }; metadata?: { uid?: string } }) : {}));
-    assert.deepEqual(data.map((d) => d.data?.v), ['1', '2', '2']);
-    assert.ok(data.every((d) => typeof d.metadata?.uid === 'string'), 'data is the whole object');
+    assert.deepEqual(
+      data.map((d) => d.data?.v),
+      ['1', '2', '2'],
+    );
+    assert.ok(
+      data.every((d) => typeof d.metadata?.uid === 'string'),
+      'data is the whole object',
+    );
   });
 
   it('honours the label selector and, without a namespaceSelector, its own namespace only', async () => {
     // Prepare
     sink.received.length = 0;
-    const sources = await watch(w, [source('configmaps', { resources: [{ apiVersion: 'v1', kind: 'ConfigMap', selector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['fixture'] }] } }] }, sink.url)]);
+    const sources = await watch(w, [
+      source(
+        'configmaps',
+        { resources: [{ apiVersion: 'v1', kind: 'ConfigMap', selector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['fixture'] }] } }] },
+        sink.url,
+      ),
+    ]);
 
     // Act
     await w.client.create(configMap('unlabelled', NS, {}));
@@ -147,15 +189,26 @@ describe('ApiServerSource against a real local API server', () => {
     await sources.stop();
 
     // Assess
-    assert.deepEqual(sink.received.map((r) => `${r.event.attributes.namespace}/${r.event.attributes.name}`), [`${NS}/labelled`]);
+    assert.deepEqual(
+      sink.received.map((r) => `${r.event.attributes.namespace}/${r.event.attributes.name}`),
+      [`${NS}/labelled`],
+    );
   });
 
   it('watches the namespaces a namespaceSelector picks, and custom resources with their group in the subject', async () => {
     // Prepare
     sink.received.length = 0;
-    const resources = [{ apiVersion: 'v1', kind: 'ConfigMap' }, { apiVersion: 'dr.bkbcs.tencent.com/v1alpha1', kind: 'DRWorkflow' }];
+    const resources = [
+      { apiVersion: 'v1', kind: 'ConfigMap' },
+      { apiVersion: 'dr.bkbcs.tencent.com/v1alpha1', kind: 'DRWorkflow' },
+    ];
     const sources = await watch(w, [source('team-dr', { resources, namespaceSelector: { matchLabels: { team: 'dr' } } }, sink.url)]);
-    const workflow = { apiVersion: 'dr.bkbcs.tencent.com/v1alpha1', kind: 'DRWorkflow', metadata: { name: 'wf', namespace: 'elsewhere' }, spec: { actions: [{ name: 'a', type: 'HTTP', http: { url: 'http://127.0.0.1:1/' } }] } };
+    const workflow = {
+      apiVersion: 'dr.bkbcs.tencent.com/v1alpha1',
+      kind: 'DRWorkflow',
+      metadata: { name: 'wf', namespace: 'elsewhere' },
+      spec: { actions: [{ name: 'a', type: 'HTTP', http: { url: 'http://127.0.0.1:1/' } }] },
+    };
 
     // Act
     await w.client.create(configMap('in-other', 'other'));
@@ -166,14 +219,19 @@ describe('ApiServerSource against a real local API server', () => {
     await sources.stop();
 
     // Assess
-    assert.deepEqual(sink.received.map((r) => r.event.attributes.subject).sort(), ['/apis/dr.bkbcs.tencent.com/v1alpha1/namespaces/elsewhere/drworkflows/wf', '/apis/v1/namespaces/elsewhere/configmaps/in-elsewhere']);
+    assert.deepEqual(sink.received.map((r) => r.event.attributes.subject).sort(), [
+      '/apis/dr.bkbcs.tencent.com/v1alpha1/namespaces/elsewhere/drworkflows/wf',
+      '/apis/v1/namespaces/elsewhere/configmaps/in-elsewhere',
+    ]);
     assert.ok(sink.received.some((r) => r.event.attributes.apiversion === 'dr.bkbcs.tencent.com/v1alpha1' && r.event.attributes.kind === 'DRWorkflow'));
   });
 
   it('sends Reference-mode events with a reference as data and the ceOverrides extensions', async () => {
     // Prepare
     sink.received.length = 0;
-    const sources = await watch(w, [source('refs', { mode: 'Reference', resources: [{ apiVersion: 'v1', kind: 'ConfigMap' }], ceOverrides: { extensions: { team: 'dr' } } }, sink.url)]);
+    const sources = await watch(w, [
+      source('refs', { mode: 'Reference', resources: [{ apiVersion: 'v1', kind: 'ConfigMap' }], ceOverrides: { extensions: { team: 'dr' } } }, sink.url),
+    ]);
 
     // Act
     await w.client.create(configMap('referenced', NS));
@@ -213,7 +271,10 @@ describe('ApiServerSource when its watch breaks', () => {
     await sources.stop();
 
     // Assess
-    assert.deepEqual(sink.received.map((r) => `${r.event.attributes.type} ${r.event.attributes.name}`), ['dev.knative.apiserver.resource.add added-after']);
+    assert.deepEqual(
+      sink.received.map((r) => `${r.event.attributes.type} ${r.event.attributes.name}`),
+      ['dev.knative.apiserver.resource.add added-after'],
+    );
     const relist = warnings.find((line) => line.includes('listed again')) ?? '';
     assert.match(relist, /1 added \(eventing-test\/added-meanwhile\), 1 updated \(eventing-test\/kept\), 1 deleted \(eventing-test\/removed\)/);
   });

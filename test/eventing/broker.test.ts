@@ -76,7 +76,10 @@ describe('delivery with retries and backoff', () => {
     assert.ok(first < 80, `first retry after ${first} ms`);
     assert.ok(second >= 80 && second < 600, `second retry after ${second} ms`);
     assert.ok(third >= 180 && third > second, `third retry after ${third} ms`);
-    assert.deepEqual(deliveries(eventing.eventLog.records()).map((d) => [d.outcome, d.attempts, d.status]), [['delivered', 4, 202]]);
+    assert.deepEqual(
+      deliveries(eventing.eventLog.records()).map((d) => [d.outcome, d.attempts, d.status]),
+      [['delivered', 4, 202]],
+    );
     await dispose();
   });
 
@@ -100,9 +103,17 @@ describe('delivery with retries and backoff', () => {
   });
 
   const statuses: { status: number; retried: boolean }[] = [
-    { status: 500, retried: true }, { status: 503, retried: true }, { status: 404, retried: true }, { status: 408, retried: true },
-    { status: 409, retried: true }, { status: 429, retried: true }, { status: 400, retried: false }, { status: 401, retried: false },
-    { status: 403, retried: false }, { status: 422, retried: false }, { status: 302, retried: false },
+    { status: 500, retried: true },
+    { status: 503, retried: true },
+    { status: 404, retried: true },
+    { status: 408, retried: true },
+    { status: 409, retried: true },
+    { status: 429, retried: true },
+    { status: 400, retried: false },
+    { status: 401, retried: false },
+    { status: 403, retried: false },
+    { status: 422, retried: false },
+    { status: 302, retried: false },
   ];
   for (const { status, retried } of statuses) {
     it(`${retried ? 'retries' : 'does not retry'} a ${status} answer, then dead-letters the event`, async () => {
@@ -119,7 +130,10 @@ describe('delivery with retries and backoff', () => {
       // Assess
       assert.equal(target.received.length, retried ? 3 : 1);
       assert.equal(deadLetters.received.length, 1);
-      assert.deepEqual(deliveries(eventing.eventLog.records()).map((d) => [d.outcome, d.attempts, d.status]), [['dead-lettered', retried ? 3 : 1, status]]);
+      assert.deepEqual(
+        deliveries(eventing.eventLog.records()).map((d) => [d.outcome, d.attempts, d.status]),
+        [['dead-lettered', retried ? 3 : 1, status]],
+      );
       await dispose();
     });
   }
@@ -128,7 +142,10 @@ describe('delivery with retries and backoff', () => {
     // Prepare
     const target = await subscriber(() => ({ status: 422, body: 'spec.stages: required' }));
     const deadLetters = await subscriber();
-    const { url, eventing, dispose } = await startBroker([broker('events', { deadLetterSink: { uri: deadLetters.url } }), trigger('t', { subscriber: { uri: target.url }, delivery: { retry: 1 } })]);
+    const { url, eventing, dispose } = await startBroker([
+      broker('events', { deadLetterSink: { uri: deadLetters.url } }),
+      trigger('t', { subscriber: { uri: target.url }, delivery: { retry: 1 } }),
+    ]);
 
     // Act
     await send(url, { type: 'com.example.created', subject: 'default/p1' });
@@ -150,7 +167,10 @@ describe('delivery with retries and backoff', () => {
     const gone = await subscriber();
     await gone.close();
     const deadLetters = await subscriber();
-    const { url, eventing, dispose } = await startBroker([broker('events'), trigger('t', { subscriber: { uri: gone.url }, delivery: { retry: 2, deadLetterSink: { uri: deadLetters.url } } })]);
+    const { url, eventing, dispose } = await startBroker([
+      broker('events'),
+      trigger('t', { subscriber: { uri: gone.url }, delivery: { retry: 2, deadLetterSink: { uri: deadLetters.url } } }),
+    ]);
 
     // Act
     await send(url, { type: 'com.example.created' });
@@ -176,8 +196,14 @@ describe('delivery with retries and backoff', () => {
     await eventing.idle();
 
     // Assess
-    assert.deepEqual(deliveries(eventing.eventLog.records()).map((d) => d.outcome), ['lost']);
-    assert.ok(warnings.some((line) => line.includes('no dead-letter sink: the event is lost')), warnings.join('\n'));
+    assert.deepEqual(
+      deliveries(eventing.eventLog.records()).map((d) => d.outcome),
+      ['lost'],
+    );
+    assert.ok(
+      warnings.some((line) => line.includes('no dead-letter sink: the event is lost')),
+      warnings.join('\n'),
+    );
     await dispose();
   });
 
@@ -187,7 +213,10 @@ describe('delivery with retries and backoff', () => {
       if (n === 0) await new Promise((resolve) => setTimeout(resolve, 1000));
       return { status: 202 };
     });
-    const { url, eventing, dispose } = await startBroker([broker('events'), trigger('t', { subscriber: { uri: target.url }, delivery: { retry: 1, timeout: 'PT0.2S' } })]);
+    const { url, eventing, dispose } = await startBroker([
+      broker('events'),
+      trigger('t', { subscriber: { uri: target.url }, delivery: { retry: 1, timeout: 'PT0.2S' } }),
+    ]);
 
     // Act
     const started = Date.now();
@@ -197,19 +226,30 @@ describe('delivery with retries and backoff', () => {
     // Assess
     assert.equal(target.received.length, 2);
     assert.ok(Date.now() - started < 900, 'the slow attempt was abandoned');
-    assert.deepEqual(deliveries(eventing.eventLog.records()).map((d) => [d.outcome, d.attempts]), [['delivered', 2]]);
+    assert.deepEqual(
+      deliveries(eventing.eventLog.records()).map((d) => [d.outcome, d.attempts]),
+      [['delivered', 2]],
+    );
     await dispose();
   });
 });
 
 describe('replies and the hop limit', () => {
-  const replyWith = (type: string) => (): Answer => ({ status: 200, headers: { 'ce-specversion': '1.0', 'ce-id': `r-${Math.random()}`, 'ce-source': '/replier', 'ce-type': type, 'content-type': 'application/json' }, body: '{"r":1}' });
+  const replyWith = (type: string) => (): Answer => ({
+    status: 200,
+    headers: { 'ce-specversion': '1.0', 'ce-id': `r-${Math.random()}`, 'ce-source': '/replier', 'ce-type': type, 'content-type': 'application/json' },
+    body: '{"r":1}',
+  });
 
   it('puts a reply back into the broker, where other triggers take it', async () => {
     // Prepare
     const replier = await subscriber(replyWith('com.example.replied'));
     const recorder = await subscriber();
-    const objects: Json[] = [broker('events'), trigger('created', { filters: [{ exact: { type: 'com.example.created' } }], subscriber: { uri: replier.url } }), trigger('replied', { filter: { attributes: { type: 'com.example.replied' } }, subscriber: { uri: recorder.url } })];
+    const objects: Json[] = [
+      broker('events'),
+      trigger('created', { filters: [{ exact: { type: 'com.example.created' } }], subscriber: { uri: replier.url } }),
+      trigger('replied', { filter: { attributes: { type: 'com.example.replied' } }, subscriber: { uri: recorder.url } }),
+    ];
     const { url, eventing, dispose } = await startBroker(objects);
 
     // Act
@@ -217,7 +257,10 @@ describe('replies and the hop limit', () => {
     await eventing.idle();
 
     // Assess
-    assert.deepEqual(recorder.received.map((r) => r.event.attributes.type), ['com.example.replied']);
+    assert.deepEqual(
+      recorder.received.map((r) => r.event.attributes.type),
+      ['com.example.replied'],
+    );
     const reply = recorder.received[0]?.event.attributes.id;
     assert.equal(deliveries(eventing.eventLog.records()).find((d) => d.trigger === 'eventing-test/created')?.reply, reply);
     await dispose();
@@ -227,7 +270,10 @@ describe('replies and the hop limit', () => {
     // Prepare
     const target = await subscriber(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"type":"com.example.replied"}' }));
     const deadLetters = await subscriber();
-    const { url, eventing, dispose } = await startBroker([broker('events'), trigger('t', { subscriber: { uri: target.url }, delivery: { retry: 1, deadLetterSink: { uri: deadLetters.url } } })]);
+    const { url, eventing, dispose } = await startBroker([
+      broker('events'),
+      trigger('t', { subscriber: { uri: target.url }, delivery: { retry: 1, deadLetterSink: { uri: deadLetters.url } } }),
+    ]);
 
     // Act
     await send(url, { type: 'com.example.created' });
@@ -243,7 +289,10 @@ describe('replies and the hop limit', () => {
   it('cuts a reply loop when the hop budget the event carries runs out', async () => {
     // Prepare
     const looper = await subscriber(replyWith('com.example.loop'));
-    const { url, eventing, warnings, dispose } = await startBroker([broker('events'), trigger('loop', { filters: [{ exact: { type: 'com.example.loop' } }], subscriber: { uri: looper.url } })]);
+    const { url, eventing, warnings, dispose } = await startBroker([
+      broker('events'),
+      trigger('loop', { filters: [{ exact: { type: 'com.example.loop' } }], subscriber: { uri: looper.url } }),
+    ]);
 
     // Act
     await send(url, { type: 'com.example.loop', knativebrokerttl: '5' });
@@ -252,8 +301,14 @@ describe('replies and the hop limit', () => {
     // Assess: hops with a budget of 4, 3, 2 and 1 are delivered; the reply that would have 0 is dropped
     assert.equal(looper.received.length, 4);
     const records = eventing.eventLog.records();
-    assert.deepEqual(records.flatMap((r) => (r.record === 'accepted' ? [r.ttl] : [])), [4, 3, 2, 1]);
-    assert.deepEqual(records.flatMap((r) => (r.record === 'dropped' ? [r.reason] : [])), ['hop limit reached (knativebrokerttl 0)']);
+    assert.deepEqual(
+      records.flatMap((r) => (r.record === 'accepted' ? [r.ttl] : [])),
+      [4, 3, 2, 1],
+    );
+    assert.deepEqual(
+      records.flatMap((r) => (r.record === 'dropped' ? [r.reason] : [])),
+      ['hop limit reached (knativebrokerttl 0)'],
+    );
     assert.ok(warnings.some((line) => line.includes('hop limit reached')));
     await dispose();
   });
@@ -261,7 +316,10 @@ describe('replies and the hop limit', () => {
   it('gives an event without a hop budget 255 hops', async () => {
     // Prepare
     const looper = await subscriber(replyWith('com.example.loop'));
-    const { url, eventing, dispose } = await startBroker([broker('events'), trigger('loop', { filters: [{ exact: { type: 'com.example.loop' } }], subscriber: { uri: looper.url } })]);
+    const { url, eventing, dispose } = await startBroker([
+      broker('events'),
+      trigger('loop', { filters: [{ exact: { type: 'com.example.loop' } }], subscriber: { uri: looper.url } }),
+    ]);
 
     // Act
     await send(url, { type: 'com.example.loop' });

@@ -45,7 +45,19 @@ describe('drplan dev', () => {
     // Prepare
     const state = tempDir('dev-cli');
     cleanups.push(state.remove);
-    const args = ['bin/drplan.mjs', 'dev', '--state-dir', state.path, '--port', '0', '--manifests', FIXTURE_MANIFESTS, '--bundles', FIXTURE_FUNCTIONS, '--no-job-controller'];
+    const args = [
+      'bin/drplan.mjs',
+      'dev',
+      '--state-dir',
+      state.path,
+      '--port',
+      '0',
+      '--manifests',
+      FIXTURE_MANIFESTS,
+      '--bundles',
+      FIXTURE_FUNCTIONS,
+      '--no-job-controller',
+    ];
     // its own process group, so that SIGINT reaches it and its function processes as Ctrl-C does
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     cleanups.push(() => child.kill('SIGKILL'));
@@ -102,7 +114,10 @@ describe('drplan replay against the local eventing', () => {
     cleanups.push(state.remove);
     const target = await startSubscriber();
     cleanups.push(() => target.close());
-    const eventing = await openEventing({ manifests: manifestsOf([broker('events'), trigger('t', { subscriber: { uri: target.url } })]), stateDir: join(state.path, 'eventing') });
+    const eventing = await openEventing({
+      manifests: manifestsOf([broker('events'), trigger('t', { subscriber: { uri: target.url } })]),
+      stateDir: join(state.path, 'eventing'),
+    });
     cleanups.push(() => eventing.stop());
     await eventing.start();
     const url = eventing.brokerUrl('eventing-test', 'events');
@@ -118,7 +133,10 @@ describe('drplan replay against the local eventing', () => {
     // Assess
     assert.equal(run.code, 0, run.stderr);
     assert.ok(run.stdout.startsWith('replayed 2 events:\n'), run.stdout);
-    assert.deepEqual(target.received.map((r) => r.event.attributes.type), ['com.example.b', 'com.example.c']);
+    assert.deepEqual(
+      target.received.map((r) => r.event.attributes.type),
+      ['com.example.b', 'com.example.c'],
+    );
   });
 
   it('answers a replay range it cannot use with 400 and the reason', async () => {
@@ -130,10 +148,16 @@ describe('drplan replay against the local eventing', () => {
     await eventing.start();
 
     // Act
-    const answers = await Promise.all([{ fromId: 'nope' }, { since: 3 }, { offset: '0' }].map(async (range) => {
-      const response = await fetch(`${eventing.ingressUrl}/_replay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(range) });
-      return `${response.status} ${(await response.text()).trim()}`;
-    }));
+    const answers = await Promise.all(
+      [{ fromId: 'nope' }, { since: 3 }, { offset: '0' }].map(async (range) => {
+        const response = await fetch(`${eventing.ingressUrl}/_replay`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(range),
+        });
+        return `${response.status} ${(await response.text()).trim()}`;
+      }),
+    );
 
     // Assess
     assert.deepEqual(answers, [

@@ -25,7 +25,13 @@ describe('reading CloudEvents from HTTP', () => {
 
     // Assess
     assert.deepEqual(event.attributes, {
-      specversion: '1.0', id: 'a1', source: '/tests', type: 'com.example.created', subject: 'default/plan one', execution: 'exec-1', datacontenttype: 'application/json',
+      specversion: '1.0',
+      id: 'a1',
+      source: '/tests',
+      type: 'com.example.created',
+      subject: 'default/plan one',
+      execution: 'exec-1',
+      datacontenttype: 'application/json',
     });
     assert.deepEqual(event.data, { json: { plan: 'p' } });
   });
@@ -53,15 +59,60 @@ describe('reading CloudEvents from HTTP', () => {
   });
 
   const refusals: { name: string; headers: Record<string, string>; body: string; message: RegExp }[] = [
-    { name: 'a request that is no CloudEvent at all', headers: { 'content-type': 'application/json' }, body: '{}', message: /^not a CloudEvent: no ce-specversion header/ },
-    { name: 'a binary event without ce-id', headers: { ...binaryHeaders, 'ce-id': '' }, body: '{}', message: /^header ce-id: required attribute "id" is missing or empty$/ },
-    { name: 'a binary event without ce-type', headers: Object.fromEntries(Object.entries(binaryHeaders).filter(([k]) => k !== 'ce-type')), body: '{}', message: /^header ce-type: required attribute "type"/ },
-    { name: 'an unsupported spec version', headers: { ...binaryHeaders, 'ce-specversion': '0.2' }, body: '{}', message: /^header ce-specversion: unsupported CloudEvents spec version "0.2"/ },
-    { name: 'an attribute name with capitals', headers: { ...binaryHeaders, 'ce-Execution_Name': 'x' }, body: '{}', message: /^header ce-execution_name: attribute names are lowercase letters and digits only$/ },
-    { name: 'a time that is not RFC 3339', headers: { ...binaryHeaders, 'ce-time': 'yesterday' }, body: '{}', message: /^header ce-time: "yesterday" is not an RFC 3339 timestamp$/ },
-    { name: 'a structured body that is not JSON', headers: { 'content-type': 'application/cloudevents+json' }, body: '{', message: /^body: structured mode needs a JSON body$/ },
-    { name: 'a structured event without source', headers: { 'content-type': 'application/cloudevents+json' }, body: '{"specversion":"1.0","id":"x","type":"t"}', message: /^source: required attribute "source"/ },
-    { name: 'a batch', headers: { 'content-type': 'application/cloudevents-batch+json' }, body: '[]', message: /^Content-Type: batched CloudEvents are not accepted/ },
+    {
+      name: 'a request that is no CloudEvent at all',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+      message: /^not a CloudEvent: no ce-specversion header/,
+    },
+    {
+      name: 'a binary event without ce-id',
+      headers: { ...binaryHeaders, 'ce-id': '' },
+      body: '{}',
+      message: /^header ce-id: required attribute "id" is missing or empty$/,
+    },
+    {
+      name: 'a binary event without ce-type',
+      headers: Object.fromEntries(Object.entries(binaryHeaders).filter(([k]) => k !== 'ce-type')),
+      body: '{}',
+      message: /^header ce-type: required attribute "type"/,
+    },
+    {
+      name: 'an unsupported spec version',
+      headers: { ...binaryHeaders, 'ce-specversion': '0.2' },
+      body: '{}',
+      message: /^header ce-specversion: unsupported CloudEvents spec version "0.2"/,
+    },
+    {
+      name: 'an attribute name with capitals',
+      headers: { ...binaryHeaders, 'ce-Execution_Name': 'x' },
+      body: '{}',
+      message: /^header ce-execution_name: attribute names are lowercase letters and digits only$/,
+    },
+    {
+      name: 'a time that is not RFC 3339',
+      headers: { ...binaryHeaders, 'ce-time': 'yesterday' },
+      body: '{}',
+      message: /^header ce-time: "yesterday" is not an RFC 3339 timestamp$/,
+    },
+    {
+      name: 'a structured body that is not JSON',
+      headers: { 'content-type': 'application/cloudevents+json' },
+      body: '{',
+      message: /^body: structured mode needs a JSON body$/,
+    },
+    {
+      name: 'a structured event without source',
+      headers: { 'content-type': 'application/cloudevents+json' },
+      body: '{"specversion":"1.0","id":"x","type":"t"}',
+      message: /^source: required attribute "source"/,
+    },
+    {
+      name: 'a batch',
+      headers: { 'content-type': 'application/cloudevents-batch+json' },
+      body: '[]',
+      message: /^Content-Type: batched CloudEvents are not accepted/,
+    },
   ];
   for (const { name, headers, body, message } of refusals) {
     it(`refuses ${name}, naming what is wrong`, () => {
@@ -87,7 +138,9 @@ describe('writing CloudEvents to HTTP', () => {
     assert.deepEqual(readHttpEvent(message.headers, message.body).attributes.subject, 'naïve "quoted" 100%');
   });
 
-  const attributeName = fc.stringMatching(/^[a-z][a-z0-9]{0,9}$/).filter((name) => !['specversion', 'id', 'source', 'type', 'datacontenttype', 'time', 'data'].includes(name));
+  const attributeName = fc
+    .stringMatching(/^[a-z][a-z0-9]{0,9}$/)
+    .filter((name) => !['specversion', 'id', 'source', 'type', 'datacontenttype', 'time', 'data'].includes(name));
   const arbitraryEvent = fc.record({
     id: fc.string({ minLength: 1, maxLength: 20 }),
     source: fc.webUrl(),
@@ -100,7 +153,10 @@ describe('writing CloudEvents to HTTP', () => {
     fc.assert(
       fc.property(arbitraryEvent, ({ id, source, type, extensions, data }) => {
         // Prepare
-        const event: CloudEvent = { attributes: { ...extensions, specversion: '1.0', id, source, type, datacontenttype: 'application/json' }, data: { json: JSON.parse(JSON.stringify(data)) as unknown } };
+        const event: CloudEvent = {
+          attributes: { ...extensions, specversion: '1.0', id, source, type, datacontenttype: 'application/json' },
+          data: { json: JSON.parse(JSON.stringify(data)) as unknown },
+        };
 
         // Act
         const binary = toBinary(event);

@@ -30,12 +30,29 @@ describe('the local stack on the fixture manifests', () => {
 
   const recorded = (service: string): Recorded[] => {
     const path = join(records.path, `${service}.jsonl`);
-    return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Recorded) : [];
+    return existsSync(path)
+      ? readFileSync(path, 'utf8')
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => JSON.parse(l) as Recorded)
+      : [];
   };
   const start = (): Promise<DevStack> =>
-    startDevStack({ stateDir: state.path, manifestsDir: FIXTURE_MANIFESTS, bundlesDir: FIXTURE_FUNCTIONS, jobController: false, tickSeconds: 1, extraEnv: { RECORD_DIR: records.path }, log: (line) => log.push(line) });
+    startDevStack({
+      stateDir: state.path,
+      manifestsDir: FIXTURE_MANIFESTS,
+      bundlesDir: FIXTURE_FUNCTIONS,
+      jobController: false,
+      tickSeconds: 1,
+      extraEnv: { RECORD_DIR: records.path },
+      log: (line) => log.push(line),
+    });
   const kube = async (method: string, path: string, body?: unknown): Promise<number> => {
-    const response = await fetch(`${stack.apiServer.url}${path}`, { method, headers: { authorization: `Bearer ${stack.apiServer.token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await fetch(`${stack.apiServer.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${stack.apiServer.token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     await response.arrayBuffer();
     return response.status;
   };
@@ -58,8 +75,13 @@ describe('the local stack on the fixture manifests', () => {
     await stack.eventing.idle();
 
     // Assess (the resync ticks the recorder also gets are left aside)
-    assert.deepEqual(recorded('replier').map((r) => r.source), ['/fixtures/tests/a']);
-    const fixtureTypes = recorded('recorder').map((r) => r.type).filter((type) => type.startsWith('com.example.'));
+    assert.deepEqual(
+      recorded('replier').map((r) => r.source),
+      ['/fixtures/tests/a'],
+    );
+    const fixtureTypes = recorded('recorder')
+      .map((r) => r.type)
+      .filter((type) => type.startsWith('com.example.'));
     assert.deepEqual(fixtureTypes.sort(), ['com.example.fixture.created', 'com.example.fixture.created', 'com.example.fixture.replied']);
     assert.equal(recorded('recorder').find((r) => r.type === 'com.example.fixture.replied')?.source, '/fixtures/replier');
   });
@@ -72,7 +94,7 @@ describe('the local stack on the fixture manifests', () => {
     assert.deepEqual(first?.env, { LOG_LEVEL: 'warn', K_SERVICE: 'recorder', K_SINK: broker, BROKER_URL: broker, KUBECONFIG: stack.kubeconfigPath });
   });
 
-  it('cuts the looper\'s reply loop at the hop limit', async () => {
+  it("cuts the looper's reply loop at the hop limit", async () => {
     // Act
     await send(broker, { type: 'com.example.fixture.loop', knativebrokerttl: '4' });
     await waitFor('the drop', () => (stack.eventing.eventLog.records().some((r) => r.record === 'dropped') ? true : undefined));
@@ -85,8 +107,11 @@ describe('the local stack on the fixture manifests', () => {
   it('retries a delivery whose function process crashed, and the process comes back', async () => {
     // Act
     await send(broker, { type: 'com.example.fixture.work' });
-    const outcome = await waitFor('the work to be delivered', () =>
-      stack.eventing.eventLog.records().find((r): r is DeliveryRecord => r.record === 'delivery' && r.trigger === `${NAMESPACE}/flaky-work`), 20_000);
+    const outcome = await waitFor(
+      'the work to be delivered',
+      () => stack.eventing.eventLog.records().find((r): r is DeliveryRecord => r.record === 'delivery' && r.trigger === `${NAMESPACE}/flaky-work`),
+      20_000,
+    );
     await waitFor('the crashed replica back', () => (stack.host.replicas(NAMESPACE, 'flaky').every((r) => r.ready) ? true : undefined), 20_000);
 
     // Assess
@@ -96,7 +121,10 @@ describe('the local stack on the fixture manifests', () => {
     assert.equal(deliveries.length, outcome.attempts);
     assert.equal(new Set(deliveries.map((d) => d.id)).size, 1);
     assert.notEqual(deliveries[0]?.pid, deliveries.at(-1)?.pid);
-    assert.equal(stack.host.replicas(NAMESPACE, 'flaky').reduce((sum, r) => sum + r.restarts, 0), 1);
+    assert.equal(
+      stack.host.replicas(NAMESPACE, 'flaky').reduce((sum, r) => sum + r.restarts, 0),
+      1,
+    );
   });
 
   it('sends what a function keeps failing to the dead-letter sink, played by a stand-in', async () => {
@@ -114,7 +142,12 @@ describe('the local stack on the fixture manifests', () => {
   it('turns ConfigMaps created in its namespace into ApiServerSource events for the recorder', async () => {
     // Act
     assert.equal(await kube('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } }), 201);
-    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watched', namespace: NAMESPACE, labels: { app: 'fixture' } }, data: { a: '1' } };
+    const configMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'watched', namespace: NAMESPACE, labels: { app: 'fixture' } },
+      data: { a: '1' },
+    };
     assert.equal(await kube('POST', `/api/v1/namespaces/${NAMESPACE}/configmaps`, configMap), 201);
     const event = await waitFor('the ConfigMap event', () => recorded('recorder').find((r) => r.type === 'dev.knative.apiserver.resource.add'));
 
@@ -126,10 +159,14 @@ describe('the local stack on the fixture manifests', () => {
 
   it('fires the PingSource every tick-seconds with its data', async () => {
     // Act
-    const pings = await waitFor('two ticks', () => {
-      const found = recorded('recorder').filter((r) => r.type === 'dev.knative.sources.ping');
-      return found.length >= 2 ? found : undefined;
-    }, 10_000);
+    const pings = await waitFor(
+      'two ticks',
+      () => {
+        const found = recorded('recorder').filter((r) => r.type === 'dev.knative.sources.ping');
+        return found.length >= 2 ? found : undefined;
+      },
+      10_000,
+    );
 
     // Assess
     assert.equal(pings[0]?.source, `/apis/v1/namespaces/${NAMESPACE}/pingsources/tick`);
@@ -147,7 +184,8 @@ describe('the local stack on the fixture manifests', () => {
     const status = await kube('GET', `/api/v1/namespaces/${NAMESPACE}/configmaps/watched`);
     await send(broker, { type: 'com.example.fixture.created', source: '/after-restart' });
     const accepted = await waitFor('the new event in the log', () =>
-      stack.eventing.eventLog.records().find((r): r is AcceptedRecord => r.record === 'accepted' && r.event.source === '/after-restart'));
+      stack.eventing.eventLog.records().find((r): r is AcceptedRecord => r.record === 'accepted' && r.event.source === '/after-restart'),
+    );
 
     // Assess
     assert.equal(status, 200);
@@ -157,7 +195,9 @@ describe('the local stack on the fixture manifests', () => {
 
 describe('the local resync tick period', () => {
   const service = (name: string, interval?: string): Record<string, unknown> => ({
-    apiVersion: 'serving.knative.dev/v1', kind: 'Service', metadata: { name, namespace: NAMESPACE },
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Service',
+    metadata: { name, namespace: NAMESPACE },
     spec: { template: { spec: { containers: [{ image: 'x', env: interval === undefined ? [] : [{ name: 'RECONCILE_INTERVAL', value: interval }] }] } } },
   });
   const cases: { name: string; services: Record<string, unknown>[]; seconds: number | undefined }[] = [

@@ -45,8 +45,19 @@ describe('the durable event log', () => {
 
     // Assess
     const records = second.eventing.eventLog.records();
-    assert.deepEqual(records.map((r) => [r.seq, r.record]), [[1, 'accepted'], [2, 'delivery'], [3, 'accepted'], [4, 'delivery']]);
-    assert.deepEqual(accepted(second.eventing.eventLog).map((r) => r.event.type), ['com.example.created', 'com.example.updated']);
+    assert.deepEqual(
+      records.map((r) => [r.seq, r.record]),
+      [
+        [1, 'accepted'],
+        [2, 'delivery'],
+        [3, 'accepted'],
+        [4, 'delivery'],
+      ],
+    );
+    assert.deepEqual(
+      accepted(second.eventing.eventLog).map((r) => r.event.type),
+      ['com.example.created', 'com.example.updated'],
+    );
     await second.dispose();
   });
 
@@ -67,7 +78,12 @@ describe('the durable event log', () => {
     // Assess
     assert.equal(next.seq, 2);
     assert.deepEqual(warnings, [`event log ${path}: 1 unreadable line(s) skipped (a write cut short by a crash)`]);
-    assert.equal(readFileSync(path, 'utf8').split('\n').filter((line) => line.startsWith('{"seq":2,"at":"20') && line.endsWith('}')).length, 1);
+    assert.equal(
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((line) => line.startsWith('{"seq":2,"at":"20') && line.endsWith('}')).length,
+      1,
+    );
   });
 
   it('resumes after a restart the deliveries that were under way when the broker stopped', async () => {
@@ -85,7 +101,10 @@ describe('the durable event log', () => {
     await second.eventing.idle();
 
     // Assess
-    assert.deepEqual(healthy.received.map((r) => r.event.attributes.type), ['com.example.created']);
+    assert.deepEqual(
+      healthy.received.map((r) => r.event.attributes.type),
+      ['com.example.created'],
+    );
     assert.equal(accepted(second.eventing.eventLog).length, 1);
     assert.ok(second.warnings.includes('eventing: resumed 1 deliveries left unfinished by the previous run'));
     await second.dispose();
@@ -116,9 +135,18 @@ describe('replaying the event log', () => {
     await env.eventing.idle();
 
     // Assess
-    assert.deepEqual(target.received.map((r) => r.event.attributes.type), ['com.example.b', 'com.example.c']);
-    assert.deepEqual(target.received.map((r) => r.event.attributes.id), [ids[1], ids[2]]);
-    assert.deepEqual(replayed.map((r) => r.replayOf), [2, 3].map((n) => accepted(env.eventing.eventLog)[n - 1]?.seq));
+    assert.deepEqual(
+      target.received.map((r) => r.event.attributes.type),
+      ['com.example.b', 'com.example.c'],
+    );
+    assert.deepEqual(
+      target.received.map((r) => r.event.attributes.id),
+      [ids[1], ids[2]],
+    );
+    assert.deepEqual(
+      replayed.map((r) => r.replayOf),
+      [2, 3].map((n) => accepted(env.eventing.eventLog)[n - 1]?.seq),
+    );
   });
 
   it('re-delivers exactly the events of a time range', async () => {
@@ -131,7 +159,10 @@ describe('replaying the event log', () => {
     await env.eventing.idle();
 
     // Assess
-    assert.deepEqual(target.received.map((r) => r.event.attributes.type), ['com.example.a', 'com.example.b']);
+    assert.deepEqual(
+      target.received.map((r) => r.event.attributes.type),
+      ['com.example.a', 'com.example.b'],
+    );
   });
 
   it('never replays earlier replays', async () => {
@@ -146,7 +177,10 @@ describe('replaying the event log', () => {
     await env.eventing.idle();
 
     // Assess
-    assert.deepEqual(target.received.map((r) => r.event.attributes.type), ['com.example.a', 'com.example.b', 'com.example.c']);
+    assert.deepEqual(
+      target.received.map((r) => r.event.attributes.type),
+      ['com.example.a', 'com.example.b', 'com.example.c'],
+    );
   });
 
   const refusals: { name: string; range: Record<string, string>; message: string }[] = [
@@ -168,13 +202,18 @@ describe('replaying the event log', () => {
   }
 });
 
-describe('the event log\'s group commit', () => {
+describe("the event log's group commit", () => {
   const record = (n: number) => ({ record: 'dropped' as const, broker: 'ns/b', eventId: `e${n}`, type: 'com.example.created', reason: 'test' });
 
   it('makes records written together durable with one fsync, run off the event loop; durable() waits for it', async () => {
     // Prepare
     const syncs: number[] = [];
-    const log = EventLog.open(join(stateDir(), 'events.jsonl'), { sync: (fd, done) => { syncs.push(fd); fsync(fd, done); } });
+    const log = EventLog.open(join(stateDir(), 'events.jsonl'), {
+      sync: (fd, done) => {
+        syncs.push(fd);
+        fsync(fd, done);
+      },
+    });
     cleanups.push(() => {
       log.close();
     });
@@ -200,7 +239,13 @@ describe('the event log\'s group commit', () => {
   it('does not answer durable() before the fsync that covers the records has ended', async () => {
     // Prepare: an fsync that ends only when the test says so
     let finish: (() => void) | undefined;
-    const log = EventLog.open(join(stateDir(), 'events.jsonl'), { sync: (fd, done) => { finish = () => { fsync(fd, done); }; } });
+    const log = EventLog.open(join(stateDir(), 'events.jsonl'), {
+      sync: (fd, done) => {
+        finish = () => {
+          fsync(fd, done);
+        };
+      },
+    });
     log.append(record(1));
     let answered = false;
     const waiting = log.durable().then(() => {
@@ -231,7 +276,10 @@ describe('the event log\'s group commit', () => {
 
     // Assess
     const reopened = EventLog.open(path);
-    assert.deepEqual(reopened.records().map((r) => r.seq), [1, 2]);
+    assert.deepEqual(
+      reopened.records().map((r) => r.seq),
+      [1, 2],
+    );
     reopened.close();
   });
 });

@@ -26,14 +26,21 @@ interface Recorded {
 function recorded(dir: string, service: string): Recorded[] {
   const path = join(dir, `${service}.jsonl`);
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Recorded);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Recorded);
 }
 
 async function host(name: string, replicas: number, env: Record<string, string> = {}): Promise<{ host: FunctionHost; records: string; warnings: string[] }> {
   const records = tempDir('host');
   cleanups.push(records.remove);
   const warnings: string[] = [];
-  const started = await startFunctionHost({ functions: [{ namespace: 'eventing-test', name, entry: RECORDER, env, replicas }], commonEnv: { RECORD_DIR: records.path }, warn: (line) => warnings.push(line) });
+  const started = await startFunctionHost({
+    functions: [{ namespace: 'eventing-test', name, entry: RECORDER, env, replicas }],
+    commonEnv: { RECORD_DIR: records.path },
+    warn: (line) => warnings.push(line),
+  });
   cleanups.push(() => started.stop());
   assert.deepEqual(await started.ready(20_000), []);
   return { host: started, records: records.path, warnings };
@@ -55,7 +62,7 @@ describe('the function host', () => {
     assert.deepEqual(pids, [replicaPids[0], replicaPids[1], replicaPids[0], replicaPids[1]]);
   });
 
-  it('gives each process the env of its Service and its Knative variables, and none of the host\'s cluster settings', async () => {
+  it("gives each process the env of its Service and its Knative variables, and none of the host's cluster settings", async () => {
     // Prepare
     const saved = process.env.KUBECONFIG;
     process.env.KUBECONFIG = '/host/kubeconfig';
@@ -78,15 +85,22 @@ describe('the function host', () => {
 
     // Act
     process.kill(before.pid, 'SIGKILL');
-    const after = await waitFor('the restarted replica', () => {
-      const [replica] = running.replicas('eventing-test', 'killed');
-      return replica?.ready === true && replica.pid !== before.pid ? replica : undefined;
-    }, 20_000);
+    const after = await waitFor(
+      'the restarted replica',
+      () => {
+        const [replica] = running.replicas('eventing-test', 'killed');
+        return replica?.ready === true && replica.pid !== before.pid ? replica : undefined;
+      },
+      20_000,
+    );
 
     // Assess
     assert.equal(after.restarts, 1);
     assert.equal((await send(running.serviceUrl('eventing-test', 'killed') ?? '', { type: 'com.example.created' })).status, 204);
-    assert.ok(warnings.some((line) => line.startsWith('function eventing-test/killed#1 exited (SIGKILL); restarting in 200 ms')), warnings.join('\n'));
+    assert.ok(
+      warnings.some((line) => line.startsWith('function eventing-test/killed#1 exited (SIGKILL); restarting in 200 ms')),
+      warnings.join('\n'),
+    );
   });
   it('does not take another process answering on its port for its own: it starts again on a new port', async () => {
     // Prepare: another process's server holds the port the replica is given, and answers every probe
@@ -97,7 +111,14 @@ describe('the function host', () => {
     const records = tempDir('host');
     cleanups.push(records.remove);
     const warnings: string[] = [];
-    const replica = new Replica({ label: 'eventing-test/held#1', entry: RECORDER, port: held, choosePort: freePort, env: { ...process.env, RECORD_DIR: records.path, K_SERVICE: 'held' }, warn: (line) => warnings.push(line) });
+    const replica = new Replica({
+      label: 'eventing-test/held#1',
+      entry: RECORDER,
+      port: held,
+      choosePort: freePort,
+      env: { ...process.env, RECORD_DIR: records.path, K_SERVICE: 'held' },
+      warn: (line) => warnings.push(line),
+    });
     cleanups.push(() => replica.stop());
 
     // Act
@@ -108,7 +129,10 @@ describe('the function host', () => {
     assert.equal(replica.isReady(), true, warnings.join('\n'));
     assert.notEqual(replica.url, `http://127.0.0.1:${held}`);
     assert.equal((await send(replica.url, { type: 'com.example.created' })).status, 204);
-    assert.deepEqual(recorded(records.path, 'held').map((r) => r.pid), [replica.status().pid]);
+    assert.deepEqual(
+      recorded(records.path, 'held').map((r) => r.pid),
+      [replica.status().pid],
+    );
   });
 
   it('answers 503 when no replica gets ready in time, says which replica and why, and backs off its restarts', async () => {
@@ -128,7 +152,12 @@ describe('the function host', () => {
     // Assess
     assert.equal(answer.status, 503);
     assert.deepEqual(notReady, ['eventing-test/broken#1: TypeError: Function must export a handle function']);
-    assert.deepEqual(warnings.slice(0, 2), [200, 400].map((ms) => `function eventing-test/broken#1 exited (code 1); restarting in ${ms} ms; last output: TypeError: Function must export a handle function`));
+    assert.deepEqual(
+      warnings.slice(0, 2),
+      [200, 400].map(
+        (ms) => `function eventing-test/broken#1 exited (code 1); restarting in ${ms} ms; last output: TypeError: Function must export a handle function`,
+      ),
+    );
   });
 });
 
@@ -163,7 +192,11 @@ describe('reading a Knative Service for the host', () => {
     const located = { ...service('recorder'), object: structuredClone(service('recorder').object) };
     const container = located.object.spec.template.spec.containers[0];
     assert.ok(container !== undefined);
-    container.env = [{ name: 'A', value: '1' }, { name: 'NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }, { name: 'SECRET', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }];
+    container.env = [
+      { name: 'A', value: '1' },
+      { name: 'NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'SECRET', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
+    ];
 
     // Act
     const { env, skipped } = envOf(located);

@@ -14,7 +14,10 @@ function upstreamSchemas(): Map<string, unknown> {
   const schemas = new Map<string, unknown>();
   for (const file of readdirSync(UPSTREAM_CRDS).filter((name) => name.endsWith('.yaml'))) {
     for (const document of parseAllDocuments(readFileSync(join(UPSTREAM_CRDS, file), 'utf8'))) {
-      const crd = document.toJS() as { kind?: string; spec?: { group: string; names: { kind: string }; versions: { name: string; schema?: { openAPIV3Schema?: unknown } }[] } } | null;
+      const crd = document.toJS() as {
+        kind?: string;
+        spec?: { group: string; names: { kind: string }; versions: { name: string; schema?: { openAPIV3Schema?: unknown } }[] };
+      } | null;
       if (crd?.kind !== 'CustomResourceDefinition' || crd.spec === undefined) continue;
       for (const version of crd.spec.versions) schemas.set(`${crd.spec.group}/${version.name} ${crd.spec.names.kind}`, version.schema?.openAPIV3Schema);
     }
@@ -33,11 +36,23 @@ describe('reading Knative manifests', () => {
     const manifests = loadKnativeManifests(FIXTURE_MANIFESTS);
 
     // Assess
-    assert.deepEqual(manifests.brokers.map((b) => `${b.namespace}/${b.name}`), ['eventing-test/events']);
+    assert.deepEqual(
+      manifests.brokers.map((b) => `${b.namespace}/${b.name}`),
+      ['eventing-test/events'],
+    );
     assert.equal(manifests.triggers.length, 8);
-    assert.deepEqual(manifests.apiServerSources.map((s) => s.name), ['configmaps']);
-    assert.deepEqual(manifests.pingSources.map((s) => s.name), ['tick']);
-    assert.deepEqual(manifests.services.map((s) => s.name), ['recorder', 'replier', 'looper', 'flaky', 'failing', 'dead-letter']);
+    assert.deepEqual(
+      manifests.apiServerSources.map((s) => s.name),
+      ['configmaps'],
+    );
+    assert.deepEqual(
+      manifests.pingSources.map((s) => s.name),
+      ['tick'],
+    );
+    assert.deepEqual(
+      manifests.services.map((s) => s.name),
+      ['recorder', 'replier', 'looper', 'flaky', 'failing', 'dead-letter'],
+    );
     assert.equal(manifests.triggers[0]?.file, '30-triggers.yaml');
   });
 
@@ -62,7 +77,10 @@ describe('reading Knative manifests', () => {
   it('reports every problem with its file, object and field, and fails as a whole', () => {
     // Prepare
     const dir = join(scratch.path, 'broken');
-    tempWrite(dir, 'a.yaml', `
+    tempWrite(
+      dir,
+      'a.yaml',
+      `
 apiVersion: eventing.knative.dev/v1
 kind: Trigger
 metadata: { name: no-subscriber, namespace: dr }
@@ -82,7 +100,8 @@ apiVersion: sources.knative.dev/v1
 kind: PingSource
 metadata: { name: late, namespace: dr }
 spec: { schedule: '61 * * * *', sink: { uri: http://x } }
-`);
+`,
+    );
     tempWrite(dir, 'b.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: [unclosed\n');
 
     // Act
@@ -95,7 +114,10 @@ spec: { schedule: '61 * * * *', sink: { uri: http://x } }
 
     // Assess
     assert.ok(thrown instanceof ManifestError);
-    assert.deepEqual(thrown.problems.slice(0, 1).map((p) => p.split(':')[0]), ['b.yaml']);
+    assert.deepEqual(
+      thrown.problems.slice(0, 1).map((p) => p.split(':')[0]),
+      ['b.yaml'],
+    );
     assert.deepEqual(thrown.problems.slice(1), [
       'a.yaml: Trigger dr/no-subscriber: spec.subscriber: Invalid input: expected object, received undefined',
       'a.yaml: Broker dr/drplan: spec.delivery.backoffPolicy: Invalid option: expected one of "linear"|"exponential"',
@@ -116,13 +138,19 @@ spec: { schedule: '61 * * * *', sink: { uri: http://x } }
     const attempt = (): unknown => loadKnativeManifests(dir);
 
     // Assess
-    assert.throws(attempt, (error: unknown) => error instanceof ManifestError && error.problems[0] === 'kafka/10-broker.yaml: Broker dr/drplan is also defined in 10-broker.yaml');
+    assert.throws(
+      attempt,
+      (error: unknown) => error instanceof ManifestError && error.problems[0] === 'kafka/10-broker.yaml: Broker dr/drplan is also defined in 10-broker.yaml',
+    );
   });
 
   it('lists the Knative objects it does not play and puts objects without a namespace in default', () => {
     // Prepare
     const dir = join(scratch.path, 'others');
-    tempWrite(dir, 'x.yaml', `
+    tempWrite(
+      dir,
+      'x.yaml',
+      `
 apiVersion: sources.knative.dev/v1
 kind: SinkBinding
 metadata: { name: bind, namespace: dr }
@@ -130,7 +158,8 @@ metadata: { name: bind, namespace: dr }
 apiVersion: eventing.knative.dev/v1
 kind: Broker
 metadata: { name: drplan }
-`);
+`,
+    );
 
     // Act
     const manifests = loadKnativeManifests(dir);

@@ -36,7 +36,9 @@ const PolicyRuleSchema = z.strictObject({
 
 const LabelSelectorSchema = z.strictObject({
   matchLabels: stringMap.optional(),
-  matchExpressions: z.array(z.strictObject({ key: z.string(), operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']), values: z.array(z.string()).optional() })).optional(),
+  matchExpressions: z
+    .array(z.strictObject({ key: z.string(), operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']), values: z.array(z.string()).optional() }))
+    .optional(),
 });
 
 export const ClusterRoleSchema = z.strictObject({

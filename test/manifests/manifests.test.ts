@@ -72,7 +72,12 @@ describe('the manifests under knative/', () => {
 
     // Assess
     assert.ok(manifests.length > 40, `${manifests.length} objects read`);
-    const incomplete = manifests.filter(({ object }) => typeof object.apiVersion !== 'string' || typeof object.kind !== 'string' || typeof (object.metadata as { name?: unknown } | undefined)?.name !== 'string');
+    const incomplete = manifests.filter(
+      ({ object }) =>
+        typeof object.apiVersion !== 'string' ||
+        typeof object.kind !== 'string' ||
+        typeof (object.metadata as { name?: unknown } | undefined)?.name !== 'string',
+    );
     assert.deepEqual(incomplete.map(where), []);
   });
 
@@ -138,7 +143,10 @@ describe('the Kafka switch in knative/kafka/', () => {
     // Assess
     assert.deepEqual(examples.map((manifest) => manifest.object.kind).sort(), ['Broker', 'ConfigMap']);
     assert.ok(loadManifests().every((manifest) => !manifest.file.startsWith(join('knative', 'kafka'))));
-    assert.deepEqual(examples.flatMap((manifest) => problemsOf(manifest.object).map((problem) => `${where(manifest)}: ${problem}`)), []);
+    assert.deepEqual(
+      examples.flatMap((manifest) => problemsOf(manifest.object).map((problem) => `${where(manifest)}: ${problem}`)),
+      [],
+    );
   });
 
   test('replaces the drplan Broker with the same delivery, on class Kafka, configured by the example ConfigMap', () => {

@@ -29,7 +29,9 @@ describe('the API calls of each function, run through its scenarios', () => {
 
       // Assess
       const missing = observations.flatMap((observation) =>
-        grantsUsed(observation).own.filter((grant) => !declared.has(grantKey(grant))).map((grant) => `${observation.scenario.name}: ${grantKey(grant)}`),
+        grantsUsed(observation)
+          .own.filter((grant) => !declared.has(grantKey(grant)))
+          .map((grant) => `${observation.scenario.name}: ${grantKey(grant)}`),
       );
       assert.deepEqual(sorted(missing), [], `${fn} needs grants test/manifests/rbac.ts does not declare`);
     });
@@ -73,7 +75,7 @@ describe('the API calls of each function, run through its scenarios', () => {
     assert.deepEqual(sorted(targetGrants.map((grant) => grant.verb)), sorted(RESOURCE_TARGET_VERBS));
   });
 
-  test('only run-action has scenarios with KubernetesResource targets: every other call is held against the function\'s own role', () => {
+  test("only run-action has scenarios with KubernetesResource targets: every other call is held against the function's own role", () => {
     // Act
     const withTargets = FunctionNames.filter((fn) => Scenarios[fn].some((scenario) => scenario.targets !== undefined));
 

@@ -72,7 +72,11 @@ describe('the ClusterRole of each function', () => {
     // Act
     const loose = objectsOf('ClusterRole').flatMap((role) =>
       arrayAt(role, 'rules')
-        .filter((rule) => [...strings(at(rule, 'apiGroups')), ...strings(at(rule, 'resources')), ...strings(at(rule, 'verbs'))].includes('*') || at(rule, 'resourceNames') !== undefined)
+        .filter(
+          (rule) =>
+            [...strings(at(rule, 'apiGroups')), ...strings(at(rule, 'resources')), ...strings(at(rule, 'verbs'))].includes('*') ||
+            at(rule, 'resourceNames') !== undefined,
+        )
         .map(() => role.metadata.name),
     );
 
@@ -99,7 +103,10 @@ describe('the aggregated role for KubernetesResource targets', () => {
 
     // Assess
     assert.deepEqual(bound, [`ServiceAccount:${NAMESPACE}/${accountName('run-action')}`]);
-    assert.deepEqual(contributors.map((role) => role.metadata.name), []);
+    assert.deepEqual(
+      contributors.map((role) => role.metadata.name),
+      [],
+    );
   });
 });
 
@@ -109,7 +116,9 @@ describe('the role of each ApiServerSource', () => {
       // Prepare
       const account = stringAt(source, 'spec', 'serviceAccountName') ?? '';
       const watched = arrayAt(source, 'spec', 'resources').flatMap((resource) =>
-        ['get', 'list', 'watch'].map((verb) => grantKey({ apiGroup: groupOf(stringAt(resource, 'apiVersion') ?? ''), resource: resourceOf(stringAt(resource, 'kind') ?? ''), verb } as Grant)),
+        ['get', 'list', 'watch'].map((verb) =>
+          grantKey({ apiGroup: groupOf(stringAt(resource, 'apiVersion') ?? ''), resource: resourceOf(stringAt(resource, 'kind') ?? ''), verb } as Grant),
+        ),
       );
 
       // Act

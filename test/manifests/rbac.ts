@@ -42,16 +42,8 @@ const rule = (apiGroup: string, resource: string, ...verbs: RbacVerb[]): Permiss
 const recordEvents = rule(CORE, 'events', 'create');
 
 export const FunctionPermissions: Readonly<Record<FunctionName, readonly Permission[]>> = {
-  'validate-workflow': [
-    rule(GROUP, 'drworkflows', 'get', 'list', 'patch'),
-    rule(GROUP, 'drworkflows/status', 'patch'),
-    rule(GROUP, 'drplans', 'list'),
-  ],
-  'validate-plan': [
-    rule(GROUP, 'drplans', 'get', 'list'),
-    rule(GROUP, 'drplans/status', 'patch'),
-    rule(GROUP, 'drworkflows', 'get', 'list', 'patch'),
-  ],
+  'validate-workflow': [rule(GROUP, 'drworkflows', 'get', 'list', 'patch'), rule(GROUP, 'drworkflows/status', 'patch'), rule(GROUP, 'drplans', 'list')],
+  'validate-plan': [rule(GROUP, 'drplans', 'get', 'list'), rule(GROUP, 'drplans/status', 'patch'), rule(GROUP, 'drworkflows', 'get', 'list', 'patch')],
   'plan-stages': [
     rule(GROUP, 'drplanexecutions', 'get', 'list', 'patch'),
     rule(GROUP, 'drplanexecutions/status', 'patch'),

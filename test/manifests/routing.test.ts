@@ -24,7 +24,9 @@ const exactOf = (trigger: KubeObject, attribute: string): string | undefined =>
 const typeOf = (trigger: KubeObject): string | undefined => exactOf(trigger, 'type');
 
 async function replyCandidates(): Promise<Candidate[]> {
-  const perFunction = await Promise.all(FunctionNames.map(async (fn) => (await observe(fn)).flatMap((o) => o.replies.map((reply) => replyCandidate(fn, reply)))));
+  const perFunction = await Promise.all(
+    FunctionNames.map(async (fn) => (await observe(fn)).flatMap((o) => o.replies.map((reply) => replyCandidate(fn, reply)))),
+  );
   return perFunction.flat();
 }
 
@@ -54,7 +56,12 @@ describe('the Triggers', () => {
     const dangling = triggers.filter((trigger) => {
       const ref = recordAt(trigger, 'spec', 'subscriber', 'ref');
       const service = findObject('Service', String(ref.name));
-      return ref.apiVersion !== 'serving.knative.dev/v1' || ref.kind !== 'Service' || service === undefined || !(FunctionNames as readonly string[]).includes(String(ref.name));
+      return (
+        ref.apiVersion !== 'serving.knative.dev/v1' ||
+        ref.kind !== 'Service' ||
+        service === undefined ||
+        !(FunctionNames as readonly string[]).includes(String(ref.name))
+      );
     });
 
     // Assess
@@ -68,7 +75,9 @@ describe('the Triggers', () => {
 
   test('about ApiServerSource events name a kind a source watches, and every watched kind has a Trigger', () => {
     // Prepare
-    const watchedKinds = objectsOf('ApiServerSource').flatMap((source) => arrayAt(source, 'spec', 'resources').map((resource) => stringAt(resource, 'kind') ?? ''));
+    const watchedKinds = objectsOf('ApiServerSource').flatMap((source) =>
+      arrayAt(source, 'spec', 'resources').map((resource) => stringAt(resource, 'kind') ?? ''),
+    );
 
     // Act
     const kinds = triggers.filter((trigger) => typeOf(trigger)?.startsWith('dev.knative.apiserver.') === true).map((trigger) => exactOf(trigger, 'kind') ?? '');
@@ -93,7 +102,9 @@ describe('the Triggers and the routes of the functions', () => {
       const candidates = await allCandidates();
 
       // Act
-      const useless = triggersOf(fn).filter((trigger) => !candidates.some((candidate) => handles(fn, candidate.event) && triggerMatches(trigger.spec, attributesOf(candidate.event))));
+      const useless = triggersOf(fn).filter(
+        (trigger) => !candidates.some((candidate) => handles(fn, candidate.event) && triggerMatches(trigger.spec, attributesOf(candidate.event))),
+      );
 
       // Assess
       assert.ok(triggersOf(fn).length > 0, `${fn} has Triggers`);
@@ -122,7 +133,9 @@ describe('the Triggers and the routes of the functions', () => {
 
     // Act
     const unheard = [...new Set(FunctionNames.flatMap((fn) => EmittedTypes[fn]))].filter(
-      (type) => !TerminalEventTypes.includes(type) && !candidates.some((candidate) => candidate.event.type === type && FunctionNames.some((fn) => deliveringTriggers(fn, candidate.event).length > 0)),
+      (type) =>
+        !TerminalEventTypes.includes(type) &&
+        !candidates.some((candidate) => candidate.event.type === type && FunctionNames.some((fn) => deliveringTriggers(fn, candidate.event).length > 0)),
     );
 
     // Assess
@@ -147,7 +160,7 @@ describe('the Triggers and the routes of the functions', () => {
 });
 
 describe('the event sources', () => {
-  test('watch the three DR kinds and drplan\'s Jobs, in every namespace, whole objects, into the broker', () => {
+  test("watch the three DR kinds and drplan's Jobs, in every namespace, whole objects, into the broker", () => {
     // Act
     const sources = objectsOf('ApiServerSource').map((source) => ({
       mode: stringAt(source, 'spec', 'mode'),
@@ -160,7 +173,12 @@ describe('the event sources', () => {
     const sink = { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', name: BROKER, namespace: NAMESPACE };
     const [key = '', value = ''] = JOB_SELECTOR.split('=');
     assert.deepEqual(sources, [
-      { mode: 'Resource', allNamespaces: '{}', sink, resources: [Kinds.workflow, Kinds.plan, Kinds.execution].map((kind) => ({ apiVersion: API_VERSION, kind })) },
+      {
+        mode: 'Resource',
+        allNamespaces: '{}',
+        sink,
+        resources: [Kinds.workflow, Kinds.plan, Kinds.execution].map((kind) => ({ apiVersion: API_VERSION, kind })),
+      },
       { mode: 'Resource', allNamespaces: '{}', sink, resources: [{ apiVersion: 'batch/v1', kind: 'Job', selector: { matchLabels: { [key]: value } } }] },
     ]);
   });

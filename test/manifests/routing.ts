@@ -43,7 +43,11 @@ const watched: ReadonlyArray<{ object: KubeObject; plural: string; variant: stri
   { object: object(dr(Kinds.workflow), 'wf'), plural: Plurals.DRWorkflow, variant: '' },
   { object: object(dr(Kinds.plan), 'p'), plural: Plurals.DRPlan, variant: '' },
   { object: object(dr(Kinds.execution), 'run-1', { planRef: 'p', operationType: 'Execute' }), plural: Plurals.DRPlanExecution, variant: ' (Execute)' },
-  { object: object(dr(Kinds.execution), 'undo-1', { planRef: 'p', operationType: 'Revert', revertExecutionRef: 'run-1' }), plural: Plurals.DRPlanExecution, variant: ' (Revert)' },
+  {
+    object: object(dr(Kinds.execution), 'undo-1', { planRef: 'p', operationType: 'Revert', revertExecutionRef: 'run-1' }),
+    plural: Plurals.DRPlanExecution,
+    variant: ' (Revert)',
+  },
   { object: object({ apiVersion: 'batch/v1', kind: 'Job' }, 'run-1-migrate-1', {}, { [JOB_LABEL]: JOB_LABEL_VALUE }), plural: 'jobs', variant: '' },
 ];
 
@@ -115,7 +119,8 @@ export function handles(fn: FunctionName, event: Record<string, unknown>): boole
 }
 
 /** The Triggers whose subscriber is `fn`'s Knative Service. */
-export const triggersOf = (fn: FunctionName): KubeObject[] => objectsOf('Trigger').filter((trigger) => stringAt(trigger, 'spec', 'subscriber', 'ref', 'name') === fn);
+export const triggersOf = (fn: FunctionName): KubeObject[] =>
+  objectsOf('Trigger').filter((trigger) => stringAt(trigger, 'spec', 'subscriber', 'ref', 'name') === fn);
 
 /** The names of `fn`'s Triggers that deliver the event. */
 export function deliveringTriggers(fn: FunctionName, event: Record<string, unknown>): string[] {

@@ -40,7 +40,11 @@ async function unrecordedJob(h: Harness, execution: string, path: string, attemp
     const [key = '', value = ''] = term.split('=');
     labels[key] = value;
   }
-  h.kube.seed({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: `${execution}-job-${attempt}`, namespace: NS, labels: { ...labels, [OwnershipLabels.managedBy]: 'drplan' } } });
+  h.kube.seed({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: `${execution}-job-${attempt}`, namespace: NS, labels: { ...labels, [OwnershipLabels.managedBy]: 'drplan' } },
+  });
 }
 
 /** run-1 of plan p: one Job action (1m timeout, no retry) requested and claimed; its Job exists but is not recorded. */

@@ -18,7 +18,21 @@ import { ownershipLabels } from '../../shared/job-labels.js';
 import { CLUSTERNET_GROUP } from './rbac.js';
 import { FakeKube } from '../support/fake-kube.js';
 import type { World } from '../support/run-action-helpers.js';
-import { editAction, EXEC, executionObject, NS, pathOf, planOf, recordingFetch, requested, startedStatus, T0, UID, world, worldOf } from '../support/run-action-helpers.js';
+import {
+  editAction,
+  EXEC,
+  executionObject,
+  NS,
+  pathOf,
+  planOf,
+  recordingFetch,
+  requested,
+  startedStatus,
+  T0,
+  UID,
+  world,
+  worldOf,
+} from '../support/run-action-helpers.js';
 import type { Scenario } from './kube-usage.js';
 
 const CLUSTERNET = `${CLUSTERNET_GROUP}/v1alpha1`;
@@ -31,17 +45,40 @@ type Operation = 'Create' | 'Apply' | 'Patch' | 'Delete';
 type ClusternetOperation = Exclude<Operation, 'Apply'>;
 
 const localizationSpec = { priority: 500, overridePolicy: 'ApplyNow', feed: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'nginx', namespace: NS } };
-const subscriptionSpec = { subscribers: [{ clusterAffinity: { matchLabels: { region: 'b' } } }], feeds: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'nginx', namespace: NS }] };
+const subscriptionSpec = {
+  subscribers: [{ clusterAffinity: { matchLabels: { region: 'b' } } }],
+  feeds: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'nginx', namespace: NS }],
+};
 
 /** Actions as a workflow would hold them, parsed (and defaulted) by the API schema. */
 const localization = (operation: ClusternetOperation): Action =>
-  ActionSchema.parse({ name: 'localize', type: 'Localization', timeout: '1m', localization: { name: LOCALIZATION.name, namespace: LOCALIZATION.namespace, operation, spec: localizationSpec } });
+  ActionSchema.parse({
+    name: 'localize',
+    type: 'Localization',
+    timeout: '1m',
+    localization: { name: LOCALIZATION.name, namespace: LOCALIZATION.namespace, operation, spec: localizationSpec },
+  });
 const subscription = (operation: ClusternetOperation): Action =>
-  ActionSchema.parse({ name: 'subscribe', type: 'Subscription', timeout: '1m', subscription: { name: SUBSCRIPTION.name, namespace: NS, operation, spec: subscriptionSpec } });
+  ActionSchema.parse({
+    name: 'subscribe',
+    type: 'Subscription',
+    timeout: '1m',
+    subscription: { name: SUBSCRIPTION.name, namespace: NS, operation, spec: subscriptionSpec },
+  });
 const resource = (operation: Operation): Action =>
-  ActionSchema.parse({ name: 'switch', type: 'KubernetesResource', timeout: '1m', resource: { operation, manifest: stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: CONFIG_MAP.name }, data: { active: 'b' } }) } });
+  ActionSchema.parse({
+    name: 'switch',
+    type: 'KubernetesResource',
+    timeout: '1m',
+    resource: { operation, manifest: stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: CONFIG_MAP.name }, data: { active: 'b' } }) },
+  });
 const job = (): Action =>
-  ActionSchema.parse({ name: 'restore', type: 'Job', timeout: '10m', job: { template: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } } } } } });
+  ActionSchema.parse({
+    name: 'restore',
+    type: 'Job',
+    timeout: '10m',
+    job: { template: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } } } } },
+  });
 
 const stored = (key: typeof LOCALIZATION, extra: Record<string, unknown> = {}): KubeObject => ({
   apiVersion: key.apiVersion,
@@ -85,7 +122,12 @@ async function rollbackRedelivered(record: (inner: Kube) => Kube): Promise<Outco
   for (const forward of jobs) {
     const path = pathOf(forward.name);
     const claimed = claimAttempt(schedule({ resolved, status: done, now: T0 }).status, path, 1, T0).status;
-    done = recordAttempt(claimed, { path, attempt: 1, result: { ok: true, outputs: { jobRef: { ...JOB, name: forward.name }, created: true } }, now: T0 }).status;
+    done = recordAttempt(claimed, {
+      path,
+      attempt: 1,
+      result: { ok: true, outputs: { jobRef: { ...JOB, name: forward.name }, created: true } },
+      now: T0,
+    }).status;
   }
   const plan = revertPlan(planRollback({ target: { resolved, status: done } }), { name: 'earlier', namespace: NS });
   const revert = schedule({ resolved: plan, status: initialRevertStatus(plan, T0), now: T0 });
@@ -113,12 +155,33 @@ async function requestRedelivered(record: (inner: Kube) => Kube): Promise<Outcom
 async function stepStopsAJob(record: (inner: Kube) => Kube): Promise<Outcome[]> {
   const call = ActionSchema.parse({ name: 'call', type: 'HTTP', timeout: '10m', http: { url: 'http://127.0.0.1:9/x' } });
   const restore = ActionSchema.parse({ ...job(), timeout: '1m', retryPolicy: { limit: 0 } });
-  const workflow = (name: string, action: Action): NonNullable<ResolvedPlan['stages']>[number]['workflows'][number] => ({ workflowRef: { name, namespace: NS }, failurePolicy: 'FailFast', actions: [action] });
-  const resolved: ResolvedPlan = { failurePolicy: 'Stop', stages: [{ name: 's', parallel: true, failurePolicy: 'Stop', workflows: [workflow('a', call), workflow('b', restore)] }] };
+  const workflow = (name: string, action: Action): NonNullable<ResolvedPlan['stages']>[number]['workflows'][number] => ({
+    workflowRef: { name, namespace: NS },
+    failurePolicy: 'FailFast',
+    actions: [action],
+  });
+  const resolved: ResolvedPlan = {
+    failurePolicy: 'Stop',
+    stages: [{ name: 's', parallel: true, failurePolicy: 'Stop', workflows: [workflow('a', call), workflow('b', restore)] }],
+  };
   const started = claimAttempt(startedStatus(resolved), pathOf('restore', 's', 1), 1, T0).status;
   const kube = new FakeKube();
-  kube.seed({ apiVersion: 'dr.bkbcs.tencent.com/v1alpha1', kind: 'DRPlan', metadata: { name: 'plan', namespace: NS }, spec: { stages: [] }, status: { phase: 'Ready', currentExecution: EXEC } });
-  kube.seed(stored(JOB, { metadata: { name: JOB.name, namespace: NS, labels: ownershipLabels({ execution: { name: EXEC, namespace: NS, uid: UID }, path: pathOf('restore', 's', 1), attempt: 1 }) } }));
+  kube.seed({
+    apiVersion: 'dr.bkbcs.tencent.com/v1alpha1',
+    kind: 'DRPlan',
+    metadata: { name: 'plan', namespace: NS },
+    spec: { stages: [] },
+    status: { phase: 'Ready', currentExecution: EXEC },
+  });
+  kube.seed(
+    stored(JOB, {
+      metadata: {
+        name: JOB.name,
+        namespace: NS,
+        labels: ownershipLabels({ execution: { name: EXEC, namespace: NS, uid: UID }, path: pathOf('restore', 's', 1), attempt: 1 }),
+      },
+    }),
+  );
   const { fetch } = recordingFetch();
   const w = world(executionObject(started), { kube, fetch });
   w.clock.advance(2 * 60_000);
@@ -135,7 +198,12 @@ async function jobToCompletion(w: World, record: (inner: Kube) => Kube): Promise
   return [started, await core.onJob(finished)];
 }
 
-const clusternetScenarios = (kind: 'Localization' | 'Subscription', action: (operation: ClusternetOperation) => Action, key: typeof LOCALIZATION, spec: object): Scenario[] => [
+const clusternetScenarios = (
+  kind: 'Localization' | 'Subscription',
+  action: (operation: ClusternetOperation) => Action,
+  key: typeof LOCALIZATION,
+  spec: object,
+): Scenario[] => [
   { name: `a ${kind} Create creates it`, run: (record) => runOne(action('Create'), record) },
   { name: `a ${kind} Patch reads and merges it`, run: (record) => runOne(action('Patch'), record, [stored(key, { spec })]) },
   { name: `a ${kind} Delete reads and deletes it`, run: (record) => runOne(action('Delete'), record, [stored(key, { spec })]) },
@@ -144,7 +212,10 @@ const clusternetScenarios = (kind: 'Localization' | 'Subscription', action: (ope
 const configMapTarget = [{ apiGroup: '', resource: 'configmaps' }] as const;
 
 export const runActionScenarios: readonly Scenario[] = [
-  { name: 'an HTTP action is claimed, called and recorded', run: (record) => runOne(ActionSchema.parse({ name: 'call', type: 'HTTP', timeout: '1m', http: { url: 'http://127.0.0.1:9/x' } }), record) },
+  {
+    name: 'an HTTP action is claimed, called and recorded',
+    run: (record) => runOne(ActionSchema.parse({ name: 'call', type: 'HTTP', timeout: '1m', http: { url: 'http://127.0.0.1:9/x' } }), record),
+  },
   { name: 'a Job action creates its Job, which completes', run: (record) => jobToCompletion(worldOf([job()]), record) },
   { name: 'a request delivered again after its attempt ended reports the result again (the first reply may be lost)', run: requestRedelivered },
   { name: 'a rollback request delivered again after it ended reports the result again', run: rollbackRedelivered },
@@ -186,14 +257,14 @@ export const runActionScenarios: readonly Scenario[] = [
     name: 'the automatic rollback of a Localization Patch applies its recorded prior state',
     run: (record) => {
       const before = stored(LOCALIZATION, { spec: localizationSpec });
-      return runRollback(localization('Patch'), { localizationRef: LOCALIZATION, created: false, priorState: JSON.stringify(before) }, record, [stored(LOCALIZATION, { spec: { ...localizationSpec, priority: 800 } })]);
+      return runRollback(localization('Patch'), { localizationRef: LOCALIZATION, created: false, priorState: JSON.stringify(before) }, record, [
+        stored(LOCALIZATION, { spec: { ...localizationSpec, priority: 800 } }),
+      ]);
     },
   },
-  ...(['Create', 'Apply', 'Patch', 'Delete'] as const).map(
-    (operation): Scenario => ({
-      name: `a KubernetesResource ${operation} changes the object it names`,
-      targets: configMapTarget,
-      run: (record) => runOne(resource(operation), record, operation === 'Create' ? [] : [stored(CONFIG_MAP, { data: { active: 'a' } })]),
-    }),
-  ),
+  ...(['Create', 'Apply', 'Patch', 'Delete'] as const).map((operation): Scenario => ({
+    name: `a KubernetesResource ${operation} changes the object it names`,
+    targets: configMapTarget,
+    run: (record) => runOne(resource(operation), record, operation === 'Create' ? [] : [stored(CONFIG_MAP, { data: { active: 'a' } })]),
+  })),
 ];

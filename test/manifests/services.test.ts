@@ -102,12 +102,17 @@ describe('the Knative Service of each function', () => {
     // Act
     const missing = objectsOf('Service').filter((service) => {
       const account = stringAt(service, 'spec', 'template', 'spec', 'serviceAccountName');
-      return account === undefined || objectsOf('ServiceAccount').every((sa) => sa.metadata.name !== account || sa.metadata.namespace !== service.metadata.namespace);
+      return (
+        account === undefined || objectsOf('ServiceAccount').every((sa) => sa.metadata.name !== account || sa.metadata.namespace !== service.metadata.namespace)
+      );
     });
 
     // Assess
     assert.ok(objectsOf('Service').length === FunctionNames.length + 1);
-    assert.deepEqual(missing.map((service) => service.metadata.name), []);
+    assert.deepEqual(
+      missing.map((service) => service.metadata.name),
+      [],
+    );
   });
 
   test('the dead-letter sink stays warm, is cluster-local and holds no API token', () => {
@@ -155,7 +160,10 @@ describe('the func.yaml of each function', () => {
       if (scale.target !== undefined) fromFunc.target = String(scale.target);
       assert.deepEqual(fromFunc, autoscaling(service));
       assert.equal(resources.limits.concurrency, at(service, 'spec', 'template', 'spec', 'containerConcurrency'));
-      assert.deepEqual(resources, { requests: recordAt(container, 'resources', 'requests'), limits: { ...recordAt(container, 'resources', 'limits'), concurrency: resources.limits.concurrency } });
+      assert.deepEqual(resources, {
+        requests: recordAt(container, 'resources', 'requests'),
+        limits: { ...recordAt(container, 'resources', 'limits'), concurrency: resources.limits.concurrency },
+      });
     });
   }
 });

@@ -24,7 +24,7 @@ describe('the checker of references outside the repository', () => {
     { name: 'a new URL relative to the file that climbs above the root', file: 'test/a.ts', text: `new URL('${UP.repeat(2)}shared-folder/', import.meta.url)` },
     { name: 'a Markdown link that climbs above the root', file: 'docs/a.md', text: `see [notes](${UP.repeat(2)}notes/x.md)` },
     { name: 'a join from the repository root that climbs', file: 'test/a.ts', text: "const d = join(repoRoot, '..', 'shared');" },
-    { name: 'a join from the file\'s folder with one .. too many', file: 'test/unit/a.ts', text: "const d = join(import.meta.dirname, '..', '..', '..', 'x');" },
+    { name: "a join from the file's folder with one .. too many", file: 'test/unit/a.ts', text: "const d = join(import.meta.dirname, '..', '..', '..', 'x');" },
     { name: 'a citation of a planning note outside the repository', file: 'shared/a.ts', text: '/** as DESIGN §2 says */' },
     { name: 'a Markdown file that is not in the repository', file: 'docs/a.md', text: 'the fields are in FEATURES.md' },
   ];
@@ -36,7 +36,11 @@ describe('the checker of references outside the repository', () => {
 
   const accepted = [
     { name: 'an import inside the repository', file: 'functions/cancel/index.ts', text: `import { x } from '${UP.repeat(2)}shared/runtime/routes.js';` },
-    { name: 'a join from the file\'s folder up to the root', file: 'shared/api/gen.ts', text: "const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');" },
+    {
+      name: "a join from the file's folder up to the root",
+      file: 'shared/api/gen.ts',
+      text: "const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');",
+    },
     { name: 'a link to a document of the repository', file: 'docs/adr/0001.md', text: `[guide](${UP}user-guide.md), [readme](${UP.repeat(2)}README.md)` },
     { name: 'a URL that ends in .md', file: 'docs/a.md', text: 'https://example.com/docs/conventions.md#types' },
   ];
@@ -58,7 +62,10 @@ describe('the repository', () => {
   test('has every vendored folder the tests read, each with a README naming its source and licence', () => {
     for (const dir of [ORIGINAL_CRDS, ORIGINAL_MANIFESTS, KNATIVE_CRDS, CLUSTERNET_CRDS]) {
       assert.ok(existsSync(dir), `${dir} is missing`);
-      assert.ok(readdirSync(dir, { recursive: true }).some((name) => String(name).endsWith('.yaml')), `${dir} has no YAML`);
+      assert.ok(
+        readdirSync(dir, { recursive: true }).some((name) => String(name).endsWith('.yaml')),
+        `${dir} has no YAML`,
+      );
     }
     for (const dir of [join(ORIGINAL_CRDS, '..'), KNATIVE_CRDS, CLUSTERNET_CRDS]) {
       assert.ok(existsSync(join(dir, 'README.md')), `${dir} has no README.md`);

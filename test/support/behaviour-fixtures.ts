@@ -36,7 +36,9 @@ export const rollbackGet = (url: string): Json => ({ type: 'HTTP', timeout: '10s
 /** Each action's status, keyed `stage/workflow index/action`. */
 export function actionsOf(status: DRPlanExecutionStatus): Record<string, ActionStatus> {
   const entries = (status.stageStatuses ?? []).flatMap((stage) =>
-    (stage.workflowExecutions ?? []).flatMap((workflow, index) => (workflow.actionStatuses ?? []).map((action) => [`${stage.name}/${index}/${action.name}`, action] as const)),
+    (stage.workflowExecutions ?? []).flatMap((workflow, index) =>
+      (workflow.actionStatuses ?? []).map((action) => [`${stage.name}/${index}/${action.name}`, action] as const),
+    ),
   );
   return Object.fromEntries(entries);
 }
@@ -53,7 +55,11 @@ export const stagesOf = (status: DRPlanExecutionStatus): Record<string, [string,
 
 /** `[phase, message]` of each workflow, keyed `stage/workflow index`. */
 export const workflowsOf = (status: DRPlanExecutionStatus): Record<string, [string, string | undefined]> =>
-  Object.fromEntries((status.stageStatuses ?? []).flatMap((stage) => (stage.workflowExecutions ?? []).map((workflow, index) => [`${stage.name}/${index}`, [workflow.phase, workflow.message]] as const)));
+  Object.fromEntries(
+    (status.stageStatuses ?? []).flatMap((stage) =>
+      (stage.workflowExecutions ?? []).map((workflow, index) => [`${stage.name}/${index}`, [workflow.phase, workflow.message]] as const),
+    ),
+  );
 
 /** One case: its namespace, its tagged URLs, its objects and the waits on them. */
 export interface BehaviourCase {
@@ -97,7 +103,9 @@ export function readyCondition(object: KubeObject | undefined): { status?: strin
 
 function describeStatus(status: DRPlanExecutionStatus | undefined): string {
   if (status === undefined) return 'no status';
-  const actions = Object.entries(actionsOf(status)).map(([path, action]) => `${path}=${action.phase}${action.message === undefined ? '' : ` (${action.message})`}`);
+  const actions = Object.entries(actionsOf(status)).map(
+    ([path, action]) => `${path}=${action.phase}${action.message === undefined ? '' : ` (${action.message})`}`,
+  );
   return `${status.phase ?? 'no phase'}: ${status.message ?? ''}; ${actions.join(', ')}`;
 }
 
@@ -105,9 +113,22 @@ function objects(tag: string, namespace: string): Pick<BehaviourCase, 'workflow'
   const meta = (name: string): Json => ({ name, namespace });
   return {
     workflow: (name, actions, spec = {}) => ({ apiVersion: DR_API, kind: 'DRWorkflow', metadata: meta(name), spec: { actions, ...spec } }),
-    plan: (name, stages) => ({ apiVersion: DR_API, kind: 'DRPlan', metadata: meta(name), spec: { description: `behaviour case ${tag}`, stages: stages.map((stage) => ({ ...stage, workflows: stage.workflows.map((workflow) => ({ workflowRef: { name: workflow } })) })) } }),
+    plan: (name, stages) => ({
+      apiVersion: DR_API,
+      kind: 'DRPlan',
+      metadata: meta(name),
+      spec: {
+        description: `behaviour case ${tag}`,
+        stages: stages.map((stage) => ({ ...stage, workflows: stage.workflows.map((workflow) => ({ workflowRef: { name: workflow } })) })),
+      },
+    }),
     execution: (name, plan) => ({ apiVersion: DR_API, kind: 'DRPlanExecution', metadata: meta(name), spec: { planRef: plan, operationType: 'Execute' } }),
-    revert: (name, plan, target) => ({ apiVersion: DR_API, kind: 'DRPlanExecution', metadata: meta(name), spec: { planRef: plan, operationType: 'Revert', revertExecutionRef: target } }),
+    revert: (name, plan, target) => ({
+      apiVersion: DR_API,
+      kind: 'DRPlanExecution',
+      metadata: meta(name),
+      spec: { planRef: plan, operationType: 'Revert', revertExecutionRef: target },
+    }),
   };
 }
 
@@ -115,7 +136,8 @@ export function caseOf(env: E2eEnv, tag: string): BehaviourCase {
   const namespace = namespaceFor(`bh-${tag}`);
   const key = (kind: string, name: string): ObjectKey => ({ apiVersion: kind === 'Job' ? 'batch/v1' : DR_API, kind, name, namespace });
   const mine = (request: RecordedRequest): boolean => queryParam(request, 't') === tag;
-  const status = async (name: string): Promise<DRPlanExecutionStatus | undefined> => (await env.kube.get(key('DRPlanExecution', name)))?.status as DRPlanExecutionStatus | undefined;
+  const status = async (name: string): Promise<DRPlanExecutionStatus | undefined> =>
+    (await env.kube.get(key('DRPlanExecution', name)))?.status as DRPlanExecutionStatus | undefined;
   const self: BehaviourCase = {
     namespace,
     url: (path, step) => `${env.target.url}${path}?t=${tag}&step=${step}`,
@@ -136,10 +158,14 @@ export function caseOf(env: E2eEnv, tag: string): BehaviourCase {
     async waitFor(name, done, what) {
       let last: DRPlanExecutionStatus | undefined;
       try {
-        return await poll(async () => {
-          last = await status(name);
-          return last !== undefined && done(last) ? last : undefined;
-        }, `DRPlanExecution ${namespace}/${name} ${what}`, WAIT_MS);
+        return await poll(
+          async () => {
+            last = await status(name);
+            return last !== undefined && done(last) ? last : undefined;
+          },
+          `DRPlanExecution ${namespace}/${name} ${what}`,
+          WAIT_MS,
+        );
       } catch (error: unknown) {
         throw new Error(`${error instanceof Error ? error.message : String(error)}; last seen ${describeStatus(last)}`, { cause: error });
       }
@@ -178,12 +204,14 @@ export function recordStatuses(env: E2eEnv, namespace: string, name: string): St
       const status: DRPlanExecutionStatus = isRecord(object.status) ? object.status : {};
       seen.push(status);
     };
-    watch.watch(path, query, onEvent, () => setTimeout(start, 100)).then(
-      (controller) => {
-        state.controller = controller;
-      },
-      () => setTimeout(start, 100),
-    );
+    watch
+      .watch(path, query, onEvent, () => setTimeout(start, 100))
+      .then(
+        (controller) => {
+          state.controller = controller;
+        },
+        () => setTimeout(start, 100),
+      );
   };
   start();
   return {
@@ -203,6 +231,9 @@ export async function eventsOf(env: E2eEnv, namespace: string, name: string): Pr
   const events = await env.kube.list('v1', 'Event', { namespace });
   return events
     .filter((event) => isRecord(event.involvedObject) && event.involvedObject.name === name && event.involvedObject.kind === 'DRPlanExecution')
-    .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))
+    .sort(
+      (a, b) =>
+        (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+    )
     .map((event) => `${String(event.reason)}: ${String(event.message)}`);
 }

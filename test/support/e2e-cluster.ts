@@ -58,7 +58,9 @@ function targetFault(url: URL): string | undefined {
 function targetOf(value: string | undefined): { targetUrl: string; targetPort: number } {
   const name = E2eVariables.targetUrl;
   if (!isSet(value)) {
-    throw new Error(`${name} is required when ${E2eVariables.kubeconfig} is set: the http://HOST:PORT under which the cluster's pods reach this machine (the demo target listens on 0.0.0.0:PORT); see ${GUIDE}`);
+    throw new Error(
+      `${name} is required when ${E2eVariables.kubeconfig} is set: the http://HOST:PORT under which the cluster's pods reach this machine (the demo target listens on 0.0.0.0:PORT); see ${GUIDE}`,
+    );
   }
   let url: URL;
   try {
@@ -74,7 +76,8 @@ function targetOf(value: string | undefined): { targetUrl: string; targetPort: n
 function tickOf(value: string | undefined): number {
   if (!isSet(value)) return DEFAULT_CLUSTER_TICK_SECONDS;
   const seconds = Number(value.trim());
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`${E2eVariables.tick} must be a positive number of seconds (the cluster's resync tick), not "${value}"`);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new Error(`${E2eVariables.tick} must be a positive number of seconds (the cluster's resync tick), not "${value}"`);
   return seconds;
 }
 
@@ -130,7 +133,10 @@ export async function missingCrds(kube: Kube, names: readonly string[]): Promise
 
 /** What drplan needs on the cluster, as `Kind name`, that is not there. */
 async function missingParts(kube: Kube): Promise<string[]> {
-  const crds = await missingCrds(kube, Object.values(Plurals).map((plural) => `${plural}.${GROUP}`));
+  const crds = await missingCrds(
+    kube,
+    Object.values(Plurals).map((plural) => `${plural}.${GROUP}`),
+  );
   const missing = crds.map((name) => `CustomResourceDefinition ${name}`);
   const namespace = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: FUNCTIONS_NAMESPACE });
   return namespace === undefined ? [...missing, `Namespace ${FUNCTIONS_NAMESPACE}`] : missing;
@@ -145,7 +151,8 @@ export async function checkCluster(kube: Kube, kubeConfig: KubeConfig, settings:
   } catch (error: unknown) {
     throw new Error(`cannot check ${where} for drplan's CRDs and namespace: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  if (missing.length > 0) throw new Error(`${where} has no ${missing.join(', ')}: install drplan there first as docs/install.md says (CRDs, then kubectl apply -R -f knative/)`);
+  if (missing.length > 0)
+    throw new Error(`${where} has no ${missing.join(', ')}: install drplan there first as docs/install.md says (CRDs, then kubectl apply -R -f knative/)`);
 }
 
 function listen(server: Server, port: number): Promise<void> {
@@ -179,7 +186,11 @@ export async function exposeTarget(target: DemoTarget, settings: ClusterSettings
   });
   await listen(server, settings.targetPort);
   const stop = async (): Promise<void> => {
-    const closed = new Promise<void>((done) => server.close(() => { done(); }));
+    const closed = new Promise<void>((done) =>
+      server.close(() => {
+        done();
+      }),
+    );
     for (const socket of sockets) socket.destroy();
     await closed;
     await target.stop();
@@ -196,7 +207,11 @@ const KIND_ORDER: readonly string[] = [Kinds.execution, Kinds.plan, Kinds.workfl
 async function footprintOf(dir: string): Promise<{ objects: ObjectKey[]; namespaces: ObjectKey[] }> {
   const { readExample } = await import('../../local/drill/example.js');
   const example = readExample(dir);
-  const dr: KubeObject[] = [example.execute, ...(example.revert === undefined ? [] : [example.revert]), ...example.setup.filter((o) => o.apiVersion === API_VERSION)];
+  const dr: KubeObject[] = [
+    example.execute,
+    ...(example.revert === undefined ? [] : [example.revert]),
+    ...example.setup.filter((o) => o.apiVersion === API_VERSION),
+  ];
   const objects = dr
     .map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name ?? '', namespace: o.metadata.namespace ?? 'default' }))
     .sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind));
@@ -221,7 +236,8 @@ export async function placeExample(kube: Kube, dir: string, crds: readonly strin
   if (missing.length > 0) return { refusal: `the cluster has no CustomResourceDefinition ${missing.join(', ')}, which the example's actions create` };
   const { objects, namespaces } = await footprintOf(dir);
   const taken = await existing(kube, objects);
-  if (taken.length > 0) return { refusal: `${taken.map((k) => `${k.kind} ${k.namespace ?? ''}/${k.name}`).join(', ')} already on the cluster: the example would take it over` };
+  if (taken.length > 0)
+    return { refusal: `${taken.map((k) => `${k.kind} ${k.namespace ?? ''}/${k.name}`).join(', ')} already on the cluster: the example would take it over` };
   const before = await existing(kube, namespaces);
   const ours = namespaces.filter((key) => !before.includes(key));
   return {

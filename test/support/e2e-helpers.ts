@@ -63,13 +63,28 @@ function stackLog(stateDir: string): { log: (line: string) => void; functionOutp
   const dir = process.env['DRPLAN_E2E_LOG_DIR'];
   if (dir === undefined || dir === '') return { log: () => undefined };
   const file = join(dir, `${basename(stateDir)}.log`);
-  const write = (line: string): void => { appendFileSync(file, `${new Date().toISOString()} ${line}\n`); };
-  return { log: write, functionOutput: (label, line) => { write(`[${label}] ${line}`); }, trace: (line) => { write(`[trace] ${line}`); } };
+  const write = (line: string): void => {
+    appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
+  };
+  return {
+    log: write,
+    functionOutput: (label, line) => {
+      write(`[${label}] ${line}`);
+    },
+    trace: (line) => {
+      write(`[trace] ${line}`);
+    },
+  };
 }
 
 async function startStack(stateDir: string, extraEnv: Readonly<Record<string, string>> = {}): Promise<Connection & { stack: DevStack }> {
   const { startDevStack } = await import('../../local/dev.js');
-  const stack = await startDevStack({ stateDir, tickSeconds: LOCAL_TICK_SECONDS, extraEnv: { RECONCILE_INTERVAL: `${RECONCILE_SECONDS}s`, ...extraEnv }, ...stackLog(stateDir) });
+  const stack = await startDevStack({
+    stateDir,
+    tickSeconds: LOCAL_TICK_SECONDS,
+    extraEnv: { RECONCILE_INTERVAL: `${RECONCILE_SECONDS}s`, ...extraEnv },
+    ...stackLog(stateDir),
+  });
   return { stack, ...connectTo(stack.kubeconfigPath) };
 }
 
@@ -132,7 +147,8 @@ async function startLocalEnv(options: E2eOptions): Promise<E2eEnv> {
   return env;
 }
 
-const noStack = (what: string): Error => new Error(`${what}: there is no local stack on a cluster (${E2eVariables.kubeconfig} is set); a test that needs it must be skipped there`);
+const noStack = (what: string): Error =>
+  new Error(`${what}: there is no local stack on a cluster (${E2eVariables.kubeconfig} is set); a test that needs it must be skipped there`);
 
 /** The cluster of the settings, checked to have drplan installed, and the demo target exposed to it. */
 async function connectCluster(settings: ClusterSettings, behaviours: readonly BehaviourInput[]): Promise<Connection & { target: DemoTarget }> {
@@ -237,18 +253,28 @@ function withTimeouts(object: KubeObject, timeouts: Readonly<Record<string, stri
 export async function applyExample(env: E2eEnv, timeouts: Readonly<Record<string, string>> = {}): Promise<KubeObject> {
   const { applyAll, keyOf, pointParamsAt, readExample } = await import('../../local/drill/example.js');
   const example = readExample(EXAMPLE_DIR);
-  await applyAll(env.kube, example.setup.map((object) => withTimeouts(object, timeouts)));
+  await applyAll(
+    env.kube,
+    example.setup.map((object) => withTimeouts(object, timeouts)),
+  );
   const checked = example.setup.filter((object) => object.kind === 'DRWorkflow' || object.kind === 'DRPlan');
   for (const object of checked) {
     const key = keyOf(object);
     let last: KubeObject | undefined;
     try {
-      await poll(async () => {
-        last = await env.kube.get(key);
-        return isReady(last) ? true : undefined;
-      }, `${key.kind} ${key.name} to be Ready`, allowing(60_000));
+      await poll(
+        async () => {
+          last = await env.kube.get(key);
+          return isReady(last) ? true : undefined;
+        },
+        `${key.kind} ${key.name} to be Ready`,
+        allowing(60_000),
+      );
     } catch (error: unknown) {
-      throw new Error(`${error instanceof Error ? error.message : String(error)}; last seen: ${JSON.stringify({ generation: last?.metadata.generation, status: last?.status })}`, { cause: error });
+      throw new Error(
+        `${error instanceof Error ? error.message : String(error)}; last seen: ${JSON.stringify({ generation: last?.metadata.generation, status: last?.status })}`,
+        { cause: error },
+      );
     }
   }
   return pointParamsAt(example.execute, env.target.url);
@@ -262,15 +288,27 @@ export async function statusOf(env: E2eEnv, name: string): Promise<DRPlanExecuti
 }
 
 /** Waits until the execution's status satisfies `done`; returns that status, or throws with the last one seen. */
-export async function waitForStatus(env: E2eEnv, name: string, done: (status: DRPlanExecutionStatus) => boolean, timeoutMs = allowing(60_000)): Promise<DRPlanExecutionStatus> {
+export async function waitForStatus(
+  env: E2eEnv,
+  name: string,
+  done: (status: DRPlanExecutionStatus) => boolean,
+  timeoutMs = allowing(60_000),
+): Promise<DRPlanExecutionStatus> {
   let last: DRPlanExecutionStatus | undefined;
   try {
-    return await poll(async () => {
-      last = await statusOf(env, name);
-      return last !== undefined && done(last) ? last : undefined;
-    }, `DRPlanExecution ${NAMESPACE}/${name}`, timeoutMs);
+    return await poll(
+      async () => {
+        last = await statusOf(env, name);
+        return last !== undefined && done(last) ? last : undefined;
+      },
+      `DRPlanExecution ${NAMESPACE}/${name}`,
+      timeoutMs,
+    );
   } catch (error: unknown) {
-    const seen = last === undefined ? 'no status' : `${last.phase ?? 'no phase'}: ${last.message ?? ''}; ${JSON.stringify(last.stageStatuses?.flatMap((s) => s.workflowExecutions ?? []).flatMap((w) => w.actionStatuses ?? []))}`;
+    const seen =
+      last === undefined
+        ? 'no status'
+        : `${last.phase ?? 'no phase'}: ${last.message ?? ''}; ${JSON.stringify(last.stageStatuses?.flatMap((s) => s.workflowExecutions ?? []).flatMap((w) => w.actionStatuses ?? []))}`;
     throw new Error(`${error instanceof Error ? error.message : String(error)}; last seen ${seen}`, { cause: error });
   }
 }
@@ -280,7 +318,9 @@ export const isFinished = (status: DRPlanExecutionStatus): boolean => TERMINAL.h
 /** Each action's phase, keyed `stage/workflow index/action`. */
 export function actionPhases(status: DRPlanExecutionStatus): Record<string, string> {
   const entries = (status.stageStatuses ?? []).flatMap((stage) =>
-    (stage.workflowExecutions ?? []).flatMap((workflow, index) => (workflow.actionStatuses ?? []).map((action) => [`${stage.name}/${index}/${action.name}`, action.phase] as const)),
+    (stage.workflowExecutions ?? []).flatMap((workflow, index) =>
+      (workflow.actionStatuses ?? []).map((action) => [`${stage.name}/${index}/${action.name}`, action.phase] as const),
+    ),
   );
   return Object.fromEntries(entries);
 }
@@ -290,7 +330,9 @@ export function unfinishedParts(status: DRPlanExecutionStatus): string[] {
   const open = (phase: string | undefined): boolean => phase === 'Running' || phase === 'Pending';
   const parts = (status.stageStatuses ?? []).flatMap((stage) => [
     ...(open(stage.phase) ? [`stage ${stage.name}: ${stage.phase}`] : []),
-    ...(stage.workflowExecutions ?? []).flatMap((workflow) => (workflow.actionStatuses ?? []).filter((a) => open(a.phase)).map((a) => `action ${stage.name}/${a.name}: ${a.phase}`)),
+    ...(stage.workflowExecutions ?? []).flatMap((workflow) =>
+      (workflow.actionStatuses ?? []).filter((a) => open(a.phase)).map((a) => `action ${stage.name}/${a.name}: ${a.phase}`),
+    ),
   ]);
   return open(status.phase) ? [`execution: ${status.phase ?? ''}`, ...parts] : parts;
 }

@@ -43,9 +43,11 @@ export interface LogLine {
 
 /** A Logger that records every line with the bindings of the child it was written through. */
 export function collectingLogger(lines: LogLine[] = [], bindings: Record<string, unknown> = {}): Logger & { lines: LogLine[] } {
-  const write = (level: LogLine['level']) => (object: Record<string, unknown>, message: string): void => {
-    lines.push({ level, bindings, object, message });
-  };
+  const write =
+    (level: LogLine['level']) =>
+    (object: Record<string, unknown>, message: string): void => {
+      lines.push({ level, bindings, object, message });
+    };
   return {
     lines,
     debug: write('debug'),

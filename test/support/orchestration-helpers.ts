@@ -41,10 +41,19 @@ export interface LogLine {
 }
 
 export function linesLogger(lines: LogLine[] = [], bindings: Record<string, unknown> = {}): Logger & { lines: LogLine[] } {
-  const write = (level: LogLine['level']) => (object: Record<string, unknown>, message: string): void => {
-    lines.push({ level, message, fields: { ...bindings, ...object } });
+  const write =
+    (level: LogLine['level']) =>
+    (object: Record<string, unknown>, message: string): void => {
+      lines.push({ level, message, fields: { ...bindings, ...object } });
+    };
+  return {
+    lines,
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+    child: (more) => linesLogger(lines, { ...bindings, ...more }),
   };
-  return { lines, debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error'), child: (more) => linesLogger(lines, { ...bindings, ...more }) };
 }
 
 export interface Harness extends CoreDeps {

@@ -21,7 +21,10 @@ const UNTRACKED = new Set(['node_modules', 'dist', 'coverage', '.drplan', '.git'
 export function repositoryFiles(root: string): string[] {
   if (existsSync(join(root, '.git'))) {
     const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
-    return out.toString('utf8').split('\0').filter((file) => file !== '' && existsSync(join(root, file)));
+    return out
+      .toString('utf8')
+      .split('\0')
+      .filter((file) => file !== '' && existsSync(join(root, file)));
   }
   const files: string[] = [];
   const walk = (dir: string): void => {
@@ -62,7 +65,14 @@ function joinsOutside(file: string, line: string): string[] {
     const ups = args.filter((arg) => arg === "'..'" || arg === '".."').length;
     if (ups === 0) continue;
     const base = args[0] ?? '';
-    const depth = base.includes('import.meta') ? posix.dirname(file).split('/').filter((p) => p !== '.').length : /root|repo/i.test(base) ? 0 : undefined;
+    const depth = base.includes('import.meta')
+      ? posix
+          .dirname(file)
+          .split('/')
+          .filter((p) => p !== '.').length
+      : /root|repo/i.test(base)
+        ? 0
+        : undefined;
     if (depth !== undefined && ups > depth) found.push(`${match[0]} climbs ${ups} folder(s) from a base ${depth} deep`);
   }
   return found;
@@ -128,4 +138,3 @@ export function scanRepository(root: string, options: ScanOptions): Finding[] {
     return text === undefined ? [] : findingsIn({ root, markdown, options }, file, text);
   });
 }
-

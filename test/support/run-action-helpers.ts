@@ -68,7 +68,11 @@ export class LogCollector implements Logger {
   }
   /** Every line serialised, as a log shipper would see it. */
   text(): string {
-    return this.lines.map((line) => JSON.stringify({ ...line.bindings, ...line.object, msg: line.message }, (_key, value: unknown) => (value instanceof Error ? value.message : value))).join('\n');
+    return this.lines
+      .map((line) =>
+        JSON.stringify({ ...line.bindings, ...line.object, msg: line.message }, (_key, value: unknown) => (value instanceof Error ? value.message : value)),
+      )
+      .join('\n');
   }
 }
 
@@ -79,7 +83,14 @@ export const pathOf = (action: string, stage = 's', index = 0): string => `${sta
 export function planOf(actions: readonly Action[]): ResolvedPlan {
   return {
     failurePolicy: 'Stop',
-    stages: [{ name: 's', parallel: false, failurePolicy: 'Stop', workflows: [{ workflowRef: { name: 'wf', namespace: NS }, failurePolicy: 'FailFast', actions: [...actions] }] }],
+    stages: [
+      {
+        name: 's',
+        parallel: false,
+        failurePolicy: 'Stop',
+        workflows: [{ workflowRef: { name: 'wf', namespace: NS }, failurePolicy: 'FailFast', actions: [...actions] }],
+      },
+    ],
   };
 }
 
@@ -98,7 +109,11 @@ export function requestAction(status: DRPlanExecutionStatus, path: string, attem
   return next;
 }
 
-export function executionObject(status: DRPlanExecutionStatus, extra: Partial<DRPlanExecution['metadata']> = {}, operationType: 'Execute' | 'Revert' = 'Execute'): KubeObject {
+export function executionObject(
+  status: DRPlanExecutionStatus,
+  extra: Partial<DRPlanExecution['metadata']> = {},
+  operationType: 'Execute' | 'Revert' = 'Execute',
+): KubeObject {
   return {
     apiVersion: API_VERSION,
     kind: Kinds.execution,
@@ -157,7 +172,7 @@ export function world(execution: KubeObject, options: WorldOptions = {}): World 
   };
   const status = (): DRPlanExecutionStatus => {
     const stored = kube.objects.get(`${API_VERSION}/${Kinds.execution}/${NS}/${EXEC}`);
-    return (stored?.status ?? {});
+    return stored?.status ?? {};
   };
   return { kube, clock, log, sleeps, deps, status, action: (path) => findActionStatus(status(), path) };
 }
@@ -198,7 +213,12 @@ export async function startTarget(handler: TargetHandler): Promise<Target> {
     const chunks: Buffer[] = [];
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
     incoming.on('end', () => {
-      const request = { method: incoming.method ?? '', url: incoming.url ?? '', headers: { ...incoming.headers }, body: Buffer.concat(chunks).toString('utf8') };
+      const request = {
+        method: incoming.method ?? '',
+        url: incoming.url ?? '',
+        headers: { ...incoming.headers },
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       requests.push(request);
       handler(request, response, requests.length - 1);
     });
@@ -211,16 +231,20 @@ export async function startTarget(handler: TargetHandler): Promise<Target> {
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => { resolve(); });
+        server.close(() => {
+          resolve();
+        });
       }),
   };
 }
 
 /** Answers every request with `status` and `body`. */
-export const answer = (status: number, body = ''): TargetHandler => (_request, response) => {
-  response.writeHead(status, { 'content-type': 'text/plain' });
-  response.end(body);
-};
+export const answer =
+  (status: number, body = ''): TargetHandler =>
+  (_request, response) => {
+    response.writeHead(status, { 'content-type': 'text/plain' });
+    response.end(body);
+  };
 
 /** A fetch that records its calls and answers 200 without touching the network. */
 export function recordingFetch(): { fetch: typeof globalThis.fetch; calls: string[] } {

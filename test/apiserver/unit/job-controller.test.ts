@@ -32,7 +32,11 @@ const conditionTypes = (status: Json | undefined): unknown[] => ((status?.condit
 describe('reading the annotations', () => {
   const cases: { name: string; job: Json; expected: { outcome: string; durationMs: number; problems: number } }[] = [
     { name: 'defaults to succeed after one second', job: job(), expected: { outcome: 'succeed', durationMs: 1000, problems: 0 } },
-    { name: 'reads the Job annotations', job: job({ 'local.drplan.dev/outcome': 'fail', 'local.drplan.dev/duration': '1m30s' }), expected: { outcome: 'fail', durationMs: 90_000, problems: 0 } },
+    {
+      name: 'reads the Job annotations',
+      job: job({ 'local.drplan.dev/outcome': 'fail', 'local.drplan.dev/duration': '1m30s' }),
+      expected: { outcome: 'fail', durationMs: 90_000, problems: 0 },
+    },
     {
       name: 'reads the pod template annotations',
       job: job({}, { template: { metadata: { annotations: { 'local.drplan.dev/outcome': 'hang', 'local.drplan.dev/duration': '250ms' } } } }),
@@ -43,8 +47,16 @@ describe('reading the annotations', () => {
       job: job({ 'local.drplan.dev/outcome': 'succeed' }, { template: { metadata: { annotations: { 'local.drplan.dev/outcome': 'fail' } } } }),
       expected: { outcome: 'succeed', durationMs: 1000, problems: 0 },
     },
-    { name: 'falls back to succeed and reports an unknown outcome', job: job({ 'local.drplan.dev/outcome': 'explode' }), expected: { outcome: 'succeed', durationMs: 1000, problems: 1 } },
-    { name: 'falls back to one second and reports a bad duration', job: job({ 'local.drplan.dev/duration': 'soon' }), expected: { outcome: 'succeed', durationMs: 1000, problems: 1 } },
+    {
+      name: 'falls back to succeed and reports an unknown outcome',
+      job: job({ 'local.drplan.dev/outcome': 'explode' }),
+      expected: { outcome: 'succeed', durationMs: 1000, problems: 1 },
+    },
+    {
+      name: 'falls back to one second and reports a bad duration',
+      job: job({ 'local.drplan.dev/duration': 'soon' }),
+      expected: { outcome: 'succeed', durationMs: 1000, problems: 1 },
+    },
   ];
   for (const { name, job: input, expected } of cases) {
     test(name, () => {
@@ -78,10 +90,24 @@ describe('deciding the status of a Job', () => {
   test('completes a Job when its duration has passed, with the conditions of the real controller', () => {
     const decision = decide(job({ 'local.drplan.dev/duration': '5s' }, { completions: 3 }, { startTime: iso(0), active: 1, ready: 0 }), at(5));
 
-    const condition = { status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastProbeTime: iso(5), lastTransitionTime: iso(5) };
+    const condition = {
+      status: 'True',
+      reason: 'CompletionsReached',
+      message: 'Reached expected number of succeeded pods',
+      lastProbeTime: iso(5),
+      lastTransitionTime: iso(5),
+    };
     assert.deepEqual(decision.status, {
-      startTime: iso(0), active: 0, ready: 0, succeeded: 3, completionTime: iso(5), uncountedTerminatedPods: {},
-      conditions: [{ type: 'SuccessCriteriaMet', ...condition }, { type: 'Complete', ...condition }],
+      startTime: iso(0),
+      active: 0,
+      ready: 0,
+      succeeded: 3,
+      completionTime: iso(5),
+      uncountedTerminatedPods: {},
+      conditions: [
+        { type: 'SuccessCriteriaMet', ...condition },
+        { type: 'Complete', ...condition },
+      ],
     });
     assert.equal(decision.wakeAt, undefined);
   });
@@ -92,7 +118,10 @@ describe('deciding the status of a Job', () => {
     assert.equal(written(decision).failed, 3);
     assert.equal(written(decision).active, 0);
     assert.equal(written(decision).completionTime, undefined);
-    assert.deepEqual(conditionTypes(written(decision)), [['FailureTarget', 'True', 'BackoffLimitExceeded'], ['Failed', 'True', 'BackoffLimitExceeded']]);
+    assert.deepEqual(conditionTypes(written(decision)), [
+      ['FailureTarget', 'True', 'BackoffLimitExceeded'],
+      ['Failed', 'True', 'BackoffLimitExceeded'],
+    ]);
     assert.equal((written(decision).conditions as Json[])[1]?.message, 'Job has reached the specified backoff limit');
   });
 
@@ -109,19 +138,27 @@ describe('deciding the status of a Job', () => {
   test('fails a Job past its activeDeadlineSeconds with DeadlineExceeded', () => {
     const decision = decide(job({ 'local.drplan.dev/duration': '1m' }, { activeDeadlineSeconds: 10 }, { startTime: iso(0), active: 1 }), at(10));
 
-    assert.deepEqual(conditionTypes(written(decision)), [['FailureTarget', 'True', 'DeadlineExceeded'], ['Failed', 'True', 'DeadlineExceeded']]);
+    assert.deepEqual(conditionTypes(written(decision)), [
+      ['FailureTarget', 'True', 'DeadlineExceeded'],
+      ['Failed', 'True', 'DeadlineExceeded'],
+    ]);
     assert.equal((written(decision).conditions as Json[])[1]?.message, 'Job was active longer than specified deadline');
     assert.equal(written(decision).failed, 1);
   });
 
   test('wakes a hanging Job at its deadline', () => {
-    assert.deepEqual(decide(job({ 'local.drplan.dev/outcome': 'hang' }, { activeDeadlineSeconds: 30 }, { startTime: iso(0), active: 1 }), at(1)), { wakeAt: at(30) });
+    assert.deepEqual(decide(job({ 'local.drplan.dev/outcome': 'hang' }, { activeDeadlineSeconds: 30 }, { startTime: iso(0), active: 1 }), at(1)), {
+      wakeAt: at(30),
+    });
   });
 
   test('completes a Job whose duration ends before its deadline', () => {
     const decision = decide(job({ 'local.drplan.dev/duration': '5s' }, { activeDeadlineSeconds: 10 }, { startTime: iso(0), active: 1 }), at(12));
 
-    assert.deepEqual(conditionTypes(written(decision)), [['SuccessCriteriaMet', 'True', 'CompletionsReached'], ['Complete', 'True', 'CompletionsReached']]);
+    assert.deepEqual(conditionTypes(written(decision)), [
+      ['SuccessCriteriaMet', 'True', 'CompletionsReached'],
+      ['Complete', 'True', 'CompletionsReached'],
+    ]);
   });
 
   test('resumes the timer of an active Job from status.startTime (after a restart)', () => {
@@ -199,7 +236,9 @@ class FakeApiServer {
   private expireNext = false;
   private readonly history: { rv: number; line: string }[] = [];
   private readonly watchers = new Set<ServerResponse>();
-  private readonly server = createServer((req, res) => { this.handle(req, res); });
+  private readonly server = createServer((req, res) => {
+    this.handle(req, res);
+  });
 
   private readonly token: string;
 
@@ -216,7 +255,11 @@ class FakeApiServer {
   async close(): Promise<void> {
     for (const watcher of this.watchers) watcher.end();
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => { resolve(); }));
+    await new Promise<void>((resolve) =>
+      this.server.close(() => {
+        resolve();
+      }),
+    );
   }
 
   expireNextWatch(): void {
@@ -255,8 +298,12 @@ class FakeApiServer {
     if (req.method === 'PATCH' && match !== null) {
       this.contentTypes.push(req.headers['content-type'] ?? '');
       let body = '';
-      req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
-      req.on('end', () => { this.patchStatus(match[1] ?? '', match[2] ?? '', JSON.parse(body) as Json, res); });
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      req.on('end', () => {
+        this.patchStatus(match[1] ?? '', match[2] ?? '', JSON.parse(body) as Json, res);
+      });
       return;
     }
     res.writeHead(404).end();
@@ -389,7 +436,10 @@ describe('the Job controller against an API server', () => {
     await eventually(() => (lines.some((l) => l.includes('HTTP 401')) ? true : undefined), 'a log line about the 401');
 
     assert.deepEqual(statusOf(server, 'u-never'), {});
-    assert.ok(lines.every((l) => !l.includes('wrong-token')), 'the token never appears in the log');
+    assert.ok(
+      lines.every((l) => !l.includes('wrong-token')),
+      'the token never appears in the log',
+    );
   });
 
   test('writes nothing once stopped', async () => {

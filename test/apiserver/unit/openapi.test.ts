@@ -70,7 +70,10 @@ describe('OpenAPI v2 protobuf', () => {
     assert.equal(stringOf(info, 1), 'Kubernetes');
     assert.notEqual(stringOf(info, 2), '');
     assert.equal(bytesOf(document, 9).length, 0);
-    assert.deepEqual([...document.keys()].sort((a, b) => a - b), [1, 2, 8, 9]);
+    assert.deepEqual(
+      [...document.keys()].sort((a, b) => a - b),
+      [1, 2, 8, 9],
+    );
   });
 
   test('lists one path per resource: the object path', () => {
@@ -109,7 +112,10 @@ describe('OpenAPI v2 JSON', () => {
     const patch = document.paths['/apis/batch/v1/namespaces/{namespace}/jobs/{name}']?.patch;
     assert.ok(patch !== undefined);
     assert.deepEqual(patch['x-kubernetes-group-version-kind'], { group: 'batch', kind: 'Job', version: 'v1' });
-    assert.deepEqual((patch.parameters as { name: string }[]).map((p) => p.name), ['fieldValidation']);
+    assert.deepEqual(
+      (patch.parameters as { name: string }[]).map((p) => p.name),
+      ['fieldValidation'],
+    );
   });
 });
 
@@ -148,7 +154,10 @@ describe('OpenAPI v3', () => {
 
       const patch = patchOf(document, resource.kind);
 
-      assert.ok(patch?.parameters?.some((p) => p.name === 'fieldValidation' && p.in === 'query'), resource.kind);
+      assert.ok(
+        patch?.parameters?.some((p) => p.name === 'fieldValidation' && p.in === 'query'),
+        resource.kind,
+      );
     }
   });
 
@@ -156,7 +165,9 @@ describe('OpenAPI v3', () => {
     const document = openApiV3Document('apis/batch/v1', resources) as V3Document;
 
     assert.deepEqual(Object.keys(patchOf(document, 'Job')?.requestBody?.content ?? {}), [
-      'application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml',
+      'application/json-patch+json',
+      'application/merge-patch+json',
+      'application/apply-patch+yaml',
     ]);
   });
 

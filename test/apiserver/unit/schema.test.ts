@@ -94,12 +94,20 @@ describe('pruning', () => {
   });
 
   test('keeps apiVersion, kind and metadata of an embedded resource', () => {
-    const spec = { type: 'object', properties: { template: { type: 'object', 'x-kubernetes-embedded-resource': true, properties: { spec: { type: 'object' } } } } };
+    const spec = {
+      type: 'object',
+      properties: { template: { type: 'object', 'x-kubernetes-embedded-resource': true, properties: { spec: { type: 'object' } } } },
+    };
     const template = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, spec: {}, junk: true };
 
     const result = admitSpec(spec, { template });
 
-    assert.deepEqual((result.object as { spec: { template: unknown } }).spec.template, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, spec: {} });
+    assert.deepEqual((result.object as { spec: { template: unknown } }).spec.template, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c' },
+      spec: {},
+    });
   });
 
   test('prunes array items and map values against their schemas', () => {
@@ -135,7 +143,9 @@ describe('defaulting', () => {
       name: 'applies the defaults inside a defaulted object',
       spec: {
         type: 'object',
-        properties: { retry: { type: 'object', default: {}, properties: { limit: { type: 'integer', default: 3 }, interval: { type: 'string', default: '5s' } } } },
+        properties: {
+          retry: { type: 'object', default: {}, properties: { limit: { type: 'integer', default: 3 }, interval: { type: 'string', default: '5s' } } },
+        },
       },
       value: {},
       expected: { retry: { limit: 3, interval: '5s' } },
@@ -148,7 +158,10 @@ describe('defaulting', () => {
     },
     {
       name: 'applies defaults inside map values',
-      spec: { type: 'object', properties: { m: { type: 'object', additionalProperties: { type: 'object', properties: { p: { type: 'integer', default: 500 } } } } } },
+      spec: {
+        type: 'object',
+        properties: { m: { type: 'object', additionalProperties: { type: 'object', properties: { p: { type: 'integer', default: 500 } } } } },
+      },
       value: { m: { a: {}, b: { p: 1 } } },
       expected: { m: { a: { p: 500 }, b: { p: 1 } } },
     },
@@ -277,25 +290,39 @@ describe('validation causes', () => {
       name: 'a string that does not match the pattern',
       schema: { type: 'string', pattern: '^[a-z]+$' },
       value: 'ABC',
-      causes: [{ reason: 'FieldValueInvalid', field: 'spec.x', message: "Invalid value: \"ABC\": spec.x in body should match '^[a-z]+$'" }],
+      causes: [{ reason: 'FieldValueInvalid', field: 'spec.x', message: 'Invalid value: "ABC": spec.x in body should match \'^[a-z]+$\'' }],
     },
     {
       name: 'a malformed date-time',
       schema: { type: 'string', format: 'date-time' },
       value: '2024-02-30T10:00:00Z',
-      causes: [{ reason: 'FieldValueTypeInvalid', field: 'spec.x', message: 'Invalid value: "2024-02-30T10:00:00Z": spec.x in body must be of type date-time: "2024-02-30T10:00:00Z"' }],
+      causes: [
+        {
+          reason: 'FieldValueTypeInvalid',
+          field: 'spec.x',
+          message: 'Invalid value: "2024-02-30T10:00:00Z": spec.x in body must be of type date-time: "2024-02-30T10:00:00Z"',
+        },
+      ],
     },
     {
       name: 'a boolean where an int-or-string is expected',
       schema: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] },
       value: true,
-      causes: [{ reason: 'FieldValueTypeInvalid', field: 'spec.x', message: 'Invalid value: "boolean": spec.x in body must be of type integer,string: "boolean"' }],
+      causes: [
+        { reason: 'FieldValueTypeInvalid', field: 'spec.x', message: 'Invalid value: "boolean": spec.x in body must be of type integer,string: "boolean"' },
+      ],
     },
     {
       name: 'a map value of the wrong type, named by its key',
       schema: { type: 'object', additionalProperties: { type: 'string' } },
       value: { 'X-Token': 5 },
-      causes: [{ reason: 'FieldValueTypeInvalid', field: 'spec.x.X-Token', message: 'Invalid value: "integer": spec.x.X-Token in body must be of type string: "integer"' }],
+      causes: [
+        {
+          reason: 'FieldValueTypeInvalid',
+          field: 'spec.x.X-Token',
+          message: 'Invalid value: "integer": spec.x.X-Token in body must be of type string: "integer"',
+        },
+      ],
     },
     {
       name: 'a null array item that is not nullable',
@@ -311,7 +338,10 @@ describe('validation causes', () => {
         'x-kubernetes-list-map-keys': ['type'],
         items: { type: 'object', required: ['type'], properties: { type: { type: 'string' }, status: { type: 'string' } } },
       },
-      value: [{ type: 'Ready', status: 'True' }, { type: 'Ready', status: 'False' }],
+      value: [
+        { type: 'Ready', status: 'True' },
+        { type: 'Ready', status: 'False' },
+      ],
       causes: [{ reason: 'FieldValueDuplicate', field: 'spec.x[1]', message: 'Duplicate value: map[string]interface {}{"type":"Ready"}' }],
     },
     {
@@ -333,7 +363,13 @@ describe('validation causes', () => {
       name: 'a value matching both oneOf branches',
       schema: { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' } }, oneOf: [{ required: ['a'] }, { required: ['b'] }] },
       value: { a: '1', b: '2' },
-      causes: [{ reason: 'FieldValueInvalid', field: 'spec.x', message: 'Invalid value: "": "spec.x" must validate one and only one schema (oneOf). Found 2 valid alternatives' }],
+      causes: [
+        {
+          reason: 'FieldValueInvalid',
+          field: 'spec.x',
+          message: 'Invalid value: "": "spec.x" must validate one and only one schema (oneOf). Found 2 valid alternatives',
+        },
+      ],
     },
   ];
   for (const { name, schema, value, causes } of cases) {
@@ -378,7 +414,9 @@ describe('validation causes', () => {
   test('reports an object that is not a JSON object, naming the kind', () => {
     const result = admitCustomResource(rootWith({ type: 'object' }), [1], 'DRPlan');
 
-    assert.deepEqual(result.causes, [{ reason: 'FieldValueTypeInvalid', field: '', message: 'Invalid value: "array": a DRPlan must be a JSON object, not array' }]);
+    assert.deepEqual(result.causes, [
+      { reason: 'FieldValueTypeInvalid', field: '', message: 'Invalid value: "array": a DRPlan must be a JSON object, not array' },
+    ]);
   });
 });
 
@@ -389,7 +427,9 @@ describe('object names', () => {
   const invalidNames = ['Upper', 'under_score', '-leading', 'trailing-', 'double..dot'];
   for (const name of invalidNames) {
     test(`rejects the name ${JSON.stringify(name)} with the RFC 1123 message`, () => {
-      assert.deepEqual(validateObjectName({ name }), [{ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: ${JSON.stringify(name)}: ${subdomainRule}` }]);
+      assert.deepEqual(validateObjectName({ name }), [
+        { reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: ${JSON.stringify(name)}: ${subdomainRule}` },
+      ]);
     });
   }
 
@@ -406,7 +446,9 @@ describe('object names', () => {
   });
 
   test('requires a name or a generateName', () => {
-    assert.deepEqual(validateObjectName({}), [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
+    assert.deepEqual(validateObjectName({}), [
+      { reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' },
+    ]);
   });
 
   test('accepts a generateName prefix ending in a dash', () => {
@@ -416,7 +458,10 @@ describe('object names', () => {
   test('reports a bad name through admission too', () => {
     const result = admitCustomResource(rootWith({ type: 'object' }), { ...withMeta({}), metadata: { name: 'Bad' } }, 'Thing');
 
-    assert.deepEqual(result.causes.map((c) => c.field), ['metadata.name']);
+    assert.deepEqual(
+      result.causes.map((c) => c.field),
+      ['metadata.name'],
+    );
   });
 });
 
@@ -431,7 +476,12 @@ describe('properties', () => {
   });
   const json = fc.jsonValue({ maxDepth: 3 });
   const spec = fc.record(
-    { mode: fc.oneof(fc.constantFrom('a', 'b'), json), nested: fc.oneof(fc.record({ n: fc.integer() }, { requiredKeys: [] }), json), list: fc.array(fc.oneof(fc.object(), json)), other: json },
+    {
+      mode: fc.oneof(fc.constantFrom('a', 'b'), json),
+      nested: fc.oneof(fc.record({ n: fc.integer() }, { requiredKeys: [] }), json),
+      list: fc.array(fc.oneof(fc.object(), json)),
+      other: json,
+    },
     { requiredKeys: [] },
   );
 

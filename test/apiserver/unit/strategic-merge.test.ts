@@ -7,12 +7,26 @@ const pod = {
   metadata: { name: 'p', labels: { app: 'a', tier: 'web' }, finalizers: ['a/one', 'b/two'] },
   spec: {
     containers: [
-      { name: 'main', image: 'app:1', args: ['--x'], env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }], ports: [{ containerPort: 80, name: 'http' }] },
+      {
+        name: 'main',
+        image: 'app:1',
+        args: ['--x'],
+        env: [
+          { name: 'A', value: '1' },
+          { name: 'B', value: '2' },
+        ],
+        ports: [{ containerPort: 80, name: 'http' }],
+      },
       { name: 'side', image: 'proxy:1', volumeMounts: [{ mountPath: '/data', name: 'data' }] },
     ],
     volumes: [{ name: 'data', emptyDir: {} }],
   },
-  status: { conditions: [{ type: 'Ready', status: 'False' }, { type: 'Scheduled', status: 'True' }] },
+  status: {
+    conditions: [
+      { type: 'Ready', status: 'False' },
+      { type: 'Scheduled', status: 'True' },
+    ],
+  },
 };
 
 type Case = { name: string; original: unknown; patch: unknown; expected: unknown };
@@ -32,37 +46,108 @@ const cases: Case[] = [
     name: 'appends a container with a new name',
     original: { containers: [{ name: 'main', image: 'app:1' }] },
     patch: { containers: [{ name: 'debug', image: 'busybox' }] },
-    expected: { containers: [{ name: 'main', image: 'app:1' }, { name: 'debug', image: 'busybox' }] },
+    expected: {
+      containers: [
+        { name: 'main', image: 'app:1' },
+        { name: 'debug', image: 'busybox' },
+      ],
+    },
   },
   {
     name: 'merges env entries by name inside a merged container',
-    original: { containers: [{ name: 'main', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] }] },
-    patch: { containers: [{ name: 'main', env: [{ name: 'B', value: 'two' }, { name: 'C', value: '3' }] }] },
-    expected: { containers: [{ name: 'main', env: [{ name: 'A', value: '1' }, { name: 'B', value: 'two' }, { name: 'C', value: '3' }] }] },
+    original: {
+      containers: [
+        {
+          name: 'main',
+          env: [
+            { name: 'A', value: '1' },
+            { name: 'B', value: '2' },
+          ],
+        },
+      ],
+    },
+    patch: {
+      containers: [
+        {
+          name: 'main',
+          env: [
+            { name: 'B', value: 'two' },
+            { name: 'C', value: '3' },
+          ],
+        },
+      ],
+    },
+    expected: {
+      containers: [
+        {
+          name: 'main',
+          env: [
+            { name: 'A', value: '1' },
+            { name: 'B', value: 'two' },
+            { name: 'C', value: '3' },
+          ],
+        },
+      ],
+    },
   },
   {
     name: 'merges container ports by containerPort',
-    original: { ports: [{ containerPort: 80, name: 'http' }, { containerPort: 9090, name: 'metrics' }] },
+    original: {
+      ports: [
+        { containerPort: 80, name: 'http' },
+        { containerPort: 9090, name: 'metrics' },
+      ],
+    },
     patch: { ports: [{ containerPort: 80, protocol: 'TCP' }] },
-    expected: { ports: [{ containerPort: 80, name: 'http', protocol: 'TCP' }, { containerPort: 9090, name: 'metrics' }] },
+    expected: {
+      ports: [
+        { containerPort: 80, name: 'http', protocol: 'TCP' },
+        { containerPort: 9090, name: 'metrics' },
+      ],
+    },
   },
   {
     name: 'merges service ports by port',
     original: { ports: [{ port: 80, targetPort: 8080 }] },
-    patch: { ports: [{ port: 80, targetPort: 9090 }, { port: 443, targetPort: 8443 }] },
-    expected: { ports: [{ port: 80, targetPort: 9090 }, { port: 443, targetPort: 8443 }] },
+    patch: {
+      ports: [
+        { port: 80, targetPort: 9090 },
+        { port: 443, targetPort: 8443 },
+      ],
+    },
+    expected: {
+      ports: [
+        { port: 80, targetPort: 9090 },
+        { port: 443, targetPort: 8443 },
+      ],
+    },
   },
   {
     name: 'merges volume mounts by mountPath',
     original: { volumeMounts: [{ mountPath: '/data', name: 'data' }] },
-    patch: { volumeMounts: [{ mountPath: '/data', readOnly: true }, { mountPath: '/tmp', name: 'tmp' }] },
-    expected: { volumeMounts: [{ mountPath: '/data', name: 'data', readOnly: true }, { mountPath: '/tmp', name: 'tmp' }] },
+    patch: {
+      volumeMounts: [
+        { mountPath: '/data', readOnly: true },
+        { mountPath: '/tmp', name: 'tmp' },
+      ],
+    },
+    expected: {
+      volumeMounts: [
+        { mountPath: '/data', name: 'data', readOnly: true },
+        { mountPath: '/tmp', name: 'tmp' },
+      ],
+    },
   },
   {
     name: 'merges conditions by type',
     original: pod.status,
     patch: { conditions: [{ type: 'Ready', status: 'True' }] },
-    expected: { conditions: [{ type: 'Ready', status: 'True' }, { type: 'Scheduled', status: 'True' }] },
+    expected: {
+      conditions: [
+        { type: 'Ready', status: 'True' },
+        { type: 'Scheduled', status: 'True' },
+      ],
+    },
   },
   { name: 'replaces a list without a merge key', original: { args: ['--a', '--b'] }, patch: { args: ['--c'] }, expected: { args: ['--c'] } },
   {
@@ -139,7 +224,13 @@ describe('strategic merge patch', () => {
     const merged = strategicMerge(pod, patch) as typeof pod;
 
     assert.deepEqual(merged.metadata.labels, { app: 'a', track: 'canary' });
-    assert.deepEqual(merged.spec.containers.map((c) => [c.name, c.image]), [['main', 'app:2'], ['side', 'proxy:1']]);
+    assert.deepEqual(
+      merged.spec.containers.map((c) => [c.name, c.image]),
+      [
+        ['main', 'app:2'],
+        ['side', 'proxy:1'],
+      ],
+    );
     assert.deepEqual(merged.spec.containers[0]?.env, [{ name: 'B', value: '2' }]);
   });
 });
@@ -147,7 +238,8 @@ describe('strategic merge patch', () => {
 /** RFC 7386 JSON merge patch, the reference for patches that touch no merge list. */
 function jsonMergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) Reflect.deleteProperty(out, key);
     else out[key] = jsonMergePatch(out[key], value);
@@ -156,7 +248,9 @@ function jsonMergePatch(target: unknown, patch: unknown): unknown {
 }
 
 describe('strategic merge patch properties', () => {
-  const plainKey = fc.string({ minLength: 1, maxLength: 6 }).filter((k) => !k.startsWith('$') && !(k in MERGE_KEYS) && !MERGED_SCALAR_LISTS.has(k) && k !== '__proto__');
+  const plainKey = fc
+    .string({ minLength: 1, maxLength: 6 })
+    .filter((k) => !k.startsWith('$') && !(k in MERGE_KEYS) && !MERGED_SCALAR_LISTS.has(k) && k !== '__proto__');
   const value: fc.Arbitrary<unknown> = fc.letrec<{ node: unknown }>((tie) => ({
     node: fc.oneof(
       { depthSize: 'small' },

@@ -46,7 +46,13 @@ describe('custom resource tables', () => {
     const table = asTable(toTable([plan], planColumns, undefined, NOW));
 
     assert.deepEqual(columnNames(table), ['Name', 'Stages', 'Phase', 'Age']);
-    assert.deepEqual(table.columnDefinitions[0], { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', priority: 0 });
+    assert.deepEqual(table.columnDefinitions[0], {
+      name: 'Name',
+      type: 'string',
+      format: 'name',
+      description: 'Name must be unique within a namespace.',
+      priority: 0,
+    });
   });
 
   test('compute each cell from the first JSONPath match and render dates as ages', () => {
@@ -71,7 +77,11 @@ describe('custom resource tables', () => {
     { name: 'no printer columns', columns: undefined, expected: ['Name', 'Age'] },
     { name: 'columns without an age', columns: [{ name: 'Phase', type: 'string', jsonPath: '.status.phase' }], expected: ['Name', 'Phase', 'Age'] },
     { name: 'an upper-case AGE column', columns: [{ name: 'AGE', type: 'date', jsonPath: '.metadata.creationTimestamp' }], expected: ['Name', 'AGE'] },
-    { name: 'a creation-time column under another name', columns: [{ name: 'Created', type: 'date', jsonPath: '.metadata.creationTimestamp' }], expected: ['Name', 'Created'] },
+    {
+      name: 'a creation-time column under another name',
+      columns: [{ name: 'Created', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
+      expected: ['Name', 'Created'],
+    },
   ];
   for (const { name, columns, expected } of ageCases) {
     test(`have exactly one age column given ${name}`, () => {
@@ -83,7 +93,11 @@ describe('custom resource tables', () => {
     const table = asTable(toTable([plan], [{ name: 'Phase', type: 'string', jsonPath: '.status.phase', priority: 1 }], undefined, NOW));
 
     assert.deepEqual(table.columnDefinitions[1], {
-      name: 'Phase', type: 'string', format: '', priority: 1, description: 'Custom resource definition column (in JSONPath format): .status.phase',
+      name: 'Phase',
+      type: 'string',
+      format: '',
+      priority: 1,
+      description: 'Custom resource definition column (in JSONPath format): .status.phase',
     });
   });
 });
@@ -113,7 +127,12 @@ describe('JSONPath of printer columns', () => {
   const object = {
     metadata: { labels: { 'app.kubernetes.io/name': 'demo' } },
     spec: { stages: [{ name: 'a', n: 1 }, { name: 'b' }, { name: 'c' }] },
-    status: { conditions: [{ type: 'Ready', status: 'True' }, { type: 'Synced', status: 'False' }] },
+    status: {
+      conditions: [
+        { type: 'Ready', status: 'True' },
+        { type: 'Synced', status: 'False' },
+      ],
+    },
   };
   const cases: { path: string; expected: unknown[] }[] = [
     { path: '.spec.stages[0].name', expected: ['a'] },
@@ -138,10 +157,26 @@ describe('JSONPath of printer columns', () => {
 
 describe('human durations', () => {
   const cases: [number, string][] = [
-    [-2_500, '<invalid>'], [-1_500, '0s'], [0, '0s'], [59_000, '59s'], [119_000, '119s'], [120_000, '2m'], [125_000, '2m5s'],
-    [600_000, '10m'], [179 * 60_000, '179m'], [3 * 3_600_000, '3h'], [3 * 3_600_000 + 5 * 60_000, '3h5m'], [8 * 3_600_000, '8h'],
-    [47 * 3_600_000, '47h'], [48 * 3_600_000, '2d'], [50 * 3_600_000, '2d2h'], [8 * 86_400_000, '8d'], [400 * 86_400_000, '400d'],
-    [730 * 86_400_000, '2y'], [735 * 86_400_000, '2y5d'], [8 * 365 * 86_400_000, '8y'],
+    [-2_500, '<invalid>'],
+    [-1_500, '0s'],
+    [0, '0s'],
+    [59_000, '59s'],
+    [119_000, '119s'],
+    [120_000, '2m'],
+    [125_000, '2m5s'],
+    [600_000, '10m'],
+    [179 * 60_000, '179m'],
+    [3 * 3_600_000, '3h'],
+    [3 * 3_600_000 + 5 * 60_000, '3h5m'],
+    [8 * 3_600_000, '8h'],
+    [47 * 3_600_000, '47h'],
+    [48 * 3_600_000, '2d'],
+    [50 * 3_600_000, '2d2h'],
+    [8 * 86_400_000, '8d'],
+    [400 * 86_400_000, '400d'],
+    [730 * 86_400_000, '2y'],
+    [735 * 86_400_000, '2y5d'],
+    [8 * 365 * 86_400_000, '8y'],
   ];
   for (const [milliseconds, expected] of cases) {
     test(`${milliseconds}ms reads ${expected}`, () => {
@@ -154,16 +189,42 @@ describe('built-in tables', () => {
   const meta = (name: string): Record<string, unknown> => ({ name, namespace: 'default', creationTimestamp: minutesAgo(3) });
   const job = (status: Record<string, unknown>, spec: Record<string, unknown> = { completions: 1, parallelism: 1 }): Record<string, unknown> => ({
     metadata: meta('j'),
-    spec: { ...spec, selector: { matchLabels: { 'job-name': 'j' } }, template: { spec: { containers: [{ name: 'main', image: 'busybox' }, { name: 'side', image: 'envoy' }] } } },
+    spec: {
+      ...spec,
+      selector: { matchLabels: { 'job-name': 'j' } },
+      template: {
+        spec: {
+          containers: [
+            { name: 'main', image: 'busybox' },
+            { name: 'side', image: 'envoy' },
+          ],
+        },
+      },
+    },
     status,
   });
 
   const cases: { key: string; object: Record<string, unknown>; columns: string[]; cells: unknown[] }[] = [
     { key: 'namespaces', object: { metadata: meta('prod'), status: { phase: 'Active' } }, columns: ['Name', 'Status', 'Age'], cells: ['prod', 'Active', '3m'] },
-    { key: 'configmaps', object: { metadata: meta('cm'), data: { a: '1', b: '2' }, binaryData: { c: '' } }, columns: ['Name', 'Data', 'Age'], cells: ['cm', 3, '3m'] },
-    { key: 'secrets', object: { metadata: meta('s'), type: 'Opaque', data: { a: 'eA==' } }, columns: ['Name', 'Type', 'Data', 'Age'], cells: ['s', 'Opaque', 1, '3m'] },
+    {
+      key: 'configmaps',
+      object: { metadata: meta('cm'), data: { a: '1', b: '2' }, binaryData: { c: '' } },
+      columns: ['Name', 'Data', 'Age'],
+      cells: ['cm', 3, '3m'],
+    },
+    {
+      key: 'secrets',
+      object: { metadata: meta('s'), type: 'Opaque', data: { a: 'eA==' } },
+      columns: ['Name', 'Type', 'Data', 'Age'],
+      cells: ['s', 'Opaque', 1, '3m'],
+    },
     { key: 'serviceaccounts', object: { metadata: meta('sa'), secrets: [{ name: 't' }] }, columns: ['Name', 'Secrets', 'Age'], cells: ['sa', 1, '3m'] },
-    { key: 'leases.coordination.k8s.io', object: { metadata: meta('l'), spec: { holderIdentity: 'fn-1' } }, columns: ['Name', 'Holder', 'Age'], cells: ['l', 'fn-1', '3m'] },
+    {
+      key: 'leases.coordination.k8s.io',
+      object: { metadata: meta('l'), spec: { holderIdentity: 'fn-1' } },
+      columns: ['Name', 'Holder', 'Age'],
+      cells: ['l', 'fn-1', '3m'],
+    },
     {
       key: 'jobs.batch',
       object: job({ startTime: minutesAgo(3), completionTime: minutesAgo(1), succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] }),
@@ -173,9 +234,15 @@ describe('built-in tables', () => {
     {
       key: 'events',
       object: {
-        metadata: meta('e.1'), type: 'Normal', reason: 'ExecutionStarted', message: ' started \n', count: 2,
-        involvedObject: { kind: 'DRPlanExecution', name: 'run-1' }, source: { component: 'plan-stages' },
-        firstTimestamp: minutesAgo(10), lastTimestamp: minutesAgo(2),
+        metadata: meta('e.1'),
+        type: 'Normal',
+        reason: 'ExecutionStarted',
+        message: ' started \n',
+        count: 2,
+        involvedObject: { kind: 'DRPlanExecution', name: 'run-1' },
+        source: { component: 'plan-stages' },
+        firstTimestamp: minutesAgo(10),
+        lastTimestamp: minutesAgo(2),
       },
       columns: ['Last Seen', 'Type', 'Reason', 'Object', 'Subobject', 'Source', 'Message', 'First Seen', 'Count', 'Name'],
       cells: ['2m', 'Normal', 'ExecutionStarted', 'drplanexecution/run-1', '', 'plan-stages', 'started', '10m', 2, 'e.1'],
@@ -199,12 +266,22 @@ describe('built-in tables', () => {
   test('mark the wide-only job columns with priority 1', () => {
     const table = asTable(builtinTable('jobs.batch', [], undefined, NOW));
 
-    assert.deepEqual(table.columnDefinitions.filter((c) => c.priority === 1).map((c) => c.name), ['Containers', 'Images', 'Selector']);
+    assert.deepEqual(
+      table.columnDefinitions.filter((c) => c.priority === 1).map((c) => c.name),
+      ['Containers', 'Images', 'Selector'],
+    );
   });
 
   const jobStates: { name: string; conditions: { type: string; status: string }[]; expected: string }[] = [
     { name: 'a job without conditions', conditions: [], expected: 'Running' },
-    { name: 'a failed job', conditions: [{ type: 'FailureTarget', status: 'True' }, { type: 'Failed', status: 'True' }], expected: 'Failed' },
+    {
+      name: 'a failed job',
+      conditions: [
+        { type: 'FailureTarget', status: 'True' },
+        { type: 'Failed', status: 'True' },
+      ],
+      expected: 'Failed',
+    },
     { name: 'a job whose failure is being recorded', conditions: [{ type: 'FailureTarget', status: 'True' }], expected: 'FailureTarget' },
     { name: 'a resumed job', conditions: [{ type: 'Suspended', status: 'False' }], expected: 'Running' },
     { name: 'a suspended job', conditions: [{ type: 'Suspended', status: 'True' }], expected: 'Suspended' },
@@ -230,7 +307,12 @@ describe('label selectors', () => {
     { selector: {}, expected: '<none>' },
     { selector: { matchLabels: { b: '2', a: '1' } }, expected: 'a=1,b=2' },
     {
-      selector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['web', 'api'] }, { key: 'canary', operator: 'DoesNotExist' }] },
+      selector: {
+        matchExpressions: [
+          { key: 'tier', operator: 'In', values: ['web', 'api'] },
+          { key: 'canary', operator: 'DoesNotExist' },
+        ],
+      },
       expected: '!canary,tier in (api,web)',
     },
   ];

@@ -93,8 +93,7 @@ interface Difference {
 }
 
 const COMPARED = ['type', 'enum', 'default', 'format', 'pattern'] as const;
-const comparable = (attribute: string, value: unknown): unknown =>
-  attribute === 'enum' && Array.isArray(value) ? value.map(String).sort() : value;
+const comparable = (attribute: string, value: unknown): unknown => (attribute === 'enum' && Array.isArray(value) ? value.map(String).sort() : value);
 
 /** Where `ours` lacks a field of `original`, or gives it another type, enum (as a set), default or format. */
 function compareSchemas(original: SchemaNode, ours: SchemaNode): Difference[] {
@@ -132,7 +131,9 @@ describe('the committed CRDs', () => {
   }
 
   test('knative/crds holds exactly one file per kind and nothing stale', () => {
-    const expected = generateCrdFiles().map((file) => file.path.replace('knative/crds/', '')).sort();
+    const expected = generateCrdFiles()
+      .map((file) => file.path.replace('knative/crds/', ''))
+      .sort();
 
     const actual = readdirSync(join(repoRoot, 'knative', 'crds')).sort();
 
@@ -272,9 +273,7 @@ describe('structural schema rules', () => {
 
   /** Every rule broken anywhere in a schema, as `path: rule`. */
   const violations = (schema: SchemaNode): string[] =>
-    [...flatten(schema)].flatMap(([path, node]) =>
-      RULES.filter(([, broken]) => broken(node)).map(([rule]) => `${path === '' ? '(root)' : path}: ${rule}`),
-    );
+    [...flatten(schema)].flatMap(([path, node]) => RULES.filter(([, broken]) => broken(node)).map(([rule]) => `${path === '' ? '(root)' : path}: ${rule}`));
 
   /** Keys out of order anywhere in the document (arrays keep their order). */
   function unsortedKeys(value: unknown, path = ''): string[] {
@@ -405,7 +404,11 @@ describe('toStructuralSchema', () => {
   }
   const TreeSchema: z.ZodType<Tree> = z.lazy(() => z.strictObject({ children: z.array(TreeSchema).optional() }));
   const inexpressible: readonly Inexpressible[] = [
-    { name: 'a loose object', schema: z.strictObject({ a: z.looseObject({ b: z.string() }) }), message: /^CRD schema at spec\.a: accepts unknown keys .*FREE_FORM$/ },
+    {
+      name: 'a loose object',
+      schema: z.strictObject({ a: z.looseObject({ b: z.string() }) }),
+      message: /^CRD schema at spec\.a: accepts unknown keys .*FREE_FORM$/,
+    },
     { name: 'an untyped value', schema: z.strictObject({ a: z.unknown() }), message: /^CRD schema at spec\.a: has no type/ },
     { name: 'a union', schema: z.strictObject({ a: z.union([z.string(), z.number()]) }), message: /^CRD schema at spec\.a: "anyOf" cannot be expressed/ },
     { name: 'a recursive schema', schema: z.strictObject({ tree: TreeSchema }), message: /^CRD schema at spec\.tree: "\$ref" cannot be expressed/ },
@@ -435,7 +438,10 @@ describe('comparison with the original CRDs', () => {
     test(`the listed difference at ${entry.kind} ${entry.path} is still needed`, () => {
       const explained = differences(entry.kind).filter((difference) => covers(entry, difference));
 
-      assert.ok(explained.length > 0, `${entry.kind} ${entry.path} no longer differs from the original: remove it from the list and from docs/crd-differences.md`);
+      assert.ok(
+        explained.length > 0,
+        `${entry.kind} ${entry.path} no longer differs from the original: remove it from the list and from docs/crd-differences.md`,
+      );
     });
   }
 

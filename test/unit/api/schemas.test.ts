@@ -39,8 +39,7 @@ function yamlFiles(dir: string): string[] {
     });
 }
 
-const describeIssues = (error: z.ZodError): string =>
-  error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ');
+const describeIssues = (error: z.ZodError): string => error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ');
 
 /** The smallest valid HTTP action, with `overrides` merged in. */
 const httpAction = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -138,7 +137,10 @@ describe('retryPolicy.backoffMultiplier', () => {
     const result = RetryPolicySchema.safeParse({ backoffMultiplier: 2 });
 
     assert.ok(!result.success, 'rejected');
-    assert.deepEqual(result.error.issues.map((issue) => issue.path), [['backoffMultiplier']]);
+    assert.deepEqual(
+      result.error.issues.map((issue) => issue.path),
+      [['backoffMultiplier']],
+    );
   });
 });
 

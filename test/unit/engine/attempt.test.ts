@@ -11,16 +11,25 @@ const PATH = 's/0/call';
 function withAction(action: Partial<ActionStatus>): DRPlanExecutionStatus {
   return {
     phase: 'Running',
-    stageStatuses: [{
-      name: 's',
-      phase: 'Running',
-      workflowExecutions: [{ workflowRef: { name: 'wf' }, phase: 'Running', actionStatuses: [{ name: 'call', phase: 'Pending', ...action }] }],
-    }],
+    stageStatuses: [
+      {
+        name: 's',
+        phase: 'Running',
+        workflowExecutions: [{ workflowRef: { name: 'wf' }, phase: 'Running', actionStatuses: [{ name: 'call', phase: 'Pending', ...action }] }],
+      },
+    ],
   };
 }
 
 const requested = withAction({ attempt: 1, requestedAt: T0.toISOString() });
-const running = withAction({ phase: 'Running', attempt: 2, retryCount: 1, attemptStartTime: T0.toISOString(), startTime: at(-60).toISOString(), lastUpdateTime: T0.toISOString() });
+const running = withAction({
+  phase: 'Running',
+  attempt: 2,
+  retryCount: 1,
+  attemptStartTime: T0.toISOString(),
+  startTime: at(-60).toISOString(),
+  lastUpdateTime: T0.toISOString(),
+});
 
 describe('action paths', () => {
   test('a path joins stage, workflow index and action name', () => {
@@ -44,7 +53,7 @@ describe('action paths', () => {
 });
 
 describe('claimAttempt', () => {
-  test('a requested first attempt is claimed: Running, started (the action\'s start is the attempt\'s), the request cleared', () => {
+  test("a requested first attempt is claimed: Running, started (the action's start is the attempt's), the request cleared", () => {
     const result = claimAttempt(requested, PATH, 1, at(3));
 
     assert.equal(result.claimed, true);
@@ -58,7 +67,7 @@ describe('claimAttempt', () => {
     assert.deepEqual(result.events, [{ reason: 'ActionStarted', type: 'Normal', message: 'Action s/0/call: attempt 1 started', path: PATH }]);
   });
 
-  test('a later attempt keeps the action\'s first start time', () => {
+  test("a later attempt keeps the action's first start time", () => {
     const retry = withAction({ attempt: 2, retryCount: 1, startTime: T0.toISOString(), requestedAt: at(10).toISOString() });
 
     const result = claimAttempt(retry, PATH, 2, at(11));
@@ -139,22 +148,42 @@ describe('recordAttempt', () => {
   });
 
   test('a retryable failure with retries left schedules the next attempt after the backoff', () => {
-    const result = recordAttempt(running, { path: PATH, attempt: 2, result: { ok: false, retryable: true, message: 'HTTP 503' }, policy: { limit: 3, interval: '10s', backoffMultiplier: '2.0' }, now: at(4) });
+    const result = recordAttempt(running, {
+      path: PATH,
+      attempt: 2,
+      result: { ok: false, retryable: true, message: 'HTTP 503' },
+      policy: { limit: 3, interval: '10s', backoffMultiplier: '2.0' },
+      now: at(4),
+    });
 
     const action = actionStatus(result.status, PATH);
     assert.equal(result.recorded, true);
     assert.deepEqual(
-      { phase: action?.phase, attempt: action?.attempt, retryCount: action?.retryCount, nextAttemptAt: action?.nextAttemptAt, requestedAt: action?.requestedAt, attemptStartTime: action?.attemptStartTime },
+      {
+        phase: action?.phase,
+        attempt: action?.attempt,
+        retryCount: action?.retryCount,
+        nextAttemptAt: action?.nextAttemptAt,
+        requestedAt: action?.requestedAt,
+        attemptStartTime: action?.attemptStartTime,
+      },
       { phase: 'Pending', attempt: 3, retryCount: 2, nextAttemptAt: at(24).toISOString(), requestedAt: undefined, attemptStartTime: undefined },
     );
     assert.equal(action?.message, 'attempt 2 failed: HTTP 503; retry 2 of 3 in 20s');
     assert.deepEqual(result.retryAt, at(24));
-    assert.deepEqual(result.events, [{ reason: 'ActionRetrying', type: 'Warning', message: 'Action s/0/call: attempt 2 failed: HTTP 503; retry 2 of 3 in 20s', path: PATH }]);
+    assert.deepEqual(result.events, [
+      { reason: 'ActionRetrying', type: 'Warning', message: 'Action s/0/call: attempt 2 failed: HTTP 503; retry 2 of 3 in 20s', path: PATH },
+    ]);
   });
 
   const finalFailures: { name: string; retryable: boolean; policy: AttemptReport['policy']; message: string }[] = [
     { name: 'a failure that is not retryable', retryable: false, policy: undefined, message: 'HTTP 400 (after 2 attempts)' },
-    { name: 'a retryable failure with no retries left', retryable: true, policy: { limit: 1, interval: '1s', backoffMultiplier: '2.0' }, message: 'HTTP 400 (after 2 attempts)' },
+    {
+      name: 'a retryable failure with no retries left',
+      retryable: true,
+      policy: { limit: 1, interval: '1s', backoffMultiplier: '2.0' },
+      message: 'HTTP 400 (after 2 attempts)',
+    },
   ];
   for (const { name, retryable, policy, message } of finalFailures) {
     test(`${name} ends the action Failed`, () => {
@@ -181,7 +210,11 @@ describe('recordAttempt', () => {
   const ignored: { name: string; status: DRPlanExecutionStatus; attempt: number }[] = [
     { name: 'an attempt that was never claimed', status: requested, attempt: 1 },
     { name: 'an earlier attempt than the current one', status: running, attempt: 1 },
-    { name: 'an attempt already recorded (a duplicate result)', status: recordAttempt(running, { path: PATH, attempt: 2, result: { ok: true }, now: T0 }).status, attempt: 2 },
+    {
+      name: 'an attempt already recorded (a duplicate result)',
+      status: recordAttempt(running, { path: PATH, attempt: 2, result: { ok: true }, now: T0 }).status,
+      attempt: 2,
+    },
   ];
   for (const { name, status, attempt } of ignored) {
     test(`the result of ${name} is ignored`, () => {

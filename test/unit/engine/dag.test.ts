@@ -51,11 +51,13 @@ describe('topologicalOrder', () => {
 });
 
 /** Random DAGs: each stage may depend on any earlier stage. */
-const dags = fc.integer({ min: 1, max: 12 }).chain((size) =>
-  fc.tuple(...Array.from({ length: size }, (_, i) => fc.subarray(Array.from({ length: i }, (_, j) => `s${j}`)))).map((deps) =>
-    deps.map((dependsOn, i) => ({ name: `s${i}`, dependsOn })),
-  ),
-);
+const dags = fc
+  .integer({ min: 1, max: 12 })
+  .chain((size) =>
+    fc
+      .tuple(...Array.from({ length: size }, (_, i) => fc.subarray(Array.from({ length: i }, (_, j) => `s${j}`))))
+      .map((deps) => deps.map((dependsOn, i) => ({ name: `s${i}`, dependsOn }))),
+  );
 
 describe('stage graph properties', () => {
   test('every stage of an acyclic plan comes after all of its dependencies', () => {
@@ -73,22 +75,25 @@ describe('stage graph properties', () => {
     );
   });
 
-  test('adding an edge back to a stage\'s ancestor yields a cycle that follows real edges', () => {
+  test("adding an edge back to a stage's ancestor yields a cycle that follows real edges", () => {
     fc.assert(
-      fc.property(dags.filter((stages) => stages.some((s) => s.dependsOn.length > 0)), (stages) => {
-        const from = stages.find((s) => s.dependsOn.length > 0);
-        assert.ok(from !== undefined);
-        const to = from.dependsOn[0] ?? '';
-        const cyclic = stages.map((s) => (s.name === to ? { ...s, dependsOn: [...s.dependsOn, from.name] } : s));
+      fc.property(
+        dags.filter((stages) => stages.some((s) => s.dependsOn.length > 0)),
+        (stages) => {
+          const from = stages.find((s) => s.dependsOn.length > 0);
+          assert.ok(from !== undefined);
+          const to = from.dependsOn[0] ?? '';
+          const cyclic = stages.map((s) => (s.name === to ? { ...s, dependsOn: [...s.dependsOn, from.name] } : s));
 
-        const cycle = findCycle(cyclic);
+          const cycle = findCycle(cyclic);
 
-        assert.ok(cycle !== undefined);
-        assert.equal(cycle[0], cycle.at(-1));
-        const deps = new Map(cyclic.map((s) => [s.name, s.dependsOn]));
-        for (let i = 0; i + 1 < cycle.length; i++) assert.ok(deps.get(cycle[i] ?? '')?.includes(cycle[i + 1] ?? ''));
-        assert.equal(topologicalOrder(cyclic), undefined);
-      }),
+          assert.ok(cycle !== undefined);
+          assert.equal(cycle[0], cycle.at(-1));
+          const deps = new Map(cyclic.map((s) => [s.name, s.dependsOn]));
+          for (let i = 0; i + 1 < cycle.length; i++) assert.ok(deps.get(cycle[i] ?? '')?.includes(cycle[i + 1] ?? ''));
+          assert.equal(topologicalOrder(cyclic), undefined);
+        },
+      ),
     );
   });
 });

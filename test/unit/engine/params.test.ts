@@ -78,15 +78,67 @@ describe('coerceParam', () => {
 describe('resolveParams precedence', () => {
   const cases: Array<{ what: string; workflow: RawParam[]; global: RawParam[]; stage: RawParam[]; execution: ExecutionParam[]; expected: string }> = [
     { what: 'the workflow default applies alone', workflow: [{ name: 'p', default: 'wf' }], global: [], stage: [], execution: [], expected: 'wf' },
-    { what: 'a global value overrides the workflow default', workflow: [{ name: 'p', default: 'wf' }], global: [{ name: 'p', value: 'global' }], stage: [], execution: [], expected: 'global' },
-    { what: 'a global default overrides the workflow default', workflow: [{ name: 'p', default: 'wf' }], global: [{ name: 'p', default: 'global-default' }], stage: [], execution: [], expected: 'global-default' },
+    {
+      what: 'a global value overrides the workflow default',
+      workflow: [{ name: 'p', default: 'wf' }],
+      global: [{ name: 'p', value: 'global' }],
+      stage: [],
+      execution: [],
+      expected: 'global',
+    },
+    {
+      what: 'a global default overrides the workflow default',
+      workflow: [{ name: 'p', default: 'wf' }],
+      global: [{ name: 'p', default: 'global-default' }],
+      stage: [],
+      execution: [],
+      expected: 'global-default',
+    },
     { what: 'a global value beats its own default', workflow: [], global: [{ name: 'p', value: 'v', default: 'd' }], stage: [], execution: [], expected: 'v' },
-    { what: 'a stage value overrides the global value', workflow: [{ name: 'p', default: 'wf' }], global: [{ name: 'p', value: 'global' }], stage: [{ name: 'p', value: 'stage' }], execution: [], expected: 'stage' },
-    { what: 'a stage default overrides the global value', workflow: [], global: [{ name: 'p', value: 'global' }], stage: [{ name: 'p', default: 'stage-default' }], execution: [], expected: 'stage-default' },
+    {
+      what: 'a stage value overrides the global value',
+      workflow: [{ name: 'p', default: 'wf' }],
+      global: [{ name: 'p', value: 'global' }],
+      stage: [{ name: 'p', value: 'stage' }],
+      execution: [],
+      expected: 'stage',
+    },
+    {
+      what: 'a stage default overrides the global value',
+      workflow: [],
+      global: [{ name: 'p', value: 'global' }],
+      stage: [{ name: 'p', default: 'stage-default' }],
+      execution: [],
+      expected: 'stage-default',
+    },
     { what: 'a stage value beats its own default', workflow: [], global: [], stage: [{ name: 'p', value: 'v', default: 'd' }], execution: [], expected: 'v' },
-    { what: 'an entry with neither value nor default overrides nothing', workflow: [{ name: 'p', default: 'wf' }], global: [{ name: 'p' }], stage: [{ name: 'p' }], execution: [], expected: 'wf' },
-    { what: 'an execution value overrides the stage value', workflow: [{ name: 'p', default: 'wf' }], global: [{ name: 'p', value: 'global' }], stage: [{ name: 'p', value: 'stage' }], execution: [{ name: 'p', value: 'exec' }], expected: 'exec' },
-    { what: 'the last of repeated execution values wins', workflow: [], global: [], stage: [], execution: [{ name: 'p', value: 'first' }, { name: 'p', value: 'last' }], expected: 'last' },
+    {
+      what: 'an entry with neither value nor default overrides nothing',
+      workflow: [{ name: 'p', default: 'wf' }],
+      global: [{ name: 'p' }],
+      stage: [{ name: 'p' }],
+      execution: [],
+      expected: 'wf',
+    },
+    {
+      what: 'an execution value overrides the stage value',
+      workflow: [{ name: 'p', default: 'wf' }],
+      global: [{ name: 'p', value: 'global' }],
+      stage: [{ name: 'p', value: 'stage' }],
+      execution: [{ name: 'p', value: 'exec' }],
+      expected: 'exec',
+    },
+    {
+      what: 'the last of repeated execution values wins',
+      workflow: [],
+      global: [],
+      stage: [],
+      execution: [
+        { name: 'p', value: 'first' },
+        { name: 'p', value: 'last' },
+      ],
+      expected: 'last',
+    },
   ];
   for (const { what, workflow, global, stage, execution, expected } of cases) {
     test(what, () => {
@@ -98,15 +150,31 @@ describe('resolveParams precedence', () => {
   }
 
   test('keeps values the workflow does not declare, for its templates', () => {
-    const resolved = resolveParams(sources(workflowSpec([{ name: 'managedClusterNamespace', default: 'a' }]), planSpec([{ name: 'feedNamespace', value: 'default' }])));
+    const resolved = resolveParams(
+      sources(workflowSpec([{ name: 'managedClusterNamespace', default: 'a' }]), planSpec([{ name: 'feedNamespace', value: 'default' }])),
+    );
 
     assert.deepEqual(resolved.values, { managedClusterNamespace: 'a', feedNamespace: 'default' });
   });
 
   test('normalises typed values', () => {
-    const workflow = workflowSpec([{ name: 'enabled', type: 'boolean' }, { name: 'replicas', type: 'number' }]);
+    const workflow = workflowSpec([
+      { name: 'enabled', type: 'boolean' },
+      { name: 'replicas', type: 'number' },
+    ]);
 
-    const resolved = resolveParams(sources(workflow, planSpec([], [{ name: 'enabled', value: 'TRUE' }, { name: 'replicas', value: ' 03 ' }])));
+    const resolved = resolveParams(
+      sources(
+        workflow,
+        planSpec(
+          [],
+          [
+            { name: 'enabled', value: 'TRUE' },
+            { name: 'replicas', value: ' 03 ' },
+          ],
+        ),
+      ),
+    );
 
     assert.deepEqual(resolved.values, { enabled: 'true', replicas: '3' });
   });
@@ -125,7 +193,13 @@ describe('resolveParams types', () => {
   });
 
   test('come from a plan entry for a name the workflow does not declare', () => {
-    const plan = planSpec([{ name: 'flag', type: 'boolean', value: 'false' }], [{ name: 'count', type: 'number', value: '2' }, { name: 'flag', value: 'true' }]);
+    const plan = planSpec(
+      [{ name: 'flag', type: 'boolean', value: 'false' }],
+      [
+        { name: 'count', type: 'number', value: '2' },
+        { name: 'flag', value: 'true' },
+      ],
+    );
 
     const resolved = resolveParams(sources(workflowSpec(), plan));
 
@@ -136,7 +210,7 @@ describe('resolveParams types', () => {
 // ---- Problems ------------------------------------------------------------------------------------
 
 describe('resolveParams problems', () => {
-  test('a required parameter with no value from any source is reported at the reference\'s params', () => {
+  test("a required parameter with no value from any source is reported at the reference's params", () => {
     const resolved = resolveParams(sources(workflowSpec([{ name: 'endpoint', required: true }]), planSpec()));
 
     assert.deepEqual(resolved.problems, [
@@ -144,7 +218,7 @@ describe('resolveParams problems', () => {
         path: 'spec.stages[0].workflows[0].params',
         message:
           'required parameter "endpoint" of workflow wf has no value ' +
-          '(set it in the stage\'s params, the plan\'s globalParams or the execution\'s spec.params)',
+          "(set it in the stage's params, the plan's globalParams or the execution's spec.params)",
       },
     ]);
   });
@@ -152,7 +226,10 @@ describe('resolveParams problems', () => {
   test('a required parameter set to the empty string counts as missing', () => {
     const resolved = resolveParams(sources(workflowSpec([{ name: 'endpoint', required: true }]), planSpec([], [{ name: 'endpoint', value: '' }])));
 
-    assert.deepEqual(resolved.problems.map(({ path }) => path), ['spec.stages[0].workflows[0].params']);
+    assert.deepEqual(
+      resolved.problems.map(({ path }) => path),
+      ['spec.stages[0].workflows[0].params'],
+    );
   });
 
   const satisfied: Array<[string, RawParam[], RawParam[], RawParam[], ExecutionParam[]]> = [
@@ -174,7 +251,19 @@ describe('resolveParams problems', () => {
     const plan = DRPlanSpecSchema.parse({
       stages: [
         { name: 'first', workflows: [{ workflowRef: { name: 'other' } }] },
-        { name: 'second', workflows: [{ workflowRef: { name: 'wf' }, params: [{ name: 'a', value: '1' }, { name: 'b', value: '2' }, { name: 'replicas', value: 'three' }] }] },
+        {
+          name: 'second',
+          workflows: [
+            {
+              workflowRef: { name: 'wf' },
+              params: [
+                { name: 'a', value: '1' },
+                { name: 'b', value: '2' },
+                { name: 'replicas', value: 'three' },
+              ],
+            },
+          ],
+        },
       ],
     });
     const ref = plan.stages[1]?.workflows[0];
@@ -191,7 +280,12 @@ describe('resolveParams problems', () => {
   test('an execution value that does not match the declared type names the execution field', () => {
     const workflow = workflowSpec([{ name: 'dryRun', type: 'boolean', default: 'true' }]);
 
-    const resolved = resolveParams(sources(workflow, planSpec(), [{ name: 'other', value: 'x' }, { name: 'dryRun', value: 'maybe' }]));
+    const resolved = resolveParams(
+      sources(workflow, planSpec(), [
+        { name: 'other', value: 'x' },
+        { name: 'dryRun', value: 'maybe' },
+      ]),
+    );
 
     assert.deepEqual(resolved.problems, [{ path: 'spec.params[1].value', message: 'parameter "dryRun" must be true or false, got "maybe"' }]);
   });
@@ -213,7 +307,10 @@ describe('resolveParams problems', () => {
 
     const resolved = resolveParams(sources(workflowSpec([{ name: 'n', type: 'number' }]), plan));
 
-    assert.deepEqual(resolved.problems.map(({ path }) => path), ['spec.globalParams[0].value']);
+    assert.deepEqual(
+      resolved.problems.map(({ path }) => path),
+      ['spec.globalParams[0].value'],
+    );
     assert.equal(resolved.values.n, '3');
   });
 
@@ -233,7 +330,10 @@ describe('resolveParams problems', () => {
 
     const resolved = resolveParams({ ...base, refPath: 'spec.stages[4].workflows[2]' });
 
-    assert.deepEqual(resolved.problems.map(({ path }) => path), ['spec.stages[4].workflows[2].params[0].value']);
+    assert.deepEqual(
+      resolved.problems.map(({ path }) => path),
+      ['spec.stages[4].workflows[2].params[0].value'],
+    );
   });
 
   test('a reference that is not part of the plan is named by its workflow', () => {
@@ -242,7 +342,10 @@ describe('resolveParams problems', () => {
 
     const resolved = resolveParams({ workflow: workflowSpec([{ name: 'n', type: 'number' }]), plan, ref });
 
-    assert.deepEqual(resolved.problems.map(({ path }) => path), ['workflowRef elsewhere.params[0].value']);
+    assert.deepEqual(
+      resolved.problems.map(({ path }) => path),
+      ['workflowRef elsewhere.params[0].value'],
+    );
   });
 });
 

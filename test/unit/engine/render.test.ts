@@ -16,11 +16,12 @@ const seed = (file: string): unknown => parseYaml(readFileSync(join(seedDir, fil
 
 const NS = 'dr';
 
-const lookupOf = (workflows: readonly DRWorkflow[]): WorkflowLookup => (ref) =>
-  workflows.find((wf) => wf.metadata.name === ref.name && (wf.metadata.namespace ?? 'default') === ref.namespace);
+const lookupOf =
+  (workflows: readonly DRWorkflow[]): WorkflowLookup =>
+  (ref) =>
+    workflows.find((wf) => wf.metadata.name === ref.name && (wf.metadata.namespace ?? 'default') === ref.namespace);
 
-const workflow = (name: string, spec: Record<string, unknown>): DRWorkflow =>
-  DRWorkflowSchema.parse({ metadata: { name, namespace: NS }, spec });
+const workflow = (name: string, spec: Record<string, unknown>): DRWorkflow => DRWorkflowSchema.parse({ metadata: { name, namespace: NS }, spec });
 
 const plan = (spec: Record<string, unknown>, generation?: number): DRPlan =>
   DRPlanSchema.parse({ metadata: { name: 'the-plan', namespace: NS, ...(generation === undefined ? {} : { generation }) }, spec });
@@ -75,12 +76,20 @@ describe('freezing the seed install sample', () => {
     assert.equal(frozen.resolved.failurePolicy, 'Stop');
   });
 
-  test('renders each Localization into its cluster\'s namespace, with the feed in default', () => {
-    const localizations = localize?.workflows.map((wf) => wf.actions.map((action) => [action.localization?.namespace, action.localization?.spec?.feed?.namespace]));
+  test("renders each Localization into its cluster's namespace, with the feed in default", () => {
+    const localizations = localize?.workflows.map((wf) =>
+      wf.actions.map((action) => [action.localization?.namespace, action.localization?.spec?.feed?.namespace]),
+    );
 
     assert.deepEqual(localizations, [
-      [['clusternet-cluster-a', 'default'], ['clusternet-cluster-a', 'default']],
-      [['clusternet-cluster-b', 'default'], ['clusternet-cluster-b', 'default']],
+      [
+        ['clusternet-cluster-a', 'default'],
+        ['clusternet-cluster-a', 'default'],
+      ],
+      [
+        ['clusternet-cluster-b', 'default'],
+        ['clusternet-cluster-b', 'default'],
+      ],
     ]);
   });
 
@@ -88,15 +97,24 @@ describe('freezing the seed install sample', () => {
     const subscription = subscribe?.workflows[0]?.actions[0]?.subscription;
 
     assert.equal(subscription?.namespace, 'default');
-    assert.deepEqual(subscription.spec?.feeds.map((feed) => feed.namespace), ['default', 'default', 'default']);
+    assert.deepEqual(
+      subscription.spec?.feeds.map((feed) => feed.namespace),
+      ['default', 'default', 'default'],
+    );
   });
 
   test('records the resolved parameters and the defaulted workflow references', () => {
     const workflows = frozen.resolved.stages?.flatMap((stage) => stage.workflows.map(({ workflowRef, params }) => ({ workflowRef, params })));
 
     assert.deepEqual(workflows, [
-      { workflowRef: { name: 'nginx-localization-cluster-a', namespace: 'default' }, params: { managedClusterNamespace: 'clusternet-cluster-a', feedNamespace: 'default' } },
-      { workflowRef: { name: 'nginx-localization-cluster-b', namespace: 'default' }, params: { managedClusterNamespace: 'clusternet-cluster-b', feedNamespace: 'default' } },
+      {
+        workflowRef: { name: 'nginx-localization-cluster-a', namespace: 'default' },
+        params: { managedClusterNamespace: 'clusternet-cluster-a', feedNamespace: 'default' },
+      },
+      {
+        workflowRef: { name: 'nginx-localization-cluster-b', namespace: 'default' },
+        params: { managedClusterNamespace: 'clusternet-cluster-b', feedNamespace: 'default' },
+      },
       { workflowRef: { name: 'nginx-install-subscription', namespace: 'default' }, params: { feedNamespace: 'default' } },
     ]);
   });
@@ -150,8 +168,15 @@ describe('freezePlan rendering', () => {
     const wf = workflow('probe', {
       parameters: [{ name: 'token', default: 't' }],
       actions: [
-        http('a', 'http://x', { when: '{{ .params.token }}', http: { url: 'http://x', headers: { 'X-Token': '$(params.token)' }, body: '{"t":"{{ .params.token }}"}' } }),
-        { name: 'j', type: 'Job', job: { template: { spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox', args: ['$(params.token)', '$(HOME)'] }] } } } } } },
+        http('a', 'http://x', {
+          when: '{{ .params.token }}',
+          http: { url: 'http://x', headers: { 'X-Token': '$(params.token)' }, body: '{"t":"{{ .params.token }}"}' },
+        }),
+        {
+          name: 'j',
+          type: 'Job',
+          job: { template: { spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox', args: ['$(params.token)', '$(HOME)'] }] } } } } },
+        },
       ],
     });
 
@@ -191,7 +216,15 @@ describe('freezePlan rendering', () => {
       actions: [{ name: 'r', type: 'KubernetesResource', resource: { manifest } }],
     });
 
-    const action = firstAction(single([wf], [{ name: 'name', value: 'a\nkind: Secret' }, { name: 'n', value: '3' }]));
+    const action = firstAction(
+      single(
+        [wf],
+        [
+          { name: 'name', value: 'a\nkind: Secret' },
+          { name: 'n', value: '3' },
+        ],
+      ),
+    );
 
     const docs = parseAllDocuments(action?.resource?.manifest ?? '').map((doc) => doc.toJS() as unknown);
     assert.deepEqual(docs, [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a\nkind: Secret' }, data: { count: '3' }, replicas: 3 }]);
@@ -231,7 +264,11 @@ describe('freezePlan problems', () => {
   test('lists each unknown name with the workflow and the action field', () => {
     const first = workflow('first', { actions: [http('a', 'http://x')] });
     const second = workflow('wf-name', {
-      actions: [http('a', 'http://x'), http('b', 'http://x'), http('c', 'http://{{ .params.x }}/$(params.y)', { rollback: { type: 'HTTP', http: { url: '$(params.z)' } } })],
+      actions: [
+        http('a', 'http://x'),
+        http('b', 'http://x'),
+        http('c', 'http://{{ .params.x }}/$(params.y)', { rollback: { type: 'HTTP', http: { url: '$(params.z)' } } }),
+      ],
     });
 
     const frozen = freezePlan(single([first, second]));
@@ -249,12 +286,21 @@ describe('freezePlan problems', () => {
     const frozen = freezePlan(single([wf]));
 
     assert.deepEqual(frozen.problems, [
-      { path: 'stages[0].workflows[0] (wf): spec.actions[0].http.url', message: '"{{ .params.x | quote }}" is not substituted: write {{ .params.name }} or $(params.name)' },
+      {
+        path: 'stages[0].workflows[0] (wf): spec.actions[0].http.url',
+        message: '"{{ .params.x | quote }}" is not substituted: write {{ .params.name }} or $(params.name)',
+      },
     ]);
   });
 
   test('reports parameter problems at the plan or execution field', () => {
-    const wf = workflow('wf', { parameters: [{ name: 'n', type: 'number' }, { name: 'must', required: true }], actions: [http('a', 'http://x/$(params.n)')] });
+    const wf = workflow('wf', {
+      parameters: [
+        { name: 'n', type: 'number' },
+        { name: 'must', required: true },
+      ],
+      actions: [http('a', 'http://x/$(params.n)')],
+    });
 
     const frozen = freezePlan(single([wf], [], execution([{ name: 'n', value: 'many' }])));
 
@@ -262,7 +308,8 @@ describe('freezePlan problems', () => {
       { path: 'spec.params[0].value', message: 'parameter "n" must be a finite decimal number, got "many"' },
       {
         path: 'spec.stages[0].workflows[0].params',
-        message: 'required parameter "must" of workflow wf has no value (set it in the stage\'s params, the plan\'s globalParams or the execution\'s spec.params)',
+        message:
+          "required parameter \"must\" of workflow wf has no value (set it in the stage's params, the plan's globalParams or the execution's spec.params)",
       },
     ]);
   });
@@ -294,7 +341,11 @@ describe('freezePlan problems', () => {
   });
 
   test('reports a workflow that is not found and freezes it with no actions', () => {
-    const input = { plan: plan({ stages: [{ name: 's', workflows: [{ workflowRef: { name: 'gone', namespace: 'other' } }] }] }), execution: execution(), workflows: lookupOf([]) };
+    const input = {
+      plan: plan({ stages: [{ name: 's', workflows: [{ workflowRef: { name: 'gone', namespace: 'other' } }] }] }),
+      execution: execution(),
+      workflows: lookupOf([]),
+    };
 
     const frozen = freezePlan(input);
 
@@ -304,7 +355,11 @@ describe('freezePlan problems', () => {
 
   test('reports a workflow that no longer fits its schema, naming its field', () => {
     const broken = { metadata: { name: 'wf', namespace: NS }, spec: { actions: [{ name: 'a', type: 'HTTP', http: { url: '' } }] } } as unknown as DRWorkflow;
-    const input = { plan: plan({ stages: [{ name: 's', workflows: [{ workflowRef: { name: 'wf' } }] }] }), execution: execution(), workflows: lookupOf([broken]) };
+    const input = {
+      plan: plan({ stages: [{ name: 's', workflows: [{ workflowRef: { name: 'wf' } }] }] }),
+      execution: execution(),
+      workflows: lookupOf([broken]),
+    };
 
     const frozen = freezePlan(input);
 
@@ -330,7 +385,13 @@ describe('freezePlan problems', () => {
   test('reports a problem once even when several workflows share its source', () => {
     const a = workflow('a', { parameters: [{ name: 'n', type: 'number' }], actions: [http('a', 'http://x')] });
     const b = workflow('b', { parameters: [{ name: 'n', type: 'number' }], actions: [http('a', 'http://x')] });
-    const input = { ...single([a, b]), plan: plan({ globalParams: [{ name: 'n', value: 'x' }], stages: [{ name: 's', workflows: [{ workflowRef: { name: 'a' } }, { workflowRef: { name: 'b' } }] }] }) };
+    const input = {
+      ...single([a, b]),
+      plan: plan({
+        globalParams: [{ name: 'n', value: 'x' }],
+        stages: [{ name: 's', workflows: [{ workflowRef: { name: 'a' } }, { workflowRef: { name: 'b' } }] }],
+      }),
+    };
 
     const frozen = freezePlan(input);
 

@@ -11,11 +11,16 @@ import { initialRevertStatus, planRollback, revertPlan } from '../../../shared/e
 type Kind = 'http' | 'custom' | 'create';
 
 /** One action of the random plan: how it rolls back, and what its status says. */
-interface ActionCase { kind: Kind; phase: ActionPhase; second: number | undefined }
+interface ActionCase {
+  kind: Kind;
+  phase: ActionPhase;
+  second: number | undefined;
+}
 
 const forward = (name: string, kind: Kind): Action => {
   if (kind === 'http') return ActionSchema.parse({ name, type: 'HTTP', http: { url: `http://svc/${name}` } });
-  if (kind === 'custom') return ActionSchema.parse({ name, type: 'HTTP', http: { url: 'http://svc/do' }, rollback: { type: 'HTTP', http: { url: 'http://svc/undo' } } });
+  if (kind === 'custom')
+    return ActionSchema.parse({ name, type: 'HTTP', http: { url: 'http://svc/do' }, rollback: { type: 'HTTP', http: { url: 'http://svc/undo' } } });
   return ActionSchema.parse({ name, type: 'KubernetesResource', resource: { manifest: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n` } });
 };
 
@@ -27,10 +32,7 @@ const actionCase = fc.record({
 });
 
 /** Stages of workflows of actions; stage and action names may contain the separators `.` and `/`. */
-const planCase = fc.array(
-  fc.array(fc.array(actionCase, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 }),
-  { minLength: 1, maxLength: 4 },
-);
+const planCase = fc.array(fc.array(fc.array(actionCase, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 4 });
 
 const stageName = (s: number): string => (s % 2 === 0 ? `stage-${s}` : `st.${s}`);
 const actionName = (a: number): string => (a % 3 === 2 ? `act/${a}` : `act.${a}`);
@@ -74,9 +76,7 @@ function actionStatus(name: string, c: ActionCase): ActionStatus {
  */
 function expectedOrder(cases: ActionCase[][][]): string[] {
   const keyed = cases.flatMap((workflows, s) =>
-    workflows.flatMap((actions, w) =>
-      actions.flatMap((c, a) => (c.phase === 'Succeeded' ? [{ key: [c.second ?? -1, s, w, a], path: pathOf(s, w, a) }] : [])),
-    ),
+    workflows.flatMap((actions, w) => actions.flatMap((c, a) => (c.phase === 'Succeeded' ? [{ key: [c.second ?? -1, s, w, a], path: pathOf(s, w, a) }] : []))),
   );
   const descending = (x: number[], y: number[]): number => {
     const i = x.findIndex((v, k) => v !== y[k]);
@@ -94,9 +94,18 @@ function assertRunsStepsInOrder(steps: RollbackStep[], plan: ResolvedPlan, statu
   for (const a of actions) assert.deepEqual(ActionSchema.parse(a), a);
   assert.equal(new Set(actions.map((a) => a.name)).size, steps.length);
   const statuses = revertStatuses(status);
-  assert.deepEqual(statuses.map((a) => a.name), actions.map((a) => a.name));
-  assert.deepEqual(statuses.map((a) => a.rollbackOf), steps.map((s) => s.rollbackOf));
-  assert.deepEqual(statuses.map((a) => a.phase === 'Skipped'), steps.map((s) => s.mode === 'Skip'));
+  assert.deepEqual(
+    statuses.map((a) => a.name),
+    actions.map((a) => a.name),
+  );
+  assert.deepEqual(
+    statuses.map((a) => a.rollbackOf),
+    steps.map((s) => s.rollbackOf),
+  );
+  assert.deepEqual(
+    statuses.map((a) => a.phase === 'Skipped'),
+    steps.map((s) => s.mode === 'Skip'),
+  );
   DRPlanExecutionStatusSchema.parse(status);
 }
 
@@ -125,7 +134,10 @@ describe('rollback planning properties', () => {
         // Act
         const steps = planRollback({ target: buildTarget(cases), alreadyRolledBack: done });
         // Assess
-        assert.deepEqual(steps.map((s) => s.rollbackOf), all.filter((p) => !done.has(p)));
+        assert.deepEqual(
+          steps.map((s) => s.rollbackOf),
+          all.filter((p) => !done.has(p)),
+        );
       }),
     );
   });

@@ -5,13 +5,7 @@ import type { Action, ActionStatus, DRPlanExecution, DRPlanExecutionStatus, Reso
 import { ActionSchema, DRPlanExecutionStatusSchema, ResolvedPlanSchema } from '../../../shared/api/index.js';
 import type { RollbackInput } from '../../../shared/engine/rollback.js';
 import { schedule } from '../../../shared/engine/scheduler.js';
-import {
-  checkRevertTarget,
-  initialRevertStatus,
-  planRollback,
-  revertPlan,
-  rolledBackPaths,
-} from '../../../shared/engine/rollback.js';
+import { checkRevertTarget, initialRevertStatus, planRollback, revertPlan, rolledBackPaths } from '../../../shared/engine/rollback.js';
 
 // ---- Fixtures -------------------------------------------------------------------------------------
 
@@ -80,7 +74,10 @@ describe('planRollback order', () => {
     },
     {
       name: 'breaks a completion tie by undoing the later stage first',
-      stages: [{ name: 'first', workflows: [[a]] }, { name: 'second', workflows: [[a]] }],
+      stages: [
+        { name: 'first', workflows: [[a]] },
+        { name: 'second', workflows: [[a]] },
+      ],
       statuses: { 'first/0/a': succeededAt(5), 'second/0/a': succeededAt(5) },
       expected: ['second/0/a', 'first/0/a'],
     },
@@ -110,15 +107,24 @@ describe('planRollback order', () => {
       // Act
       const steps = planRollback(input);
       // Assess
-      assert.deepEqual(steps.map((s) => s.rollbackOf), expected);
+      assert.deepEqual(
+        steps.map((s) => s.rollbackOf),
+        expected,
+      );
     });
   }
 
   test('locates each step by stage, workflow index and action name', () => {
     const [step] = planRollback({ target: target([{ name: 'p', workflows: [[a], [b]] }], { 'p/1/b': succeededAt(1) }) });
     assert.deepEqual(step && { ...step, action: undefined }, {
-      rollbackOf: 'p/1/b', stage: 'p', workflowIndex: 1, workflowRef: { name: 'wf-1', namespace: NS },
-      actionName: 'b', mode: 'Skip', action: undefined, reason: 'an HTTP action without a custom rollback cannot be undone automatically',
+      rollbackOf: 'p/1/b',
+      stage: 'p',
+      workflowIndex: 1,
+      workflowRef: { name: 'wf-1', namespace: NS },
+      actionName: 'b',
+      mode: 'Skip',
+      action: undefined,
+      reason: 'an HTTP action without a custom rollback cannot be undone automatically',
     });
   });
 });
@@ -139,7 +145,10 @@ describe('planRollback selection', () => {
 
   test('rolls back only succeeded actions, never failed, skipped, pending, unknown or running ones', () => {
     const steps = planRollback({ target: target(stages, statuses) });
-    assert.deepEqual(steps.map((s) => s.rollbackOf), ['s/0/ok']);
+    assert.deepEqual(
+      steps.map((s) => s.rollbackOf),
+      ['s/0/ok'],
+    );
   });
 
   for (const phase of ['Failed', 'Cancelled'] as const) {
@@ -150,7 +159,10 @@ describe('planRollback selection', () => {
       // Act
       const steps = planRollback(input);
       // Assess
-      assert.deepEqual(steps.map((s) => s.rollbackOf), ['s/0/ok']);
+      assert.deepEqual(
+        steps.map((s) => s.rollbackOf),
+        ['s/0/ok'],
+      );
     });
   }
 
@@ -163,12 +175,17 @@ describe('planRollback selection', () => {
   test('excludes the paths an earlier revert already rolled back', () => {
     // Prepare
     const t = target([{ name: 's', workflows: [[httpAction('a'), httpAction('b'), httpAction('c')]] }], {
-      's/0/a': succeededAt(1), 's/0/b': succeededAt(2), 's/0/c': succeededAt(3),
+      's/0/a': succeededAt(1),
+      's/0/b': succeededAt(2),
+      's/0/c': succeededAt(3),
     });
     // Act
     const steps = planRollback({ target: t, alreadyRolledBack: new Set(['s/0/c', 's/0/a']) });
     // Assess
-    assert.deepEqual(steps.map((s) => s.rollbackOf), ['s/0/b']);
+    assert.deepEqual(
+      steps.map((s) => s.rollbackOf),
+      ['s/0/b'],
+    );
   });
 });
 
@@ -176,7 +193,13 @@ describe('rolledBackPaths', () => {
   test('collects the rollbackOf of succeeded revert actions across earlier reverts, and nothing else', () => {
     // Prepare
     const revert = (statuses: ActionStatus[]) => ({
-      stageStatuses: [{ name: 'rollback', phase: 'Failed' as const, workflowExecutions: [{ workflowRef: { name: 'x' }, phase: 'Failed' as const, actionStatuses: statuses }] }],
+      stageStatuses: [
+        {
+          name: 'rollback',
+          phase: 'Failed' as const,
+          workflowExecutions: [{ workflowRef: { name: 'x' }, phase: 'Failed' as const, actionStatuses: statuses }],
+        },
+      ],
     });
     const earlier = [
       revert([
@@ -184,7 +207,10 @@ describe('rolledBackPaths', () => {
         { name: 's.0.b', phase: 'Failed', rollbackOf: 's/0/b' },
         { name: 's.0.a', phase: 'Pending', rollbackOf: 's/0/a' },
       ]),
-      revert([{ name: 's.0.d', phase: 'Succeeded', rollbackOf: 's/0/d' }, { name: 's.0.e', phase: 'Skipped', rollbackOf: 's/0/e' }]),
+      revert([
+        { name: 's.0.d', phase: 'Succeeded', rollbackOf: 's/0/d' },
+        { name: 's.0.e', phase: 'Skipped', rollbackOf: 's/0/e' },
+      ]),
       {},
     ];
     // Act
@@ -199,7 +225,15 @@ describe('rolledBackPaths', () => {
 describe('planRollback custom rollback', () => {
   const jobTemplate = {
     metadata: { labels: { team: 'sre' } },
-    spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'undo', image: 'busybox:1.36', args: ['sh', '-c', 'echo undo'], env: [{ name: 'A', value: '1' }] }] } } },
+    spec: {
+      backoffLimit: 0,
+      template: {
+        spec: {
+          restartPolicy: 'Never',
+          containers: [{ name: 'undo', image: 'busybox:1.36', args: ['sh', '-c', 'echo undo'], env: [{ name: 'A', value: '1' }] }],
+        },
+      },
+    },
   };
   const forward = action({
     name: 'switch-dns',
@@ -242,7 +276,9 @@ describe('planRollback custom rollback', () => {
 
   test('prefers the custom rollback over an automatic one', () => {
     const create = action({
-      name: 'make', type: 'KubernetesResource', resource: { manifest: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n' },
+      name: 'make',
+      type: 'KubernetesResource',
+      resource: { manifest: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n' },
       rollback: { type: 'HTTP', http: { url: 'http://hook/cleanup' } },
     });
     const step = onlyStep(create, { resourceRef: { apiVersion: 'v1', kind: 'ConfigMap', name: 'x', namespace: NS }, created: true });
@@ -260,20 +296,36 @@ const localization = (operation: string): Action =>
   action({ name: 'loc', type: 'Localization', localization: { name: 'nginx-a', namespace: 'clusternet-a', operation, spec: { priority: 800 } } });
 const subscription = (operation: string): Action =>
   action({ name: 'sub', type: 'Subscription', subscription: { name: 'nginx-sub', operation, spec: { feeds: [], subscribers: [] } } });
-const job = action({ name: 'migrate', type: 'Job', job: { namespace: 'batch-ns', template: { spec: { template: { spec: { containers: [{ name: 'm', image: 'busybox' }] } } } } } });
+const job = action({
+  name: 'migrate',
+  type: 'Job',
+  job: { namespace: 'batch-ns', template: { spec: { template: { spec: { containers: [{ name: 'm', image: 'busybox' }] } } } } },
+});
 
 const priorDeployment = {
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: {
-    name: 'web', namespace: 'apps', labels: { app: 'web' }, annotations: { note: 'keep' },
-    resourceVersion: '123', uid: 'u-1', generation: 4, creationTimestamp: '2024-01-01T00:00:00Z', managedFields: [{ manager: 'kubectl' }],
+    name: 'web',
+    namespace: 'apps',
+    labels: { app: 'web' },
+    annotations: { note: 'keep' },
+    resourceVersion: '123',
+    uid: 'u-1',
+    generation: 4,
+    creationTimestamp: '2024-01-01T00:00:00Z',
+    managedFields: [{ manager: 'kubectl' }],
     selfLink: '/apis/apps/v1/namespaces/apps/deployments/web',
   },
   spec: { replicas: 3 },
   status: { readyReplicas: 3 },
 };
-const restoredDeployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'apps', labels: { app: 'web' }, annotations: { note: 'keep' } }, spec: { replicas: 3 } };
+const restoredDeployment = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'web', namespace: 'apps', labels: { app: 'web' }, annotations: { note: 'keep' } },
+  spec: { replicas: 3 },
+};
 
 describe('planRollback automatic rollback', () => {
   const cases: { name: string; forward: Action; outputs: ActionStatus['outputs']; operation: string; manifest: unknown; reason: string }[] = [
@@ -286,7 +338,7 @@ describe('planRollback automatic rollback', () => {
       reason: 'delete Job batch-ns/migrate-abc, created by this action',
     },
     {
-      name: 'deletes a Job whose reference lacks a namespace in the Job action\'s namespace',
+      name: "deletes a Job whose reference lacks a namespace in the Job action's namespace",
       forward: job,
       outputs: { jobRef: { name: 'migrate-abc' } },
       operation: 'Delete',
@@ -336,9 +388,21 @@ describe('planRollback automatic rollback', () => {
     {
       name: 're-creates a deleted Localization from its prior state',
       forward: localization('Delete'),
-      outputs: { priorState: JSON.stringify({ apiVersion: 'apps.clusternet.io/v1alpha1', kind: 'Localization', metadata: { name: 'nginx-a', namespace: 'clusternet-a', uid: 'x' }, spec: { priority: 500 } }) },
+      outputs: {
+        priorState: JSON.stringify({
+          apiVersion: 'apps.clusternet.io/v1alpha1',
+          kind: 'Localization',
+          metadata: { name: 'nginx-a', namespace: 'clusternet-a', uid: 'x' },
+          spec: { priority: 500 },
+        }),
+      },
       operation: 'Apply',
-      manifest: { apiVersion: 'apps.clusternet.io/v1alpha1', kind: 'Localization', metadata: { name: 'nginx-a', namespace: 'clusternet-a' }, spec: { priority: 500 } },
+      manifest: {
+        apiVersion: 'apps.clusternet.io/v1alpha1',
+        kind: 'Localization',
+        metadata: { name: 'nginx-a', namespace: 'clusternet-a' },
+        spec: { priority: 500 },
+      },
       reason: 're-create Localization clusternet-a/nginx-a from its recorded prior state (deleted by this action)',
     },
     {
@@ -374,21 +438,32 @@ describe('planRollback automatic rollback', () => {
       assert.equal(step.mode, 'Automatic');
       assert.equal(step.reason, reason);
       const parsed = ActionSchema.parse(step.action);
-      assert.deepEqual({ name: parsed.name, type: parsed.type, operation: parsed.resource?.operation }, { name: `${forward.name}-rollback`, type: 'KubernetesResource', operation });
+      assert.deepEqual(
+        { name: parsed.name, type: parsed.type, operation: parsed.resource?.operation },
+        { name: `${forward.name}-rollback`, type: 'KubernetesResource', operation },
+      );
       assert.deepEqual(manifestOf(step), manifest);
     });
   }
 
-  test('keeps the forward action\'s timeout and retry policy', () => {
+  test("keeps the forward action's timeout and retry policy", () => {
     const step = onlyStep(resource('Create'), { resourceRef: { apiVersion: 'v1', kind: 'ConfigMap', name: 'app-config', namespace: 'apps' } });
     const parsed = ActionSchema.parse(step.action);
-    assert.deepEqual({ timeout: parsed.timeout, retryPolicy: parsed.retryPolicy }, { timeout: '30s', retryPolicy: { limit: 2, interval: '5s', backoffMultiplier: '2.0' } });
+    assert.deepEqual(
+      { timeout: parsed.timeout, retryPolicy: parsed.retryPolicy },
+      { timeout: '30s', retryPolicy: { limit: 2, interval: '5s', backoffMultiplier: '2.0' } },
+    );
   });
 });
 
 describe('planRollback skip', () => {
   const cases: { name: string; forward: Action; outputs?: ActionStatus['outputs']; reason: string }[] = [
-    { name: 'skips an HTTP action without a rollback', forward: httpAction('notify'), outputs: { httpResponse: { statusCode: 200 } }, reason: 'an HTTP action without a custom rollback cannot be undone automatically' },
+    {
+      name: 'skips an HTTP action without a rollback',
+      forward: httpAction('notify'),
+      outputs: { httpResponse: { statusCode: 200 } },
+      reason: 'an HTTP action without a custom rollback cannot be undone automatically',
+    },
     { name: 'skips a Job whose reference was not recorded', forward: job, reason: 'no Job reference was recorded; nothing to delete' },
     {
       name: 'skips a Create that found the object already there',
@@ -396,7 +471,11 @@ describe('planRollback skip', () => {
       outputs: { localizationRef: { name: 'nginx-a', namespace: 'clusternet-a' }, created: false },
       reason: 'Localization clusternet-a/nginx-a already existed; this action did not create it, so it is left in place',
     },
-    { name: 'skips a Create with nothing recorded', forward: subscription('Create'), reason: 'no reference to the created Subscription was recorded; nothing to delete' },
+    {
+      name: 'skips a Create with nothing recorded',
+      forward: subscription('Create'),
+      reason: 'no reference to the created Subscription was recorded; nothing to delete',
+    },
     {
       name: 'skips a Delete whose prior state was not recorded',
       forward: resource('Delete'),
@@ -428,7 +507,7 @@ describe('planRollback skip', () => {
       reason: 'the recorded prior state of ConfigMap x has no apiVersion; it cannot be applied',
     },
     {
-      name: 'skips a delete when the created object\'s name is unknown',
+      name: "skips a delete when the created object's name is unknown",
       forward: resource('Create', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  generateName: cm-\n'),
       outputs: { created: true },
       reason: 'cannot delete the object created by this action: its name was not recorded',
@@ -468,7 +547,10 @@ describe('revertPlan', () => {
     // Assess
     assert.deepEqual(ResolvedPlanSchema.parse(plan), plan);
     assert.equal(plan.failurePolicy, 'Stop');
-    assert.deepEqual(plan.stages?.map((s) => ({ name: s.name, parallel: s.parallel, workflows: s.workflows.length })), [{ name: 'rollback', parallel: false, workflows: 1 }]);
+    assert.deepEqual(
+      plan.stages?.map((s) => ({ name: s.name, parallel: s.parallel, workflows: s.workflows.length })),
+      [{ name: 'rollback', parallel: false, workflows: 1 }],
+    );
     const workflow = plan.stages[0]?.workflows[0];
     assert.deepEqual({ ref: workflow?.workflowRef, policy: workflow?.failurePolicy }, { ref: { name: 'exec-001', namespace: NS }, policy: 'FailFast' });
     assert.deepEqual(plan.rollbackSteps, list);
@@ -477,7 +559,10 @@ describe('revertPlan', () => {
   test('holds one valid action per step, in step order, named <stage>.<workflowIndex>.<action>', () => {
     const plan = revertPlan(steps(), { name: 'exec-001', namespace: NS });
     const actions = plan.stages?.[0]?.workflows[0]?.actions ?? [];
-    assert.deepEqual(actions.map((a) => a.name), ['switch.0.res', 'switch.0.a', 'switch.0.b']);
+    assert.deepEqual(
+      actions.map((a) => a.name),
+      ['switch.0.res', 'switch.0.a', 'switch.0.b'],
+    );
     for (const a of actions) assert.deepEqual(ActionSchema.parse(a), a);
   });
 
@@ -497,12 +582,20 @@ describe('revertPlan', () => {
     // Act
     const plan = revertPlan(list, { name: 'exec', namespace: NS });
     // Assess
-    assert.deepEqual(plan.stages?.[0]?.workflows[0]?.actions.map((a) => a.name), ['a.0.0.b', 'a.0.0.b-2']);
+    assert.deepEqual(
+      plan.stages?.[0]?.workflows[0]?.actions.map((a) => a.name),
+      ['a.0.0.b', 'a.0.0.b-2'],
+    );
   });
 
   test('rejects a step whose action is not a valid action, naming the field', () => {
     const bad: RollbackStep = {
-      rollbackOf: 's/0/x', stage: 's', workflowIndex: 0, workflowRef: { name: 'wf' }, actionName: 'x', mode: 'Custom',
+      rollbackOf: 's/0/x',
+      stage: 's',
+      workflowIndex: 0,
+      workflowRef: { name: 'wf' },
+      actionName: 'x',
+      mode: 'Custom',
       action: { type: 'HTTP', timeout: 'soon', http: { url: 'http://x' } },
     };
     assert.throws(() => revertPlan([bad], { name: 'exec', namespace: NS }), {
@@ -527,7 +620,13 @@ describe('initialRevertStatus', () => {
     // Assess
     assert.deepEqual(status.stageStatuses?.[0]?.workflowExecutions?.[0]?.actionStatuses, [
       { name: 'switch.0.res', phase: 'Pending', rollbackOf: 'switch/0/res' },
-      { name: 'switch.0.a', phase: 'Skipped', message: 'an HTTP action without a custom rollback cannot be undone automatically', rollbackOf: 'switch/0/a', completionTime: now.toISOString() },
+      {
+        name: 'switch.0.a',
+        phase: 'Skipped',
+        message: 'an HTTP action without a custom rollback cannot be undone automatically',
+        rollbackOf: 'switch/0/a',
+        completionTime: now.toISOString(),
+      },
       { name: 'switch.0.b', phase: 'Pending', rollbackOf: 'switch/0/b' },
     ]);
   });
@@ -544,7 +643,10 @@ describe('initialRevertStatus', () => {
       { phase: 'Pending', startTime: undefined, progress: '1/3 actions', resolved: plan, stage: 'rollback' },
     );
     assert.deepEqual(status.stageStatuses?.[0]?.workflowExecutions?.[0]?.workflowRef, { name: 'exec-001', namespace: NS });
-    assert.deepEqual({ total: status.summary?.totalActions, skipped: status.summary?.skippedActions, done: status.summary?.completedActions }, { total: 3, skipped: 1, done: 0 });
+    assert.deepEqual(
+      { total: status.summary?.totalActions, skipped: status.summary?.skippedActions, done: status.summary?.completedActions },
+      { total: 3, skipped: 1, done: 0 },
+    );
   });
 
   test('is run by the scheduler one step at a time in saga order, past the Skip steps, to Succeeded', () => {
@@ -576,16 +678,25 @@ describe('initialRevertStatus', () => {
 
   test('refuses a plan that is not a revert plan', () => {
     const plan: ResolvedPlan = { failurePolicy: 'Stop', stages: [], rollbackSteps: steps() };
-    assert.throws(() => initialRevertStatus(plan, now), { message: 'not a revert plan: expected one stage with one workflow holding one action per rollback step' });
+    assert.throws(() => initialRevertStatus(plan, now), {
+      message: 'not a revert plan: expected one stage with one workflow holding one action per rollback step',
+    });
   });
 });
 
 // ---- checkRevertTarget --------------------------------------------------------------------------------
 
 describe('checkRevertTarget', () => {
-  const revert: DRPlanExecution = { metadata: { name: 'rev-1', namespace: NS }, spec: { planRef: 'plan-a', operationType: 'Revert', revertExecutionRef: 'exec-1' } };
+  const revert: DRPlanExecution = {
+    metadata: { name: 'rev-1', namespace: NS },
+    spec: { planRef: 'plan-a', operationType: 'Revert', revertExecutionRef: 'exec-1' },
+  };
   const resolved: ResolvedPlan = { failurePolicy: 'Stop', stages: [] };
-  const good: DRPlanExecution = { metadata: { name: 'exec-1', namespace: NS }, spec: { planRef: 'plan-a', operationType: 'Execute' }, status: { phase: 'Succeeded', resolved } };
+  const good: DRPlanExecution = {
+    metadata: { name: 'exec-1', namespace: NS },
+    spec: { planRef: 'plan-a', operationType: 'Execute' },
+    status: { phase: 'Succeeded', resolved },
+  };
   const cases: { name: string; revert?: DRPlanExecution; target: DRPlanExecution | undefined; expected: string | undefined }[] = [
     { name: 'accepts a Succeeded Execute of the same plan', target: good, expected: undefined },
     { name: 'accepts a Failed target', target: { ...good, status: { phase: 'Failed', resolved } }, expected: undefined },

@@ -23,7 +23,10 @@ import {
 } from './scheduler-helpers.js';
 
 /** Outcomes by path; anything not listed succeeds. */
-const failing = (...paths: string[]) => (path: string): AttemptResult => (paths.includes(path) ? fatal() : ok);
+const failing =
+  (...paths: string[]) =>
+  (path: string): AttemptResult =>
+    paths.includes(path) ? fatal() : ok;
 
 const requestOf = (requests: readonly ActionRequest[], path: string): ActionRequest => {
   const found = requests.find((request) => request.path === path);
@@ -36,7 +39,11 @@ describe('workflow failure policy', () => {
     const { decision, requested } = driveToEnd(singleWorkflowPlan(['a', 'b', 'c'], 'FailFast'), failing('s/0/b'));
 
     assert.deepEqual(requested, ['s/0/a', 's/0/b']);
-    assert.deepEqual(actionStatus(decision.status, 's/0/c'), { name: 'c', phase: 'Skipped', message: 'skipped: action "b" failed (workflow failurePolicy FailFast)' });
+    assert.deepEqual(actionStatus(decision.status, 's/0/c'), {
+      name: 'c',
+      phase: 'Skipped',
+      message: 'skipped: action "b" failed (workflow failurePolicy FailFast)',
+    });
     assert.equal(workflowStatus(decision.status, 's')?.phase, 'Failed');
     assert.equal(workflowStatus(decision.status, 's')?.message, 'action "b" failed: boom');
   });
@@ -80,7 +87,7 @@ describe('stage failure policy FailFast', () => {
     assert.equal(afterA.finished?.message, 'stage "s", workflow s/1 (w2), action "d" failed: 503 from DNS');
   });
 
-  test('a sibling\'s failure is known before the next action of another workflow would be requested', () => {
+  test("a sibling's failure is known before the next action of another workflow would be requested", () => {
     const resolved = plan(stage('s', [workflow('w1', ['a', 'b']), workflow('w2', ['c'])], { parallel: true }));
     const first = run(resolved, {}, T0);
     const afterA = complete(first.status, requestOf(first.requests, 's/0/a'), ok, at(1));

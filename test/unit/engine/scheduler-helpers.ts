@@ -1,5 +1,14 @@
 /** Small builders and a driver for scheduler tests: resolved plans of HTTP actions, and a run-action stand-in. */
-import type { Action, ActionStatus, DRPlanExecutionStatus, ResolvedPlan, ResolvedStage, ResolvedWorkflow, StageStatus, WorkflowExecutionStatus } from '../../../shared/api/index.js';
+import type {
+  Action,
+  ActionStatus,
+  DRPlanExecutionStatus,
+  ResolvedPlan,
+  ResolvedStage,
+  ResolvedWorkflow,
+  StageStatus,
+  WorkflowExecutionStatus,
+} from '../../../shared/api/index.js';
 import type { AttemptResult } from '../../../shared/engine/attempt.js';
 import { claimAttempt, recordAttempt } from '../../../shared/engine/attempt.js';
 import type { ActionRequest, Decision, ScheduleInput } from '../../../shared/engine/scheduler.js';
@@ -95,7 +104,10 @@ export function driveToEnd(
     const now = at(round * 600);
     const decision = run(resolved, status, now);
     events.push(...decision.events);
-    if (decision.finished !== undefined || (!decision.changed && decision.requests.length === 0 && status.phase !== undefined && decision.status.completionTime !== undefined)) {
+    if (
+      decision.finished !== undefined ||
+      (!decision.changed && decision.requests.length === 0 && status.phase !== undefined && decision.status.completionTime !== undefined)
+    ) {
       return { decision, requested, events };
     }
     status = decision.status;

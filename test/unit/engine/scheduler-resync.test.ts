@@ -102,7 +102,9 @@ describe('action timeouts', () => {
     const action = actionStatus(decision.status, PATH);
     assert.deepEqual(decision.timedOut, [ATTEMPT_1]);
     assert.deepEqual([action?.phase, action?.attempt, action?.retryCount, action?.nextAttemptAt], ['Pending', 2, 1, at(191).toISOString()]);
-    assert.deepEqual(decision.events, [{ reason: 'ActionRetrying', type: 'Warning', message: 'Action s/0/a: attempt 1 failed: timed out after 1m; retry 1 of 1 in 10s', path: PATH }]);
+    assert.deepEqual(decision.events, [
+      { reason: 'ActionRetrying', type: 'Warning', message: 'Action s/0/a: attempt 1 failed: timed out after 1m; retry 1 of 1 in 10s', path: PATH },
+    ]);
   });
 
   test('a new attempt gets its own re-drive, and with no retries left a second silence fails the action', () => {
@@ -115,12 +117,21 @@ describe('action timeouts', () => {
 
     assert.equal(actionStatus(decision.status, PATH)?.phase, 'Failed');
     assert.equal(actionStatus(decision.status, PATH)?.message, 'timed out after 1m (after 2 attempts)');
-    assert.deepEqual(decision.timedOut.map((request) => request.attempt), [2]);
+    assert.deepEqual(
+      decision.timedOut.map((request) => request.attempt),
+      [2],
+    );
     assert.equal(decision.finished?.phase, 'Failed');
   });
 
   test('a Job attempt past its timeout fails at once: the Job runs on its own, its timeout is real', () => {
-    const job: Action = { name: 'a', type: 'Job', timeout: '1m', retryPolicy: { limit: 0, interval: '5s', backoffMultiplier: '2.0' }, job: { template: { spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox' }] } } } } } };
+    const job: Action = {
+      name: 'a',
+      type: 'Job',
+      timeout: '1m',
+      retryPolicy: { limit: 0, interval: '5s', backoffMultiplier: '2.0' },
+      job: { template: { spec: { template: { spec: { containers: [{ name: 'c', image: 'busybox' }] } } } } },
+    };
     const jobPlan = singleWorkflowPlan([job]);
     const running = claimAttempt(run(jobPlan, {}, T0).status, PATH, 1, at(1)).status;
 
@@ -137,7 +148,10 @@ describe('action timeouts', () => {
 
     const decision = run(eager, resumed, at(180));
 
-    assert.deepEqual(decision.requests.map((request) => request.attempt), [2]);
+    assert.deepEqual(
+      decision.requests.map((request) => request.attempt),
+      [2],
+    );
     assert.equal(run(eager, decision.status, at(180)).changed, false);
   });
 
@@ -196,14 +210,17 @@ describe('attempts that stop showing progress', () => {
     assert.equal(decision.status.message, undefined);
   });
 
-  test('an Unknown attempt\'s deadline still counts from when it was claimed', () => {
+  test("an Unknown attempt's deadline still counts from when it was claimed", () => {
     const lost = run(resolved, claimed, at(121)).status;
     const reclaimed = claimAttempt(lost, PATH, 1, at(122)).status;
 
     const decision = run(resolved, heartbeat(reclaimed, PATH, 1, at(330)).status, at(331));
 
     assert.equal(actionStatus(decision.status, PATH)?.redrivenAt, at(331).toISOString());
-    assert.deepEqual(decision.requests.map((request) => request.attempt), [1]);
+    assert.deepEqual(
+      decision.requests.map((request) => request.attempt),
+      [1],
+    );
   });
 });
 
@@ -251,7 +268,10 @@ describe('cancellation', () => {
 
     const decision = run(resolved, lost, at(122), { cancelRequested: true });
 
-    assert.deepEqual(decision.cancelled.map((request) => request.path), [PATH]);
+    assert.deepEqual(
+      decision.cancelled.map((request) => request.path),
+      [PATH],
+    );
   });
 
   test('an execution cancelled before it started skips everything and starts nothing', () => {
@@ -259,7 +279,10 @@ describe('cancellation', () => {
 
     assert.equal(decision.status.phase, 'Cancelled');
     assert.equal(decision.status.startTime, undefined);
-    assert.deepEqual(decision.events.map((event) => event.reason), ['ExecutionCancelled']);
+    assert.deepEqual(
+      decision.events.map((event) => event.reason),
+      ['ExecutionCancelled'],
+    );
     assert.deepEqual(phases(decision.status, ['s/0/a', 's/0/b', 's/1/c', 't/0/d']), ['Skipped', 'Skipped', 'Skipped', 'Skipped']);
   });
 

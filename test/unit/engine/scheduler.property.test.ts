@@ -120,7 +120,8 @@ function deliver(sim: Simulation, request: ActionRequest, now: Date): boolean {
 }
 
 const DONE: readonly string[] = ['Succeeded', 'Failed', 'Skipped'];
-const ACTIVE = (phase: string, attempt: number | undefined): boolean => phase === 'Running' || phase === 'Unknown' || (phase === 'Pending' && attempt !== undefined);
+const ACTIVE = (phase: string, attempt: number | undefined): boolean =>
+  phase === 'Running' || phase === 'Unknown' || (phase === 'Pending' && attempt !== undefined);
 
 /** No action is requested, and no stage starts, before every stage it depends on Succeeded. */
 function checkDependencies(decision: Decision): void {
@@ -198,8 +199,16 @@ function simulate(sim: Simulation): Decision {
   throw new Error(`no end after ${MAX_ROUNDS} rounds`);
 }
 
-const newSimulation = (resolved: ResolvedPlan, choices: readonly number[], failures: boolean, cancels: boolean): Simulation =>
-  ({ resolved, choices, cursor: 0, failures, cancels, status: {}, inflight: [], round: 0 });
+const newSimulation = (resolved: ResolvedPlan, choices: readonly number[], failures: boolean, cancels: boolean): Simulation => ({
+  resolved,
+  choices,
+  cursor: 0,
+  failures,
+  cancels,
+  status: {},
+  inflight: [],
+  round: 0,
+});
 
 describe('scheduler properties', () => {
   test('every run keeps the invariants and ends with a completion time and nothing Pending or Running', () => {

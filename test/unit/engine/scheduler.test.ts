@@ -44,7 +44,14 @@ describe('starting an execution', () => {
       phase: 'Pending',
       parallel: true,
       dependsOn: ['prep'],
-      workflowExecutions: [{ workflowRef: { name: 'dns', namespace: 'dr' }, phase: 'Pending', progress: '0/1 actions completed', actionStatuses: [{ name: 'c', phase: 'Pending' }] }],
+      workflowExecutions: [
+        {
+          workflowRef: { name: 'dns', namespace: 'dr' },
+          phase: 'Pending',
+          progress: '0/1 actions completed',
+          actionStatuses: [{ name: 'c', phase: 'Pending' }],
+        },
+      ],
     });
     assert.deepEqual(phases(decision.status, ['prep/0/a', 'prep/0/b']), ['Pending', 'Pending']);
   });
@@ -70,7 +77,10 @@ describe('starting an execution', () => {
 
     const decision = run(resolved, { ...started, stageStatuses: undefined, summary: undefined }, T0);
 
-    assert.equal(decision.events.some((event) => event.reason === 'ExecutionStarted'), false);
+    assert.equal(
+      decision.events.some((event) => event.reason === 'ExecutionStarted'),
+      false,
+    );
   });
 });
 
@@ -85,7 +95,11 @@ describe('stage ordering', () => {
   });
 
   test('a stage starts only when every stage it depends on Succeeded', () => {
-    const resolved = plan(stage('a', [workflow('w1', ['x'])]), stage('b', [workflow('w2', ['y'])]), stage('c', [workflow('w3', ['z'])], { dependsOn: ['a', 'b'] }));
+    const resolved = plan(
+      stage('a', [workflow('w1', ['x'])]),
+      stage('b', [workflow('w2', ['y'])]),
+      stage('c', [workflow('w3', ['z'])], { dependsOn: ['a', 'b'] }),
+    );
     const first = run(resolved, {}, T0);
     const [x, y] = first.requests;
     assert.ok(x !== undefined && y !== undefined);
@@ -115,7 +129,10 @@ describe('workflows in a stage', () => {
     const decision = run(resolved, {}, T0);
 
     assert.deepEqual(requestedPaths(decision), ['s/0/a', 's/1/c']);
-    assert.deepEqual(decision.events.filter((event) => event.reason === 'WorkflowStarted').map((event) => event.path), ['s/0', 's/1']);
+    assert.deepEqual(
+      decision.events.filter((event) => event.reason === 'WorkflowStarted').map((event) => event.path),
+      ['s/0', 's/1'],
+    );
   });
 
   test('a sequential stage runs its workflows one after another', () => {
@@ -133,7 +150,13 @@ describe('workflows in a stage', () => {
 
     const decision = run(resolved, {}, T0);
 
-    assert.deepEqual(decision.requests.map((request) => [request.path, request.workflowIndex]), [['s/0/a', 0], ['s/1/a', 1]]);
+    assert.deepEqual(
+      decision.requests.map((request) => [request.path, request.workflowIndex]),
+      [
+        ['s/0/a', 0],
+        ['s/1/a', 1],
+      ],
+    );
   });
 
   test('a workflow runs one action at a time: nothing more is requested while an attempt is under way', () => {
@@ -179,7 +202,12 @@ describe('skipping actions', () => {
   const dependsCases: { name: string; outcome: 'ok' | 'fail' | 'skip'; phase: string; message?: string }[] = [
     { name: 'an action whose dependency succeeded runs', outcome: 'ok', phase: 'Succeeded' },
     { name: 'an action whose dependency failed is Skipped', outcome: 'fail', phase: 'Skipped', message: 'skipped: depends on action "first", which Failed' },
-    { name: 'an action whose dependency was skipped is Skipped', outcome: 'skip', phase: 'Skipped', message: 'skipped: depends on action "first", which Skipped' },
+    {
+      name: 'an action whose dependency was skipped is Skipped',
+      outcome: 'skip',
+      phase: 'Skipped',
+      message: 'skipped: depends on action "first", which Skipped',
+    },
   ];
   for (const { name, outcome, phase, message } of dependsCases) {
     test(name, () => {
@@ -219,20 +247,24 @@ describe('a revert plan (actions pre-set to Skipped)', () => {
   const initial: DRPlanExecutionStatus = {
     phase: 'Running',
     startTime: T0.toISOString(),
-    stageStatuses: [{
-      name: 'rollback',
-      phase: 'Pending',
-      parallel: false,
-      workflowExecutions: [{
-        workflowRef: { name: 'exec-1', namespace: 'dr' },
+    stageStatuses: [
+      {
+        name: 'rollback',
         phase: 'Pending',
-        actionStatuses: [
-          { name: 'undo-c', phase: 'Pending', rollbackOf: 'main/0/c' },
-          { name: 'undo-b', phase: 'Skipped', message: 'an HTTP action cannot be undone automatically', rollbackOf: 'main/0/b' },
-          { name: 'undo-a', phase: 'Pending', rollbackOf: 'main/0/a' },
+        parallel: false,
+        workflowExecutions: [
+          {
+            workflowRef: { name: 'exec-1', namespace: 'dr' },
+            phase: 'Pending',
+            actionStatuses: [
+              { name: 'undo-c', phase: 'Pending', rollbackOf: 'main/0/c' },
+              { name: 'undo-b', phase: 'Skipped', message: 'an HTTP action cannot be undone automatically', rollbackOf: 'main/0/b' },
+              { name: 'undo-a', phase: 'Pending', rollbackOf: 'main/0/a' },
+            ],
+          },
         ],
-      }],
-    }],
+      },
+    ],
   };
 
   test('pre-skipped actions stay Skipped with their message and are passed over', () => {
@@ -250,7 +282,10 @@ describe('a revert plan (actions pre-set to Skipped)', () => {
     const reasons = events.map((event) => event.reason);
     assert.ok(reasons.includes('RevertStarted'));
     assert.ok(reasons.includes('RevertSucceeded'));
-    assert.equal(reasons.some((reason) => reason.startsWith('Execution')), false);
+    assert.equal(
+      reasons.some((reason) => reason.startsWith('Execution')),
+      false,
+    );
   });
 
   test('a failed rollback step fails the revert and skips the rest', () => {
@@ -282,9 +317,20 @@ describe('progress, summary and durations', () => {
     const first = run(resolved, {}, T0);
 
     assert.deepEqual(first.status.summary, {
-      totalStages: 1, completedStages: 0, failedStages: 0, runningStages: 1, pendingStages: 0,
-      totalWorkflows: 2, completedWorkflows: 0, failedWorkflows: 0, runningWorkflows: 2, pendingWorkflows: 0,
-      totalActions: 4, completedActions: 0, failedActions: 0, skippedActions: 0,
+      totalStages: 1,
+      completedStages: 0,
+      failedStages: 0,
+      runningStages: 1,
+      pendingStages: 0,
+      totalWorkflows: 2,
+      completedWorkflows: 0,
+      failedWorkflows: 0,
+      runningWorkflows: 2,
+      pendingWorkflows: 0,
+      totalActions: 4,
+      completedActions: 0,
+      failedActions: 0,
+      skippedActions: 0,
     });
   });
 
@@ -312,7 +358,10 @@ describe('finishing', () => {
     assert.equal(last.status.phase, 'Succeeded');
     assert.equal(last.status.completionTime, at(7).toISOString());
     assert.equal(last.status.progress, '1/1 actions');
-    assert.deepEqual(last.events.map((event) => event.reason), ['WorkflowSucceeded', 'StageSucceeded', 'ExecutionSucceeded']);
+    assert.deepEqual(
+      last.events.map((event) => event.reason),
+      ['WorkflowSucceeded', 'StageSucceeded', 'ExecutionSucceeded'],
+    );
   });
 
   test('a plan without stages succeeds at once', () => {
@@ -360,8 +409,16 @@ describe('idempotence', () => {
   const moments: { name: string; status: DRPlanExecutionStatus; now: Date }[] = [
     { name: 'just started', status: first.status, now: T0 },
     { name: 'with an attempt claimed', status: claimAttempt(first.status, 'a/0/x', 1, at(1)).status, now: at(1) },
-    { name: 'after a failure', status: complete(first.status, { path: 'a/1/z', stage: 'a', workflowIndex: 1, action: 'z', attempt: 1 }, fatal(), at(2)), now: at(2) },
-    { name: 'after a success', status: complete(first.status, { path: 'a/0/x', stage: 'a', workflowIndex: 0, action: 'x', attempt: 1 }, ok, at(2)), now: at(2) },
+    {
+      name: 'after a failure',
+      status: complete(first.status, { path: 'a/1/z', stage: 'a', workflowIndex: 1, action: 'z', attempt: 1 }, fatal(), at(2)),
+      now: at(2),
+    },
+    {
+      name: 'after a success',
+      status: complete(first.status, { path: 'a/0/x', stage: 'a', workflowIndex: 0, action: 'x', attempt: 1 }, ok, at(2)),
+      now: at(2),
+    },
   ];
   for (const { name, status, now } of moments) {
     test(`scheduling its own output again changes nothing (${name})`, () => {

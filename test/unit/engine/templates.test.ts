@@ -3,14 +3,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import type { TemplateContext } from '../../../shared/engine/templates.js';
-import {
-  BUILTINS,
-  collectPlaceholders,
-  findPlaceholders,
-  findUnsupportedReferences,
-  renderManifest,
-  renderValue,
-} from '../../../shared/engine/templates.js';
+import { BUILTINS, collectPlaceholders, findPlaceholders, findUnsupportedReferences, renderManifest, renderValue } from '../../../shared/engine/templates.js';
 
 // ---- Fixtures -------------------------------------------------------------------------------------
 
@@ -124,7 +117,10 @@ describe('collectPlaceholders', () => {
   test('finds placeholders in object keys, at the path of their entry', () => {
     const found = collectPlaceholders({ headers: { '{{ .params.h }}': 'v' } }, 'http');
 
-    assert.deepEqual(found.map(({ path }) => path), ['http.headers.{{ .params.h }}']);
+    assert.deepEqual(
+      found.map(({ path }) => path),
+      ['http.headers.{{ .params.h }}'],
+    );
   });
 
   test('finds nothing in numbers, booleans and null', () => {
@@ -191,7 +187,10 @@ describe('renderValue', () => {
   });
 
   test('keeps strings strings whatever the declared type', () => {
-    const rendered = renderValue({ when: '{{ .params.enabled }}', n: '$(params.n)' }, context({ enabled: 'true', n: '3' }, { enabled: 'boolean', n: 'number' }));
+    const rendered = renderValue(
+      { when: '{{ .params.enabled }}', n: '$(params.n)' },
+      context({ enabled: 'true', n: '3' }, { enabled: 'boolean', n: 'number' }),
+    );
 
     assert.deepEqual(rendered.value, { when: 'true', n: '3' });
   });
@@ -242,7 +241,7 @@ describe('renderManifest', () => {
   const positions: Array<[string, string, (doc: Record<string, Record<string, unknown>>, value: string) => [unknown, unknown]]> = [
     ['an unquoted value', 'data:\n  key: {{ .params.v }}\n', (doc, v) => [doc.data?.key, v]],
     ['a double-quoted value', 'data:\n  key: "{{ .params.v }}"\n', (doc, v) => [doc.data?.key, v]],
-    ["a single-quoted value", "data:\n  key: '{{ .params.v }}'\n", (doc, v) => [doc.data?.key, v]],
+    ['a single-quoted value', "data:\n  key: '{{ .params.v }}'\n", (doc, v) => [doc.data?.key, v]],
     ['text around the placeholder', 'data:\n  key: pre-{{ .params.v }}-post\n', (doc, v) => [doc.data?.key, `pre-${v}-post`]],
     ['a block literal', 'data:\n  key: |\n    {{ .params.v }}\n', (doc, v) => [doc.data?.key, `${v}\n`]],
     ['a key', 'data:\n  {{ .params.v }}: fixed\n', (doc, v) => [doc.data?.[v], 'fixed']],
@@ -305,7 +304,9 @@ describe('renderManifest', () => {
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } },
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'team-a' } },
     ]);
-    const reread = parseAllDocuments(rendered.manifest).map((doc) => doc.toJS() as unknown).filter((doc) => doc !== null);
+    const reread = parseAllDocuments(rendered.manifest)
+      .map((doc) => doc.toJS() as unknown)
+      .filter((doc) => doc !== null);
     assert.deepEqual(reread, rendered.documents);
   });
 
@@ -373,19 +374,23 @@ const placeholderFor = (name: string): fc.Arbitrary<string> =>
   );
 
 /** Alternating literal text and placeholders of known parameters, with the expected rendering. */
-const templateWithParams = fc
-  .dictionary(paramName, fc.string({ unit: 'grapheme' }), { minKeys: 1, maxKeys: 5 })
-  .chain((params) =>
-    fc
-      .array(fc.tuple(literal, fc.constantFrom(...Object.keys(params)).chain((name) => placeholderFor(name).map((raw) => ({ name, raw })))), { maxLength: 6 })
-      .chain((pieces) =>
-        literal.map((tail) => ({
-          params,
-          template: pieces.map(([text, { raw }]) => text + raw).join('') + tail,
-          expected: pieces.map(([text, { name }]) => text + (params[name] ?? '')).join('') + tail,
-        })),
+const templateWithParams = fc.dictionary(paramName, fc.string({ unit: 'grapheme' }), { minKeys: 1, maxKeys: 5 }).chain((params) =>
+  fc
+    .array(
+      fc.tuple(
+        literal,
+        fc.constantFrom(...Object.keys(params)).chain((name) => placeholderFor(name).map((raw) => ({ name, raw }))),
       ),
-  );
+      { maxLength: 6 },
+    )
+    .chain((pieces) =>
+      literal.map((tail) => ({
+        params,
+        template: pieces.map(([text, { raw }]) => text + raw).join('') + tail,
+        expected: pieces.map(([text, { name }]) => text + (params[name] ?? '')).join('') + tail,
+      })),
+    ),
+);
 
 describe('template rendering properties', () => {
   test('rendering literal text and placeholders of known parameters is the concatenation of the pieces with their values', () => {
@@ -421,14 +426,30 @@ describe('template rendering properties', () => {
     );
   });
 
-  const manifestValue = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }), awkwardText, fc.constantFrom(...[
-    'a\nkind: Secret', 'x: y', '- z', '"', "'", '#', '\\', '\u2028', '\u0085', '\ufeff', '\0', ' ', '\n', '\n\n', 'true', '1e3', 'null',
-  ]));
+  const manifestValue = fc.oneof(
+    fc.string(),
+    fc.string({ unit: 'grapheme' }),
+    fc.string({ unit: 'binary' }),
+    awkwardText,
+    fc.constantFrom(...['a\nkind: Secret', 'x: y', '- z', '"', "'", '#', '\\', '\u2028', '\u0085', '\ufeff', '\0', ' ', '\n', '\n\n', 'true', '1e3', 'null']),
+  );
   const manifestPositions = [
     { manifest: 'kind: ConfigMap\ndata:\n  k: {{ .params.v }}\n', at: (doc: Record<string, Record<string, unknown>>) => doc.data?.k, wrap: (v: string) => v },
-    { manifest: 'kind: ConfigMap\ndata:\n  k: "x{{ .params.v }}"\n', at: (doc: Record<string, Record<string, unknown>>) => doc.data?.k, wrap: (v: string) => `x${v}` },
-    { manifest: 'kind: ConfigMap\ndata:\n  k: |\n    {{ .params.v }}\n', at: (doc: Record<string, Record<string, unknown>>) => doc.data?.k, wrap: (v: string) => `${v}\n` },
-    { manifest: 'kind: ConfigMap\ndata:\n  list: [a, $(params.v)]\n', at: (doc: Record<string, Record<string, unknown>>) => (doc.data?.list as unknown[])[1], wrap: (v: string) => v },
+    {
+      manifest: 'kind: ConfigMap\ndata:\n  k: "x{{ .params.v }}"\n',
+      at: (doc: Record<string, Record<string, unknown>>) => doc.data?.k,
+      wrap: (v: string) => `x${v}`,
+    },
+    {
+      manifest: 'kind: ConfigMap\ndata:\n  k: |\n    {{ .params.v }}\n',
+      at: (doc: Record<string, Record<string, unknown>>) => doc.data?.k,
+      wrap: (v: string) => `${v}\n`,
+    },
+    {
+      manifest: 'kind: ConfigMap\ndata:\n  list: [a, $(params.v)]\n',
+      at: (doc: Record<string, Record<string, unknown>>) => (doc.data?.list as unknown[])[1],
+      wrap: (v: string) => v,
+    },
   ];
 
   test('any string value substituted into a manifest round-trips exactly', () => {

@@ -87,7 +87,7 @@ describe('validatePlan on a valid plan', () => {
     assert.equal(check.workflows[0]?.workflowRef.namespace, NS);
   });
 
-  test('looks workflows up in the plan\'s namespace when the reference names none', () => {
+  test("looks workflows up in the plan's namespace when the reference names none", () => {
     const asked: WorkflowRefKey[] = [];
     const lookup: WorkflowLookup = (key) => {
       asked.push(key);
@@ -114,7 +114,7 @@ describe('validatePlan on a valid plan', () => {
       lookup: lookupOf(workflow('needs', [{ name: 'endpoint', required: true }], '{{ .params.endpoint }}/health')),
     },
     {
-      name: 'accepts a required parameter set by a stage param\'s default',
+      name: "accepts a required parameter set by a stage param's default",
       input: plan([stage('a', { workflows: [ref('needs', [{ name: 'endpoint', default: 'https://x.example' }])] })]),
       lookup: lookupOf(workflow('needs', [{ name: 'endpoint', required: true }], '{{ .params.endpoint }}/health')),
     },
@@ -124,7 +124,7 @@ describe('validatePlan on a valid plan', () => {
       lookup: lookupOf(workflow('loose', [], 'https://x.example/$(params.feedNamespace)')),
     },
     {
-      name: 'accepts a placeholder filled by the workflow\'s own default',
+      name: "accepts a placeholder filled by the workflow's own default",
       input: plan([stage('a', { workflows: [ref('defaulted')] })]),
       lookup: lookupOf(workflow('defaulted', [{ name: 'host', default: 'svc.example' }], 'https://{{ .params.host }}/x')),
     },
@@ -213,7 +213,13 @@ describe('validatePlan reports what is wrong with the field path', () => {
     {
       name: 'names an Invalid workflow and quotes its first problem',
       input: plan([stage('a')]),
-      lookup: () => ({ phase: 'Invalid', problems: [{ path: 'spec.actions[0].http', message: 'required when type is HTTP' }, { path: 'x', message: 'y' }] }),
+      lookup: () => ({
+        phase: 'Invalid',
+        problems: [
+          { path: 'spec.actions[0].http', message: 'required when type is HTTP' },
+          { path: 'x', message: 'y' },
+        ],
+      }),
       path: 'spec.stages[0].workflows[0].workflowRef',
       message: 'DRWorkflow dr/probe is Invalid: spec.actions[0].http: required when type is HTTP (and 1 more)',
     },
@@ -231,14 +237,14 @@ describe('validatePlan reports what is wrong with the field path', () => {
       message: 'must be a finite decimal number, got "many"',
     },
     {
-      name: 'rejects a stage param that does not match the workflow\'s declared type',
+      name: "rejects a stage param that does not match the workflow's declared type",
       input: plan([stage('a', { workflows: [ref('typed', [{ name: 'replicas', value: 'three' }])] })]),
       lookup: lookupOf(workflow('typed', [{ name: 'replicas', type: 'number', default: '1' }])),
       path: 'spec.stages[0].workflows[0].params[0].value',
       message: 'parameter "replicas" must be a finite decimal number, got "three"',
     },
     {
-      name: 'rejects a globalParams value that does not match a workflow\'s declared type, naming the workflow',
+      name: "rejects a globalParams value that does not match a workflow's declared type, naming the workflow",
       input: plan([stage('a', { workflows: [ref('typed')] })], { globalParams: [{ name: 'dryRun', value: 'perhaps' }] }),
       lookup: lookupOf(workflow('typed', [{ name: 'dryRun', type: 'boolean', default: 'false' }])),
       path: 'spec.globalParams[0].value',
@@ -253,13 +259,27 @@ describe('validatePlan reports what is wrong with the field path', () => {
     },
     {
       name: 'names a duplicate parameter in globalParams',
-      input: plan([stage('a')], { globalParams: [{ name: 'x', value: '1' }, { name: 'x', value: '2' }] }),
+      input: plan([stage('a')], {
+        globalParams: [
+          { name: 'x', value: '1' },
+          { name: 'x', value: '2' },
+        ],
+      }),
       path: 'spec.globalParams[1].name',
       message: 'duplicate parameter name "x": spec.globalParams[0] and spec.globalParams[1]',
     },
     {
-      name: 'names a duplicate parameter in a stage\'s params',
-      input: plan([stage('a', { workflows: [ref('probe', [{ name: 'x', value: '1' }, { name: 'x', value: '1' }])] })]),
+      name: "names a duplicate parameter in a stage's params",
+      input: plan([
+        stage('a', {
+          workflows: [
+            ref('probe', [
+              { name: 'x', value: '1' },
+              { name: 'x', value: '1' },
+            ]),
+          ],
+        }),
+      ]),
       path: 'spec.stages[0].workflows[0].params[1].name',
       message: 'duplicate parameter name "x"',
     },
@@ -287,7 +307,9 @@ describe('validatePlan reports what is wrong with the field path', () => {
   });
 
   test('reports problems in field order', () => {
-    const input = plan([stage('b', { dependsOn: ['ghost'], workflows: [ref('ghost')] }), stage('b')], { globalParams: [{ name: 'n', type: 'number', value: 'x' }] });
+    const input = plan([stage('b', { dependsOn: ['ghost'], workflows: [ref('ghost')] }), stage('b')], {
+      globalParams: [{ name: 'n', type: 'number', value: 'x' }],
+    });
 
     const { problems } = validatePlan(input, lookupOf(probe));
 
@@ -298,9 +320,7 @@ describe('validatePlan reports what is wrong with the field path', () => {
   });
 
   test('returns problems, not exceptions, for any value', () => {
-    fc.assert(
-      fc.property(fc.anything(), (input) => Array.isArray(validatePlan(input, lookupOf(probe)).problems)),
-    );
+    fc.assert(fc.property(fc.anything(), (input) => Array.isArray(validatePlan(input, lookupOf(probe)).problems)));
   });
 
   test('returns problems, not exceptions, for any stage graph', () => {
@@ -349,7 +369,12 @@ describe('validateExecution', () => {
     },
     {
       name: 'names a duplicate parameter',
-      input: execution({ params: [{ name: 'a', value: '1' }, { name: 'a', value: '2' }] }),
+      input: execution({
+        params: [
+          { name: 'a', value: '1' },
+          { name: 'a', value: '2' },
+        ],
+      }),
       path: 'spec.params[1].name',
       message: 'duplicate parameter name "a"',
     },
@@ -380,7 +405,14 @@ describe('executionPlanProblems', () => {
   test('accepts parameters that a workflow of the plan declares or uses', () => {
     assert.ok(parsedPlan);
 
-    const problems = executionPlanProblems(run([{ name: 'replicas', value: '3' }, { name: 'region', value: 'us' }]), parsedPlan, [typed]);
+    const problems = executionPlanProblems(
+      run([
+        { name: 'replicas', value: '3' },
+        { name: 'region', value: 'us' },
+      ]),
+      parsedPlan,
+      [typed],
+    );
 
     assert.deepEqual(problems, []);
   });

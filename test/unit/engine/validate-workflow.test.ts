@@ -93,9 +93,12 @@ describe('validateWorkflow on a valid workflow', () => {
   const accepted: Array<{ name: string; input: Raw }> = [
     {
       name: 'accepts a manifest with unquoted placeholders in both syntaxes',
-      input: workflow([resource('Create', 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: $(params.app)\nspec:\n  replicas: {{ .params.replicas }}\n')], {
-        parameters: [{ name: 'app' }, { name: 'replicas', type: 'number', default: '3' }],
-      }),
+      input: workflow(
+        [resource('Create', 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: $(params.app)\nspec:\n  replicas: {{ .params.replicas }}\n')],
+        {
+          parameters: [{ name: 'app' }, { name: 'replicas', type: 'number', default: '3' }],
+        },
+      ),
     },
     { name: 'accepts a multi-document manifest', input: workflow([resource('Create', `${configMap}---\n${configMap.replace('flag', 'other')}`)]) },
     { name: 'accepts a Patch that has a rollback', input: workflow([resource('Patch', configMap, rollbackHttp)]) },
@@ -109,7 +112,10 @@ describe('validateWorkflow on a valid workflow', () => {
       name: 'accepts a URL that starts with a placeholder',
       input: workflow([{ name: 'p', type: 'HTTP', http: { url: '{{ .params.endpoint }}/health' } }], { parameters: [{ name: 'endpoint' }] }),
     },
-    { name: 'accepts built-in placeholders without declaring them', input: workflow([http('p', { http: { url: 'https://x.example/{{ .planName }}/$(executionName)' } })]) },
+    {
+      name: 'accepts built-in placeholders without declaring them',
+      input: workflow([http('p', { http: { url: 'https://x.example/{{ .planName }}/$(executionName)' } })]),
+    },
     { name: 'accepts an explicit Native executor', input: workflow([http()], { executor: { type: 'Native' } }) },
   ];
   for (const { name, input } of accepted) {
@@ -150,9 +156,19 @@ describe('validateWorkflow reports schema problems with the field path', () => {
       path: 'spec.actions[0].type',
       message: 'must be one of HTTP, Job, Localization, Subscription, KubernetesResource, got "Http"',
     },
-    { name: 'says required for a missing field', input: workflow([{ name: 'p', type: 'HTTP', http: {} }]), path: 'spec.actions[0].http.url', message: 'required' },
+    {
+      name: 'says required for a missing field',
+      input: workflow([{ name: 'p', type: 'HTTP', http: {} }]),
+      path: 'spec.actions[0].http.url',
+      message: 'required',
+    },
     { name: 'says a list must not be empty', input: workflow([]), path: 'spec.actions', message: 'must not be empty' },
-    { name: 'rejects a timeout that is not a Go duration', input: workflow([http('p', { timeout: '5 minutes' })]), path: 'spec.actions[0].timeout', message: 'must be a Go duration such as 10s, 5m or 1h30m, got "5 minutes"' },
+    {
+      name: 'rejects a timeout that is not a Go duration',
+      input: workflow([http('p', { timeout: '5 minutes' })]),
+      path: 'spec.actions[0].timeout',
+      message: 'must be a Go duration such as 10s, 5m or 1h30m, got "5 minutes"',
+    },
     {
       name: 'rejects a retry interval that is not a Go duration',
       input: workflow([http('p', { retryPolicy: { interval: '5' } })]),
@@ -230,7 +246,7 @@ describe('validateWorkflow applies the rules a schema cannot express', () => {
       name: 'requires a rollback for a KubernetesResource Patch',
       input: workflow([resource('Patch')]),
       path: 'spec.actions[0].rollback',
-      message: 'required when a KubernetesResource action\'s operation is Patch',
+      message: "required when a KubernetesResource action's operation is Patch",
     },
     {
       name: 'requires a rollback for a KubernetesResource Apply',
@@ -242,13 +258,13 @@ describe('validateWorkflow applies the rules a schema cannot express', () => {
       name: 'requires a rollback for a Localization Patch',
       input: workflow([localization('Patch')]),
       path: 'spec.actions[0].rollback',
-      message: 'required when a Localization action\'s operation is Patch',
+      message: "required when a Localization action's operation is Patch",
     },
     {
       name: 'requires a rollback for a Subscription Patch',
       input: workflow([subscription('Patch')]),
       path: 'spec.actions[0].rollback',
-      message: 'required when a Subscription action\'s operation is Patch',
+      message: "required when a Subscription action's operation is Patch",
     },
     {
       name: 'requires the spec of a Localization to create',
@@ -360,7 +376,11 @@ describe('validateWorkflow applies the rules a schema cannot express', () => {
     },
     {
       name: 'applies the per-type rules to the rollback of a rollback',
-      input: workflow([http('p', { rollback: { type: 'HTTP', http: { url: 'https://x.example' }, rollback: { type: 'Localization', localization: { name: 'l', namespace: 'n' } } } })]),
+      input: workflow([
+        http('p', {
+          rollback: { type: 'HTTP', http: { url: 'https://x.example' }, rollback: { type: 'Localization', localization: { name: 'l', namespace: 'n' } } },
+        }),
+      ]),
       path: 'spec.actions[0].rollback.rollback.localization.spec',
       message: 'required when operation is Create',
     },
@@ -429,7 +449,10 @@ describe('validateWorkflow warns about parameters the plan must supply', () => {
 
     const { warnings } = validateWorkflow(input);
 
-    assert.deepEqual(warnings.map(({ path }) => path), ['spec.actions[0].rollback.http.url']);
+    assert.deepEqual(
+      warnings.map(({ path }) => path),
+      ['spec.actions[0].rollback.http.url'],
+    );
   });
 });
 

@@ -7,7 +7,13 @@ import { problem } from '../../../shared/engine/problems.js';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const T1 = new Date('2026-03-01T11:00:00.000Z');
-const ready = (status: Condition['status'], reason = 'Valid', message = 'valid'): ConditionInput => ({ type: 'Ready', status, reason, message, observedGeneration: 1 });
+const ready = (status: Condition['status'], reason = 'Valid', message = 'valid'): ConditionInput => ({
+  type: 'Ready',
+  status,
+  reason,
+  message,
+  observedGeneration: 1,
+});
 
 describe('setCondition', () => {
   test('a new condition type is appended with now as its transition time', () => {
@@ -45,7 +51,12 @@ describe('setCondition', () => {
   });
 
   test('property: one condition per type, and the time moves exactly when the status changes', () => {
-    const input = fc.record({ type: fc.constantFrom('Ready', 'Other'), status: fc.constantFrom('True', 'False', 'Unknown'), reason: fc.constantFrom('A', 'B'), message: fc.string() });
+    const input = fc.record({
+      type: fc.constantFrom('Ready', 'Other'),
+      status: fc.constantFrom('True', 'False', 'Unknown'),
+      reason: fc.constantFrom('A', 'B'),
+      message: fc.string(),
+    });
     fc.assert(
       fc.property(fc.array(input, { minLength: 1, maxLength: 12 }), (steps) => {
         let conditions: Condition[] = [];
@@ -69,7 +80,12 @@ describe('sameConditions', () => {
     { name: 'lists that differ only in transition time are the same', a: at(T0), b: at(T1), same: true },
     { name: 'an absent list and an empty one are the same', a: undefined, b: [], same: true },
     { name: 'a different message is a difference', a: at(T0), b: setCondition(undefined, ready('True', 'Valid', 'valid; warning: x'), T0), same: false },
-    { name: 'a different observedGeneration is a difference', a: at(T0), b: setCondition(undefined, { ...ready('True'), observedGeneration: 2 }, T0), same: false },
+    {
+      name: 'a different observedGeneration is a difference',
+      a: at(T0),
+      b: setCondition(undefined, { ...ready('True'), observedGeneration: 2 }, T0),
+      same: false,
+    },
     { name: 'a missing condition is a difference', a: at(T0), b: [], same: false },
   ];
   for (const { name, a, b, same } of cases) {

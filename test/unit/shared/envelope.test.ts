@@ -120,12 +120,24 @@ describe('the envelope', () => {
       ['an ApiServerSource event without data', { ...add, data: undefined }, /^dev\.knative\.apiserver\.resource\.add: data is missing$/],
       ['an object without a name', { ...add, data: { ...object, metadata: { ...object.metadata, name: undefined } } }, /data\.metadata\.name: /],
       ['an object with a numeric kind', { ...add, data: { ...object, kind: 7 } }, /data\.kind: /],
-      ['an object with a numeric label value', { ...add, data: { ...object, metadata: { ...object.metadata, labels: { app: 1 } } } }, /data\.metadata\.labels\.app: /],
+      [
+        'an object with a numeric label value',
+        { ...add, data: { ...object, metadata: { ...object.metadata, labels: { app: 1 } } } },
+        /data\.metadata\.labels\.app: /,
+      ],
       ['data that is not JSON', { ...add, data: '{"apiVersion":' }, /^dev\.knative\.apiserver\.resource\.add: data is not JSON$/],
-      ['an action request for attempt 0', { ...requested, data: { ...requestedData, attempt: 0 } }, /^com\.tencent\.bkbcs\.dr\.action\.requested: data\.attempt: /],
+      [
+        'an action request for attempt 0',
+        { ...requested, data: { ...requestedData, attempt: 0 } },
+        /^com\.tencent\.bkbcs\.dr\.action\.requested: data\.attempt: /,
+      ],
       ['an action request without a path', { ...requested, data: { ...requestedData, path: undefined } }, /data\.path: /],
       ['an action request with an unknown field', { ...requested, data: { ...requestedData, extra: true } }, /data: .*extra/],
-      ['an action request whose execution has no uid', { ...requested, data: { ...requestedData, execution: { name: 'e', namespace: 'n' } } }, /data\.execution\.uid: /],
+      [
+        'an action request whose execution has no uid',
+        { ...requested, data: { ...requestedData, execution: { name: 'e', namespace: 'n' } } },
+        /data\.execution\.uid: /,
+      ],
       ['an action result with an unknown phase', { ...finished, data: { ...(finished.data as object), phase: 'Done' } }, /data\.phase: /],
     ];
     for (const [name, event, message] of cases) {

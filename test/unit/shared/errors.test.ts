@@ -37,7 +37,7 @@ test('every extension attribute name is valid for CloudEvents', () => {
   assert.equal(isValidExtensionName('partition_key'), false);
 });
 
-test('our event types never collide with the sources\' types', () => {
+test("our event types never collide with the sources' types", () => {
   const ours = new Set<string>(Object.values(EventTypes));
   for (const type of Object.values(SourceEventTypes)) assert.equal(ours.has(type), false);
   assert.equal(ours.size, Object.values(EventTypes).length);

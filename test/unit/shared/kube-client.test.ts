@@ -90,7 +90,10 @@ describe('the Kubernetes client', () => {
 
     test('lists one namespace when it is given', async () => {
       const items = await kube.list('v1', 'ConfigMap', { namespace: 'list-other', labelSelector: 'suite=list' });
-      assert.deepEqual(items.map((i) => i.metadata.name), ['listed-b']);
+      assert.deepEqual(
+        items.map((i) => i.metadata.name),
+        ['listed-b'],
+      );
     });
 
     test('follows continue tokens past the page size', async () => {
@@ -131,7 +134,10 @@ describe('the Kubernetes client', () => {
       // Assess
       assert.deepEqual(applied.data, { a: '1' });
       const managers = (applied.metadata.managedFields as Array<{ manager: string; operation: string }> | undefined) ?? [];
-      assert.ok(managers.some((m) => m.manager === 'drplan' && m.operation === 'Apply'), JSON.stringify(managers));
+      assert.ok(
+        managers.some((m) => m.manager === 'drplan' && m.operation === 'Apply'),
+        JSON.stringify(managers),
+      );
     });
 
     test('applies an object read back from the server, managed fields and all', async () => {
@@ -177,7 +183,9 @@ describe('the Kubernetes client', () => {
       const created = await kube.create(configMap('stale', { v: '1' }));
       await kube.mergePatch(configMapKey('stale'), { data: { v: '2' } });
       // Act
-      const error = await rejection(() => kube.mergePatch(configMapKey('stale'), { metadata: { resourceVersion: created.metadata.resourceVersion }, data: { v: '3' } }));
+      const error = await rejection(() =>
+        kube.mergePatch(configMapKey('stale'), { metadata: { resourceVersion: created.metadata.resourceVersion }, data: { v: '3' } }),
+      );
       // Assess
       assertApiError(error, { code: 409, reason: 'Conflict', message: /^patch ConfigMap default\/stale: / });
     });
@@ -247,7 +255,10 @@ describe('the Kubernetes client', () => {
         spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } },
       });
       // Act
-      const removed = await kube.remove({ apiVersion: 'batch/v1', kind: 'Job', name: 'job-removed', namespace: 'default' }, { propagationPolicy: 'Background' });
+      const removed = await kube.remove(
+        { apiVersion: 'batch/v1', kind: 'Job', name: 'job-removed', namespace: 'default' },
+        { propagationPolicy: 'Background' },
+      );
       // Assess
       assert.equal(removed, true);
     });
@@ -266,8 +277,22 @@ describe('the Kubernetes client', () => {
       assert.match(event.metadata.name ?? '', /^evented\.[0-9a-f]+$/);
       assert.deepEqual(event.involvedObject, { apiVersion: regarding.apiVersion, kind: 'DRWorkflow', name: 'evented', namespace: 'default', uid: 'uid-1' });
       assert.deepEqual(
-        { reason: event.reason, message: event.message, type: event.type, count: event.count, source: event.source, reportingComponent: event.reportingComponent },
-        { reason: 'ActionFailed', message: 'action ping failed: 503', type: 'Warning', count: 1, source: { component: 'drplan' }, reportingComponent: 'drplan' },
+        {
+          reason: event.reason,
+          message: event.message,
+          type: event.type,
+          count: event.count,
+          source: event.source,
+          reportingComponent: event.reportingComponent,
+        },
+        {
+          reason: 'ActionFailed',
+          message: 'action ping failed: 503',
+          type: 'Warning',
+          count: 1,
+          source: { component: 'drplan' },
+          reportingComponent: 'drplan',
+        },
       );
       assert.equal(event.firstTimestamp, '2026-03-01T10:20:30Z');
       assert.equal(event.lastTimestamp, '2026-03-01T10:20:30Z');
@@ -357,7 +382,10 @@ const KUBECONFIG_PATH = '/home/sre/.kube/config';
 const asText = (material: unknown): unknown => (Buffer.isBuffer(material) ? material.toString('utf8') : material);
 
 /** A kubeconfig text: one cluster and one context per user given, `current-context` the first. */
-function kubeconfigText(users: Array<{ name: string; user: Record<string, unknown>; namespace?: string }>, cluster: Record<string, unknown> = { server: 'https://k8s.example:6443' }): string {
+function kubeconfigText(
+  users: Array<{ name: string; user: Record<string, unknown>; namespace?: string }>,
+  cluster: Record<string, unknown> = { server: 'https://k8s.example:6443' },
+): string {
   return JSON.stringify({
     apiVersion: 'v1',
     kind: 'Config',
@@ -420,7 +448,9 @@ describe('parseKubeConfig', () => {
 
   test('refuses an invalid file naming the field', () => {
     const text = JSON.stringify({ clusters: [{ name: 'c', cluster: { 'insecure-skip-tls-verify': true } }] });
-    assert.throws(() => parseKubeConfig(text, { path: KUBECONFIG_PATH }), { message: /^\/home\/sre\/\.kube\/config: not a valid kubeconfig: clusters\.0\.cluster\.server: / });
+    assert.throws(() => parseKubeConfig(text, { path: KUBECONFIG_PATH }), {
+      message: /^\/home\/sre\/\.kube\/config: not a valid kubeconfig: clusters\.0\.cluster\.server: /,
+    });
   });
 
   test('decodes inline certificates, keeps TLS checks unless told otherwise, and sends the token', async () => {
@@ -517,7 +547,10 @@ describe('the Kubernetes client with its own kubeconfig', () => {
 
   const clientWith = (user: Record<string, unknown>, cluster: Record<string, unknown>): Kube =>
     createKube(parseKubeConfig(kubeconfigText([{ name: 'u', user, namespace: 'default' }], cluster), { path: KUBECONFIG_PATH }));
-  const trusted = (): Record<string, unknown> => ({ server: local.server.secureUrl, 'certificate-authority-data': Buffer.from(local.server.caCertificate).toString('base64') });
+  const trusted = (): Record<string, unknown> => ({
+    server: local.server.secureUrl,
+    'certificate-authority-data': Buffer.from(local.server.caCertificate).toString('base64'),
+  });
 
   test('reads through TLS with the CA and token of the kubeconfig', async () => {
     const found = await clientWith({ token: local.server.token }, trusted()).get(configMapKey('never-there'));
@@ -556,7 +589,11 @@ describe('request timeout', () => {
     // Act
     const error = await rejection(() => client.get(configMapKey('x')));
     // Assess
-    assertApiError(error, { code: 503, reason: 'ServiceUnavailable', message: /^discover v1 ConfigMap: no answer from the API server: no answer within 100 ms$/ });
+    assertApiError(error, {
+      code: 503,
+      reason: 'ServiceUnavailable',
+      message: /^discover v1 ConfigMap: no answer from the API server: no answer within 100 ms$/,
+    });
   });
 });
 
@@ -575,10 +612,13 @@ describe('discovery', () => {
       },
     };
   }
-  const resources = (...kinds: string[]) => ({ kind: 'APIResourceList', resources: kinds.flatMap((kind) => [
-    { name: `${kind.toLowerCase()}s`, kind, namespaced: true },
-    { name: `${kind.toLowerCase()}s/status`, kind, namespaced: true },
-  ]) });
+  const resources = (...kinds: string[]) => ({
+    kind: 'APIResourceList',
+    resources: kinds.flatMap((kind) => [
+      { name: `${kind.toLowerCase()}s`, kind, namespaced: true },
+      { name: `${kind.toLowerCase()}s/status`, kind, namespaced: true },
+    ]),
+  });
 
   test('asks each API version once and answers later lookups from the cache', async () => {
     // Prepare

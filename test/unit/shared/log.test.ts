@@ -17,14 +17,20 @@ describe('the function logger', () => {
     log.debug({ detail: 1 }, 'a detail');
     log.info({ plan: 'p' }, 'plan validated');
     // Assess
-    assert.deepEqual(lines.map((l) => [l.level, l.msg, l.function, l.plan]), [['info', 'plan validated', 'validate-plan', 'p']]);
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.msg, l.function, l.plan]),
+      [['info', 'plan validated', 'validate-plan', 'p']],
+    );
   });
 
   test('LOG_LEVEL chooses the level', () => {
     const { lines, destination } = capture();
     const log = createLogger('run-action', { env: { LOG_LEVEL: 'debug' }, destination });
     log.debug({}, 'a detail');
-    assert.deepEqual(lines.map((l) => l.msg), ['a detail']);
+    assert.deepEqual(
+      lines.map((l) => l.msg),
+      ['a detail'],
+    );
   });
 
   test('an unknown LOG_LEVEL falls back to info and says which value it ignored', () => {
@@ -34,13 +40,20 @@ describe('the function logger', () => {
     const log = createLogger('cancel', { env: { LOG_LEVEL: 'chatty' }, destination });
     log.debug({}, 'hidden');
     // Assess
-    assert.deepEqual(lines.map((l) => [l.level, l.msg, l.LOG_LEVEL]), [['warn', 'unknown log level, using the default', 'chatty']]);
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.msg, l.LOG_LEVEL]),
+      [['warn', 'unknown log level, using the default', 'chatty']],
+    );
   });
 
   const secrets: Array<[string, Record<string, unknown>, (line: Record<string, unknown>) => unknown]> = [
     ['headers at the top', { headers: { Authorization: 'Bearer s3cret' } }, (l) => l.headers],
     ['headers one level down', { request: { headers: { 'X-Api-Key': 's3cret' } } }, (l) => (l.request as Record<string, unknown>).headers],
-    ['headers two levels down', { action: { http: { headers: { Cookie: 's3cret' } } } }, (l) => ((l.action as Record<string, unknown>).http as Record<string, unknown>).headers],
+    [
+      'headers two levels down',
+      { action: { http: { headers: { Cookie: 's3cret' } } } },
+      (l) => ((l.action as Record<string, unknown>).http as Record<string, unknown>).headers,
+    ],
     ['an authorization field', { authorization: 'Basic s3cret' }, (l) => l.authorization],
     ['a token field one level down', { auth: { token: 's3cret' } }, (l) => (l.auth as Record<string, unknown>).token],
   ];

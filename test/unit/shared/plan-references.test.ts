@@ -4,7 +4,7 @@ import { planHolds, plansHolding, planWorkflowRefs } from '../../../shared/plan-
 import { planObject, ref } from '../../support/validation-helpers.js';
 
 describe('planWorkflowRefs', () => {
-  test('each workflow is listed once, an absent namespace meaning the plan\'s', () => {
+  test("each workflow is listed once, an absent namespace meaning the plan's", () => {
     // Prepare
     const plan = planObject('p', [], {
       stages: [

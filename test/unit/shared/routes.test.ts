@@ -11,7 +11,9 @@ import type { CancelCore, ExecutionDriverCore } from '../../../shared/runtime/ro
 
 const API = 'dr.bkbcs.tencent.com/v1alpha1';
 
-function execution(changes: { operationType?: string; status?: Record<string, unknown>; annotations?: Record<string, string>; generation?: number; deleting?: boolean } = {}): KubeObject {
+function execution(
+  changes: { operationType?: string; status?: Record<string, unknown>; annotations?: Record<string, string>; generation?: number; deleting?: boolean } = {},
+): KubeObject {
   return {
     apiVersion: API,
     kind: 'DRPlanExecution',
@@ -63,10 +65,22 @@ describe('an update of an execution', () => {
     { name: 'a status write of a running execution', object: execution({ status: RUNNING }), matters: false },
     { name: 'an execution not started yet (no frozen plan)', object: execution({ status: { phase: 'Pending' } }), matters: true },
     { name: 'an execution without a status', object: execution(), matters: true },
-    { name: 'a finished execution (its writer records it; the tick if the writer crashed)', object: execution({ status: { ...RUNNING, phase: 'Succeeded' } }), matters: false },
+    {
+      name: 'a finished execution (its writer records it; the tick if the writer crashed)',
+      object: execution({ status: { ...RUNNING, phase: 'Succeeded' } }),
+      matters: false,
+    },
     { name: 'a running execution being deleted', object: execution({ status: RUNNING, deleting: true }), matters: true },
-    { name: 'a finished execution being deleted (its finalizer comes off)', object: execution({ status: { ...RUNNING, phase: 'Failed' }, deleting: true }), matters: true },
-    { name: 'a running execution asked to cancel', object: execution({ status: RUNNING, annotations: { 'dr.bkbcs.tencent.com/cancel': 'true' } }), matters: true },
+    {
+      name: 'a finished execution being deleted (its finalizer comes off)',
+      object: execution({ status: { ...RUNNING, phase: 'Failed' }, deleting: true }),
+      matters: true,
+    },
+    {
+      name: 'a running execution asked to cancel',
+      object: execution({ status: RUNNING, annotations: { 'dr.bkbcs.tencent.com/cancel': 'true' } }),
+      matters: true,
+    },
     { name: 'a running execution whose spec changed since its status was written', object: execution({ status: RUNNING, generation: 2 }), matters: true },
   ];
   for (const c of cases) {
@@ -124,7 +138,12 @@ describe('cancel', () => {
 
   test('acts on a plan update that carries trigger=cancel, and on no other plan update', async () => {
     const core = cancelCore();
-    const plan = (annotations: Record<string, string>): KubeObject => ({ apiVersion: API, kind: 'DRPlan', metadata: { name: 'plan', namespace: 'dr', annotations }, spec: {} });
+    const plan = (annotations: Record<string, string>): KubeObject => ({
+      apiVersion: API,
+      kind: 'DRPlan',
+      metadata: { name: 'plan', namespace: 'dr', annotations },
+      spec: {},
+    });
 
     await routeCancel(core, wake(plan({ 'dr.bkbcs.tencent.com/trigger': 'cancel' })));
     const ignored = routeCancel(core, wake(plan({ 'dr.bkbcs.tencent.com/trigger': 'execute' })));

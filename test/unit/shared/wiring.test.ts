@@ -12,14 +12,7 @@ import { badEvent, conflict, HandlerError, unavailable } from '../../../shared/e
 import { EventTypes } from '../../../shared/events.js';
 import type { Outcome, Reply } from '../../../shared/function-deps.js';
 import { KubeApiError } from '../../../shared/kube/api-error.js';
-import {
-  routeCancel,
-  routePlanStages,
-  routeRevert,
-  routeRunAction,
-  routeValidatePlan,
-  routeValidateWorkflow,
-} from '../../../shared/runtime/routes.js';
+import { routeCancel, routePlanStages, routeRevert, routeRunAction, routeValidatePlan, routeValidateWorkflow } from '../../../shared/runtime/routes.js';
 import { defineFunction, reconcileInterval, unknownAfter, type FunctionModule, type WiringOverrides } from '../../../shared/runtime/wiring.js';
 import { FakeKube } from '../../support/fake-kube.js';
 import { asDelivered, collectingLogger, eventFixture, type LogLine } from '../../support/infra-helpers.js';
@@ -104,7 +97,13 @@ describe('the wiring', () => {
       assert.ok(reply instanceof CloudEvent);
       assert.deepEqual(
         { type: reply.type, source: reply.source, subject: reply.subject, datacontenttype: reply.datacontenttype, data: reply.data },
-        { type: EventTypes.actionRequested, source: '/drplan-functions/stub', subject: 'default/exec-1', datacontenttype: 'application/json', data: requested('s/w/a').data },
+        {
+          type: EventTypes.actionRequested,
+          source: '/drplan-functions/stub',
+          subject: 'default/exec-1',
+          datacontenttype: 'application/json',
+          data: requested('s/w/a').data,
+        },
       );
       const headers = HTTP.binary(reply).headers;
       assert.equal(headers['ce-type'], EventTypes.actionRequested);
@@ -121,10 +120,16 @@ describe('the wiring', () => {
       const reply = await fn.handle({}, TICK);
       // Assess
       assert.equal(reply?.type, EventTypes.actionRequested);
-      assert.deepEqual(Object.keys(HTTP.binary(reply as CloudEvent<unknown>).headers).filter((h) => h.startsWith('ce-')).sort(), [
-        'ce-execution', 'ce-id', 'ce-source', 'ce-specversion', 'ce-subject', 'ce-time', 'ce-type',
-      ]);
-      assert.deepEqual(lines.filter((l) => l.level === 'error').map((l) => l.object.extension), ['Partition_Key', 'type']);
+      assert.deepEqual(
+        Object.keys(HTTP.binary(reply as CloudEvent<unknown>).headers)
+          .filter((h) => h.startsWith('ce-'))
+          .sort(),
+        ['ce-execution', 'ce-id', 'ce-source', 'ce-specversion', 'ce-subject', 'ce-time', 'ce-type'],
+      );
+      assert.deepEqual(
+        lines.filter((l) => l.level === 'error').map((l) => l.object.extension),
+        ['Partition_Key', 'type'],
+      );
     });
 
     describe('several events', () => {
@@ -170,9 +175,10 @@ describe('the wiring', () => {
         await refusing.close();
         // Assess
         assert.equal(reply?.type, EventTypes.actionRequested);
-        assert.deepEqual(lines.filter((l) => l.level === 'warn').map((l) => [l.message, l.object.status]), [
-          ['the broker refused a reply; the resync tick recovers it', 500],
-        ]);
+        assert.deepEqual(
+          lines.filter((l) => l.level === 'warn').map((l) => [l.message, l.object.status]),
+          [['the broker refused a reply; the resync tick recovers it', 500]],
+        );
       });
 
       test('an unreachable sink is logged and the reply still goes', async () => {
@@ -182,7 +188,10 @@ describe('the wiring', () => {
         const reply = await fn.handle({}, TICK);
         // Assess
         assert.equal(reply?.type, EventTypes.actionRequested);
-        assert.deepEqual(lines.filter((l) => l.level === 'warn').map((l) => l.message), ['a reply could not be sent to the broker; the resync tick recovers it']);
+        assert.deepEqual(
+          lines.filter((l) => l.level === 'warn').map((l) => l.message),
+          ['a reply could not be sent to the broker; the resync tick recovers it'],
+        );
       });
 
       test('without a sink the extra events are dropped and logged by type', async () => {
@@ -192,7 +201,10 @@ describe('the wiring', () => {
         const reply = await fn.handle({}, TICK);
         // Assess
         assert.equal(reply?.type, EventTypes.actionRequested);
-        assert.deepEqual(lines.filter((l) => l.level === 'warn').map((l) => l.object.dropped), [[EventTypes.actionRequested]]);
+        assert.deepEqual(
+          lines.filter((l) => l.level === 'warn').map((l) => l.object.dropped),
+          [[EventTypes.actionRequested]],
+        );
       });
     });
   });
@@ -202,9 +214,24 @@ describe('the wiring', () => {
       ['a bad event from the core stays 400', () => Promise.reject(badEvent('data.path: unknown action')), 400, /^data\.path: unknown action$/],
       ['a lost optimistic-concurrency race stays 409', () => Promise.reject(conflict('DRPlan default/p: conflict')), 409, /conflict/],
       ['an unavailable dependency stays 503', () => Promise.reject(unavailable('API server down')), 503, /API server down/],
-      ['a Kubernetes 409 becomes 409', () => Promise.reject(new KubeApiError({ code: 409, reason: 'Conflict', message: 'stale' })), 409, /^stub: handling the event failed: conflict$/],
-      ['a Kubernetes 500 becomes 503', () => Promise.reject(new KubeApiError({ code: 500, reason: 'InternalError', message: 'etcd' })), 503, /^stub: handling the event failed: etcd$/],
-      ['a Kubernetes 404 becomes 503 (retried: the state may change)', () => Promise.reject(new KubeApiError({ code: 404, reason: 'NotFound', message: 'gone' })), 503, /gone/],
+      [
+        'a Kubernetes 409 becomes 409',
+        () => Promise.reject(new KubeApiError({ code: 409, reason: 'Conflict', message: 'stale' })),
+        409,
+        /^stub: handling the event failed: conflict$/,
+      ],
+      [
+        'a Kubernetes 500 becomes 503',
+        () => Promise.reject(new KubeApiError({ code: 500, reason: 'InternalError', message: 'etcd' })),
+        503,
+        /^stub: handling the event failed: etcd$/,
+      ],
+      [
+        'a Kubernetes 404 becomes 503 (retried: the state may change)',
+        () => Promise.reject(new KubeApiError({ code: 404, reason: 'NotFound', message: 'gone' })),
+        503,
+        /gone/,
+      ],
       ['any other error becomes 503', () => Promise.reject(new TypeError('x is undefined')), 503, /x is undefined/],
     ];
     for (const [name, answer, code, message] of failures) {
@@ -253,7 +280,9 @@ describe('the wiring', () => {
       await handlerError(() => fn.handle({}, TICK));
       // Assess
       assert.deepEqual(
-        lines.map((l) => ({ level: l.level, message: l.message, ceId: l.bindings.ceId, ceType: l.bindings.ceType, code: l.object.code })).filter((l) => l.message === 'event not handled'),
+        lines
+          .map((l) => ({ level: l.level, message: l.message, ceId: l.bindings.ceId, ceType: l.bindings.ceType, code: l.object.code }))
+          .filter((l) => l.message === 'event not handled'),
         [{ level: 'info', message: 'event not handled', ceId: TICK.id, ceType: 'dev.knative.sources.ping', code: 409 }],
       );
     });
@@ -267,7 +296,10 @@ describe('the wiring', () => {
   test('init says it is ready, naming the sink without its credentials or query', () => {
     const { fn, lines } = stubFunction(() => Promise.resolve([]), { env: { K_SINK: 'http://user:s3cret@broker.local:8080/drplan/default?token=s3cret' } });
     fn.init();
-    assert.deepEqual(lines.map((l) => [l.message, l.object.sink]), [['function ready', 'http://broker.local:8080/drplan/default']]);
+    assert.deepEqual(
+      lines.map((l) => [l.message, l.object.sink]),
+      [['function ready', 'http://broker.local:8080/drplan/default']],
+    );
   });
 
   test('the core is built once, however many events arrive', async () => {
@@ -283,7 +315,15 @@ describe('the wiring', () => {
 });
 
 const HANDLERS = [
-  'reconcile', 'resync', 'onWorkflowValidated', 'onWorkflowChanged', 'onActionFinished', 'onExecution', 'onPlan', 'onActionRequested', 'onJob',
+  'reconcile',
+  'resync',
+  'onWorkflowValidated',
+  'onWorkflowChanged',
+  'onActionFinished',
+  'onExecution',
+  'onPlan',
+  'onActionRequested',
+  'onJob',
 ] as const;
 type Handler = (arg?: unknown) => Promise<Outcome>;
 type RecordingCore = { calls: Array<[string, unknown]> } & Record<(typeof HANDLERS)[number], Handler>;
@@ -291,10 +331,12 @@ type RecordingCore = { calls: Array<[string, unknown]> } & Record<(typeof HANDLE
 /** A stub core of every shape that records which handler was called with what. */
 function recordingCore(): RecordingCore {
   const calls: Array<[string, unknown]> = [];
-  const handler = (name: string): Handler => (arg?: unknown) => {
-    calls.push([name, arg]);
-    return Promise.resolve([]);
-  };
+  const handler =
+    (name: string): Handler =>
+    (arg?: unknown) => {
+      calls.push([name, arg]);
+      return Promise.resolve([]);
+    };
   const handlers = Object.fromEntries(HANDLERS.map((name) => [name, handler(name)])) as Record<(typeof HANDLERS)[number], Handler>;
   return { calls, ...handlers };
 }
@@ -367,12 +409,15 @@ describe('routes', () => {
     const fixture = eventFixture('apiserver-drworkflow-add.json');
     const object = fixture.data as { metadata: Record<string, unknown> };
     const wake = parseEnvelope(asDelivered({ ...fixture, data: { ...object, metadata: { ...object.metadata, namespace: undefined } } }));
-    assert.throws(() => routeValidateWorkflow(recordingCore(), wake), (error: unknown) => {
-      assert.ok(error instanceof HandlerError);
-      assert.equal(error.code, 400);
-      assert.equal(error.message, 'DRWorkflow http-healthcheck: data.metadata.namespace is missing');
-      return true;
-    });
+    assert.throws(
+      () => routeValidateWorkflow(recordingCore(), wake),
+      (error: unknown) => {
+        assert.ok(error instanceof HandlerError);
+        assert.equal(error.code, 400);
+        assert.equal(error.message, 'DRWorkflow http-healthcheck: data.metadata.namespace is missing');
+        return true;
+      },
+    );
   });
 });
 

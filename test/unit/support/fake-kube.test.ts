@@ -9,7 +9,9 @@ test('a status patch carrying a stale resourceVersion fails with 409, as the API
   const kube = new FakeKube();
   const created = await kube.create(plan);
   await kube.mergePatchStatus(key, { status: { phase: 'Ready' } });
-  await assert.rejects(kube.mergePatchStatus(key, { metadata: { resourceVersion: created.metadata.resourceVersion }, status: { phase: 'Invalid' } }), { code: 409 });
+  await assert.rejects(kube.mergePatchStatus(key, { metadata: { resourceVersion: created.metadata.resourceVersion }, status: { phase: 'Invalid' } }), {
+    code: 409,
+  });
   assert.deepEqual((await kube.get(key))?.['status'], { phase: 'Ready' });
 });
 

@@ -31,12 +31,11 @@ const jobKey = { apiVersion: 'batch/v1', kind: 'Job', name: 'run-1-migrate-1', n
  * h2 not reached) in parallel; stage `verify` waits for it.
  */
 async function midRun(h: Harness): Promise<void> {
-  seedPlan(
-    h.kube,
-    'p',
-    [stageOf('switch', ['wf-job', 'wf-http'], { parallel: true }), stageOf('verify', ['wf-check'], { dependsOn: ['switch'] })],
-    { 'wf-job': [jobAction('migrate')], 'wf-http': ['h1', 'h2'], 'wf-check': ['c1'] },
-  );
+  seedPlan(h.kube, 'p', [stageOf('switch', ['wf-job', 'wf-http'], { parallel: true }), stageOf('verify', ['wf-check'], { dependsOn: ['switch'] })], {
+    'wf-job': [jobAction('migrate')],
+    'wf-http': ['h1', 'h2'],
+    'wf-check': ['c1'],
+  });
   h.kube.seed(executionObject('run-1', 'p'));
   const requests = requestsIn(await createPlanStages(h).reconcile(id('run-1')));
   const job = requests.find((request) => request.path === 'switch/0/migrate');
@@ -94,7 +93,10 @@ describe('cancel on the execution annotation', () => {
 
     const plan = await planStatusOf(h.kube, 'p');
     assert.equal(plan.currentExecution, undefined);
-    assert.deepEqual(plan.executionHistory?.map((record) => [record.name, record.phase]), [['run-1', 'Cancelled']]);
+    assert.deepEqual(
+      plan.executionHistory?.map((record) => [record.name, record.phase]),
+      [['run-1', 'Cancelled']],
+    );
     assert.equal(plan.phase, 'Ready');
   });
 
@@ -174,7 +176,10 @@ describe('cancel on the plan trigger annotation', () => {
     const execution = await readExecution(h.kube, 'run-1');
     assert.equal(execution.status?.phase, 'Cancelled');
     assert.equal(execution.metadata.annotations?.[Annotations.cancel], 'true');
-    assert.deepEqual(replies.map((reply) => ExecutionFinishedSchema.parse(reply.data).phase), ['Cancelled']);
+    assert.deepEqual(
+      replies.map((reply) => ExecutionFinishedSchema.parse(reply.data).phase),
+      ['Cancelled'],
+    );
   });
 
   test('the trigger annotation is removed once acted on, and the lock is released', async () => {
@@ -198,7 +203,13 @@ describe('cancel on the plan trigger annotation', () => {
     const replies = await createCancel(h).onPlan(id('p'));
 
     assert.deepEqual(replies, []);
-    assert.deepEqual(h.kube.writes().slice(writes).map((call) => call.verb), ['mergePatch']);
+    assert.deepEqual(
+      h.kube
+        .writes()
+        .slice(writes)
+        .map((call) => call.verb),
+      ['mergePatch'],
+    );
     assert.equal((await readPlan(h.kube, 'p')).metadata.annotations?.[Annotations.trigger], undefined);
   });
 

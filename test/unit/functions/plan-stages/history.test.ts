@@ -17,7 +17,10 @@ test('the plan history keeps the 10 newest executions, newest first', async () =
   }
 
   const plan = await planStatusOf(h.kube, 'p');
-  assert.deepEqual(plan.executionHistory?.map((record) => record.name), [...names].reverse().slice(0, HISTORY_LIMIT));
+  assert.deepEqual(
+    plan.executionHistory?.map((record) => record.name),
+    [...names].reverse().slice(0, HISTORY_LIMIT),
+  );
   assert.equal(plan.lastExecutionRef, 'run-12');
   assert.equal(plan.phase, 'Executed');
 });

@@ -148,7 +148,9 @@ describe('plan-stages under write conflicts', () => {
     const replies = await createPlanStages(h).onActionFinished(finished);
 
     assert.deepEqual(requestedPaths(replies), ['s/0/b']);
-    const statusWrites = h.kube.calls.slice(callsBefore).filter((call) => call.verb === 'mergePatchStatus' && call.key.endsWith('/DRPlanExecution/default/run-1'));
+    const statusWrites = h.kube.calls
+      .slice(callsBefore)
+      .filter((call) => call.verb === 'mergePatchStatus' && call.key.endsWith('/DRPlanExecution/default/run-1'));
     assert.equal(statusWrites.length, 2, 'the first write met the 409, the second went through');
     assert.equal(actionPhase(await statusOf(h.kube, 'run-1'), 's/0/b'), 'Pending');
   });

@@ -53,7 +53,10 @@ describe('plan-stages resync', () => {
     assert.equal(status.phase, 'Failed');
     assert.equal(status.message, 'stage "s", workflow s/0 (wf), action "migrate" failed: timed out after 1m');
     assert.equal(await h.kube.get(jobKey), undefined);
-    assert.deepEqual(replies.map((reply) => reply.type), ['com.tencent.bkbcs.dr.execution.finished']);
+    assert.deepEqual(
+      replies.map((reply) => reply.type),
+      ['com.tencent.bkbcs.dr.execution.finished'],
+    );
   });
 
   test('a finished execution is counted once in drplan_executions_total by phase and operation', async () => {
@@ -134,21 +137,32 @@ describe('plan-stages resync', () => {
     h.kube.seed(executionObject('run-1', 'p'));
     await createPlanStages(h).reconcile(id('run-1'));
     const stored = await readExecution(h.kube, 'run-1');
-    await h.kube.mergePatchStatus(executionKey('run-1'), { status: { phase: 'Failed', message: 'crashed right after', completionTime: stored.status?.startTime } });
+    await h.kube.mergePatchStatus(executionKey('run-1'), {
+      status: { phase: 'Failed', message: 'crashed right after', completionTime: stored.status?.startTime },
+    });
 
     const replies = await createPlanStages(h).resync();
 
     const plan = await planStatusOf(h.kube, 'p');
     assert.deepEqual(replies, []);
     assert.equal(plan.currentExecution, undefined);
-    assert.deepEqual(plan.executionHistory?.map((record) => [record.name, record.phase]), [['run-1', 'Failed']]);
+    assert.deepEqual(
+      plan.executionHistory?.map((record) => [record.name, record.phase]),
+      [['run-1', 'Failed']],
+    );
     assert.equal((await statusOf(h.kube, 'run-1')).conditions?.[0]?.type, 'Recorded');
   });
 
   test('finished and recorded executions, and Reverts, are left alone', async () => {
     const h = harness();
     seedPlan(h.kube, 'p', [stageOf('s', ['wf'])], { wf: ['a'] });
-    h.kube.seed({ ...executionObject('old', 'p'), status: { phase: 'Succeeded', conditions: [{ type: 'Recorded', status: 'True', reason: 'InPlanHistory', message: 'x', lastTransitionTime: '2026-01-01T00:00:00Z' }] } });
+    h.kube.seed({
+      ...executionObject('old', 'p'),
+      status: {
+        phase: 'Succeeded',
+        conditions: [{ type: 'Recorded', status: 'True', reason: 'InPlanHistory', message: 'x', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+      },
+    });
     h.kube.seed(executionObject('undo', 'p', { operationType: 'Revert', revertExecutionRef: 'old' }));
 
     const replies = await createPlanStages(h).resync();
@@ -180,8 +194,14 @@ describe('plan-stages on deletion', () => {
     assert.equal(await h.kube.get(jobKey), undefined, 'the running Job was deleted');
     const plan = await planStatusOf(h.kube, 'p');
     assert.equal(plan.currentExecution, undefined);
-    assert.deepEqual(plan.executionHistory?.map((record) => [record.name, record.phase]), [['run-1', 'Cancelled']]);
-    assert.deepEqual(replies.map((reply) => reply.type), ['com.tencent.bkbcs.dr.execution.finished']);
+    assert.deepEqual(
+      plan.executionHistory?.map((record) => [record.name, record.phase]),
+      [['run-1', 'Cancelled']],
+    );
+    assert.deepEqual(
+      replies.map((reply) => reply.type),
+      ['com.tencent.bkbcs.dr.execution.finished'],
+    );
   });
 
   test('deleting a finished execution keeps its history record and removes the finalizer', async () => {
@@ -196,13 +216,19 @@ describe('plan-stages on deletion', () => {
 
     assert.deepEqual(replies, []);
     assert.equal(await h.kube.get(executionKey('run-1')), undefined);
-    assert.deepEqual((await planStatusOf(h.kube, 'p')).executionHistory?.map((record) => record.name), ['run-1']);
+    assert.deepEqual(
+      (await planStatusOf(h.kube, 'p')).executionHistory?.map((record) => record.name),
+      ['run-1'],
+    );
   });
 
   test('deletion removes only the execution finalizer and leaves the others', async () => {
     const h = harness();
     seedPlan(h.kube, 'p', [stageOf('s', ['wf'])], { wf: ['a'] });
-    h.kube.seed({ ...executionObject('run-1', 'p'), metadata: { name: 'run-1', namespace: 'default', finalizers: ['example.com/keep', Finalizers.execution] } });
+    h.kube.seed({
+      ...executionObject('run-1', 'p'),
+      metadata: { name: 'run-1', namespace: 'default', finalizers: ['example.com/keep', Finalizers.execution] },
+    });
     await h.kube.remove(executionKey('run-1'));
 
     await createPlanStages(h).reconcile(id('run-1'));

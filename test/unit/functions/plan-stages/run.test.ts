@@ -21,12 +21,11 @@ import type { Harness } from '../../../support/orchestration-helpers.js';
 
 /** prepare (wf-a: a1, a2) → switch (parallel: wf-b: b1, wf-c: c1), plus an independent stage notify (wf-d: d1). */
 function twoStagePlan(h: Harness): void {
-  seedPlan(
-    h.kube,
-    'failover',
-    [stageOf('prepare', ['wf-a']), stageOf('switch', ['wf-b', 'wf-c'], { dependsOn: ['prepare'], parallel: true })],
-    { 'wf-a': ['a1', 'a2'], 'wf-b': ['b1'], 'wf-c': ['c1'] },
-  );
+  seedPlan(h.kube, 'failover', [stageOf('prepare', ['wf-a']), stageOf('switch', ['wf-b', 'wf-c'], { dependsOn: ['prepare'], parallel: true })], {
+    'wf-a': ['a1', 'a2'],
+    'wf-b': ['b1'],
+    'wf-c': ['c1'],
+  });
   h.kube.seed(executionObject('run-1', 'failover'));
 }
 
@@ -47,7 +46,10 @@ describe('plan-stages starting an Execute', () => {
     assert.equal(status.phase, 'Running');
     assert.equal(status.startTime, T0.toISOString());
     assert.equal(status.progress, '0/4 actions');
-    assert.deepEqual(status.resolved?.stages?.map((stage) => stage.name), ['prepare', 'switch']);
+    assert.deepEqual(
+      status.resolved?.stages?.map((stage) => stage.name),
+      ['prepare', 'switch'],
+    );
   });
 
   test('an action.requested reply names the attempt and carries the execution extensions', async () => {
@@ -65,7 +67,7 @@ describe('plan-stages starting an Execute', () => {
     });
   });
 
-  test('a Revert execution and a missing execution are not plan-stages\' business', async () => {
+  test("a Revert execution and a missing execution are not plan-stages' business", async () => {
     const h = harness();
     h.kube.seed(executionObject('undo', 'failover', { operationType: 'Revert', revertExecutionRef: 'run-1' }));
     const core = createPlanStages(h);
@@ -88,12 +90,11 @@ describe('plan-stages running an Execute to the end', () => {
 
   test('independent stages run at the same time, and a stage depending on both waits for both', async () => {
     const h = harness();
-    seedPlan(
-      h.kube,
-      'fan-in',
-      [stageOf('east', ['wf-e']), stageOf('west', ['wf-w']), stageOf('verify', ['wf-v'], { dependsOn: ['east', 'west'] })],
-      { 'wf-e': ['e1', 'e2'], 'wf-w': ['w1'], 'wf-v': ['v1'] },
-    );
+    seedPlan(h.kube, 'fan-in', [stageOf('east', ['wf-e']), stageOf('west', ['wf-w']), stageOf('verify', ['wf-v'], { dependsOn: ['east', 'west'] })], {
+      'wf-e': ['e1', 'e2'],
+      'wf-w': ['w1'],
+      'wf-v': ['v1'],
+    });
     h.kube.seed(executionObject('run-2', 'fan-in'));
 
     const driven = await driveToEnd(h, createPlanStages(h), 'run-2');
@@ -114,7 +115,10 @@ describe('plan-stages running an Execute to the end', () => {
     assert.equal(status.completionTime, '2026-03-01T10:00:04.000Z', 'four attempts of one second each');
     assert.equal(status.progress, '4/4 actions');
     assert.equal(status.summary?.completedActions, 4);
-    assert.deepEqual(status.stageStatuses?.map((stage) => stage.phase), ['Succeeded', 'Succeeded']);
+    assert.deepEqual(
+      status.stageStatuses?.map((stage) => stage.phase),
+      ['Succeeded', 'Succeeded'],
+    );
   });
 
   test('the finish records the plan history, sets the plan Executed and releases the lock in one plan write', async () => {
@@ -129,7 +133,14 @@ describe('plan-stages running an Execute to the end', () => {
     assert.equal(plan.lastExecutionRef, 'run-1');
     assert.equal(plan.lastExecutionTime, T0.toISOString());
     assert.deepEqual(plan.executionHistory, [
-      { name: 'run-1', namespace: 'default', operationType: 'Execute', phase: 'Succeeded', startTime: T0.toISOString(), completionTime: '2026-03-01T10:00:04.000Z' },
+      {
+        name: 'run-1',
+        namespace: 'default',
+        operationType: 'Execute',
+        phase: 'Succeeded',
+        startTime: T0.toISOString(),
+        completionTime: '2026-03-01T10:00:04.000Z',
+      },
     ]);
     const planWrites = h.kube.writes().filter((call) => call.key.includes('/DRPlan/'));
     assert.equal(planWrites.length, 2, 'one write takes the lock, one does the bookkeeping');
@@ -164,7 +175,9 @@ describe('plan-stages running an Execute to the end', () => {
     const h = harness();
     twoStagePlan(h);
 
-    const driven = await driveToEnd(h, createPlanStages(h), 'run-1', (path) => (path === 'prepare/0/a2' ? { ok: false, retryable: false, message: 'HTTP 500' } : { ok: true }));
+    const driven = await driveToEnd(h, createPlanStages(h), 'run-1', (path) =>
+      path === 'prepare/0/a2' ? { ok: false, retryable: false, message: 'HTTP 500' } : { ok: true },
+    );
 
     const status = await statusOf(h.kube, 'run-1');
     assert.equal(status.phase, 'Failed');

@@ -20,7 +20,13 @@ import {
 } from '../../../support/orchestration-helpers.js';
 import type { ExecutionOptions, Harness } from '../../../support/orchestration-helpers.js';
 
-const readyCondition = (message: string): Record<string, unknown> => ({ type: 'Ready', status: 'False', reason: 'Invalid', message, lastTransitionTime: T0.toISOString() });
+const readyCondition = (message: string): Record<string, unknown> => ({
+  type: 'Ready',
+  status: 'False',
+  reason: 'Invalid',
+  message,
+  lastTransitionTime: T0.toISOString(),
+});
 
 interface RefusalCase {
   name: string;
@@ -37,7 +43,10 @@ const refusals: RefusalCase[] = [
   },
   {
     name: 'its plan is Invalid at its current generation',
-    objects: [workflowObject('wf', ['a']), planObject('p', [stageOf('s', ['wf'])], { phase: 'Invalid', observedGeneration: 1, conditions: [readyCondition('spec.stages[0]: broken')] })],
+    objects: [
+      workflowObject('wf', ['a']),
+      planObject('p', [stageOf('s', ['wf'])], { phase: 'Invalid', observedGeneration: 1, conditions: [readyCondition('spec.stages[0]: broken')] }),
+    ],
     message: 'spec.planRef: plan "p" is Invalid: spec.stages[0]: broken',
   },
   {
@@ -46,7 +55,7 @@ const refusals: RefusalCase[] = [
     message: 'spec.planRef: plan "p" is invalid: spec.stages[0].workflows[0].workflowRef: DRWorkflow default/missing not found',
   },
   {
-    name: 'its plan\'s stages form a cycle',
+    name: "its plan's stages form a cycle",
     objects: [workflowObject('wf', ['a']), planObject('p', [stageOf('x', ['wf'], { dependsOn: ['y'] }), stageOf('y', ['wf'], { dependsOn: ['x'] })])],
     message: 'spec.planRef: plan "p" is invalid: spec.stages[0].dependsOn: dependency cycle: x → y → x',
   },
@@ -76,8 +85,14 @@ describe('plan-stages refusing to start an Execute', () => {
       assert.equal(status.message, c.message);
       assert.equal(status.completionTime, T0.toISOString());
       assert.equal(status.resolved, undefined);
-      assert.deepEqual(replies.map((reply) => [reply.type, ExecutionFinishedSchema.parse(reply.data).message]), [[EventTypes.executionFinished, c.message]]);
-      assert.deepEqual(h.kube.events.map((event) => [event.type, event.reason, event.message]), [['Warning', 'ExecutionFailed', c.message]]);
+      assert.deepEqual(
+        replies.map((reply) => [reply.type, ExecutionFinishedSchema.parse(reply.data).message]),
+        [[EventTypes.executionFinished, c.message]],
+      );
+      assert.deepEqual(
+        h.kube.events.map((event) => [event.type, event.reason, event.message]),
+        [['Warning', 'ExecutionFailed', c.message]],
+      );
     });
   }
 
@@ -88,7 +103,10 @@ describe('plan-stages refusing to start an Execute', () => {
 
     const plan = await planStatusOf(h.kube, 'p');
     assert.equal(plan.currentExecution, undefined);
-    assert.deepEqual(plan.executionHistory?.map((record) => [record.name, record.phase]), [['run', 'Failed']]);
+    assert.deepEqual(
+      plan.executionHistory?.map((record) => [record.name, record.phase]),
+      [['run', 'Failed']],
+    );
   });
 
   test('an execution the schema rejects fails naming the field, without running', async () => {
@@ -148,7 +166,7 @@ describe('the plan lock', () => {
     const phases = [(await statusOf(h.kube, 'first')).phase, (await statusOf(h.kube, 'second')).phase].sort();
     assert.deepEqual(phases, ['Failed', 'Running']);
     const planStatusWrites = h.kube.calls.filter((call) => call.verb === 'mergePatchStatus' && call.key.includes('/DRPlan/'));
-    assert.equal(planStatusWrites.length, 3, 'both wrote the lock (the conditional write turned one away), then the loser\'s history');
+    assert.equal(planStatusWrites.length, 3, "both wrote the lock (the conditional write turned one away), then the loser's history");
     const holder = (await planStatusOf(h.kube, 'p')).currentExecution?.name;
     const loser = holder === 'first' ? 'second' : 'first';
     assert.equal((await statusOf(h.kube, loser)).message, `plan "p" is already running execution "${holder ?? ''}"`);
@@ -165,7 +183,10 @@ describe('the plan lock', () => {
     assert.equal((await statusOf(h.kube, 'second')).message, 'plan "p" is already running execution "first"');
     assert.deepEqual((await planStatusOf(h.kube, 'p')).currentExecution, { name: 'first', namespace: 'default' });
     assert.equal((await statusOf(h.kube, 'first')).phase, 'Running');
-    assert.deepEqual(replies.map((reply) => reply.type), [EventTypes.executionFinished]);
+    assert.deepEqual(
+      replies.map((reply) => reply.type),
+      [EventTypes.executionFinished],
+    );
   });
 
   test('a lock left behind by an execution that no longer exists is taken over', async () => {

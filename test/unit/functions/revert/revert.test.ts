@@ -53,11 +53,14 @@ describe('revert rolling back an execution', () => {
     assert.deepEqual(driven.batches, [['rollback/0/s.0.a2'], ['rollback/0/s.0.a1']]);
     const status = await statusOf(h.kube, 'undo-1');
     assert.equal(status.phase, 'Succeeded');
-    assert.deepEqual(status.resolved?.rollbackSteps?.map((step) => [step.rollbackOf, step.mode]), [
-      ['s/0/notify', 'Skip'],
-      ['s/0/a2', 'Custom'],
-      ['s/0/a1', 'Custom'],
-    ]);
+    assert.deepEqual(
+      status.resolved?.rollbackSteps?.map((step) => [step.rollbackOf, step.mode]),
+      [
+        ['s/0/notify', 'Skip'],
+        ['s/0/a2', 'Custom'],
+        ['s/0/a1', 'Custom'],
+      ],
+    );
   });
 
   test('a step that cannot be undone starts Skipped with its reason and is never requested', async () => {
@@ -84,7 +87,13 @@ describe('revert rolling back an execution', () => {
     assert.equal(status.message, 'stage "rollback", workflow rollback/0 (run-1), action "s.0.a2" failed: HTTP 409 from undo-a2');
     assert.deepEqual(driven.batches, [['rollback/0/s.0.a3'], ['rollback/0/s.0.a2']]);
     assert.equal(findActionStatus(status, 'rollback/0/s.0.a1')?.phase, 'Skipped');
-    assert.deepEqual(h.kube.events.filter((event) => event.regarding.name === 'undo-1').map((event) => event.reason).at(-1), 'RevertFailed');
+    assert.deepEqual(
+      h.kube.events
+        .filter((event) => event.regarding.name === 'undo-1')
+        .map((event) => event.reason)
+        .at(-1),
+      'RevertFailed',
+    );
   });
 
   test('a second revert of the same target leaves out what the first one rolled back', async () => {
@@ -111,10 +120,13 @@ describe('revert rolling back an execution', () => {
     const plan = await planStatusOf(h.kube, 'p');
     assert.equal(afterExecute, 'Executed');
     assert.equal(plan.phase, 'Ready');
-    assert.deepEqual(plan.executionHistory?.map((record) => [record.name, record.operationType, record.phase]), [
-      ['undo-1', 'Revert', 'Succeeded'],
-      ['run-1', 'Execute', 'Succeeded'],
-    ]);
+    assert.deepEqual(
+      plan.executionHistory?.map((record) => [record.name, record.operationType, record.phase]),
+      [
+        ['undo-1', 'Revert', 'Succeeded'],
+        ['run-1', 'Execute', 'Succeeded'],
+      ],
+    );
     assert.equal(plan.currentExecution, undefined);
   });
 
@@ -196,8 +208,14 @@ describe('revert refusing a target', () => {
       assert.equal(status.phase, 'Failed');
       assert.equal(status.message, c.message);
       assert.equal(status.completionTime, h.clock.now().toISOString());
-      assert.deepEqual(replies.map((reply) => reply.type), ['com.tencent.bkbcs.dr.execution.finished']);
-      assert.deepEqual(h.kube.events.slice(eventsBefore).map((event) => [event.type, event.reason, event.message]), [['Warning', 'RevertFailed', c.message]]);
+      assert.deepEqual(
+        replies.map((reply) => reply.type),
+        ['com.tencent.bkbcs.dr.execution.finished'],
+      );
+      assert.deepEqual(
+        h.kube.events.slice(eventsBefore).map((event) => [event.type, event.reason, event.message]),
+        [['Warning', 'RevertFailed', c.message]],
+      );
     });
   }
 

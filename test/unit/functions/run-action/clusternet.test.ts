@@ -35,7 +35,12 @@ function installPlan(): ResolvedPlan {
 
 const LOCALIZATION_A = 'localize/0/create-localization-cluster-a';
 const SUBSCRIPTION = 'deploy-subscription/0/create-nginx-subscription';
-const LOCALIZATION_KEY = { apiVersion: 'apps.clusternet.io/v1alpha1', kind: 'Localization', name: 'nginx-overrides-cluster-a', namespace: 'clusternet-cluster-a' };
+const LOCALIZATION_KEY = {
+  apiVersion: 'apps.clusternet.io/v1alpha1',
+  kind: 'Localization',
+  name: 'nginx-overrides-cluster-a',
+  namespace: 'clusternet-cluster-a',
+};
 const SUBSCRIPTION_KEY = { apiVersion: 'apps.clusternet.io/v1alpha1', kind: 'Subscription', name: 'nginx-subscription', namespace: 'default' };
 
 /** The install sample with `edit` applied to the frozen plan, and `path` requested. */
@@ -73,14 +78,21 @@ describe('a Localization action of the seed install sample', () => {
     assert.equal(action?.phase, 'Succeeded');
     assert.deepEqual(action.outputs, { localizationRef: { ...LOCALIZATION_KEY, uid: stored.metadata.uid }, created: true });
     // the next action of the workflow is requested with the result
-    assert.deepEqual(replies.map((r) => r.type), [EventTypes.actionRequested]);
+    assert.deepEqual(
+      replies.map((r) => r.type),
+      [EventTypes.actionRequested],
+    );
     assert.equal(w.action(String(replies[0]?.data.path))?.requestedAt !== undefined, true);
   });
 
   test('with Patch merges the new spec and records the prior state', async () => {
     // Prepare
     const kube = new FakeKube();
-    const before = kube.seed({ ...LOCALIZATION_KEY, metadata: { name: LOCALIZATION_KEY.name, namespace: LOCALIZATION_KEY.namespace }, spec: { priority: 500, overridePolicy: 'ApplyNow' } });
+    const before = kube.seed({
+      ...LOCALIZATION_KEY,
+      metadata: { name: LOCALIZATION_KEY.name, namespace: LOCALIZATION_KEY.namespace },
+      spec: { priority: 500, overridePolicy: 'ApplyNow' },
+    });
     const w = installWorld(
       LOCALIZATION_A,
       (plan) => {
@@ -104,7 +116,11 @@ describe('a Localization action of the seed install sample', () => {
   test('with Delete deletes it and records the prior state', async () => {
     // Prepare
     const kube = new FakeKube();
-    const before = kube.seed({ ...LOCALIZATION_KEY, metadata: { name: LOCALIZATION_KEY.name, namespace: LOCALIZATION_KEY.namespace }, spec: { priority: 500 } });
+    const before = kube.seed({
+      ...LOCALIZATION_KEY,
+      metadata: { name: LOCALIZATION_KEY.name, namespace: LOCALIZATION_KEY.namespace },
+      spec: { priority: 500 },
+    });
     const w = installWorld(
       LOCALIZATION_A,
       (plan) => {
@@ -179,7 +195,10 @@ describe('the Subscription action of the seed install sample', () => {
     // Assess
     const stored = await w.kube.get(SUBSCRIPTION_KEY);
     const spec = stored?.spec as { feeds?: Array<{ kind: string; namespace?: string }>; subscribers?: unknown[]; schedulingStrategy?: string } | undefined;
-    assert.deepEqual(spec?.feeds?.map((feed) => `${feed.kind}/${feed.namespace ?? ''}`), ['Deployment/default', 'ConfigMap/default', 'Service/default']);
+    assert.deepEqual(
+      spec?.feeds?.map((feed) => `${feed.kind}/${feed.namespace ?? ''}`),
+      ['Deployment/default', 'ConfigMap/default', 'Service/default'],
+    );
     assert.equal(spec.subscribers?.length, 1);
     assert.equal(spec.schedulingStrategy, 'Replication');
     const action = w.action(SUBSCRIPTION);
@@ -214,7 +233,8 @@ describe('the Subscription action of the seed install sample', () => {
       SUBSCRIPTION,
       (plan) => {
         const action = firstAction(plan, 1);
-        if (action.subscription?.spec) Object.assign(action.subscription, { operation: 'Patch', spec: { ...action.subscription.spec, schedulingStrategy: 'Dividing' } });
+        if (action.subscription?.spec)
+          Object.assign(action.subscription, { operation: 'Patch', spec: { ...action.subscription.spec, schedulingStrategy: 'Dividing' } });
       },
       kube,
     );
@@ -231,7 +251,11 @@ describe('the Subscription action of the seed install sample', () => {
   test('with Delete deletes it and records the prior state', async () => {
     // Prepare
     const kube = new FakeKube();
-    const before = kube.seed({ ...SUBSCRIPTION_KEY, metadata: { name: SUBSCRIPTION_KEY.name, namespace: SUBSCRIPTION_KEY.namespace }, spec: { feeds: [], subscribers: [] } });
+    const before = kube.seed({
+      ...SUBSCRIPTION_KEY,
+      metadata: { name: SUBSCRIPTION_KEY.name, namespace: SUBSCRIPTION_KEY.namespace },
+      spec: { feeds: [], subscribers: [] },
+    });
     const w = installWorld(
       SUBSCRIPTION,
       (plan) => {

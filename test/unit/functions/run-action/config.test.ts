@@ -4,7 +4,13 @@ import { DEFAULT_RUN_ACTION_CONFIG, runActionConfigFromEnv } from '../../../../f
 
 describe('the run-action configuration', () => {
   test('defaults to refusing private targets, a 10s in-process wait, a 1m chain, a 1024-character body and a 30s heartbeat', () => {
-    assert.deepEqual(runActionConfigFromEnv({}), { allowPrivateTargets: false, maxInlineWaitMs: 10_000, maxInlineChainMs: 60_000, bodyLimit: 1024, heartbeatMs: 30_000 });
+    assert.deepEqual(runActionConfigFromEnv({}), {
+      allowPrivateTargets: false,
+      maxInlineWaitMs: 10_000,
+      maxInlineChainMs: 60_000,
+      bodyLimit: 1024,
+      heartbeatMs: 30_000,
+    });
     assert.deepEqual(DEFAULT_RUN_ACTION_CONFIG, runActionConfigFromEnv({}));
   });
 

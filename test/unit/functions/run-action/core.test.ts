@@ -44,9 +44,15 @@ describe('claiming an attempt', () => {
     // Assess
     assert.equal(calls.length, 1);
     // the plan has one action: the one reply is the step that ends the execution
-    assert.deepEqual([...first, ...second].map((r) => `${r.type} ${(r.data as { phase?: string }).phase ?? ''}`), ['com.tencent.bkbcs.dr.execution.finished Succeeded']);
+    assert.deepEqual(
+      [...first, ...second].map((r) => `${r.type} ${(r.data as { phase?: string }).phase ?? ''}`),
+      ['com.tencent.bkbcs.dr.execution.finished Succeeded'],
+    );
     assert.equal(w.action(PATH)?.phase, 'Succeeded');
-    assert.deepEqual(w.kube.events.map((e) => e.reason), ['ActionStarted', 'ActionSucceeded', 'WorkflowSucceeded', 'StageSucceeded', 'ExecutionSucceeded']);
+    assert.deepEqual(
+      w.kube.events.map((e) => e.reason),
+      ['ActionStarted', 'ActionSucceeded', 'WorkflowSucceeded', 'StageSucceeded', 'ExecutionSucceeded'],
+    );
   });
 
   test('retries its write after a conflict, deciding again from a fresh read', async () => {
@@ -63,7 +69,7 @@ describe('claiming an attempt', () => {
     assert.equal(w.action(PATH)?.phase, 'Succeeded');
   });
 
-  test('an attempt\'s result is written through more conflicts than a claim would wait for', async () => {
+  test("an attempt's result is written through more conflicts than a claim would wait for", async () => {
     // Prepare: the writes start to conflict once the request is on its way (the claim is written)
     const w = worldOf([call()]);
     w.deps.fetch = () => {
@@ -88,7 +94,11 @@ describe('claiming an attempt', () => {
     const delivery = createRunAction(w.deps).onActionRequested(requested(PATH));
 
     // Assess
-    await assert.rejects(delivery, { name: 'HandlerError', code: 409, message: `writing the status of execution ${NS}/${EXEC}: still conflicting after 20 attempts` });
+    await assert.rejects(delivery, {
+      name: 'HandlerError',
+      code: 409,
+      message: `writing the status of execution ${NS}/${EXEC}: still conflicting after 20 attempts`,
+    });
     assert.deepEqual(calls, []);
   });
 
@@ -177,10 +187,13 @@ describe('a malformed frozen action', () => {
     assert.equal(action?.phase, 'Failed');
     assert.match(action.message ?? '', /^malformed action in workflow wf: status\.resolved\.stages\[0\]\.workflows\[0\]\.actions\[0\]\.http\.url: /);
     assert.deepEqual(calls, []);
-    assert.deepEqual(replies.map((r) => r.data.phase), ['Failed']);
+    assert.deepEqual(
+      replies.map((r) => r.data.phase),
+      ['Failed'],
+    );
   });
 
-  test('without its type\'s settings is recorded as a failure naming them', async () => {
+  test("without its type's settings is recorded as a failure naming them", async () => {
     // Prepare
     const w = worldOf([{ name: 'call', type: 'Job', timeout: '5m' }]);
 
@@ -238,7 +251,10 @@ describe('a rollback action of a Revert', () => {
     assert.equal(request.path, actionPath('rollback', 0, 's.0.switch'));
     assert.equal(await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'routing', namespace: NS }), undefined);
     assert.equal(w.action(request.path)?.phase, 'Succeeded');
-    assert.deepEqual(replies.map((r) => [r.data.operationType, r.extensions?.operationtype, r.data.phase]), [['Revert', 'Revert', 'Succeeded']]);
+    assert.deepEqual(
+      replies.map((r) => [r.data.operationType, r.extensions?.operationtype, r.data.phase]),
+      [['Revert', 'Revert', 'Succeeded']],
+    );
   });
 });
 
@@ -253,7 +269,9 @@ describe('the action metrics', () => {
     // Prepare: the first attempt fails with 503, the second succeeds
     let calls = 0;
     const fetch: typeof globalThis.fetch = () => Promise.resolve(new Response('', { status: ++calls === 1 ? 503 : 200 }));
-    const w = worldOf([httpAction('call', { url: 'http://127.0.0.1:9/x' }, { retryPolicy: { limit: 2, interval: '1s', backoffMultiplier: '2.0' } })], { fetch });
+    const w = worldOf([httpAction('call', { url: 'http://127.0.0.1:9/x' }, { retryPolicy: { limit: 2, interval: '1s', backoffMultiplier: '2.0' } })], {
+      fetch,
+    });
     const before = await Promise.all([
       sample('drplan_actions_total', 'type="HTTP",result="Succeeded"'),
       sample('drplan_actions_total', 'type="HTTP",result="Failed"'),
@@ -271,6 +289,9 @@ describe('the action metrics', () => {
       sample('drplan_action_retries_total', 'type="HTTP"'),
       sample('drplan_action_duration_seconds_count', 'type="HTTP"'),
     ]);
-    assert.deepEqual(afterwards.map((value, i) => value - (before[i] ?? 0)), [1, 1, 1, 2]);
+    assert.deepEqual(
+      afterwards.map((value, i) => value - (before[i] ?? 0)),
+      [1, 1, 1, 2],
+    );
   });
 });

@@ -38,20 +38,34 @@ describe('an HTTP action', () => {
       {
         type: EventTypes.executionFinished,
         subject: `${NS}/${EXEC}`,
-        data: { execution: { name: EXEC, namespace: NS, uid: UID }, operationType: 'Execute', plan: 'plan', phase: 'Succeeded', message: 'the stage succeeded (1 action)' },
+        data: {
+          execution: { name: EXEC, namespace: NS, uid: UID },
+          operationType: 'Execute',
+          plan: 'plan',
+          phase: 'Succeeded',
+          message: 'the stage succeeded (1 action)',
+        },
         extensions: { execution: EXEC, operationtype: 'Execute', partitionkey: `${NS}.${EXEC}` },
       },
     ]);
-    assert.deepEqual(w.kube.events.slice(0, 2).map((e) => [e.reason, e.regarding.name, e.regarding.uid]), [
-      ['ActionStarted', EXEC, UID],
-      ['ActionSucceeded', EXEC, UID],
-    ]);
+    assert.deepEqual(
+      w.kube.events.slice(0, 2).map((e) => [e.reason, e.regarding.name, e.regarding.uid]),
+      [
+        ['ActionStarted', EXEC, UID],
+        ['ActionSucceeded', EXEC, UID],
+      ],
+    );
   });
 
-  test('sends its method, headers, body and the attempt\'s Idempotency-Key', async () => {
+  test("sends its method, headers, body and the attempt's Idempotency-Key", async () => {
     // Prepare
     const server = await target(answer(201));
-    const http = { url: `${server.url}/failover?region=b`, method: 'POST', headers: { 'X-Team': 'sre', 'Content-Type': 'application/json' }, body: '{"to":"b"}' };
+    const http = {
+      url: `${server.url}/failover?region=b`,
+      method: 'POST',
+      headers: { 'X-Team': 'sre', 'Content-Type': 'application/json' },
+      body: '{"to":"b"}',
+    };
     const w = worldOf([httpAction('call', http)]);
 
     // Act
@@ -74,7 +88,10 @@ describe('an HTTP action', () => {
 
       await createRunAction(w.deps).onActionRequested(requested(PATH));
 
-      assert.deepEqual(server.requests.map((r) => [r.method, r.url]), [[method, '/resource/1']]);
+      assert.deepEqual(
+        server.requests.map((r) => [r.method, r.url]),
+        [[method, '/resource/1']],
+      );
     });
   }
 
@@ -102,7 +119,10 @@ describe('an HTTP action', () => {
       assert.equal(w.action(PATH)?.outputs?.httpResponse?.statusCode, c.status);
       // the plan of one action ends with it; a retry due later leaves nothing to do until the tick
       const expected = c.phase === 'Pending' ? [] : [[EventTypes.executionFinished, c.phase]];
-      assert.deepEqual(replies.map((r) => [r.type, r.data.phase]), expected);
+      assert.deepEqual(
+        replies.map((r) => [r.type, r.data.phase]),
+        expected,
+      );
       assert.equal(server.requests.length, 1);
     });
   }
@@ -117,7 +137,10 @@ describe('an HTTP action', () => {
 
     // Assess
     assert.equal(w.action(PATH)?.message, `HTTP 403 from GET ${server.url}/switch (expected any 2xx)`);
-    assert.deepEqual(w.kube.events.slice(0, 2).map((e) => e.reason), ['ActionStarted', 'ActionFailed']);
+    assert.deepEqual(
+      w.kube.events.slice(0, 2).map((e) => e.reason),
+      ['ActionStarted', 'ActionFailed'],
+    );
   });
 
   test('retries in-process with backoff while the wait is short, one Idempotency-Key per attempt', async () => {
@@ -133,18 +156,29 @@ describe('an HTTP action', () => {
 
     // Assess
     assert.deepEqual(w.sleeps, [1000, 2000]);
-    assert.deepEqual(server.requests.map((r) => r.headers['idempotency-key']), [1, 2, 3].map((n) => `${UID}/${PATH}/${n}`));
+    assert.deepEqual(
+      server.requests.map((r) => r.headers['idempotency-key']),
+      [1, 2, 3].map((n) => `${UID}/${PATH}/${n}`),
+    );
     assert.equal(w.action(PATH)?.phase, 'Succeeded');
     assert.equal(w.action(PATH)?.attempt, 3);
     assert.equal(w.action(PATH)?.retryCount, 2);
-    assert.deepEqual(w.kube.events.slice(0, 6).map((e) => e.reason), ['ActionStarted', 'ActionRetrying', 'ActionStarted', 'ActionRetrying', 'ActionStarted', 'ActionSucceeded']);
-    assert.deepEqual(replies.map((r) => [r.type, r.data.phase]), [[EventTypes.executionFinished, 'Succeeded']]);
+    assert.deepEqual(
+      w.kube.events.slice(0, 6).map((e) => e.reason),
+      ['ActionStarted', 'ActionRetrying', 'ActionStarted', 'ActionRetrying', 'ActionStarted', 'ActionSucceeded'],
+    );
+    assert.deepEqual(
+      replies.map((r) => [r.type, r.data.phase]),
+      [[EventTypes.executionFinished, 'Succeeded']],
+    );
   });
 
   test('leaves a retry due later than the in-process wait to the resync tick and replies nothing', async () => {
     // Prepare
     const server = await target(answer(502));
-    const w = worldOf([httpAction('call', { url: `${server.url}/x` }, { retryPolicy: { limit: 3, interval: '30s', backoffMultiplier: '2.0' } })], { config: { maxInlineWaitMs: 10_000 } });
+    const w = worldOf([httpAction('call', { url: `${server.url}/x` }, { retryPolicy: { limit: 3, interval: '30s', backoffMultiplier: '2.0' } })], {
+      config: { maxInlineWaitMs: 10_000 },
+    });
 
     // Act
     const replies = await createRunAction(w.deps).onActionRequested(requested(PATH));
@@ -170,13 +204,18 @@ describe('an HTTP action', () => {
     assert.equal(server.requests.length, 2);
     assert.equal(w.action(PATH)?.phase, 'Failed');
     assert.equal(w.action(PATH)?.message, `HTTP 500 from GET ${server.url}/x (expected any 2xx) (after 2 attempts)`);
-    assert.deepEqual(replies.map((r) => [r.type, r.data.phase]), [[EventTypes.executionFinished, 'Failed']]);
+    assert.deepEqual(
+      replies.map((r) => [r.type, r.data.phase]),
+      [[EventTypes.executionFinished, 'Failed']],
+    );
   });
 
   test('that gets no answer within its timeout fails that attempt as retryable', async () => {
     // Prepare: a server that never answers
     const server = await target(() => undefined);
-    const w = worldOf([httpAction('call', { url: `${server.url}/slow` }, { timeout: '150ms', retryPolicy: { limit: 0, interval: '1s', backoffMultiplier: '2.0' } })]);
+    const w = worldOf([
+      httpAction('call', { url: `${server.url}/slow` }, { timeout: '150ms', retryPolicy: { limit: 0, interval: '1s', backoffMultiplier: '2.0' } }),
+    ]);
 
     // Act
     const started = Date.now();
@@ -191,7 +230,9 @@ describe('an HTTP action', () => {
   test('that times out with retries left schedules the next attempt', async () => {
     // Prepare
     const server = await target(() => undefined);
-    const w = worldOf([httpAction('call', { url: `${server.url}/slow` }, { timeout: '100ms', retryPolicy: { limit: 2, interval: '1m', backoffMultiplier: '2.0' } })]);
+    const w = worldOf([
+      httpAction('call', { url: `${server.url}/slow` }, { timeout: '100ms', retryPolicy: { limit: 2, interval: '1m', backoffMultiplier: '2.0' } }),
+    ]);
 
     // Act
     await createRunAction(w.deps).onActionRequested(requested(PATH));
@@ -241,18 +282,29 @@ describe('an HTTP action', () => {
     await createRunAction(w.deps).onActionRequested(requested(PATH));
 
     // Assess
-    assert.deepEqual(server.requests.map((r) => [r.method, r.url, r.body, r.headers['idempotency-key']]), [
-      ['PUT', '/old', 'b', `${UID}/${PATH}/1`],
-      ['PUT', '/new', 'b', `${UID}/${PATH}/1`],
-    ]);
+    assert.deepEqual(
+      server.requests.map((r) => [r.method, r.url, r.body, r.headers['idempotency-key']]),
+      [
+        ['PUT', '/old', 'b', `${UID}/${PATH}/1`],
+        ['PUT', '/new', 'b', `${UID}/${PATH}/1`],
+      ],
+    );
     assert.equal(w.action(PATH)?.phase, 'Succeeded');
   });
 
   const malformed = [
     { name: 'a GET with a body', http: { url: 'http://127.0.0.1:1/x', body: 'x' }, message: 'http.body: a GET request cannot carry a body' },
     { name: 'a URL that does not parse', http: { url: 'not a url' }, message: 'http.url: "not a url" is not a valid URL' },
-    { name: 'a scheme other than http(s)', http: { url: 'ftp://127.0.0.1/x' }, message: 'http.url: ftp://127.0.0.1/x: scheme "ftp:" is not supported; use http or https' },
-    { name: 'a header that cannot be sent', http: { url: 'http://127.0.0.1:1/x', headers: { 'bad name': 'v' } }, message: 'http.headers: header "bad name" has an invalid name or value' },
+    {
+      name: 'a scheme other than http(s)',
+      http: { url: 'ftp://127.0.0.1/x' },
+      message: 'http.url: ftp://127.0.0.1/x: scheme "ftp:" is not supported; use http or https',
+    },
+    {
+      name: 'a header that cannot be sent',
+      http: { url: 'http://127.0.0.1:1/x', headers: { 'bad name': 'v' } },
+      message: 'http.headers: header "bad name" has an invalid name or value',
+    },
   ];
   for (const c of malformed) {
     test(`written as ${c.name} fails without retry, naming the field`, async () => {
@@ -313,7 +365,10 @@ describe('a re-delivered HTTP request', () => {
 
     // Assess
     assert.equal(server.requests.length, 1);
-    assert.deepEqual(replies.map((r) => [r.type, r.data]), [['com.tencent.bkbcs.dr.action.finished', { ...data, phase: 'Succeeded' }]]);
+    assert.deepEqual(
+      replies.map((r) => [r.type, r.data]),
+      [['com.tencent.bkbcs.dr.action.finished', { ...data, phase: 'Succeeded' }]],
+    );
     assert.deepEqual(w.status(), statusAfterFirst);
   });
 
@@ -377,13 +432,16 @@ describe('a re-delivered HTTP request', () => {
 
     // Assess: the first request here was answered 409 (the one in flight before is not ours to see)
     const sent = server.requests.filter((r) => r.url === '/switch');
-    assert.deepEqual(sent.map((r) => r.headers['idempotency-key']), Array.from({ length: 4 }, () => `${UID}/${PATH}/1`));
+    assert.deepEqual(
+      sent.map((r) => r.headers['idempotency-key']),
+      Array.from({ length: 4 }, () => `${UID}/${PATH}/1`),
+    );
     assert.deepEqual(w.sleeps, [500, 1000, 2000]);
     assert.equal(w.action(PATH)?.phase, 'Succeeded');
     assert.equal(w.action(PATH)?.outputs?.httpResponse?.body, 'switched');
   });
 
-  test('for a first send, a 409 is the target\'s answer: the action fails at once, without asking again', async () => {
+  test("for a first send, a 409 is the target's answer: the action fails at once, without asking again", async () => {
     // Prepare
     const server = await target(answer(409, 'fenced'));
     const w = worldOf([httpAction('call', { url: `${server.url}/promote`, method: 'POST' })]);
@@ -414,7 +472,11 @@ describe('HTTP action logs', () => {
     const text = w.log.text();
     assert.ok(w.log.lines.some((line) => line.message === 'http request'));
     for (const secret of ['h-s3cret', 'k-s3cret', 'q-s3cret', 'pa55word']) assert.ok(!text.includes(secret), `${secret} leaked into the logs`);
-    assert.ok(!JSON.stringify(w.status()).replace(/"resolved":\{.*?"stageStatuses"/s, '').includes('pa55word'));
+    assert.ok(
+      !JSON.stringify(w.status())
+        .replace(/"resolved":\{.*?"stageStatuses"/s, '')
+        .includes('pa55word'),
+    );
     assert.equal(server.requests[0]?.headers.authorization, 'Bearer h-s3cret');
   });
 

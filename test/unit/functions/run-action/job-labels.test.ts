@@ -67,9 +67,7 @@ describe('the Job name of an attempt', () => {
 
 describe('the ownership labels', () => {
   test('are valid label values, whatever the names', () => {
-    fc.assert(
-      fc.property(identities, (identity) => Object.values(ownershipLabels(identity)).every((value) => value.length <= 63 && LABEL_VALUE.test(value))),
-    );
+    fc.assert(fc.property(identities, (identity) => Object.values(ownershipLabels(identity)).every((value) => value.length <= 63 && LABEL_VALUE.test(value))));
   });
 
   test('are read back into the attempt identity, with the annotations', () => {
@@ -86,7 +84,7 @@ describe('the ownership labels', () => {
     assert.equal(ownershipLabels(id())[key ?? ''], value);
   });
 
-  test('mark an object as this action\'s whatever the attempt, and not another action\'s', () => {
+  test("mark an object as this action's whatever the attempt, and not another action's", () => {
     const metadata = { labels: ownershipLabels(id({ attempt: 3 })) };
     assert.equal(isOwnedBy(metadata, id()), true);
     assert.equal(isOwnedBy(metadata, id({ path: 'db/0/other' })), false);

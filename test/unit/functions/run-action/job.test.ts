@@ -10,7 +10,10 @@ import { editAction, EXEC, NS, pathOf, requested, UID, worldOf } from '../../../
 const PATH = pathOf('restore-db');
 
 function jobAction(extra: Partial<Action> = {}, namespace?: string): Action {
-  const template = { metadata: { labels: { team: 'dba' } }, spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'restore', image: 'busybox' }] } } } };
+  const template = {
+    metadata: { labels: { team: 'dba' } },
+    spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'restore', image: 'busybox' }] } } },
+  };
   return { name: 'restore-db', type: 'Job', timeout: '10m', job: { template, ...(namespace === undefined ? {} : { namespace }) }, ...extra };
 }
 
@@ -48,7 +51,11 @@ describe('a Job action', () => {
     assert.equal(job.metadata.labels[OwnershipLabels.operation], 'execute');
     assert.equal(job.metadata.annotations?.[OwnershipAnnotations.actionPath], PATH);
     assert.equal(job.metadata.ownerReferences, undefined);
-    assert.deepEqual(job.spec, { backoffLimit: 0, activeDeadlineSeconds: 600, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'restore', image: 'busybox' }] } } });
+    assert.deepEqual(job.spec, {
+      backoffLimit: 0,
+      activeDeadlineSeconds: 600,
+      template: { spec: { restartPolicy: 'Never', containers: [{ name: 'restore', image: 'busybox' }] } },
+    });
     const action = w.action(PATH);
     assert.equal(action?.phase, 'Running');
     assert.deepEqual(action.outputs, { jobRef: { apiVersion: 'batch/v1', kind: 'Job', name: nameOf(1), namespace: NS, uid: job.metadata.uid }, created: true });
@@ -117,8 +124,14 @@ describe('a change of our Job', () => {
     assert.equal(action?.phase, 'Succeeded');
     assert.equal(action.message, `Job ${NS}/${nameOf(1)} completed`);
     assert.equal(action.outputs?.jobRef?.name, nameOf(1));
-    assert.deepEqual(replies.map((r) => [r.type, r.data.phase]), [['com.tencent.bkbcs.dr.execution.finished', 'Succeeded']]);
-    assert.deepEqual(w.kube.events.map((e) => e.reason), ['ActionStarted', 'ActionSucceeded', 'WorkflowSucceeded', 'StageSucceeded', 'ExecutionSucceeded']);
+    assert.deepEqual(
+      replies.map((r) => [r.type, r.data.phase]),
+      [['com.tencent.bkbcs.dr.execution.finished', 'Succeeded']],
+    );
+    assert.deepEqual(
+      w.kube.events.map((e) => e.reason),
+      ['ActionStarted', 'ActionSucceeded', 'WorkflowSucceeded', 'StageSucceeded', 'ExecutionSucceeded'],
+    );
   });
 
   test('delivered twice records once and replies once', async () => {
@@ -140,7 +153,7 @@ describe('a change of our Job', () => {
     assert.equal(w.kube.writes().length, writes);
   });
 
-  test('to Failed fails the attempt with the Job\'s reason, and a retry due soon runs with a new Job', async () => {
+  test("to Failed fails the attempt with the Job's reason, and a retry due soon runs with a new Job", async () => {
     // Prepare
     const w = worldOf([jobAction({ retryPolicy: { limit: 2, interval: '2s', backoffMultiplier: '2.0' } })]);
     const core = createRunAction(w.deps);
@@ -158,8 +171,14 @@ describe('a change of our Job', () => {
     assert.equal(action?.phase, 'Running');
     assert.equal(action.attempt, 2);
     assert.equal(action.outputs?.jobRef?.name, nameOf(2));
-    assert.deepEqual(w.kube.events.map((e) => e.reason), ['ActionStarted', 'ActionRetrying', 'ActionStarted']);
-    assert.match(w.kube.events[1]?.message ?? '', /attempt 1 failed: Job dr\/failover-1-restore-db-[0-9a-f]{6}-1 failed: BackoffLimitExceeded: Job has reached the specified backoff limit/);
+    assert.deepEqual(
+      w.kube.events.map((e) => e.reason),
+      ['ActionStarted', 'ActionRetrying', 'ActionStarted'],
+    );
+    assert.match(
+      w.kube.events[1]?.message ?? '',
+      /attempt 1 failed: Job dr\/failover-1-restore-db-[0-9a-f]{6}-1 failed: BackoffLimitExceeded: Job has reached the specified backoff limit/,
+    );
   });
 
   test('to Failed without retries left fails the action', async () => {
@@ -175,7 +194,10 @@ describe('a change of our Job', () => {
     // Assess
     assert.equal(w.action(PATH)?.phase, 'Failed');
     assert.equal(w.action(PATH)?.message, `Job ${NS}/${nameOf(1)} failed: DeadlineExceeded`);
-    assert.deepEqual(replies.map((r) => r.data.phase), ['Failed']);
+    assert.deepEqual(
+      replies.map((r) => r.data.phase),
+      ['Failed'],
+    );
   });
 
   test('of an earlier attempt records nothing', async () => {
@@ -256,7 +278,12 @@ describe('a change of our Job', () => {
   test('without our labels is ignored', async () => {
     // Prepare
     const w = worldOf([jobAction()]);
-    const foreign: KubeObject = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'nightly', namespace: NS, labels: { 'app.kubernetes.io/managed-by': 'drplan' } }, status: { conditions: [{ type: 'Complete', status: 'True' }] } };
+    const foreign: KubeObject = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'nightly', namespace: NS, labels: { 'app.kubernetes.io/managed-by': 'drplan' } },
+      status: { conditions: [{ type: 'Complete', status: 'True' }] },
+    };
 
     // Act
     const replies = await createRunAction(w.deps).onJob(foreign);

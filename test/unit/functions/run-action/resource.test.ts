@@ -6,7 +6,21 @@ import type { Action } from '../../../../shared/api/index.js';
 import { actionLabel, OwnershipLabels } from '../../../../shared/job-labels.js';
 import type { KubeObject } from '../../../../shared/kube/types.js';
 import { ApiError, FakeKube } from '../../../support/fake-kube.js';
-import { editAction, EXEC, executionObject, NS, pathOf, planOf, requestAction, requested, startedStatus, UID, world, worldOf, httpAction } from '../../../support/run-action-helpers.js';
+import {
+  editAction,
+  EXEC,
+  executionObject,
+  NS,
+  pathOf,
+  planOf,
+  requestAction,
+  requested,
+  startedStatus,
+  UID,
+  world,
+  worldOf,
+  httpAction,
+} from '../../../support/run-action-helpers.js';
 
 const PATH = pathOf('switch');
 const CM_KEY = { apiVersion: 'v1', kind: 'ConfigMap', name: 'routing', namespace: NS };
@@ -28,7 +42,7 @@ const seedConfigMap = (kube: FakeKube, data: Record<string, string>): KubeObject
   kube.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'routing', namespace: NS, labels: { app: 'shop' } }, data });
 
 describe('a KubernetesResource Create', () => {
-  test('logs the object at info and its manifest at debug, never a Secret\'s data', async () => {
+  test("logs the object at info and its manifest at debug, never a Secret's data", async () => {
     // Prepare
     const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db-credentials' }, stringData: { password: 's3cr3t-value' } };
     const w = worldOf([resourceAction('Create', secret)]);
@@ -60,8 +74,14 @@ describe('a KubernetesResource Create', () => {
     assert.equal(stored.metadata.labels[OwnershipLabels.managedBy], 'drplan');
     const action = w.action(PATH);
     assert.equal(action?.phase, 'Succeeded');
-    assert.deepEqual(action.outputs, { resourceRef: { apiVersion: 'v1', kind: 'ConfigMap', name: 'routing', namespace: NS, uid: stored.metadata.uid }, created: true });
-    assert.deepEqual(replies.map((r) => r.data.phase), ['Succeeded']);
+    assert.deepEqual(action.outputs, {
+      resourceRef: { apiVersion: 'v1', kind: 'ConfigMap', name: 'routing', namespace: NS, uid: stored.metadata.uid },
+      created: true,
+    });
+    assert.deepEqual(
+      replies.map((r) => r.data.phase),
+      ['Succeeded'],
+    );
   });
 
   test('keeps a managed-by label the manifest sets', async () => {
@@ -95,7 +115,11 @@ describe('a KubernetesResource Create', () => {
   });
 
   const foreign: Array<{ name: string; labels: Record<string, string>; annotations?: Record<string, string>; message: string }> = [
-    { name: 'without drplan labels', labels: { app: 'shop' }, message: `ConfigMap ${NS}/routing already exists, not created by drplan; delete it or use operation Apply` },
+    {
+      name: 'without drplan labels',
+      labels: { app: 'shop' },
+      message: `ConfigMap ${NS}/routing already exists, not created by drplan; delete it or use operation Apply`,
+    },
     {
       name: 'created by another execution',
       labels: {
@@ -104,7 +128,11 @@ describe('a KubernetesResource Create', () => {
         [OwnershipLabels.action]: actionLabel('x/0/y'),
         [OwnershipLabels.attempt]: '1',
       },
-      annotations: { 'dr.bkbcs.tencent.com/execution-name': 'failover-0', 'dr.bkbcs.tencent.com/execution-namespace': NS, 'dr.bkbcs.tencent.com/action-path': 'x/0/y' },
+      annotations: {
+        'dr.bkbcs.tencent.com/execution-name': 'failover-0',
+        'dr.bkbcs.tencent.com/execution-namespace': NS,
+        'dr.bkbcs.tencent.com/action-path': 'x/0/y',
+      },
       message: `ConfigMap ${NS}/routing already exists, created by drplan execution failover-0, action x/0/y; delete it or use operation Apply`,
     },
   ];
@@ -112,7 +140,12 @@ describe('a KubernetesResource Create', () => {
     test(`fails without retry on an existing object ${c.name}`, async () => {
       // Prepare
       const w = worldOf([resourceAction('Create', configMap({ active: 'b' }))]);
-      w.kube.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'routing', namespace: NS, labels: c.labels, annotations: c.annotations }, data: { active: 'a' } });
+      w.kube.seed({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'routing', namespace: NS, labels: c.labels, annotations: c.annotations },
+        data: { active: 'a' },
+      });
 
       // Act
       await createRunAction(w.deps).onActionRequested(requested(PATH));
@@ -147,15 +180,28 @@ describe('a KubernetesResource Create', () => {
 
     // Assess
     assert.ok(await w.kube.get({ apiVersion: 'v1', kind: 'Namespace', name: 'standby' }));
-    assert.deepEqual(w.action(PATH)?.outputs?.resourceRef, { apiVersion: 'v1', kind: 'Namespace', name: 'standby', uid: w.action(PATH)?.outputs?.resourceRef?.uid });
+    assert.deepEqual(w.action(PATH)?.outputs?.resourceRef, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      name: 'standby',
+      uid: w.action(PATH)?.outputs?.resourceRef?.uid,
+    });
   });
 });
 
 describe('a KubernetesResource manifest that cannot be used', () => {
   const cases = [
     { name: 'invalid YAML', manifest: 'kind: [', message: /^resource\.manifest \(document 1\): is not valid YAML: / },
-    { name: 'a document without kind', manifest: `${stringify(configMap({}))}---\napiVersion: v1\nmetadata:\n  name: x\n`, message: /^resource\.manifest \(document 2\)\.kind: is required$/ },
-    { name: 'a document without a name', manifest: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n', message: /^resource\.manifest \(document 1\)\.metadata\.name: is required$/ },
+    {
+      name: 'a document without kind',
+      manifest: `${stringify(configMap({}))}---\napiVersion: v1\nmetadata:\n  name: x\n`,
+      message: /^resource\.manifest \(document 2\)\.kind: is required$/,
+    },
+    {
+      name: 'a document without a name',
+      manifest: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n',
+      message: /^resource\.manifest \(document 1\)\.metadata\.name: is required$/,
+    },
     { name: 'a list instead of an object', manifest: '- a\n- b\n', message: /^resource\.manifest \(document 1\): is not a mapping$/ },
     { name: 'only comments', manifest: '# nothing here\n', message: /^resource\.manifest: holds no object$/ },
   ];
@@ -170,7 +216,10 @@ describe('a KubernetesResource manifest that cannot be used', () => {
       // Assess
       assert.equal(w.action(PATH)?.phase, 'Failed');
       assert.match(w.action(PATH)?.message ?? '', c.message);
-      assert.deepEqual(w.kube.calls.filter((call) => call.verb === 'create'), []);
+      assert.deepEqual(
+        w.kube.calls.filter((call) => call.verb === 'create'),
+        [],
+      );
     });
   }
 });
@@ -203,7 +252,10 @@ describe('a KubernetesResource Apply', () => {
     // Assess
     const stored = await w.kube.get(CM_KEY);
     assert.equal(stored?.metadata.labels?.[OwnershipLabels.managedBy], 'drplan');
-    assert.deepEqual(w.action(PATH)?.outputs, { resourceRef: { apiVersion: 'v1', kind: 'ConfigMap', name: 'routing', namespace: NS, uid: stored.metadata.uid }, created: true });
+    assert.deepEqual(w.action(PATH)?.outputs, {
+      resourceRef: { apiVersion: 'v1', kind: 'ConfigMap', name: 'routing', namespace: NS, uid: stored.metadata.uid },
+      created: true,
+    });
     assert.equal(w.action(PATH)?.outputs?.priorState, undefined);
   });
 

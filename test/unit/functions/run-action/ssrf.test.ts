@@ -66,7 +66,14 @@ describe('the HTTP target check', () => {
   });
 
   test('checks IPv4-mapped IPv6 addresses like the IPv4 ones', () => {
-    assert.deepEqual(['::ffff:169.254.0.1', '169.254.255.255', 'fe80::abcd', '127.0.0.1', '::1', '10.1.2.3'].map(isBlockedAddress), [true, true, true, false, false, false]);
+    assert.deepEqual(['::ffff:169.254.0.1', '169.254.255.255', 'fe80::abcd', '127.0.0.1', '::1', '10.1.2.3'].map(isBlockedAddress), [
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
   });
 });
 

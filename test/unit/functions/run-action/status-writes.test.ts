@@ -20,7 +20,10 @@ class GatedKube extends FakeKube {
 }
 
 /** Appends `mark` to the status message: each decision sees what the ones before it wrote. */
-const append = (mark: string) => (execution: LoadedExecution) => ({ status: { ...execution.status, message: `${execution.status?.message ?? ''}${mark}` }, value: mark });
+const append = (mark: string) => (execution: LoadedExecution) => ({
+  status: { ...execution.status, message: `${execution.status?.message ?? ''}${mark}` },
+  value: mark,
+});
 
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setImmediate(resolve));
@@ -46,7 +49,10 @@ describe('the status writes of one run-action process (group commit)', () => {
     const results = await Promise.all([first, ...later]);
 
     // Assess
-    assert.deepEqual(results.map((result) => result?.value), ['a', 'b', 'c']);
+    assert.deepEqual(
+      results.map((result) => result?.value),
+      ['a', 'b', 'c'],
+    );
     assert.equal(w.status().message, 'abc');
     assert.equal(kube.statusWrites(), 2);
     assert.equal(results[2]?.execution.status?.message, 'abc');
@@ -68,7 +74,10 @@ describe('the status writes of one run-action process (group commit)', () => {
     const results = await Promise.all([writes.update(w.deps, ref, counted('x'), { log: w.log }), writes.update(w.deps, ref, counted('y'), { log: w.log })]);
 
     // Assess
-    assert.deepEqual(results.map((result) => result?.value), ['x', 'y']);
+    assert.deepEqual(
+      results.map((result) => result?.value),
+      ['x', 'y'],
+    );
     assert.equal(w.status().message, 'xy');
     assert.ok(decisions >= 3, `the conflicted decision was made again (${decisions} decisions)`);
   });
@@ -83,9 +92,14 @@ describe('the status writes of one run-action process (group commit)', () => {
     await until(() => kube.waiting.length === 1);
 
     // Act
-    const failing = writes.update(w.deps, ref, () => {
-      throw new Error('no longer ours');
-    }, options);
+    const failing = writes.update(
+      w.deps,
+      ref,
+      () => {
+        throw new Error('no longer ours');
+      },
+      options,
+    );
     const other = writes.update(w.deps, ref, append('b'), options);
     kube.waiting.shift()?.();
     await until(() => kube.waiting.length === 1);

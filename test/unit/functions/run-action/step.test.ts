@@ -10,15 +10,35 @@ import { Annotations } from '../../../../shared/api/index.js';
 import { schedule } from '../../../../shared/engine/scheduler.js';
 import { EventTypes } from '../../../../shared/events.js';
 import { FakeKube } from '../../../support/fake-kube.js';
-import { executionObject, httpAction, NS, pathOf, planOf, recordingFetch, requested, startedStatus, world, worldOf } from '../../../support/run-action-helpers.js';
+import {
+  executionObject,
+  httpAction,
+  NS,
+  pathOf,
+  planOf,
+  recordingFetch,
+  requested,
+  startedStatus,
+  world,
+  worldOf,
+} from '../../../support/run-action-helpers.js';
 
 const call = (name: string): Action => httpAction(name, { url: `http://127.0.0.1:9/${name}` });
 
-const executionWrites = (kube: FakeKube, from: number): string[] => kube.writes().slice(from).filter((c) => c.verb !== 'recordEvent' && c.key.includes('DRPlanExecution')).map((c) => c.verb);
+const executionWrites = (kube: FakeKube, from: number): string[] =>
+  kube
+    .writes()
+    .slice(from)
+    .filter((c) => c.verb !== 'recordEvent' && c.key.includes('DRPlanExecution'))
+    .map((c) => c.verb);
 
 /** Two parallel workflows in one stage: `a` of two actions, `b` of one. */
 function parallelPlan(): ResolvedPlan {
-  const workflow = (name: string, actions: Action[]): NonNullable<ResolvedPlan['stages']>[number]['workflows'][number] => ({ workflowRef: { name, namespace: NS }, failurePolicy: 'FailFast', actions });
+  const workflow = (name: string, actions: Action[]): NonNullable<ResolvedPlan['stages']>[number]['workflows'][number] => ({
+    workflowRef: { name, namespace: NS },
+    failurePolicy: 'FailFast',
+    actions,
+  });
   return {
     failurePolicy: 'Stop',
     stages: [{ name: 's', parallel: true, failurePolicy: 'Stop', workflows: [workflow('a', [call('a1'), call('a2')]), workflow('b', [call('b1')])] }],
@@ -38,7 +58,10 @@ describe('the step run-action takes with a result', () => {
     // Assess: the claim and the result-with-step are the two status writes; nothing else wrote the execution
     assert.equal(w.action(pathOf('first'))?.phase, 'Succeeded');
     assert.equal(w.action(pathOf('second'))?.requestedAt, w.clock.now().toISOString());
-    assert.deepEqual(replies.map((r) => [r.type, r.data.path, r.data.attempt]), [[EventTypes.actionRequested, pathOf('second'), 1]]);
+    assert.deepEqual(
+      replies.map((r) => [r.type, r.data.path, r.data.attempt]),
+      [[EventTypes.actionRequested, pathOf('second'), 1]],
+    );
     assert.deepEqual(executionWrites(w.kube, before), ['mergePatchStatus', 'mergePatchStatus']);
   });
 
@@ -69,8 +92,14 @@ describe('the step run-action takes with a result', () => {
 
     // Assess
     assert.equal(w.status().phase, 'Succeeded');
-    assert.deepEqual(replies.map((r) => [r.type, r.data.phase]), [[EventTypes.executionFinished, 'Succeeded']]);
-    assert.deepEqual(w.kube.events.map((e) => e.reason), ['ActionStarted', 'ActionSucceeded', 'WorkflowSucceeded', 'StageSucceeded', 'ExecutionSucceeded']);
+    assert.deepEqual(
+      replies.map((r) => [r.type, r.data.phase]),
+      [[EventTypes.executionFinished, 'Succeeded']],
+    );
+    assert.deepEqual(
+      w.kube.events.map((e) => e.reason),
+      ['ActionStarted', 'ActionSucceeded', 'WorkflowSucceeded', 'StageSucceeded', 'ExecutionSucceeded'],
+    );
   });
 
   test('a failure under FailFast skips the rest of the workflow and fails the execution at once', async () => {
@@ -85,7 +114,10 @@ describe('the step run-action takes with a result', () => {
     assert.equal(w.action(pathOf('first'))?.phase, 'Failed');
     assert.equal(w.action(pathOf('second'))?.phase, 'Skipped');
     assert.equal(w.status().phase, 'Failed');
-    assert.deepEqual(replies.map((r) => [r.type, r.data.phase]), [[EventTypes.executionFinished, 'Failed']]);
+    assert.deepEqual(
+      replies.map((r) => [r.type, r.data.phase]),
+      [[EventTypes.executionFinished, 'Failed']],
+    );
   });
 
   test('a cancel asked for while the attempt ran is carried out with its result: the rest is Skipped, the execution Cancelled', async () => {
@@ -95,7 +127,11 @@ describe('the step run-action takes with a result', () => {
       kube,
       fetch: async () => {
         const stored = await kube.get({ apiVersion: 'dr.bkbcs.tencent.com/v1alpha1', kind: 'DRPlanExecution', name: 'failover-1', namespace: NS });
-        if (stored !== undefined) await kube.mergePatch({ apiVersion: stored.apiVersion, kind: stored.kind, name: 'failover-1', namespace: NS }, { metadata: { annotations: { [Annotations.cancel]: 'true' } } });
+        if (stored !== undefined)
+          await kube.mergePatch(
+            { apiVersion: stored.apiVersion, kind: stored.kind, name: 'failover-1', namespace: NS },
+            { metadata: { annotations: { [Annotations.cancel]: 'true' } } },
+          );
         return new Response('ok');
       },
     });
@@ -107,7 +143,10 @@ describe('the step run-action takes with a result', () => {
     assert.equal(w.action(pathOf('first'))?.phase, 'Succeeded');
     assert.equal(w.action(pathOf('second'))?.phase, 'Skipped');
     assert.equal(w.status().phase, 'Cancelled');
-    assert.deepEqual(replies.map((r) => [r.type, r.data.phase]), [[EventTypes.executionFinished, 'Cancelled']]);
+    assert.deepEqual(
+      replies.map((r) => [r.type, r.data.phase]),
+      [[EventTypes.executionFinished, 'Cancelled']],
+    );
   });
 
   test('a result recorded on an execution without a usable frozen plan is left to the orchestrator (action.finished)', async () => {
@@ -121,7 +160,10 @@ describe('the step run-action takes with a result', () => {
     // Assess: the action cannot be located, so it fails without a call and its orchestrator is told
     assert.deepEqual(calls, []);
     assert.equal(w.action(pathOf('first'))?.phase, 'Failed');
-    assert.deepEqual(replies.map((r) => [r.type, r.data.phase]), [[EventTypes.actionFinished, 'Failed']]);
+    assert.deepEqual(
+      replies.map((r) => [r.type, r.data.phase]),
+      [[EventTypes.actionFinished, 'Failed']],
+    );
   });
 });
 
@@ -140,10 +182,16 @@ describe('chaining: what a result makes due is claimed in the same write and run
     // Assess: claim(first), result(first)+claim(second), result(second)+claim(third), result(third)+finish,
     // then the execution's Recorded condition once the plan's history has it
     assert.deepEqual(calls, ['http://127.0.0.1:9/first', 'http://127.0.0.1:9/second', 'http://127.0.0.1:9/third']);
-    assert.deepEqual(['first', 'second', 'third'].map((name) => w.action(pathOf(name))?.phase), ['Succeeded', 'Succeeded', 'Succeeded']);
+    assert.deepEqual(
+      ['first', 'second', 'third'].map((name) => w.action(pathOf(name))?.phase),
+      ['Succeeded', 'Succeeded', 'Succeeded'],
+    );
     assert.equal(w.status().phase, 'Succeeded');
     assert.deepEqual(executionWrites(w.kube, before), Array(5).fill('mergePatchStatus'));
-    assert.deepEqual(replies.map((r) => r.type), [EventTypes.executionFinished]);
+    assert.deepEqual(
+      replies.map((r) => r.type),
+      [EventTypes.executionFinished],
+    );
   });
 
   test('every action chained still gets its ActionStarted and ActionSucceeded Events, in order', async () => {
@@ -155,7 +203,9 @@ describe('chaining: what a result makes due is claimed in the same write and run
     await createRunAction(w.deps).onActionRequested(requested(pathOf('first')));
 
     // Assess
-    const actionEvents = w.kube.events.filter((event) => event.reason.startsWith('Action')).map((event) => `${event.reason} ${event.message.includes(pathOf('first')) ? 'first' : 'second'}`);
+    const actionEvents = w.kube.events
+      .filter((event) => event.reason.startsWith('Action'))
+      .map((event) => `${event.reason} ${event.message.includes(pathOf('first')) ? 'first' : 'second'}`);
     assert.deepEqual(actionEvents, ['ActionStarted first', 'ActionSucceeded first', 'ActionStarted second', 'ActionSucceeded second']);
   });
 
@@ -178,7 +228,10 @@ describe('chaining: what a result makes due is claimed in the same write and run
     // Assess: first ends at 10 ms (chains second), second ends at 20 ms (past the budget: third is requested)
     assert.deepEqual(calls, ['http://127.0.0.1:9/first', 'http://127.0.0.1:9/second']);
     assert.equal(w.action(pathOf('third'))?.phase, 'Pending');
-    assert.deepEqual(replies.map((r) => [r.type, r.data.path]), [[EventTypes.actionRequested, pathOf('third')]]);
+    assert.deepEqual(
+      replies.map((r) => [r.type, r.data.path]),
+      [[EventTypes.actionRequested, pathOf('third')]],
+    );
   });
 
   test('what is stored after a chained run is what the orchestrator would decide: nothing left for it to do', async () => {

@@ -49,8 +49,14 @@ describe('resuming what an earlier boot of this pod held', () => {
     assert.deepEqual(keys, [`${UID}/${PATH}/1`]);
     assert.equal(w.action(PATH)?.phase, 'Succeeded');
     assert.equal(w.action(PATH)?.holder, undefined);
-    assert.deepEqual(emitted.flat().map((reply) => reply.type), [EventTypes.executionFinished]);
-    assert.ok(w.kube.events.some((event) => event.reason === 'ActionStarted' && event.message.includes('resumed')), 'the resume is an Event');
+    assert.deepEqual(
+      emitted.flat().map((reply) => reply.type),
+      [EventTypes.executionFinished],
+    );
+    assert.ok(
+      w.kube.events.some((event) => event.reason === 'ActionStarted' && event.message.includes('resumed')),
+      'the resume is an Event',
+    );
   });
 
   const leftAlone = [

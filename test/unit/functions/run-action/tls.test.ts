@@ -31,7 +31,10 @@ describe('an HTTPS action to a server with a self-signed certificate', () => {
     server?.closeAllConnections();
     await new Promise<void>((resolve) => {
       if (server === undefined) resolve();
-      else server.close(() => { resolve(); });
+      else
+        server.close(() => {
+          resolve();
+        });
     });
   });
 
@@ -44,7 +47,10 @@ describe('an HTTPS action to a server with a self-signed certificate', () => {
 
     // Assess
     assert.equal(w.action(PATH)?.phase, 'Failed');
-    assert.equal(w.action(PATH)?.message, `GET ${url}: TLS certificate not accepted (DEPTH_ZERO_SELF_SIGNED_CERT); fix the certificate or set http.insecureSkipVerify`);
+    assert.equal(
+      w.action(PATH)?.message,
+      `GET ${url}: TLS certificate not accepted (DEPTH_ZERO_SELF_SIGNED_CERT); fix the certificate or set http.insecureSkipVerify`,
+    );
   });
 
   test('succeeds with insecureSkipVerify, sending the Idempotency-Key and recording the body', async () => {

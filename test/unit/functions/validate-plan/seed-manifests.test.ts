@@ -5,11 +5,24 @@ import { Finalizers, Kinds } from '../../../../shared/api/index.js';
 import { createValidatePlan } from '../../../../functions/validate-plan/validate-plan.js';
 import { createValidateWorkflow } from '../../../../functions/validate-workflow/validate-workflow.js';
 import type { KubeObject } from '../../../../shared/kube/types.js';
-import { mustGet, planKey, readyConditionOf, SEED_MANIFESTS, seedObjects, statusOf, testDeps, workflowKey, type TestDeps } from '../../../support/validation-helpers.js';
+import {
+  mustGet,
+  planKey,
+  readyConditionOf,
+  SEED_MANIFESTS,
+  seedObjects,
+  statusOf,
+  testDeps,
+  workflowKey,
+  type TestDeps,
+} from '../../../support/validation-helpers.js';
 
 const seeds = seedObjects();
 const ofKind = (kind: string): KubeObject[] => seeds.filter(({ object }) => object.kind === kind).map(({ object }) => object);
-const idOf = (object: KubeObject): { name: string; namespace: string } => ({ name: object.metadata.name ?? '', namespace: object.metadata.namespace ?? 'default' });
+const idOf = (object: KubeObject): { name: string; namespace: string } => ({
+  name: object.metadata.name ?? '',
+  namespace: object.metadata.namespace ?? 'default',
+});
 const workflows = ofKind(Kinds.workflow);
 const plans = ofKind(Kinds.plan);
 

@@ -102,7 +102,10 @@ describe('validate-plan reconcile: phase and Ready condition', () => {
       // Act
       const outcome = await createValidatePlan(deps).reconcile(PLAN);
       // Assess
-      assert.deepEqual(outcome.map((reply) => reply.data.phase), ['Invalid']);
+      assert.deepEqual(
+        outcome.map((reply) => reply.data.phase),
+        ['Invalid'],
+      );
       assert.equal((await statusOf(deps.kube, planKey('failover'))).phase, 'Invalid');
       const condition = await readyConditionOf(deps.kube, planKey('failover'));
       assert.equal(condition?.status, 'False');
@@ -210,7 +213,12 @@ describe('validate-plan reconcile: what it owns and what it leaves alone', () =>
     const status = await statusOf(deps.kube, planKey('failover'));
     assert.equal(status.phase, 'Invalid');
     assert.deepEqual(
-      { currentExecution: status.currentExecution, executionHistory: status.executionHistory, lastExecutionRef: status.lastExecutionRef, lastExecutionTime: status.lastExecutionTime },
+      {
+        currentExecution: status.currentExecution,
+        executionHistory: status.executionHistory,
+        lastExecutionRef: status.lastExecutionRef,
+        lastExecutionTime: status.lastExecutionTime,
+      },
       owned,
     );
   });
@@ -226,7 +234,10 @@ describe('validate-plan reconcile: what it owns and what it leaves alone', () =>
     // Assess
     const statusWrites = deps.kube.calls.filter(({ verb }) => verb === 'mergePatchStatus').length;
     assert.equal(statusWrites, 2);
-    assert.deepEqual(outcome.map((reply) => reply.data.phase), ['Ready']);
+    assert.deepEqual(
+      outcome.map((reply) => reply.data.phase),
+      ['Ready'],
+    );
     assert.equal((await statusOf(deps.kube, planKey('failover'))).phase, 'Ready');
   });
 
@@ -316,8 +327,14 @@ describe('validate-plan: following the workflows', () => {
     seedValidatedWorkflow(deps, 'probe', 'Ready');
     const back = await core.onWorkflowValidated({ workflow: PROBE, phase: 'Ready', generation: 1 });
     // Assess
-    assert.deepEqual(gone.map((reply) => [reply.subject, reply.data.phase]), [['default/failover', 'Invalid']]);
-    assert.deepEqual(back.map((reply) => [reply.subject, reply.data.phase]), [['default/failover', 'Ready']]);
+    assert.deepEqual(
+      gone.map((reply) => [reply.subject, reply.data.phase]),
+      [['default/failover', 'Invalid']],
+    );
+    assert.deepEqual(
+      back.map((reply) => [reply.subject, reply.data.phase]),
+      [['default/failover', 'Ready']],
+    );
     assert.equal(await conditionMessage(deps), 'valid');
   });
 
@@ -335,9 +352,15 @@ describe('validate-plan: following the workflows', () => {
     await deps.kube.mergePatch(workflowKey('probe'), { spec: { actions: [{ name: 'p', type: 'HTTP', http: { url: 'https://ok.example' } }] } });
     const fixed = await core.onWorkflowValidated({ workflow: PROBE, phase: 'Ready', generation: 3 });
     // Assess
-    assert.deepEqual(broken.map((reply) => reply.data.phase), ['Invalid']);
+    assert.deepEqual(
+      broken.map((reply) => reply.data.phase),
+      ['Invalid'],
+    );
     assert.equal(brokenMessage, 'spec.stages[0].workflows[0].workflowRef: DRWorkflow default/probe is Invalid: spec.actions[0].job: required when type is Job');
-    assert.deepEqual(fixed.map((reply) => reply.data.phase), ['Ready']);
+    assert.deepEqual(
+      fixed.map((reply) => reply.data.phase),
+      ['Ready'],
+    );
   });
 
   test('a late workflow.validated saying Invalid does not override a workflow that is Ready now', async () => {
@@ -348,7 +371,10 @@ describe('validate-plan: following the workflows', () => {
     // Act
     const outcome = await createValidatePlan(deps).onWorkflowValidated({ workflow: PROBE, phase: 'Invalid', generation: 1 });
     // Assess
-    assert.deepEqual(outcome.map((reply) => reply.data.phase), ['Ready']);
+    assert.deepEqual(
+      outcome.map((reply) => reply.data.phase),
+      ['Ready'],
+    );
     assert.equal((await statusOf(deps.kube, planKey('failover'))).phase, 'Ready');
   });
 
@@ -430,7 +456,10 @@ describe('validate-plan resync', () => {
     const deps = testDeps();
     const core = createValidatePlan(deps);
     seedValidatedWorkflow(deps, 'probe', 'Ready');
-    deps.kube.seed({ ...workflowObject('leaving', {}, { deletionTimestamp: NOW, finalizers: ['other.example/keep'] }), status: { phase: 'Ready', observedGeneration: 1 } });
+    deps.kube.seed({
+      ...workflowObject('leaving', {}, { deletionTimestamp: NOW, finalizers: ['other.example/keep'] }),
+      status: { phase: 'Ready', observedGeneration: 1 },
+    });
     deps.kube.seed(planObject('failover', [ref('probe')]));
     deps.kube.seed(planObject('broken', [ref('missing')]));
     deps.kube.seed(planObject('holder', [ref('leaving')]));
@@ -440,7 +469,10 @@ describe('validate-plan resync', () => {
     const outcome = await core.resync();
     // Assess
     assert.deepEqual(outcome, []);
-    assert.deepEqual(deps.kube.calls.map(({ verb }) => verb), ['list', 'list']);
+    assert.deepEqual(
+      deps.kube.calls.map(({ verb }) => verb),
+      ['list', 'list'],
+    );
   });
 
   test('a referenced workflow that lost its finalizer is protected again by the resync', async () => {

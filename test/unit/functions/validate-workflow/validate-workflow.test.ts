@@ -51,7 +51,11 @@ describe('validate-workflow reconcile: phase and Ready condition', () => {
     },
     {
       name: 'a Patch resource action without a rollback',
-      spec: { actions: [{ name: 'scale', type: 'KubernetesResource', resource: { operation: 'Patch', manifest: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n' } }] },
+      spec: {
+        actions: [
+          { name: 'scale', type: 'KubernetesResource', resource: { operation: 'Patch', manifest: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n' } },
+        ],
+      },
       expected: 'spec.actions[0].rollback: required when a KubernetesResource action',
     },
     {
@@ -84,7 +88,14 @@ describe('validate-workflow reconcile: phase and Ready condition', () => {
   test('every problem is named, separated by semicolons, in field order', async () => {
     // Prepare
     const deps = testDeps();
-    deps.kube.seed(workflowObject('probe', { actions: [{ name: 'a', type: 'Job' }, { name: 'a', type: 'HTTP', http: { url: 'ftp://x' } }] }));
+    deps.kube.seed(
+      workflowObject('probe', {
+        actions: [
+          { name: 'a', type: 'Job' },
+          { name: 'a', type: 'HTTP', http: { url: 'ftp://x' } },
+        ],
+      }),
+    );
     // Act
     await createValidateWorkflow(deps).reconcile(ID);
     // Assess
@@ -127,9 +138,7 @@ describe('validate-workflow reconcile: replies and idempotence', () => {
     // Act
     const outcome = await createValidateWorkflow(deps).reconcile(ID);
     // Assess
-    assert.deepEqual(outcome, [
-      { type: EventTypes.workflowValidated, subject: 'default/probe', data: { workflow: ID, phase: 'Ready', generation: 1 } },
-    ]);
+    assert.deepEqual(outcome, [{ type: EventTypes.workflowValidated, subject: 'default/probe', data: { workflow: ID, phase: 'Ready', generation: 1 } }]);
   });
 
   test('reconciling again writes nothing and replies nothing', async () => {
@@ -158,7 +167,10 @@ describe('validate-workflow reconcile: replies and idempotence', () => {
     // Act
     const outcome = await core.reconcile(ID);
     // Assess
-    assert.deepEqual(outcome.map((reply) => reply.data), [{ workflow: ID, phase: 'Ready', generation: 2 }]);
+    assert.deepEqual(
+      outcome.map((reply) => reply.data),
+      [{ workflow: ID, phase: 'Ready', generation: 2 }],
+    );
     const condition = await readyConditionOf(deps.kube, workflowKey('probe'));
     assert.equal(condition?.observedGeneration, 2);
     assert.equal(condition.lastTransitionTime, NOW);
@@ -175,7 +187,10 @@ describe('validate-workflow reconcile: replies and idempotence', () => {
     // Act
     const outcome = await core.reconcile(ID);
     // Assess
-    assert.deepEqual(outcome.map((reply) => reply.data), [{ workflow: ID, phase: 'Ready', generation: 2 }]);
+    assert.deepEqual(
+      outcome.map((reply) => reply.data),
+      [{ workflow: ID, phase: 'Ready', generation: 2 }],
+    );
     const condition = await readyConditionOf(deps.kube, workflowKey('probe'));
     assert.equal(condition?.status, 'True');
     assert.equal(condition.lastTransitionTime, '2026-03-01T10:01:00.000Z');
@@ -213,7 +228,10 @@ describe('validate-workflow reconcile: replies and idempotence', () => {
     // Act
     const outcome = await core.reconcile(ID);
     // Assess
-    assert.deepEqual(outcome.map((reply) => reply.data), [{ workflow: ID, phase: 'Ready', generation: 1 }]);
+    assert.deepEqual(
+      outcome.map((reply) => reply.data),
+      [{ workflow: ID, phase: 'Ready', generation: 1 }],
+    );
     assert.deepEqual((await mustGet(deps.kube, workflowKey('probe'))).metadata.finalizers, [Finalizers.workflowProtection]);
   });
 
@@ -275,7 +293,10 @@ describe('validate-workflow reconcile: references and the protection finalizer',
     await createValidateWorkflow(deps).reconcile(ID);
     // Assess
     assert.equal((await mustGet(deps.kube, workflowKey('probe'))).metadata.finalizers, undefined);
-    assert.deepEqual(deps.kube.writes().map(({ verb }) => verb), ['mergePatchStatus']);
+    assert.deepEqual(
+      deps.kube.writes().map(({ verb }) => verb),
+      ['mergePatchStatus'],
+    );
   });
 
   test('deleting a workflow that a plan references is held, and the condition names the plan', async () => {
@@ -345,7 +366,10 @@ describe('validate-workflow resync', () => {
     // Act
     const outcome = await core.resync();
     // Assess
-    assert.deepEqual(outcome.map((reply) => reply.subject), ['default/edited']);
+    assert.deepEqual(
+      outcome.map((reply) => reply.subject),
+      ['default/edited'],
+    );
     const written = new Set(deps.kube.writes().map(({ key }) => key.split('/').pop()));
     assert.deepEqual([...written].sort(), ['edited', 'released']);
     assert.equal((await mustGet(deps.kube, workflowKey('released'))).metadata.finalizers?.length, 0);
@@ -375,7 +399,10 @@ describe('validate-workflow resync', () => {
     // Act
     const outcome = await createValidateWorkflow(deps).resync();
     // Assess
-    assert.deepEqual(outcome.map((reply) => reply.subject), ['default/b']);
+    assert.deepEqual(
+      outcome.map((reply) => reply.subject),
+      ['default/b'],
+    );
     assert.equal((await statusOf(deps.kube, workflowKey('a'))).phase, undefined);
     assert.ok(deps.log.lines.some((line) => line.level === 'warn' && line.fields.workflow === 'default/a'));
   });

@@ -25,7 +25,7 @@ const record = (name: string, minute: number, phase = 'Succeeded'): ExecutionRec
 });
 
 describe('the plan bookkeeping of a finished execution', () => {
-  test('the record goes first, with the execution\'s phase and times, and names it the last execution', () => {
+  test("the record goes first, with the execution's phase and times, and names it the last execution", () => {
     const next = planStatusAfterFinish({ phase: 'Ready', executionHistory: [record('older', 1)] }, finished('newer', 5));
 
     assert.deepEqual(next.executionHistory, [record('newer', 5), record('older', 1)]);
@@ -67,7 +67,10 @@ describe('the plan bookkeeping of a finished execution', () => {
 
     assert.equal(next.lastExecutionRef, 'newer');
     assert.equal(next.phase, 'Ready');
-    assert.deepEqual(next.executionHistory?.map((entry) => entry.name), ['newer', 'older']);
+    assert.deepEqual(
+      next.executionHistory?.map((entry) => entry.name),
+      ['newer', 'older'],
+    );
   });
 });
 

@@ -3,7 +3,18 @@ import { describe, test } from 'node:test';
 import { createPlanStages } from '../../../../functions/plan-stages/plan-stages.js';
 import { ownershipLabels } from '../../../../shared/job-labels.js';
 import type { KubeObject } from '../../../../shared/kube/types.js';
-import { claim, executionObject, harness, id, jobAction, readExecution, requestsIn, seedPlan, stageOf, statusOf } from '../../../support/orchestration-helpers.js';
+import {
+  claim,
+  executionObject,
+  harness,
+  id,
+  jobAction,
+  readExecution,
+  requestsIn,
+  seedPlan,
+  stageOf,
+  statusOf,
+} from '../../../support/orchestration-helpers.js';
 import type { Harness } from '../../../support/orchestration-helpers.js';
 
 function jobOf(h: Harness, name: string, namespace: string, labels: Record<string, string>): KubeObject {
@@ -12,7 +23,15 @@ function jobOf(h: Harness, name: string, namespace: string, labels: Record<strin
 
 /** A Job action in namespace `batch`, claimed without a recorded jobRef (run-action crashed before saving it). */
 async function claimedWithoutRef(h: Harness): Promise<{ uid: string }> {
-  seedPlan(h.kube, 'p', [stageOf('s', ['wf'])], { wf: [jobAction('migrate', { timeout: '1m', retryPolicy: { limit: 0 }, job: { namespace: 'batch', template: { spec: { template: { spec: { containers: [{ name: 'm', image: 'busybox' }] } } } } } })] });
+  seedPlan(h.kube, 'p', [stageOf('s', ['wf'])], {
+    wf: [
+      jobAction('migrate', {
+        timeout: '1m',
+        retryPolicy: { limit: 0 },
+        job: { namespace: 'batch', template: { spec: { template: { spec: { containers: [{ name: 'm', image: 'busybox' }] } } } } },
+      }),
+    ],
+  });
   h.kube.seed(executionObject('run-1', 'p'));
   const [request] = requestsIn(await createPlanStages(h).reconcile(id('run-1')));
   if (request === undefined) throw new Error('no request');
@@ -21,7 +40,7 @@ async function claimedWithoutRef(h: Harness): Promise<{ uid: string }> {
 }
 
 describe('stopping the Job of a timed-out attempt', () => {
-  test('without a recorded jobRef, the Job is found by the attempt\'s labels in the action\'s namespace and deleted', async () => {
+  test("without a recorded jobRef, the Job is found by the attempt's labels in the action's namespace and deleted", async () => {
     const h = harness();
     const { uid } = await claimedWithoutRef(h);
     const execution = { name: 'run-1', namespace: 'default', uid };
@@ -47,7 +66,10 @@ describe('stopping the Job of a timed-out attempt', () => {
     const replies = await createPlanStages(h).resync();
 
     assert.equal((await statusOf(h.kube, 'run-1')).phase, 'Failed');
-    assert.deepEqual(replies.map((reply) => reply.type), ['com.tencent.bkbcs.dr.execution.finished']);
+    assert.deepEqual(
+      replies.map((reply) => reply.type),
+      ['com.tencent.bkbcs.dr.execution.finished'],
+    );
     const logged = h.log.lines.find((line) => line.message === 'deleting the job of a stopped attempt failed');
     assert.equal(logged?.level, 'error');
     assert.deepEqual([logged.fields['execution'], logged.fields['action'], logged.fields['attempt']], ['run-1', 'migrate', 1]);

@@ -10,7 +10,12 @@ describe('the merge patch between two statuses', () => {
     ['a changed field is sent alone', { phase: 'Running', progress: '1/2' }, { phase: 'Running', progress: '2/2' }, { progress: '2/2' }],
     ['a removed field becomes null', { phase: 'Unknown', message: 'lost' }, { phase: 'Running' }, { phase: 'Running', message: null }],
     ['nested objects are diffed key by key', { summary: { total: 2, done: 1 } }, { summary: { total: 2, done: 2 } }, { summary: { done: 2 } }],
-    ['a changed list is sent whole', { stages: [{ name: 'a' }, { name: 'b' }] }, { stages: [{ name: 'a' }, { name: 'c' }] }, { stages: [{ name: 'a' }, { name: 'c' }] }],
+    [
+      'a changed list is sent whole',
+      { stages: [{ name: 'a' }, { name: 'b' }] },
+      { stages: [{ name: 'a' }, { name: 'c' }] },
+      { stages: [{ name: 'a' }, { name: 'c' }] },
+    ],
     ['an undefined value counts as absent', { phase: 'Running' }, { phase: 'Running', message: undefined }, undefined],
   ];
   for (const [name, before, after, expected] of cases) {

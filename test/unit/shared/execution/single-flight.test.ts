@@ -47,7 +47,10 @@ describe('one reconcile of an object at a time (SingleFlight)', () => {
     // Assess
     assert.deepEqual(whileFirstRuns, ['start a']);
     assert.deepEqual(log, ['start a', 'end a', 'start b', 'end b']);
-    assert.deepEqual(outcomes.map((outcome) => outcome.map((reply) => reply.type)), [['a'], ['b'], []]);
+    assert.deepEqual(
+      outcomes.map((outcome) => outcome.map((reply) => reply.type)),
+      [['a'], ['b'], []],
+    );
   });
 
   test('reconciles of different objects run side by side', async () => {
