@@ -9,6 +9,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Document, Node, Scalar } from 'yaml';
 import { isNode, isScalar, parseAllDocuments, visit } from 'yaml';
+import { findLookalikes } from './lookalikes.js';
 import { coerceParam } from './params.js';
 import { formatPath } from './problems.js';
 import { isRecord } from '../type-utils.js';
@@ -54,8 +55,6 @@ export function findPlaceholders(text: string): Placeholder[] {
   return [...text.matchAll(placeholderPattern())].map(toPlaceholder);
 }
 
-const SUSPICIOUS = /\{\{[^{}]*\.params\b[^{}]*\}\}|\$\(params\b[^)]*\)/g;
-
 /**
  * Text that looks like a parameter reference but is not a placeholder this engine substitutes, such as
  * `{{ .params.x | quote }}` or `$(params.a.b)`. Left alone by rendering, so worth reporting: otherwise it
@@ -63,7 +62,7 @@ const SUSPICIOUS = /\{\{[^{}]*\.params\b[^{}]*\}\}|\$\(params\b[^)]*\)/g;
  */
 export function findUnsupportedReferences(text: string): Array<{ raw: string; index: number }> {
   const exact = new RegExp(`^(?:${PLACEHOLDER_SOURCE})$`);
-  return [...text.matchAll(SUSPICIOUS)].filter((m) => !exact.test(m[0])).map((m) => ({ raw: m[0], index: m.index }));
+  return findLookalikes(text).filter((found) => !exact.test(found.raw));
 }
 
 /** The value of a placeholder in a context, or `undefined` when the context has none. */
