@@ -34,15 +34,41 @@ async function beatIfDue(session: Session): Promise<void> {
   await beat(session);
 }
 
-export async function onJobChanged(deps: RunActionDeps, job: KubeObject): Promise<Outcome> {
+/**
+ * Whether `job` is the Job this attempt created: the uid run-action recorded after creating it. Labels
+ * and annotations can be copied onto any Job by anyone who may create one, and an event can be forged or
+ * replayed; a uid recorded in the execution's status cannot.
+ */
+function isTheAttemptsJob(session: Session, job: KubeObject): boolean {
+  const action = findActionStatus(session.execution.status ?? {}, session.id.path);
+  const recorded = action?.attempt === session.id.attempt ? action.outputs?.jobRef : undefined;
+  return (
+    recorded?.uid !== undefined && recorded.uid === job.metadata.uid && recorded.name === job.metadata.name && recorded.namespace === job.metadata.namespace
+  );
+}
+
+/** The session of the attempt whose Job `job` is, or undefined when it is not the Job that attempt created. */
+async function sessionOfJob(deps: RunActionDeps, job: KubeObject): Promise<Session | undefined> {
   const owner = readOwnership(job.metadata);
-  if (owner === undefined) return [];
+  if (owner === undefined) return undefined;
   const log = attemptLog(deps, owner);
   const execution = await readExecution(deps, owner.execution, log);
-  if (execution === undefined) return [];
+  if (execution === undefined) return undefined;
   const session = sessionFor(deps, owner, execution, { log });
-  if (!session.located.ok || session.located.action.type !== 'Job') return [];
+  if (!session.located.ok || session.located.action.type !== 'Job') return undefined;
+  if (isTheAttemptsJob(session, job)) return session;
+  log.warn(
+    { job: job.metadata.name, namespace: job.metadata.namespace, uid: job.metadata.uid },
+    "a Job with this attempt's labels that is not the Job it created: ignored",
+  );
+  return undefined;
+}
+
+export async function onJobChanged(deps: RunActionDeps, job: KubeObject): Promise<Outcome> {
+  const session = await sessionOfJob(deps, job);
+  if (session === undefined) return [];
   const current = await readJob(deps, job);
+  if (current !== undefined && current.metadata.uid !== job.metadata.uid) return [];
   if (current === undefined) {
     const what = describeKey(jobKey(job.metadata.name ?? '', job.metadata.namespace));
     return finishAttempt(session, retryable(`${what} was deleted before it finished`, jobOutputs(job)));

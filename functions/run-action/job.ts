@@ -78,7 +78,22 @@ export function jobResult(job: KubeObject): AttemptResult | undefined {
   return retryable(`${what} failed${detail === '' ? '' : `: ${detail}`}`, outputs);
 }
 
+/**
+ * Whether an existing Job of this name may be taken as the one this attempt created: its uid is the one
+ * recorded after the create, or — when the run was interrupted between the create and that record — the
+ * attempt had recorded that it was about to create it (a reference without uid) and the Job carries this
+ * attempt's labels. A Job made by anyone else under the predictable name is never adopted.
+ */
+function mayAdopt(ctx: ExecutorContext, existing: KubeObject, key: ObjectKey): boolean {
+  const recorded = ctx.recorded?.jobRef;
+  if (recorded?.name !== key.name || recorded.namespace !== key.namespace) return false;
+  if (recorded.uid !== undefined) return recorded.uid === existing.metadata.uid;
+  return isOwnedBy(existing.metadata, ctx.id);
+}
+
 async function createOrAdopt(ctx: ExecutorContext, job: KubeObject, key: ObjectKey): Promise<KubeObject | AttemptResult> {
+  // The intent first: a run interrupted after the create can then tell its own Job from another's.
+  if (ctx.recorded?.jobRef?.name !== key.name) await ctx.saveOutputs({ jobRef: referenceTo(key) });
   try {
     return await ctx.deps.kube.create(job);
   } catch (error: unknown) {
@@ -91,7 +106,7 @@ async function createOrAdopt(ctx: ExecutorContext, job: KubeObject, key: ObjectK
     return apiFailure(error, `reading ${describeKey(key)}`);
   }
   if (existing === undefined) return retryable(`${describeKey(key)} already existed but was gone when read again`);
-  if (!isOwnedBy(existing.metadata, ctx.id)) return fatal(`${describeKey(key)} already exists, not created by this action`);
+  if (!mayAdopt(ctx, existing, key)) return fatal(`${describeKey(key)} already exists, not created by this action`);
   return existing;
 }
 
@@ -113,5 +128,8 @@ export async function runJob(ctx: ExecutorContext): Promise<ExecutorOutcome> {
   if (result !== undefined) return finished(result);
   await ctx.saveOutputs(jobOutputs(job));
   ctx.log.info({ job: key.name, namespace: key.namespace }, 'job created');
-  return { state: 'running' };
+  // A Job that finished before its uid was recorded had its events ignored (job-events.ts): look again.
+  const again = await ctx.deps.kube.get(key).catch(() => undefined);
+  const late = again?.metadata.uid === job.metadata.uid && again !== undefined ? jobResult(again) : undefined;
+  return late === undefined ? { state: 'running' } : finished(late);
 }

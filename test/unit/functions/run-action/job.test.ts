@@ -74,14 +74,15 @@ describe('a Job action', () => {
   });
 
   test('takes an existing Job of the same attempt as its own (AlreadyExists is success)', async () => {
-    // Prepare: the attempt ran before (its Job exists) but lost contact and is requested again
+    // Prepare: the attempt created its Job, then lost contact before recording its uid (only its intent,
+    // the reference without uid, was recorded), and is requested again
     const w = worldOf([jobAction()]);
     const core = createRunAction(w.deps);
     await core.onActionRequested(requested(PATH));
     const existing = await storedJob(w);
     await editAction(w, PATH, (action) => {
       Object.assign(action, { phase: 'Unknown', requestedAt: w.clock.now().toISOString() });
-      delete action.outputs;
+      if (action.outputs?.jobRef !== undefined) delete action.outputs.jobRef.uid;
     });
 
     // Act
@@ -308,5 +309,86 @@ describe('a change of our Job', () => {
     // Assess
     assert.deepEqual(replies, []);
     assert.deepEqual(w.status(), before);
+  });
+});
+
+describe('a Job that is not the one the attempt created', () => {
+  /** A completed Job carrying the labels and annotations of our attempt's Job, made by someone else. */
+  const forgery = (ours: KubeObject, name: string): KubeObject => ({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, namespace: NS, labels: ours.metadata.labels, annotations: ours.metadata.annotations },
+    spec: {},
+    status: { conditions: [{ type: 'Complete', status: 'True' }] },
+  });
+
+  test("a copy with the attempt's labels under another name completes nothing, while the real Job still runs", async () => {
+    // Prepare
+    const w = worldOf([jobAction()]);
+    const core = createRunAction(w.deps);
+    await core.onActionRequested(requested(PATH));
+    const copy = w.kube.seed(forgery(await storedJob(w), 'copied-job'));
+
+    // Act
+    const replies = await core.onJob(copy);
+
+    // Assess
+    assert.deepEqual(replies, []);
+    assert.equal(w.action(PATH)?.phase, 'Running');
+  });
+
+  test("a forged event naming the attempt's Job but another uid completes nothing", async () => {
+    // Prepare
+    const w = worldOf([jobAction()]);
+    const core = createRunAction(w.deps);
+    await core.onActionRequested(requested(PATH));
+    const ours = await storedJob(w);
+    const forged = {
+      ...forgery(ours, ours.metadata.name ?? ''),
+      metadata: { ...forgery(ours, ours.metadata.name ?? '').metadata, uid: 'not-the-recorded-uid' },
+    };
+
+    // Act
+    const replies = await core.onJob(forged);
+
+    // Assess
+    assert.deepEqual(replies, []);
+    assert.equal(w.action(PATH)?.phase, 'Running');
+  });
+
+  test("a Job made in advance under the attempt's name and with its labels is not adopted: the action fails, naming it", async () => {
+    // Prepare: someone who may create Jobs predicted the name and copied the labels before the attempt ran
+    const first = worldOf([jobAction()]);
+    await createRunAction(first.deps).onActionRequested(requested(PATH));
+    const template = await storedJob(first);
+    const w = worldOf([jobAction()]);
+    w.kube.seed(forgery(template, template.metadata.name ?? ''));
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.equal(w.action(PATH)?.phase, 'Failed');
+    assert.match(w.action(PATH)?.message ?? '', /already exists, not created by this action/);
+  });
+
+  test('a Job whose uid differs from the one the attempt recorded is not adopted when the attempt is resumed', async () => {
+    // Prepare: the attempt created and recorded its Job; the Job was replaced by another of the same name
+    const w = worldOf([jobAction()]);
+    const core = createRunAction(w.deps);
+    await core.onActionRequested(requested(PATH));
+    const ours = await storedJob(w);
+    await w.kube.remove(jobKey(1));
+    w.kube.seed(forgery(ours, ours.metadata.name ?? ''));
+    await editAction(w, PATH, (action) => {
+      Object.assign(action, { phase: 'Unknown', requestedAt: w.clock.now().toISOString() });
+    });
+
+    // Act
+    await core.onActionRequested(requested(PATH));
+
+    // Assess
+    assert.equal(w.action(PATH)?.phase, 'Failed');
+    assert.match(w.action(PATH)?.message ?? '', /already exists, not created by this action/);
   });
 });
