@@ -1,6 +1,6 @@
 /** Schema pieces shared by the three kinds: parameters, references, conditions, metadata. */
 import { z } from 'zod';
-import { isDuration, parseMultiplier } from './duration.js';
+import { isDuration, parseDuration, parseMultiplier } from './duration.js';
 
 /**
  * Marks a node as free-form data in the generated CRD (`x-kubernetes-preserve-unknown-fields`), while
@@ -12,7 +12,16 @@ export const int32 = (): z.ZodNumber => z.number().int().min(-2147483648).max(21
 export const int64 = (): z.ZodNumber => z.number().int().meta({ format: 'int64' });
 export const dateTime = (): z.ZodString => z.string().meta({ format: 'date-time' });
 
-export const DurationSchema = z.string().refine(isDuration, { message: 'must be a Go duration such as 10s, 5m or 1h30m' });
+/**
+ * The longest duration any field takes: a week. Longer ones are refused where they are written, not
+ * discovered when a timer cannot hold them (Node's timers stop at about 596 hours).
+ */
+export const MAX_DURATION_MS = 7 * 24 * 3_600_000;
+
+export const DurationSchema = z
+  .string()
+  .refine(isDuration, { message: 'must be a Go duration such as 10s, 5m or 1h30m' })
+  .refine((text) => (parseDuration(text) ?? 0) <= MAX_DURATION_MS, { message: 'must be at most 168h (a week)' });
 
 export const MultiplierSchema = z
   .string()

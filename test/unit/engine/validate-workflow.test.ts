@@ -170,6 +170,12 @@ describe('validateWorkflow reports schema problems with the field path', () => {
       message: 'must be a Go duration such as 10s, 5m or 1h30m, got "5 minutes"',
     },
     {
+      name: 'rejects a timeout longer than a week (a timer could not hold it)',
+      input: workflow([http('p', { timeout: '600h' })]),
+      path: 'spec.actions[0].timeout',
+      message: 'must be at most 168h (a week), got "600h"',
+    },
+    {
       name: 'rejects a retry interval that is not a Go duration',
       input: workflow([http('p', { retryPolicy: { interval: '5' } })]),
       path: 'spec.actions[0].retryPolicy.interval',
