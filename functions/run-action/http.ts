@@ -13,13 +13,12 @@ import type { ExecutorContext } from './executor.js';
 import { fatal, retryable } from './executor.js';
 import type { OutgoingRequest } from './insecure-fetch.js';
 import { insecureFetch } from './insecure-fetch.js';
-import { refuseTarget, systemResolver } from './ssrf.js';
+import { refuseTarget, systemResolver, type TargetCheck } from './ssrf.js';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 export const MAX_REDIRECTS = 5;
 
 const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
-const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'] as const;
 const TLS_ERRORS: ReadonlySet<string> = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',
@@ -87,14 +86,23 @@ function becomesGet(status: number, method: string): boolean {
   return (status === 301 || status === 302) && method === 'POST';
 }
 
-/** The request a redirect leads to; credentials are not sent to another origin. */
-function redirectHop(hop: Hop, response: Response): Hop | undefined {
+/** The same host, only upgraded from http to https on the default ports: not another origin for our purpose. */
+const isUpgrade = (from: URL, to: URL): boolean =>
+  from.protocol === 'http:' && to.protocol === 'https:' && from.hostname === to.hostname && from.port === '' && to.port === '';
+
+/**
+ * The request a redirect leads to, or `{ elsewhere }` for a redirect to another origin: that one is not
+ * followed. The action's headers (an API key, a Vault token: any header can carry a secret) and its body
+ * were written for the origin of its URL, and stripping a list of known credential headers misses the
+ * rest.
+ */
+function redirectHop(hop: Hop, response: Response): Hop | { elsewhere: URL } | undefined {
   const location = response.headers.get('location');
   if (!REDIRECTS.has(response.status) || location === null) return undefined;
   const url = new URL(location, hop.url);
+  if (url.origin !== hop.url.origin && !isUpgrade(hop.url, url)) return { elsewhere: url };
   const toGet = becomesGet(response.status, hop.method);
   const headers = new Headers(hop.headers);
-  if (url.origin !== hop.url.origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
   if (toGet) headers.delete('content-type');
   return { ...hop, url, headers, method: toGet ? 'GET' : hop.method, body: toGet ? undefined : hop.body };
 }
@@ -105,18 +113,28 @@ async function sendOnce(ctx: ExecutorContext, hop: Hop, insecure: boolean): Prom
   return ctx.deps.fetch(hop.url, { ...init, redirect: 'manual' });
 }
 
+/** The failure of a redirect to another origin: the target's own refusal when it has one (a metadata address), else the origin rule. */
+async function notFollowed(from: URL, to: URL, status: number, check: TargetCheck): Promise<AttemptResult> {
+  const refusal = await refuseTarget(to, check);
+  if (refusal !== undefined) return fatal(`http.url: ${safeUrl(to)}: ${refusal.reason}`);
+  return fatal(
+    `http.url: ${safeUrl(from)} redirected (${status}) to another origin, ${safeUrl(to)}; not followed: the action's headers and body are for ${from.origin}`,
+  );
+}
+
 /** Sends the request, following redirects (each hop checked) unless the redirect status is itself a success code. */
 async function send(ctx: ExecutorContext, first: Hop, http: HTTPAction): Promise<{ response: Response; url: URL } | AttemptResult> {
   const check = { allowPrivateTargets: ctx.deps.config.allowPrivateTargets, resolve: ctx.deps.resolve ?? systemResolver };
   let hop = first;
   for (let hops = 0; hops <= MAX_REDIRECTS; hops++) {
     const refusal = await refuseTarget(hop.url, check);
-    if (refusal !== undefined) return fatal(`http.url: ${safeUrl(hop.url)}: ${refusal}`);
+    if (refusal !== undefined) return (refusal.retryable ? retryable : fatal)(`http.url: ${safeUrl(hop.url)}: ${refusal.reason}`);
     ctx.log.info({ method: hop.method, url: safeUrl(hop.url), headers: [...hop.headers.keys()] }, 'http request');
     const response = await sendOnce(ctx, hop, http.insecureSkipVerify === true);
     const next = http.successCodes?.includes(response.status) === true ? undefined : redirectHop(hop, response);
     if (next === undefined) return { response, url: hop.url };
     await response.body?.cancel();
+    if ('elsewhere' in next) return notFollowed(hop.url, next.elsewhere, response.status, check);
     hop = next;
   }
   return fatal(`http.url: more than ${MAX_REDIRECTS} redirects from ${safeUrl(first.url)}`);

@@ -4,10 +4,12 @@
  * comes from user-editable workflows and parameters, and a metadata service hands out credentials.
  * Loopback and RFC 1918 addresses stay allowed (in-cluster services, the local demo target).
  *
- * The host name is resolved here (with an injected resolver) and every address checked. The request
- * itself resolves the name again, so a DNS answer that changes in between (rebinding) is not caught;
- * pinning the address would break TLS name checks, and the cluster's network policy is the stronger
- * guard. Redirects are checked hop by hop (see http.ts).
+ * The host name is resolved here (with an injected resolver) and every address checked; a name that
+ * cannot be resolved is refused (retryably: DNS may be late), not sent unchecked. The NAT64 forms
+ * (64:ff9b::/96) of the refused IPv4 addresses are refused too. The request itself still
+ * resolves the name again, so a DNS answer that changes in between (rebinding) is not caught yet;
+ * the cluster's network policy is the stronger guard. Redirects are checked hop by hop, and never
+ * followed to another origin (see http.ts).
  */
 import { BlockList, isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
@@ -31,11 +33,25 @@ const METADATA_HOSTS: ReadonlySet<string> = new Set([
   'instance-data.ec2.internal',
 ]);
 
+/** The NAT64 form (64:ff9b::/96, RFC 6052) of an IPv4 address: the same host, reached over IPv6. */
+function nat64(ipv4: string): string {
+  const [a = 0, b = 0, c = 0, d = 0] = ipv4.split('.').map(Number);
+  return `64:ff9b::${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+}
+
 const blocked = new BlockList();
-blocked.addSubnet('169.254.0.0', 16, 'ipv4');
+/** Blocks an IPv4 subnet (or address, prefix 32) and its NAT64 form. */
+function blockIPv4(network: string, prefix: number): void {
+  blocked.addSubnet(network, prefix, 'ipv4');
+  blocked.addSubnet(nat64(network), 96 + prefix, 'ipv6');
+}
+blockIPv4('169.254.0.0', 16);
 blocked.addSubnet('fe80::', 10, 'ipv6');
-// Metadata services outside the link-local ranges: Alibaba Cloud, and AWS over IPv6.
-blocked.addAddress('100.100.100.200', 'ipv4');
+// Metadata services outside the link-local ranges: Alibaba Cloud, Azure's wire server, Oracle Cloud,
+// and AWS over IPv6.
+blockIPv4('100.100.100.200', 32);
+blockIPv4('168.63.129.16', 32);
+blockIPv4('192.0.0.192', 32);
 blocked.addAddress('fd00:ec2::254', 'ipv6');
 
 /** The host of a URL without IPv6 brackets or a trailing dot, lowercase. */
@@ -58,23 +74,29 @@ export interface TargetCheck {
   resolve: HostResolver;
 }
 
-/**
- * Why `url` must not be requested, or `undefined` when it may be. A name that cannot be resolved is
- * not refused here: the request fails on it and that failure is retried like any network error.
- */
-export async function refuseTarget(url: URL, check: TargetCheck): Promise<string | undefined> {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `scheme "${url.protocol}" is not supported; use http or https`;
+/** Why a target is refused; `retryable` when it may be allowed later (a name DNS does not know yet). */
+export interface Refusal {
+  reason: string;
+  retryable: boolean;
+}
+
+const refused = (reason: string, retryable = false): Refusal => ({ reason, retryable });
+
+/** Why `url` must not be requested, or `undefined` when it may be. */
+export async function refuseTarget(url: URL, check: TargetCheck): Promise<Refusal | undefined> {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return refused(`scheme "${url.protocol}" is not supported; use http or https`);
   if (check.allowPrivateTargets) return undefined;
   const host = hostOf(url);
   const why = 'link-local and cloud metadata addresses are refused (set ALLOW_PRIVATE_TARGETS=true to allow them)';
-  if (METADATA_HOSTS.has(host)) return `host ${host} is a cloud metadata service; ${why}`;
-  if (isIP(host) !== 0) return isBlockedAddress(host) ? `address ${host} is not allowed; ${why}` : undefined;
+  if (METADATA_HOSTS.has(host)) return refused(`host ${host} is a cloud metadata service; ${why}`);
+  if (isIP(host) !== 0) return isBlockedAddress(host) ? refused(`address ${host} is not allowed; ${why}`) : undefined;
   let addresses: string[];
   try {
     addresses = await check.resolve(host);
-  } catch {
-    return undefined;
+  } catch (error: unknown) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return refused(`host ${host} could not be resolved (${detail}); it is not sent to unchecked`, true);
   }
   const bad = addresses.find(isBlockedAddress);
-  return bad === undefined ? undefined : `host ${host} resolves to ${bad}; ${why}`;
+  return bad === undefined ? undefined : refused(`host ${host} resolves to ${bad}; ${why}`);
 }

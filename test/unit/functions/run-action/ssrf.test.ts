@@ -36,18 +36,23 @@ describe('the HTTP target check', () => {
     { url: 'http://10.0.0.7/', refusal: undefined },
     { url: 'http://192.168.1.20/', refusal: undefined },
     { url: 'https://app.example/', refusal: undefined },
-    { url: 'http://unknown.example/', refusal: undefined },
+    { url: 'http://unknown.example/', refusal: 'host unknown.example could not be resolved (ENOTFOUND unknown.example); it is not sent to unchecked' },
+    { url: 'http://[64:ff9b::a9fe:a9fe]/', refusal: `address 64:ff9b::a9fe:a9fe is not allowed; ${WHY}` },
+    { url: 'http://168.63.129.16/machine', refusal: `address 168.63.129.16 is not allowed; ${WHY}` },
+    { url: 'http://192.0.0.192/opc/v2/instance/', refusal: `address 192.0.0.192 is not allowed; ${WHY}` },
+    { url: 'http://nat64.example/', refusal: `host nat64.example resolves to 64:ff9b::a9fe:a9fe; ${WHY}` },
+    { url: 'http://[64:ff9b::808:808]/', refusal: undefined },
   ];
   for (const c of cases) {
     test(`${c.refusal === undefined ? 'allows' : 'refuses'} ${c.url}`, async () => {
       // Prepare
-      const { resolve } = resolver({ 'rebind.example': ['10.0.0.1', '169.254.10.1'], 'app.example': ['203.0.113.9'] });
+      const { resolve } = resolver({ 'rebind.example': ['10.0.0.1', '169.254.10.1'], 'app.example': ['203.0.113.9'], 'nat64.example': ['64:ff9b::a9fe:a9fe'] });
 
       // Act
       const refusal = await refuseTarget(new URL(c.url), { allowPrivateTargets: false, resolve });
 
       // Assess
-      assert.equal(refusal, c.refusal);
+      assert.equal(refusal?.reason, c.refusal);
     });
   }
 
@@ -137,5 +142,65 @@ describe('a redirect to a refused target', () => {
     assert.equal(server.requests.length, 1);
     assert.equal(w.action(PATH)?.phase, 'Failed');
     assert.equal(w.action(PATH)?.message, `http.url: http://169.254.169.254/latest/meta-data/: address 169.254.169.254 is not allowed; ${WHY}`);
+  });
+});
+
+describe('a host that cannot be resolved', () => {
+  test('is not sent to, and the attempt may be retried (DNS may only be late)', async () => {
+    // Prepare
+    const { fetch, calls } = recordingFetch();
+    const w = worldOf([httpAction('call', { url: 'http://not-yet.example/ready' })], {
+      fetch,
+      resolve: () => Promise.reject(new Error('ENOTFOUND not-yet.example')),
+    });
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.deepEqual(calls, []);
+    assert.ok(w.sleeps.length > 0, 'the attempt was retried');
+    assert.match(
+      w.action(PATH)?.message ?? '',
+      /http\.url: http:\/\/not-yet\.example\/ready: host not-yet\.example could not be resolved \(ENOTFOUND not-yet\.example\); it is not sent to unchecked/,
+    );
+  });
+});
+
+describe('a redirect to another origin', () => {
+  let first: Target | undefined;
+  let second: Target | undefined;
+  after(async () => {
+    await first?.close();
+    await second?.close();
+  });
+
+  test("is not followed: the action's secret headers and body never reach the other origin", async () => {
+    // Prepare
+    second = await startTarget((_request, response) => {
+      response.writeHead(200);
+      response.end();
+    });
+    const elsewhere = second.url.replace('127.0.0.1', 'localhost');
+    first = await startTarget((_request, response) => {
+      response.writeHead(307, { location: `${elsewhere}/collect` });
+      response.end();
+    });
+    const w = worldOf([
+      httpAction('call', {
+        url: `${first.url}/promote`,
+        method: 'POST',
+        body: '{"secret":"s3cr3t"}',
+        headers: { 'X-Api-Key': 'key-1', 'X-Vault-Token': 'vault-1' },
+      }),
+    ]);
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.equal(second.requests.length, 0);
+    assert.equal(w.action(PATH)?.phase, 'Failed');
+    assert.match(w.action(PATH)?.message ?? '', /redirected \(307\) to another origin, http:\/\/localhost:\d+\/collect; not followed/);
   });
 });
