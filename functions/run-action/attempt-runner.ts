@@ -256,9 +256,11 @@ function secondsSince(iso: string | undefined, now: Date): number | undefined {
   return Number.isNaN(start) ? undefined : Math.max(0, now.getTime() - start) / 1000;
 }
 
+/** The outputs recorded so far with the result's; an output the result sets to `undefined` is removed. */
 function withOutputs(result: AttemptResult, current: ActionOutputs | undefined): AttemptResult {
   if (current === undefined && result.outputs === undefined) return result;
-  return { ...result, outputs: { ...current, ...result.outputs } };
+  const merged = Object.entries({ ...current, ...result.outputs }).filter(([, value]) => value !== undefined);
+  return { ...result, outputs: Object.fromEntries(merged) as ActionOutputs };
 }
 
 function finishedPhase(action: ActionStatus | undefined): FinishedPhase {

@@ -37,9 +37,16 @@ interface Hop extends OutgoingRequest {
 /** `origin + path`: no credentials, no query string (tokens live there). */
 export const safeUrl = (url: URL): string => `${url.origin}${url.pathname}`;
 
+/**
+ * The attempt whose key a request carries: this one, or an earlier one whose request got no answer
+ * (`outputs.unsettledAttempt`) — that request may have had its effect, and only the same key lets the
+ * target tell a repeat from a new request. A definite answer (any HTTP status) settles it.
+ */
+const keyAttempt = (ctx: Pick<ExecutorContext, 'id' | 'recorded'>): number => ctx.recorded?.unsettledAttempt ?? ctx.id.attempt;
+
 /** The key for one attempt; characters a header cannot carry are percent-encoded. */
-export function idempotencyKey(ctx: Pick<ExecutorContext, 'id'>): string {
-  const key = `${ctx.id.execution.uid}/${ctx.id.path}/${ctx.id.attempt}`;
+export function idempotencyKey(ctx: Pick<ExecutorContext, 'id' | 'recorded'>): string {
+  const key = `${ctx.id.execution.uid}/${ctx.id.path}/${keyAttempt(ctx)}`;
   return key.replace(/[^\x20-\x7e]/gu, (char) => encodeURIComponent(char));
 }
 
@@ -159,7 +166,11 @@ export async function readBody(response: Response, limit: number): Promise<strin
 async function judge(ctx: ExecutorContext, http: HTTPAction, response: Response, url: URL): Promise<AttemptResult> {
   const body = ctx.deps.config.bodyLimit > 0 ? await readBody(response, ctx.deps.config.bodyLimit) : '';
   if (ctx.deps.config.bodyLimit === 0) await response.body?.cancel();
-  const outputs: ActionOutputs = { httpResponse: body === '' ? { statusCode: response.status } : { statusCode: response.status, body } };
+  // an answer settles the key: the next attempt, if any, is a new request
+  const outputs: ActionOutputs = {
+    httpResponse: body === '' ? { statusCode: response.status } : { statusCode: response.status, body },
+    unsettledAttempt: undefined,
+  };
   ctx.log.info({ status: response.status, url: safeUrl(url) }, 'http response');
   ctx.log.debug({ body }, 'http response body');
   const success = http.successCodes === undefined ? response.status >= 200 && response.status < 300 : http.successCodes.includes(response.status);
@@ -230,6 +241,8 @@ export async function runHttp(ctx: ExecutorContext): Promise<AttemptResult> {
     const sent = await sendUntilDone(ctx, first, http);
     return 'ok' in sent ? sent : await judge(ctx, http, sent.response, sent.url);
   } catch (error: unknown) {
-    return networkFailure(error, first, ctx.action.timeout);
+    // no answer: the request may have had its effect, so the next attempt keeps this key
+    const failure = networkFailure(error, first, ctx.action.timeout);
+    return failure.ok ? failure : { ...failure, outputs: { ...failure.outputs, unsettledAttempt: keyAttempt(ctx) } };
   }
 }

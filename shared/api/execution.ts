@@ -56,6 +56,12 @@ export const ActionOutputsSchema = z
     resourceRef: ObjectReferenceSchema.optional().describe('ResourceRef is the created generic K8s resource reference (KubernetesResource)'),
     created: z.boolean().optional().describe('Created is true when this action created the object (automatic rollback deletes only what it created)'),
     priorState: z.string().optional().describe('PriorState is the object as it was before a Patch, Apply or Delete (JSON), for rollback'),
+    unsettledAttempt: int32()
+      .min(1)
+      .optional()
+      .describe(
+        'UnsettledAttempt is the earlier attempt of an HTTP action whose request got no answer (a timeout, a lost connection): it may have had its effect, so later attempts send its Idempotency-Key until the target answers',
+      ),
   })
   .describe('Outputs are the action outputs (used for rollback)');
 export type ActionOutputs = z.infer<typeof ActionOutputsSchema>;

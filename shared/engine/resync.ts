@@ -61,6 +61,9 @@ function redrive(ctx: DecisionContext, view: ActionView): boolean {
 function timeOut(ctx: DecisionContext, view: ActionView): void {
   if (redrive(ctx, view)) return;
   ctx.timedOut.push(requestFor(view));
+  // an HTTP request lost with its attempt may have had its effect: the next attempt keeps its key
+  if (view.spec.type === 'HTTP')
+    view.status.outputs = { ...view.status.outputs, unsettledAttempt: view.status.outputs?.unsettledAttempt ?? view.status.attempt ?? 1 };
   const failure = { path: view.path, message: `timed out after ${view.spec.timeout}`, retryable: true, policy: view.spec.retryPolicy };
   ctx.events.push(applyFailure(view.status, failure, ctx.now).event);
 }

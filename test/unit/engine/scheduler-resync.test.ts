@@ -107,6 +107,14 @@ describe('action timeouts', () => {
     ]);
   });
 
+  test('an HTTP attempt lost past its deadlines leaves its key unsettled: the retry sends the same Idempotency-Key', () => {
+    const alive = heartbeat(reclaimed, PATH, 1, at(180)).status;
+
+    const decision = run(slow, alive, at(181));
+
+    assert.equal(actionStatus(decision.status, PATH)?.outputs?.unsettledAttempt, 1);
+  });
+
   test('a new attempt gets its own re-drive, and with no retries left a second silence fails the action', () => {
     const retry = run(slow, run(slow, heartbeat(reclaimed, PATH, 1, at(180)).status, at(181)).status, at(191)).status;
     const second = claimAttempt(retry, PATH, 2, at(192)).status;

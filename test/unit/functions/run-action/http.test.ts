@@ -173,6 +173,34 @@ describe('an HTTP action', () => {
     );
   });
 
+  test('keeps the Idempotency-Key of a request that got no answer until the target answers: then the next attempt is a new request', async () => {
+    // Prepare: no answer (the attempt times out), then 503, then 200
+    const server = await target((_request, response, index) => {
+      if (index === 0) return;
+      response.writeHead(index === 1 ? 503 : 200);
+      response.end();
+    });
+    const w = worldOf([
+      httpAction(
+        'call',
+        { url: `${server.url}/promote`, method: 'POST' },
+        { timeout: '150ms', retryPolicy: { limit: 3, interval: '1s', backoffMultiplier: '2.0' } },
+      ),
+    ]);
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess: the retry after the timeout may be a repeat of a request that took effect: same key;
+    // the 503 was a definite answer, so the attempt after it is a new request with its own key
+    assert.deepEqual(
+      server.requests.map((r) => r.headers['idempotency-key']),
+      [`${UID}/${PATH}/1`, `${UID}/${PATH}/1`, `${UID}/${PATH}/3`],
+    );
+    assert.equal(w.action(PATH)?.phase, 'Succeeded');
+    assert.equal(w.action(PATH)?.outputs?.unsettledAttempt, undefined);
+  });
+
   test('leaves a retry due later than the in-process wait to the resync tick and replies nothing', async () => {
     // Prepare
     const server = await target(answer(502));
