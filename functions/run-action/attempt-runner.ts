@@ -259,8 +259,9 @@ function secondsSince(iso: string | undefined, now: Date): number | undefined {
 /** The outputs recorded so far with the result's; an output the result sets to `undefined` is removed. */
 function withOutputs(result: AttemptResult, current: ActionOutputs | undefined): AttemptResult {
   if (current === undefined && result.outputs === undefined) return result;
-  const merged = Object.entries({ ...current, ...result.outputs }).filter(([, value]) => value !== undefined);
-  return { ...result, outputs: Object.fromEntries(merged) as ActionOutputs };
+  // the type says no value is undefined; an executor clears an output by setting it so all the same
+  const merged = Object.entries({ ...current, ...result.outputs }).filter(([, value]: [string, unknown]) => value !== undefined);
+  return { ...result, outputs: Object.fromEntries(merged) };
 }
 
 function finishedPhase(action: ActionStatus | undefined): FinishedPhase {
