@@ -212,13 +212,35 @@ function networkFailure(error: unknown, hop: Hop, timeout: string): AttemptResul
 export const inProgressPauseMs = (round: number): number => Math.min(10_000, 500 * 2 ** round);
 
 /**
- * A resent attempt whose first request is still being processed: the target answers 409 to the same
+ * A request repeating an earlier one — a resent attempt, or a retry carrying the key of an attempt that
+ * got no answer — whose first is still being processed: the target answers 409 to the same
  * Idempotency-Key (draft-ietf-httpapi-idempotency-key-header). Failing now would record an action as
  * Failed whose effect is about to happen, and a revert would not undo it; so the same request is sent
  * again after a pause, until the target answers otherwise or the attempt's timeout ends it.
  */
 const stillInProgress = (ctx: ExecutorContext, http: HTTPAction, response: Response): boolean =>
-  ctx.resent === true && response.status === 409 && http.successCodes?.includes(409) !== true;
+  (ctx.resent === true || keyAttempt(ctx) !== ctx.id.attempt) && response.status === 409 && http.successCodes?.includes(409) !== true;
+
+/** Sleeps `ms`, or less when `signal` (the attempt's timeout) aborts first. */
+async function pause(ctx: ExecutorContext, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return ctx.deps.sleep(ms);
+  if (signal.aborted) return;
+  const controller = new AbortController();
+  const aborted = new Promise<void>((resolve) => {
+    signal.addEventListener(
+      'abort',
+      () => {
+        resolve();
+      },
+      { once: true, signal: controller.signal },
+    );
+  });
+  try {
+    await Promise.race([ctx.deps.sleep(ms), aborted]);
+  } finally {
+    controller.abort();
+  }
+}
 
 async function sendUntilDone(ctx: ExecutorContext, first: Hop, http: HTTPAction): Promise<{ response: Response; url: URL } | AttemptResult> {
   for (let round = 0; ; round++) {
@@ -226,7 +248,7 @@ async function sendUntilDone(ctx: ExecutorContext, first: Hop, http: HTTPAction)
     if ('ok' in sent || !stillInProgress(ctx, http, sent.response) || first.signal?.aborted === true) return sent;
     await sent.response.body?.cancel();
     ctx.log.info({ round }, 'the first request of this attempt is still in progress at the target (409); asking again');
-    await ctx.deps.sleep(inProgressPauseMs(round));
+    await pause(ctx, inProgressPauseMs(round), first.signal);
     first.signal?.throwIfAborted();
   }
 }

@@ -48,7 +48,8 @@ const REFUSED = '/db/fence';
 /** Endpoints slowed down for one case each (behaviours match a method and path, whatever the query). */
 const SLOW = { status: '/db/status', traffic: '/traffic', health: '/secondary/health', serving: '/primary/serving' } as const;
 const BEHAVIOURS: BehaviourInput[] = [
-  { method: 'GET', path: SLOW.status, delayMs: 2000 },
+  // slower than all three attempts of the timeout case together: its first request never ends in time
+  { method: 'GET', path: SLOW.status, delayMs: 15_000 },
   { method: 'GET', path: SLOW.traffic, delayMs: 1500 },
   { method: 'GET', path: SLOW.health, delayMs: 3000 },
   { method: 'GET', path: SLOW.serving, delayMs: 3000 },
@@ -193,7 +194,7 @@ describe('behaviours of the functions, end to end through the real broker', { ti
       assert.deepEqual(c.steps(), ['refused', 'reached']);
     });
 
-    test('HTTP timeout: every attempt is cut at the timeout, retried per the retry policy, and the action ends Failed naming the timeout', async () => {
+    test("HTTP timeout: every attempt is cut at the timeout and retried with the first one's Idempotency-Key (its request may still take effect); the action ends Failed naming the timeout", async () => {
       const c = caseOf(running(), 'http-timeout');
       const retryPolicy = { limit: 2, interval: '200ms', backoffMultiplier: '1.0' };
       await onePlan(c, [httpGet('status', c.url(SLOW.status, 'status'), { timeout: '800ms', retryPolicy })]);
@@ -208,17 +209,19 @@ describe('behaviours of the functions, end to end through the real broker', { ti
       assert.equal(status.phase, 'Failed');
       const uid = (await c.get('DRPlanExecution', 'run'))?.metadata.uid ?? '';
       const requests = c.requests();
-      // Each attempt sent once: the resync leaves an attempt past its timeout to run-action, which fails it itself.
-      assert.deepEqual(
-        requests.map((r) => r.idempotencyKey),
-        [1, 2, 3].map((attempt) => `${uid}/only/0/status/${attempt}`),
-      );
-      const gaps = requests.slice(1).map((r, i) => r.startedMs - (requests[i]?.startedMs ?? 0));
-      // The 800ms timeout starts in run-action before the request reaches the target, so the target sees
-      // a little less than 800ms + the 200ms interval between two attempts (less still on a loaded machine).
+      // The first request got no answer, so every retry repeats it under its key: the target processes it
+      // once and answers the repeats 409 (still in progress), which run-action asks again about until
+      // each attempt's timeout.
+      assert.ok(requests.length >= 3, `at least one request per attempt: ${requests.length}`);
       assert.ok(
-        gaps.every((gap) => gap >= 700),
-        `each attempt waits its 800ms timeout and the 200ms interval: gaps ${gaps.join(', ')} ms`,
+        requests.every((r) => r.idempotencyKey === `${uid}/only/0/status/1`),
+        requests.map((r) => r.idempotencyKey).join(', '),
+      );
+      // the first is still being processed (the target takes 15s); every repeat was answered 409
+      assert.notEqual(requests[0]?.outcome, 'in-flight');
+      assert.deepEqual(
+        requests.slice(1).map((r) => r.outcome),
+        requests.slice(1).map(() => 'in-flight'),
       );
       const retrying = (await eventsOf(running(), c.namespace, 'run')).filter((event) => event.startsWith('ActionRetrying: '));
       assert.equal(retrying.length, 2, retrying.join('\n'));

@@ -201,6 +201,33 @@ describe('an HTTP action', () => {
     assert.equal(w.action(PATH)?.outputs?.unsettledAttempt, undefined);
   });
 
+  test('asks again about a repeated request the target says is still in progress (409), rather than failing the action', async () => {
+    // Prepare: no answer to the first request; the repeat is told 409 once, then gets the answer
+    const server = await target((_request, response, index) => {
+      if (index === 0) return;
+      response.writeHead(index === 1 ? 409 : 200);
+      response.end();
+    });
+    const w = worldOf([
+      httpAction(
+        'call',
+        { url: `${server.url}/promote`, method: 'POST' },
+        { timeout: '150ms', retryPolicy: { limit: 1, interval: '1s', backoffMultiplier: '2.0' } },
+      ),
+    ]);
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.deepEqual(
+      server.requests.map((r) => r.headers['idempotency-key']),
+      [1, 1, 1].map((n) => `${UID}/${PATH}/${n}`),
+    );
+    assert.equal(w.action(PATH)?.phase, 'Succeeded');
+    assert.equal(w.action(PATH)?.attempt, 2);
+  });
+
   test('leaves a retry due later than the in-process wait to the resync tick and replies nothing', async () => {
     // Prepare
     const server = await target(answer(502));
