@@ -6,10 +6,27 @@
  * zero padding, are ignored); compaction writes a new snapshot atomically (temp file, fsync, rename,
  * fsync the folder) and starts an empty log. See docs/adr/0003.
  */
-import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fchmodSync,
+  fdatasyncSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from './types.js';
 import { isRecord } from './types.js';
+
+/** The state holds every object, Secrets included: only its owner may read it. */
+const PRIVATE_FILE = 0o600;
+const PRIVATE_DIR = 0o700;
 
 /** One change: `object` is the new state, or absent when the object was removed. */
 export interface WalRecord {
@@ -114,8 +131,9 @@ function syncDir(dir: string): void {
 function writeSnapshot(dir: string, state: DurableState): void {
   const objects = [...state.objects.entries()].map(([key, object]) => ({ key, object }));
   const tmp = join(dir, `${SNAPSHOT}.tmp`);
-  const fd = openSync(tmp, 'w');
+  const fd = openSync(tmp, 'w', PRIVATE_FILE);
   try {
+    fchmodSync(fd, PRIVATE_FILE);
     writeSync(fd, JSON.stringify({ resourceVersion: state.resourceVersion, objects }));
     fsyncSync(fd);
   } finally {
@@ -149,7 +167,8 @@ export class WriteAheadLog {
 
   /** Opens (creating) the state folder, loads snapshot + log, and compacts them into a fresh snapshot. */
   static open(dir: string): { wal: WriteAheadLog; state: DurableState } {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
+    chmodSync(dir, PRIVATE_DIR);
     const lockPath = takeLock(dir);
     const state = readSnapshot(dir);
     replayLog(dir, state);
@@ -199,7 +218,8 @@ export class WriteAheadLog {
 
   /** An empty, preallocated log (what a crash leaves in it after the snapshot is replayed anyway). */
   private freshLog(): number {
-    const fd = openSync(join(this.dir, LOG), 'w+');
+    const fd = openSync(join(this.dir, LOG), 'w+', PRIVATE_FILE);
+    fchmodSync(fd, PRIVATE_FILE);
     zeroFill(fd, 0, SEGMENT_BYTES);
     this.position = 0;
     this.allocated = SEGMENT_BYTES;

@@ -9,7 +9,7 @@
  * once the accepted record is durable. A delivery outcome lost with a crash before its fsync only
  * means the event is delivered again after the restart — at least once, as Knative promises.
  */
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type StructuredEvent = Readonly<Record<string, unknown>>;
@@ -120,7 +120,7 @@ export class EventLog {
 
   /** Opens (or creates) the log at `path`; `warn` hears about torn lines. */
   static open(path: string, options: { now?: () => Date; warn?: (line: string) => void; sync?: EventLog['sync'] } = {}): EventLog {
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     let text = '';
     try {
       text = readFileSync(path, 'utf8');
@@ -130,7 +130,9 @@ export class EventLog {
     const { records, torn } = parseLog(text);
     if (torn > 0) options.warn?.(`event log ${path}: ${torn} unreadable line(s) skipped (a write cut short by a crash)`);
     const last = records.reduce((max, record) => Math.max(max, record.seq), 0);
-    const fd = openSync(path, 'a');
+    // the log holds every event, data included (an execution's whole status): only its owner may read it
+    const fd = openSync(path, 'a', 0o600);
+    fchmodSync(fd, 0o600);
     // A torn last line must not glue itself to the next record.
     if (text !== '' && !text.endsWith('\n')) writeSync(fd, '\n');
     return new EventLog(path, fd, last + 1, { now: options.now ?? ((): Date => new Date()), sync: options.sync ?? fsync });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, fsync, readFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, fsync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EventLog, type AcceptedRecord } from '../../local/eventing/event-log.js';
@@ -281,5 +281,21 @@ describe("the event log's group commit", () => {
       [1, 2],
     );
     reopened.close();
+  });
+});
+
+describe('the event log file', () => {
+  it('is readable by its owner alone (0600), also when an older version left it readable to everyone', () => {
+    // Prepare: every event's data is in it, an execution's whole status included
+    const path = join(stateDir(), 'events.jsonl');
+    appendFileSync(path, '');
+    chmodSync(path, 0o644);
+
+    // Act
+    const log = EventLog.open(path);
+    log.close();
+
+    // Assess
+    assert.equal((statSync(path).mode & 0o777).toString(8), '600');
   });
 });
