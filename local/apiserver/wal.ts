@@ -6,20 +6,7 @@
  * zero padding, are ignored); compaction writes a new snapshot atomically (temp file, fsync, rename,
  * fsync the folder) and starts an empty log. See docs/adr/0003.
  */
-import {
-  chmodSync,
-  closeSync,
-  existsSync,
-  fchmodSync,
-  fdatasyncSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fchmodSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from './types.js';
 import { isRecord } from './types.js';
@@ -167,8 +154,8 @@ export class WriteAheadLog {
 
   /** Opens (creating) the state folder, loads snapshot + log, and compacts them into a fresh snapshot. */
   static open(dir: string): { wal: WriteAheadLog; state: DurableState } {
+    // a folder made here is private; one the user named is left as it is (its files are private anyway)
     mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
-    chmodSync(dir, PRIVATE_DIR);
     const lockPath = takeLock(dir);
     const state = readSnapshot(dir);
     replayLog(dir, state);

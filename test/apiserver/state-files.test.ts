@@ -1,6 +1,6 @@
 /**
- * The API server's state folder holds every object, Secrets included: its folder and files are the
- * owner's alone (0700, 0600), also when an older version left them readable to everyone.
+ * The API server's state folder holds every object, Secrets included: its files are the owner's alone
+ * (0600), also when an older version left them readable to everyone, and a folder it makes is 0700.
  */
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -17,11 +17,11 @@ after(() => {
 const modeOf = (path: string): number => statSync(path).mode & 0o777;
 
 describe('the state folder', () => {
-  test('is 0700 and its log and snapshot 0600, even when they were readable before', () => {
-    // Prepare: a folder and a log left world-readable
-    const dir = mkdtempSync(join(tmpdir(), 'drplan-state-'));
-    dirs.push(dir);
-    chmodSync(dir, 0o755);
+  test('is 0700 when made here, and its log and snapshot 0600, even when they were readable before', () => {
+    // Prepare
+    const parent = mkdtempSync(join(tmpdir(), 'drplan-state-'));
+    dirs.push(parent);
+    const dir = join(parent, 'apiserver');
 
     // Act
     const first = WriteAheadLog.open(dir);
