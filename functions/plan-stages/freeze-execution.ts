@@ -14,7 +14,8 @@ import { executionPlanProblems } from '../../shared/engine/validate.js';
 import { validateWorkflow } from '../../shared/engine/validate-workflow.js';
 import type { Kube, KubeObject } from '../../shared/kube/types.js';
 import type { Loaded } from '../../shared/execution/objects.js';
-import { planIdOf, planKey, workflowKey } from '../../shared/execution/objects.js';
+import { planIdOf } from '../../shared/execution/objects.js';
+import { planKey, workflowKey } from '../../shared/keys.js';
 import { planWorkflowRefs } from '../../shared/plan-references.js';
 import { namespacedName } from '../../shared/keys.js';
 

@@ -34,8 +34,6 @@ export const MAX_WRITE_ATTEMPTS = CONFLICT_ATTEMPTS;
  */
 export const MAX_RESULT_WRITE_ATTEMPTS = 3 * CONFLICT_ATTEMPTS;
 
-export { executionKey };
-
 const describe = (ref: Pick<ExecutionRef, 'name' | 'namespace'>): string => `execution ${namespacedName(ref)}`;
 
 /**

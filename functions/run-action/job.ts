@@ -130,6 +130,6 @@ export async function runJob(ctx: ExecutorContext): Promise<ExecutorOutcome> {
   ctx.log.info({ job: key.name, namespace: key.namespace }, 'job created');
   // A Job that finished before its uid was recorded had its events ignored (job-events.ts): look again.
   const again = await ctx.deps.kube.get(key).catch(() => undefined);
-  const late = again?.metadata.uid === job.metadata.uid && again !== undefined ? jobResult(again) : undefined;
+  const late = again !== undefined && again.metadata.uid === job.metadata.uid ? jobResult(again) : undefined;
   return late === undefined ? { state: 'running' } : finished(late);
 }

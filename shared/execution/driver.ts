@@ -17,7 +17,8 @@ import { deleteStoppedJobs } from './jobs.js';
 import { recordEvents } from './kube-events.js';
 import { mergePatchBetween } from './merge-patch.js';
 import type { Loaded } from './objects.js';
-import { cancelRequested, executionKey, withStatus } from './objects.js';
+import { cancelRequested, withStatus } from './objects.js';
+import { executionKey } from '../keys.js';
 import { actionRequestedReply, executionFinishedReply } from './replies.js';
 
 export interface ScheduleStep {

@@ -18,7 +18,8 @@ import { planStatusAfterFinish } from './history.js';
 import { recordEvents } from './kube-events.js';
 import { mergePatchBetween } from './merge-patch.js';
 import type { Loaded } from './objects.js';
-import { executionKey, isDeleting, loadExecution, planIdOf, planKey, withStatus } from './objects.js';
+import { isDeleting, loadExecution, planIdOf, withStatus } from './objects.js';
+import { executionKey, planKey } from '../keys.js';
 import { executionFinishedReply } from './replies.js';
 
 /** The condition that says the plan's bookkeeping for this finished execution is done. */

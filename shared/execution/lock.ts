@@ -10,7 +10,8 @@ import type { ObjectId } from '../event-data.js';
 import type { Kube, KubeObject } from '../kube/types.js';
 import { retryOnConflict } from './conflict.js';
 import type { Loaded } from './objects.js';
-import { loadExecution, isDeleting, isFinished, planIdOf, planKey } from './objects.js';
+import { loadExecution, isDeleting, isFinished, planIdOf } from './objects.js';
+import { planKey } from '../keys.js';
 import { isRecord } from '../type-utils.js';
 
 export type LockOutcome = { held: true } | { held: false; message: string };

@@ -10,9 +10,7 @@ import type { Problem } from '../engine/problems.js';
 import type { ObjectId } from '../event-data.js';
 import type { Kube, KubeObject } from '../kube/types.js';
 import { isRecord } from '../type-utils.js';
-import { executionKey, nameOf, namespacedName, planKey, workflowKey } from '../keys.js';
-
-export { executionKey, planKey, workflowKey };
+import { executionKey, nameOf, namespacedName } from '../keys.js';
 
 /** An execution as read from the API. */
 export interface Loaded {

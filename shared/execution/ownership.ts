@@ -6,7 +6,8 @@
 import { Finalizers, Labels } from '../api/index.js';
 import type { Kube } from '../kube/types.js';
 import type { Loaded } from './objects.js';
-import { executionKey, toLoaded } from './objects.js';
+import { toLoaded } from './objects.js';
+import { executionKey } from '../keys.js';
 
 const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 

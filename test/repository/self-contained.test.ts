@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CLUSTERNET_CRDS, KNATIVE_CRDS, ORIGINAL_CRDS, ORIGINAL_MANIFESTS, REPO_ROOT } from '../support/fixtures.js';
-import { findingsIn, scanRepository, type Finding } from '../support/repository-paths.js';
+import { findingsIn, PLANNING_NOTES, scanRepository, type Finding } from '../support/repository-paths.js';
 
 const VENDORED = 'test/fixtures/vendored/';
 const options = {
@@ -25,7 +25,7 @@ describe('the checker of references outside the repository', () => {
     { name: 'a Markdown link that climbs above the root', file: 'docs/a.md', text: `see [notes](${UP.repeat(2)}notes/x.md)` },
     { name: 'a join from the repository root that climbs', file: 'test/a.ts', text: "const d = join(repoRoot, '..', 'shared');" },
     { name: "a join from the file's folder with one .. too many", file: 'test/unit/a.ts', text: "const d = join(import.meta.dirname, '..', '..', '..', 'x');" },
-    { name: 'a citation of a planning note outside the repository', file: 'shared/a.ts', text: '/** as DESIGN §2 says */' },
+    { name: 'a citation of a planning note outside the repository', file: 'shared/a.ts', text: `/** as ${PLANNING_NOTES[0]} §2 says */` },
     { name: 'a Markdown file that is not in the repository', file: 'docs/a.md', text: 'the fields are in FEATURES.md' },
   ];
   for (const { name, file, text } of refused) {

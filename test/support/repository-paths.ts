@@ -79,7 +79,8 @@ function joinsOutside(file: string, line: string): string[] {
 }
 
 /** Names of documents that live outside the repository (the project's planning notes). */
-const OUTSIDE_DOCUMENTS = /\b(?:DESIGN|STYLE)(?:\.md)?\b(?:\s*§\s*\d+)?|\bshared\/reference\b|\bseed\/tasks\b/g;
+export const PLANNING_NOTES = ['DESIGN', 'STYLE'] as const;
+const OUTSIDE_DOCUMENTS = new RegExp(`\\b(?:${PLANNING_NOTES.join('|')})(?:\\.md)?\\b(?:\\s*§\\s*\\d+)?|\\bshared\\/reference\\b|\\bseed\\/tasks\\b`, 'g');
 
 function citationsOutside(line: string): string[] {
   return [...line.matchAll(OUTSIDE_DOCUMENTS)].map((match) => `cites ${match[0]}, which is not in the repository`);
