@@ -16,7 +16,6 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { BehaviourInput } from '../../local/demo-target/index.js';
-import type { DRPlanExecutionStatus } from '../../shared/api/index.js';
 import { allowing, localStackOnly } from '../support/e2e-cluster.js';
 import { FUNCTIONS_NAMESPACE, isFinished, poll, startE2eEnvWith, TARGET_ORIGIN, TICK_SECONDS, type E2eEnv } from '../support/e2e-helpers.js';
 import {
@@ -242,10 +241,14 @@ describe('behaviours of the functions, end to end through the real broker', { ti
       await onePlan(c, [{ name: 'restore', type: 'Job', timeout: '2s', retryPolicy: { limit: 0 }, job }]);
       await running().kube.create(c.execution('run', 'plan'));
 
+      // the reference is recorded before the create (the intent) and gets its uid once the Job exists
       const jobName = await c.waitObject(
         'DRPlanExecution',
         'run',
-        (execution) => actionsOf((execution?.status ?? {}) as DRPlanExecutionStatus)['only/0/restore']?.outputs?.jobRef?.name,
+        (execution) => {
+          const ref = actionsOf(execution?.status ?? {})['only/0/restore']?.outputs?.jobRef;
+          return ref?.uid === undefined ? undefined : ref.name;
+        },
         'to record its Job',
       );
       const jobWhileRunning = await c.get('Job', jobName);
