@@ -48,6 +48,12 @@ export interface Reply {
   extensions?: Record<string, string>;
 }
 
+/** A validator's reply about one object (`subject` is its namespace/name); an unknown generation is left out. */
+export function validatedReply(type: EventType, subject: string, data: { generation?: number | undefined } & Record<string, unknown>): Reply {
+  const { generation, ...rest } = data;
+  return { type, subject, data: generation === undefined ? rest : { ...rest, generation } };
+}
+
 /**
  * What a core returns: no events (the function answers 204), one (the reply), or several (the first is
  * the reply; the wiring posts the others to the broker ingress). Losing one of several is safe: the

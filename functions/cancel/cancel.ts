@@ -6,7 +6,7 @@
  */
 import { Annotations } from '../../shared/api/index.js';
 import type { ObjectId } from '../../shared/event-data.js';
-import { retryOnConflict } from '../../shared/execution/conflict.js';
+import { retryOnConflict } from '../../shared/kube/conflict.js';
 import { lockHolder } from '../../shared/execution/lock.js';
 import type { Loaded } from '../../shared/execution/objects.js';
 import { cancelRequested, isDeleting, isFinished, loadExecution, subjectOf } from '../../shared/execution/objects.js';

@@ -19,8 +19,8 @@ import type { Logger, Outcome } from '../../shared/function-deps.js';
 import { recordActionFinished, recordActionRetry } from '../../shared/runtime/metrics.js';
 import type { AttemptIdentity } from '../../shared/job-labels.js';
 import type { RunActionDeps } from './deps.js';
-import type { LoadedExecution } from './execution-store.js';
-import { MAX_RESULT_WRITE_ATTEMPTS, updateStatus } from './execution-store.js';
+import type { Loaded } from '../../shared/execution/objects.js';
+import { MAX_RESULT_WRITE_ATTEMPTS, updateStatus } from '../../shared/execution/store.js';
 import { recordEvents } from '../../shared/execution/kube-events.js';
 import type { ExecutorContext, ExecutorOutcome } from './executor.js';
 import { AttemptLostError, fatal, finished } from './executor.js';
@@ -39,7 +39,7 @@ export interface Session {
   deps: RunActionDeps;
   id: AttemptIdentity;
   operationType: OperationType;
-  execution: LoadedExecution;
+  loaded: Loaded;
   located: Located;
   log: Logger;
   /** The attempt was claimed back from `Unknown`: the same identity was sent before and may still be in progress. */
@@ -61,17 +61,17 @@ export function attemptLog(deps: RunActionDeps, id: AttemptIdentity): Logger {
 }
 
 /** An execution that may still start work: not finished, not being deleted, not asked to cancel. */
-export function acceptsWork(execution: LoadedExecution): boolean {
-  if (isFinalPhase(execution.status?.phase)) return false;
-  if (execution.metadata.deletionTimestamp !== undefined) return false;
-  return !cancelRequested(execution);
+export function acceptsWork(loaded: Loaded): boolean {
+  if (isFinalPhase(loaded.execution.status?.phase)) return false;
+  if (loaded.object.metadata.deletionTimestamp !== undefined) return false;
+  return !cancelRequested(loaded.object);
 }
 
-export function sessionFor(deps: RunActionDeps, id: AttemptIdentity, execution: LoadedExecution, at: { log: Logger; chainUntil?: number }): Session {
+export function sessionFor(deps: RunActionDeps, id: AttemptIdentity, loaded: Loaded, at: { log: Logger; chainUntil?: number }): Session {
   const { log, chainUntil = deps.clock.now().getTime() + deps.config.maxInlineChainMs } = at;
-  const located = locateAction(execution.frozen, id.path, execution.metadata.namespace ?? id.execution.namespace);
-  const operationType = execution.spec.operationType;
-  return { deps, id: { ...id, operationType }, operationType, execution, located, log, chainUntil };
+  const located = locateAction(loaded.frozen, id.path, loaded.object.metadata.namespace ?? id.execution.namespace);
+  const operationType = loaded.execution.spec.operationType;
+  return { deps, id: { ...id, operationType }, operationType, loaded, located, log, chainUntil };
 }
 
 /**
@@ -79,8 +79,8 @@ export function sessionFor(deps: RunActionDeps, id: AttemptIdentity, execution: 
  * action.finished reply was lost with a crash, or a duplicate): its orchestrator may not have heard of
  * it, and re-stepping is idempotent. Undefined while the attempt (or a later one) may still be running.
  */
-export function endedPhase(execution: LoadedExecution, id: AttemptIdentity): FinishedPhase | undefined {
-  const action = acceptsWork(execution) ? findActionStatus(execution.status ?? {}, id.path) : undefined;
+export function endedPhase(loaded: Loaded, id: AttemptIdentity): FinishedPhase | undefined {
+  const action = acceptsWork(loaded) ? findActionStatus(loaded.execution.status ?? {}, id.path) : undefined;
   if (action?.attempt === undefined || action.attempt < id.attempt) return undefined;
   const phase = finishedPhase(action);
   return phase !== 'Pending' || action.attempt > id.attempt ? phase : undefined;
@@ -90,14 +90,14 @@ type Claim = { session: Session; events: Promise<void> } | { ended?: { phase: Fi
 
 async function claim(deps: RunActionDeps, id: AttemptIdentity, log: Logger, chainUntil: number): Promise<Claim> {
   const now = deps.clock.now();
-  let seen: LoadedExecution | undefined;
+  let seen: Loaded | undefined;
   const claimed = await updateStatus<{ events: TransitionEvent[]; resent: boolean }>(
     deps,
     id.execution,
-    (execution) => {
-      seen = execution;
-      if (!acceptsWork(execution)) return undefined;
-      const status = execution.status ?? {};
+    (loaded) => {
+      seen = loaded;
+      if (!acceptsWork(loaded)) return undefined;
+      const status = loaded.execution.status ?? {};
       const outcome = claimAttempt(status, id.path, id.attempt, now);
       const resent = findActionStatus(status, id.path)?.phase === 'Unknown';
       return outcome.claimed ? { status: withHolder(outcome.status, id.path, deps.holder), value: { events: outcome.events, resent } } : undefined;
@@ -107,12 +107,12 @@ async function claim(deps: RunActionDeps, id: AttemptIdentity, log: Logger, chai
   if (claimed === undefined) {
     log.info({}, 'attempt not claimed: already claimed, finished or no longer wanted');
     const phase = seen === undefined ? undefined : endedPhase(seen, id);
-    return { ended: seen === undefined || phase === undefined ? undefined : { phase, operationType: seen.spec.operationType } };
+    return { ended: seen === undefined || phase === undefined ? undefined : { phase, operationType: seen.execution.spec.operationType } };
   }
   log.info({}, 'attempt claimed');
   // The Events go on while the attempt runs: they are best effort and must not delay the action.
-  const events = recordEvents(deps, claimed.execution.metadata, claimed.value.events, log);
-  return { session: { ...sessionFor(deps, id, claimed.execution, { log, chainUntil }), resent: claimed.value.resent }, events };
+  const events = recordEvents(deps, claimed.loaded.object.metadata, claimed.value.events, log);
+  return { session: { ...sessionFor(deps, id, claimed.loaded, { log, chainUntil }), resent: claimed.value.resent }, events };
 }
 
 /** Adds outputs to the running attempt (before a change it must be able to undo); throws AttemptLostError when it is not ours any more. */
@@ -122,8 +122,8 @@ async function saveOutputs(session: Session, outputs: ActionOutputs): Promise<vo
   const saved = await updateStatus(
     deps,
     id.execution,
-    (execution) => {
-      const copy = withActionCopy(execution.status ?? {}, id.path);
+    (loaded) => {
+      const copy = withActionCopy(loaded.execution.status ?? {}, id.path);
       if (copy?.action.attempt !== id.attempt || !isRunning(copy.action))
         throw new AttemptLostError(`attempt ${id.attempt} of ${id.path} is no longer running`);
       const { next, action } = copy;
@@ -134,10 +134,10 @@ async function saveOutputs(session: Session, outputs: ActionOutputs): Promise<vo
       next.lastUpdateTime = at;
       return { status: next, value: undefined };
     },
-    { current: session.execution, log: session.log },
+    { current: session.loaded, log: session.log },
   );
   if (saved === undefined) throw new AttemptLostError('the execution is gone');
-  session.execution = saved.execution;
+  session.loaded = saved.loaded;
 }
 
 /** Shows that the attempt is alive: `lastUpdateTime` moves on (an Unknown attempt is Running again). */
@@ -147,13 +147,13 @@ export async function beat(session: Session): Promise<void> {
   const updated = await updateStatus(
     deps,
     id.execution,
-    (execution) => {
-      const outcome = heartbeat(execution.status ?? {}, id.path, id.attempt, now);
+    (loaded) => {
+      const outcome = heartbeat(loaded.execution.status ?? {}, id.path, id.attempt, now);
       return outcome.changed ? { status: outcome.status, value: undefined } : undefined;
     },
-    { current: session.execution, log: session.log },
+    { current: session.loaded, log: session.log },
   );
-  if (updated !== undefined) session.execution = updated.execution;
+  if (updated !== undefined) session.loaded = updated.loaded;
 }
 
 /** Beats every `heartbeatMs` until the returned stop is called (which waits for a beat in flight). */
@@ -181,7 +181,7 @@ async function execute(session: Session): Promise<ExecutorOutcome | undefined> {
     id: session.id,
     action: located.action,
     namespace: located.namespace,
-    recorded: findActionStatus(session.execution.status ?? {}, session.id.path)?.outputs,
+    recorded: findActionStatus(session.loaded.execution.status ?? {}, session.id.path)?.outputs,
     resent: session.resent === true,
     saveOutputs: (outputs) => saveOutputs(session, outputs),
     log,
@@ -240,8 +240,8 @@ function claimChained(
  * The step after a result, with the actions it makes due claimed in the same status when the session
  * may still chain (ADR 13): one write records the result, takes the step and starts what follows.
  */
-function stepWithChain(session: Session, execution: LoadedExecution, recorded: DRPlanExecutionStatus, now: Date) {
-  const decision = stepAfter(session.deps, execution, recorded, now);
+function stepWithChain(session: Session, loaded: Loaded, recorded: DRPlanExecutionStatus, now: Date) {
+  const decision = stepAfter(session.deps, loaded, recorded, now);
   if (decision === undefined) return { status: recorded, step: undefined, chained: [], events: [] };
   const step = { decision, before: recorded };
   if (now.getTime() >= session.chainUntil || decision.requests.length === 0) return { status: decision.status, step, chained: [], events: [] };
@@ -276,8 +276,8 @@ async function record(session: Session, result: AttemptResult): Promise<Recorded
   const recorded = await updateStatus<Recorded>(
     deps,
     id.execution,
-    (execution) => {
-      const status = execution.status ?? {};
+    (loaded) => {
+      const status = loaded.execution.status ?? {};
       const current = findActionStatus(status, id.path);
       const report = { path: id.path, attempt: id.attempt, result: withOutputs(result, current?.outputs), policy, now };
       const outcome = recordAttempt(status, report);
@@ -285,16 +285,16 @@ async function record(session: Session, result: AttemptResult): Promise<Recorded
       const recordedStatus = withHolder(outcome.status, id.path, undefined);
       const phase = finishedPhase(findActionStatus(recordedStatus, id.path));
       const seconds = secondsSince(current?.attemptStartTime ?? current?.startTime, now);
-      const { status: next, step, chained, events } = stepWithChain(session, execution, recordedStatus, now);
+      const { status: next, step, chained, events } = stepWithChain(session, loaded, recordedStatus, now);
       return { status: next, value: { events: [...outcome.events, ...events], retryAt: outcome.retryAt, phase, seconds, step, chained } };
     },
-    { current: session.execution, log: session.log, attempts: MAX_RESULT_WRITE_ATTEMPTS },
+    { current: session.loaded, log: session.log, attempts: MAX_RESULT_WRITE_ATTEMPTS },
   );
   if (recorded === undefined) return undefined;
-  session.execution = recorded.execution;
+  session.loaded = recorded.loaded;
   // The Events go on while what follows runs: they are best effort and must not delay the next action.
   const after = session.eventsBefore ?? Promise.resolve();
-  return { ...recorded.value, recording: after.then(() => recordEvents(deps, recorded.execution.metadata, recorded.value.events, session.log)) };
+  return { ...recorded.value, recording: after.then(() => recordEvents(deps, recorded.loaded.object.metadata, recorded.value.events, session.log)) };
 }
 
 /** Metrics: every ended attempt by type and result (Succeeded or Failed), its duration, and the retries it causes. */
@@ -320,7 +320,7 @@ async function followUp(session: Session, recorded: Recorded): Promise<Outcome> 
   const { step } = recorded;
   if (step === undefined) return [actionFinishedReply(session.id, session.operationType, recorded.phase)];
   const chained = recorded.chained.map((request) => runClaimed(session, request, recorded.recording));
-  const outcomes = await Promise.all([actOnStep(session.deps, session.execution, step.before, step.decision), ...chained]);
+  const outcomes = await Promise.all([actOnStep(session.deps, session.loaded, step.before, step.decision), ...chained]);
   return outcomes.flat();
 }
 
@@ -361,7 +361,7 @@ async function runClaimed(previous: Session, request: ActionRequest, eventsBefor
   const id: AttemptIdentity = { ...previous.id, path: request.path, attempt: request.attempt };
   const log = attemptLog(deps, id);
   log.info({}, 'attempt claimed with the result before it');
-  const session = { ...sessionFor(deps, id, previous.execution, { log, chainUntil: previous.chainUntil }), eventsBefore };
+  const session = { ...sessionFor(deps, id, previous.loaded, { log, chainUntil: previous.chainUntil }), eventsBefore };
   const outcome = await execute(session);
   if (outcome === undefined || outcome.state === 'running') return [];
   return finishAttempt(session, outcome.result);

@@ -1,7 +1,7 @@
 /** What the run-action core receives: the common dependencies plus the network, a sleep and its settings. */
 import type { CoreDeps } from '../../shared/function-deps.js';
 import type { RunActionConfig } from './config.js';
-import type { StatusWrites } from './execution-store.js';
+import type { StatusWrites } from '../../shared/execution/store.js';
 import type { Holder } from './holder.js';
 import type { HostResolver } from './ssrf.js';
 

@@ -12,7 +12,7 @@ import type { KubeObject } from '../../shared/kube/types.js';
 import type { Session } from './attempt-runner.js';
 import { attemptLog, beat, finishAttempt, sessionFor } from './attempt-runner.js';
 import type { RunActionDeps } from './deps.js';
-import { readExecution } from './execution-store.js';
+import { readExecution } from '../../shared/execution/store.js';
 import { retryable } from './executor.js';
 import { jobKey, jobOutputs, jobResult } from './job.js';
 import { describeKey } from './manifest.js';
@@ -28,7 +28,7 @@ async function readJob(deps: RunActionDeps, job: KubeObject): Promise<KubeObject
 
 /** A beat unless the attempt is Running and showed progress within the heartbeat interval. */
 async function beatIfDue(session: Session): Promise<void> {
-  const action = findActionStatus(session.execution.status ?? {}, session.id.path);
+  const action = findActionStatus(session.loaded.execution.status ?? {}, session.id.path);
   const last = Date.parse(action?.lastUpdateTime ?? '');
   if (action?.phase === 'Running' && session.deps.clock.now().getTime() - last < session.deps.config.heartbeatMs) return;
   await beat(session);
@@ -40,7 +40,7 @@ async function beatIfDue(session: Session): Promise<void> {
  * replayed; a uid recorded in the execution's status cannot.
  */
 function isTheAttemptsJob(session: Session, job: KubeObject): boolean {
-  const action = findActionStatus(session.execution.status ?? {}, session.id.path);
+  const action = findActionStatus(session.loaded.execution.status ?? {}, session.id.path);
   const recorded = action?.attempt === session.id.attempt ? action.outputs?.jobRef : undefined;
   return (
     recorded?.uid !== undefined && recorded.uid === job.metadata.uid && recorded.name === job.metadata.name && recorded.namespace === job.metadata.namespace

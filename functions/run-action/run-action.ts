@@ -8,7 +8,7 @@ import type { Outcome } from '../../shared/function-deps.js';
 import type { KubeObject } from '../../shared/kube/types.js';
 import { runAttempt } from './attempt-runner.js';
 import type { RunActionDeps } from './deps.js';
-import { StatusWrites } from './execution-store.js';
+import { StatusWrites } from '../../shared/execution/store.js';
 import { onJobChanged } from './job-events.js';
 import { resumeEarlierBoots } from './takeover.js';
 

@@ -9,40 +9,30 @@
  * cancels and deletions.
  */
 import type { DRPlanExecutionStatus } from '../../shared/api/index.js';
-import { API_VERSION, Kinds } from '../../shared/api/index.js';
 import type { Decision } from '../../shared/engine/scheduler.js';
 import { schedule } from '../../shared/engine/scheduler.js';
 import { actOn, scheduleOptions } from '../../shared/execution/driver.js';
 import { cancelRequested, type Loaded } from '../../shared/execution/objects.js';
 import type { Outcome } from '../../shared/function-deps.js';
 import type { RunActionDeps } from './deps.js';
-import type { LoadedExecution } from './execution-store.js';
 
 /**
  * The step from `status` (the stored status with the attempt's result applied), or undefined when the
  * execution carries no usable frozen plan (its orchestrator decides then, woken by action.finished).
  */
-export function stepAfter(deps: RunActionDeps, execution: LoadedExecution, status: DRPlanExecutionStatus, now: Date): Decision | undefined {
-  const resolved = execution.status?.resolved;
+export function stepAfter(deps: RunActionDeps, loaded: Loaded, status: DRPlanExecutionStatus, now: Date): Decision | undefined {
+  const resolved = loaded.execution.status?.resolved;
   if (resolved === undefined) return undefined;
   return schedule({
     resolved,
     status,
     now,
-    cancelRequested: cancelRequested(execution),
+    cancelRequested: cancelRequested(loaded.object),
     options: scheduleOptions(deps),
   });
 }
 
-/** The execution as the orchestrators' driver reads it. */
-function asLoaded(execution: LoadedExecution): Loaded {
-  const { frozen: _frozen, ...parsed } = execution;
-  const { name = '', namespace = '' } = execution.metadata;
-  const object = { apiVersion: API_VERSION, kind: Kinds.execution, metadata: execution.metadata, spec: execution.spec, status: execution.status };
-  return { id: { name, namespace }, object, execution: parsed, problems: [] };
-}
-
 /** Acts on a step written with the attempt's result; `before` is the status before the step (the Jobs of stopped attempts are found in it). */
-export function actOnStep(deps: RunActionDeps, written: LoadedExecution, before: DRPlanExecutionStatus, decision: Decision): Promise<Outcome> {
-  return actOn(deps, asLoaded(written), before, decision);
+export function actOnStep(deps: RunActionDeps, written: Loaded, before: DRPlanExecutionStatus, decision: Decision): Promise<Outcome> {
+  return actOn(deps, written, before, decision);
 }

@@ -15,14 +15,15 @@ import type { Logger } from '../../shared/function-deps.js';
 import type { AttemptIdentity } from '../../shared/job-labels.js';
 import { runAttempt } from './attempt-runner.js';
 import type { RunActionDeps } from './deps.js';
-import { parseExecution, updateStatus, type LoadedExecution } from './execution-store.js';
+import { toRunnable, type Loaded } from '../../shared/execution/objects.js';
+import { updateStatus } from '../../shared/execution/store.js';
 import { holderId, isEarlierBoot, type Holder } from './holder.js';
 
 /** The attempts of `execution` held by an earlier boot of `me`. */
-export function orphanedAttempts(execution: LoadedExecution, me: Holder): AttemptIdentity[] {
-  const status = execution.status ?? {};
-  if (isFinalPhase(status.phase) || execution.metadata.deletionTimestamp !== undefined) return [];
-  const { name = '', namespace = '', uid = '' } = execution.metadata;
+export function orphanedAttempts(loaded: Loaded, me: Holder): AttemptIdentity[] {
+  const status = loaded.execution.status ?? {};
+  if (isFinalPhase(status.phase) || loaded.object.metadata.deletionTimestamp !== undefined) return [];
+  const { name = '', namespace = '', uid = '' } = loaded.object.metadata;
   return (status.stageStatuses ?? []).flatMap((stage) =>
     (stage.workflowExecutions ?? []).flatMap((workflow, index) =>
       (workflow.actionStatuses ?? [])
@@ -31,7 +32,7 @@ export function orphanedAttempts(execution: LoadedExecution, me: Holder): Attemp
           execution: { name, namespace, uid },
           path: actionPath(stage.name, index, action.name),
           attempt: action.attempt ?? 1,
-          operationType: execution.spec.operationType,
+          operationType: loaded.execution.spec.operationType,
         })),
     ),
   );
@@ -55,8 +56,8 @@ async function resume(deps: RunActionDeps, me: Holder, id: AttemptIdentity, log:
   const marked = await updateStatus(
     deps,
     id.execution,
-    (execution) => {
-      const next = markLost(execution.status ?? {}, id, me, at);
+    (loaded) => {
+      const next = markLost(loaded.execution.status ?? {}, id, me, at);
       return next === undefined ? undefined : { status: next, value: true };
     },
     { log },
@@ -75,8 +76,8 @@ export async function resumeEarlierBoots(deps: RunActionDeps, me: Holder): Promi
   const log = deps.log.child({ holder: holderId(me) });
   const objects = await deps.kube.list(API_VERSION, Kinds.execution);
   const orphans = objects.flatMap((object) => {
-    const execution = parseExecution(object, log);
-    return execution === undefined ? [] : orphanedAttempts(execution, me);
+    const loaded = toRunnable(object, log);
+    return loaded === undefined ? [] : orphanedAttempts(loaded, me);
   });
   const results = await Promise.allSettled(orphans.map((id) => resume(deps, me, id, log)));
   for (const result of results) {

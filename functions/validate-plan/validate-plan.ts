@@ -6,15 +6,14 @@
  * only say which plan (or which workflow's plans) to look at.
  */
 import { API_VERSION, Finalizers, Kinds } from '../../shared/api/index.js';
-import { conflict, toHandlerError, type HandlerError } from '../../shared/errors.js';
+import { toHandlerError, type HandlerError } from '../../shared/errors.js';
 import type { ObjectId, PlanValidated, WorkflowValidated } from '../../shared/event-data.js';
 import { EventTypes } from '../../shared/events.js';
-import type { CoreDeps, Logger, Outcome, Reply } from '../../shared/function-deps.js';
+import { validatedReply, type CoreDeps, type Logger, type Outcome, type Reply } from '../../shared/function-deps.js';
 import type { KubeObject } from '../../shared/kube/types.js';
 import { planHolds, planWorkflowRefs } from '../../shared/plan-references.js';
 import { type NamespacedName, nameOf, namespacedName, planKey, workflowKey } from '../../shared/keys.js';
-import { conditionalWrite } from '../../shared/kube/conditional-write.js';
-import { conflictPause } from '../../shared/execution/conflict.js';
+import { retryOnConflict, writeUnlessGone } from '../../shared/kube/conflict.js';
 import { decidePlan, type PlanDecision, type WorkflowIndex } from './decide.js';
 
 /** Reads and decisions per call before giving up with a 409 (the broker then redelivers). */
@@ -27,19 +26,7 @@ export interface ValidatePlan {
   resync(): Promise<Outcome>;
 }
 
-export function planValidatedReply(data: PlanValidated): Reply {
-  const { generation, ...rest } = data;
-  return {
-    type: EventTypes.planValidated,
-    subject: namespacedName(data.plan),
-    data: generation === undefined ? rest : { ...rest, generation },
-  };
-}
-
-interface Pass {
-  done: boolean;
-  validated?: PlanValidated;
-}
+export const planValidatedReply = (data: PlanValidated): Reply => validatedReply(EventTypes.planValidated, namespacedName(data.plan), { ...data });
 
 export function createValidatePlan(deps: CoreDeps): ValidatePlan {
   const { kube, clock } = deps;
@@ -55,56 +42,53 @@ export function createValidatePlan(deps: CoreDeps): ValidatePlan {
     return index;
   }
 
-  async function writeStatus(plan: KubeObject, decision: PlanDecision, log: Logger): Promise<'written' | 'unchanged' | 'retry' | 'gone'> {
+  /** Writes the decided status (a 409 goes to the retry loop); false when there was nothing to write or the plan is gone. */
+  async function writeStatus(plan: KubeObject, decision: PlanDecision, log: Logger): Promise<boolean> {
     const { status } = decision;
-    if (status === undefined) return 'unchanged';
+    if (status === undefined) return false;
     const id = nameOf(plan);
     const patch = { metadata: { resourceVersion: plan.metadata.resourceVersion }, status };
-    const result = await conditionalWrite(() => kube.mergePatchStatus(planKey(id), patch), `DRPlan ${namespacedName(id)}: write status`);
-    if (result.kind !== 'written') return result.kind === 'conflict' ? 'retry' : 'gone';
-    log.info({ phase: status.phase, observedGeneration: status.observedGeneration }, 'plan status written');
-    return 'written';
+    const written = await writeUnlessGone(() => kube.mergePatchStatus(planKey(id), patch), `DRPlan ${namespacedName(id)}: write status`);
+    if (written !== undefined) log.info({ phase: status.phase, observedGeneration: status.observedGeneration }, 'plan status written');
+    return written !== undefined;
   }
 
   /** Adds the protection finalizer; on a lost race re-reads the workflow and decides again. */
-  async function protect(workflow: KubeObject, log: Logger): Promise<void> {
-    let current: KubeObject | undefined = workflow;
-    for (let attempt = 1; attempt <= MAX_TRIES; attempt += 1) {
-      if (current === undefined || current.metadata.deletionTimestamp !== undefined) return;
-      const finalizers = current.metadata.finalizers ?? [];
-      if (finalizers.includes(Finalizers.workflowProtection)) return;
-      const id = nameOf(current);
-      const patch = { metadata: { resourceVersion: current.metadata.resourceVersion, finalizers: [...finalizers, Finalizers.workflowProtection] } };
-      const result = await conditionalWrite(() => kube.mergePatch(workflowKey(id), patch), `DRWorkflow ${namespacedName(id)}: add finalizer`);
-      if (result.kind !== 'conflict') {
-        if (result.kind === 'written') log.info({ workflow: namespacedName(id) }, 'workflow protection finalizer added');
-        return;
-      }
-      await conflictPause(attempt);
-      current = await kube.get(workflowKey(id));
-    }
-    throw conflict(`DRWorkflow ${namespacedName(nameOf(workflow))}: changed by someone else on each of ${MAX_TRIES} tries`);
+  async function protect(found: KubeObject, log: Logger): Promise<void> {
+    const id = nameOf(found);
+    let current: KubeObject | undefined = found;
+    await retryOnConflict(
+      `DRWorkflow ${namespacedName(id)}: add finalizer`,
+      async () => {
+        const workflow = current ?? (await kube.get(workflowKey(id)));
+        current = undefined;
+        if (workflow === undefined || workflow.metadata.deletionTimestamp !== undefined) return;
+        const finalizers = workflow.metadata.finalizers ?? [];
+        if (finalizers.includes(Finalizers.workflowProtection)) return;
+        const patch = { metadata: { resourceVersion: workflow.metadata.resourceVersion, finalizers: [...finalizers, Finalizers.workflowProtection] } };
+        const written = await writeUnlessGone(() => kube.mergePatch(workflowKey(id), patch), `DRWorkflow ${namespacedName(id)}: add finalizer`);
+        if (written !== undefined) log.info({ workflow: namespacedName(id) }, 'workflow protection finalizer added');
+      },
+      { attempts: MAX_TRIES },
+    );
   }
 
-  async function pass(id: ObjectId, log: Logger): Promise<Pass> {
-    const plan = await kube.get(planKey(id));
-    if (plan === undefined) return { done: true };
-    const decision = decidePlan(plan, await fetchWorkflows(plan), clock.now());
-    const written = await writeStatus(plan, decision, log);
-    if (written === 'retry') return { done: false };
-    if (written === 'gone') return { done: true };
-    for (const workflow of decision.unprotected) await protect(workflow, log);
-    return { done: true, validated: written === 'written' ? decision.validated : undefined };
-  }
-
+  /** Read, decide, write, protect; a write that loses a race makes the whole pass run again from a fresh read. */
   async function reconcile(id: ObjectId): Promise<Outcome> {
     const log = deps.log.child({ plan: namespacedName(id) });
-    for (let attempt = 1; attempt <= MAX_TRIES; attempt += 1) {
-      const result = await pass(id, log);
-      if (result.done) return result.validated === undefined ? [] : [planValidatedReply(result.validated)];
-      await conflictPause(attempt);
-    }
-    throw conflict(`DRPlan ${namespacedName(id)}: changed by someone else on each of ${MAX_TRIES} tries`);
+    return retryOnConflict(
+      `DRPlan ${namespacedName(id)}`,
+      async () => {
+        const plan = await kube.get(planKey(id));
+        if (plan === undefined) return [];
+        const decision = decidePlan(plan, await fetchWorkflows(plan), clock.now());
+        const written = await writeStatus(plan, decision, log);
+        if (decision.status !== undefined && !written) return [];
+        for (const workflow of decision.unprotected) await protect(workflow, log);
+        return written && decision.validated !== undefined ? [planValidatedReply(decision.validated)] : [];
+      },
+      { attempts: MAX_TRIES },
+    );
   }
 
   /**

@@ -5,14 +5,12 @@
  * to look at; everything is decided from what the API holds now.
  */
 import { API_VERSION, Kinds } from '../../shared/api/index.js';
-import { conflict } from '../../shared/errors.js';
 import type { WorkflowValidated, ObjectId } from '../../shared/event-data.js';
 import { EventTypes } from '../../shared/events.js';
-import type { CoreDeps, Logger, Outcome, Reply } from '../../shared/function-deps.js';
+import { validatedReply, type CoreDeps, type Logger, type Outcome, type Reply } from '../../shared/function-deps.js';
 import type { KubeObject } from '../../shared/kube/types.js';
 import { nameOf, namespacedName, workflowKey } from '../../shared/keys.js';
-import { conditionalWrite } from '../../shared/kube/conditional-write.js';
-import { conflictPause } from '../../shared/execution/conflict.js';
+import { retryOnConflict, writeUnlessGone } from '../../shared/kube/conflict.js';
 import { decideWorkflow, type WorkflowDecision } from './decide.js';
 
 /** Reads and decisions per call before giving up with a 409 (the broker then redelivers). */
@@ -23,26 +21,15 @@ export interface ValidateWorkflow {
   resync(): Promise<Outcome>;
 }
 
-export function workflowValidatedReply(data: WorkflowValidated): Reply {
-  const { generation, ...rest } = data;
-  return {
-    type: EventTypes.workflowValidated,
-    subject: namespacedName(data.workflow),
-    data: generation === undefined ? rest : { ...rest, generation },
-  };
-}
-
-/** One pass's result: `done` false means a write lost a race and the pass must be made again. */
-interface Pass {
-  done: boolean;
-  validated?: WorkflowValidated;
-}
+export const workflowValidatedReply = (data: WorkflowValidated): Reply =>
+  validatedReply(EventTypes.workflowValidated, namespacedName(data.workflow), { ...data });
 
 export function createValidateWorkflow(deps: CoreDeps): ValidateWorkflow {
   const { kube, clock } = deps;
   const listPlans = (): Promise<KubeObject[]> => kube.list(API_VERSION, Kinds.plan);
 
-  async function writeStatus(workflow: KubeObject, decision: WorkflowDecision, log: Logger): Promise<KubeObject | 'retry' | 'gone'> {
+  /** The workflow with its decided status written (as it was when nothing changed), undefined when it is gone; a 409 goes to the retry loop. */
+  async function writeStatus(workflow: KubeObject, decision: WorkflowDecision, log: Logger): Promise<KubeObject | undefined> {
     const { status } = decision;
     if (status === undefined) return workflow;
     const id = nameOf(workflow);
@@ -50,44 +37,44 @@ export function createValidateWorkflow(deps: CoreDeps): ValidateWorkflow {
       metadata: { resourceVersion: workflow.metadata.resourceVersion },
       status: { ...status, referencedBy: status.referencedBy.length > 0 ? status.referencedBy : null },
     };
-    const result = await conditionalWrite(() => kube.mergePatchStatus(workflowKey(id), patch), `DRWorkflow ${namespacedName(id)}: write status`);
-    if (result.kind !== 'written') return result.kind === 'conflict' ? 'retry' : 'gone';
-    log.info({ phase: status.phase, observedGeneration: status.observedGeneration, referencedBy: status.referencedBy.length }, 'workflow status written');
-    return result.object;
+    const written = await writeUnlessGone(() => kube.mergePatchStatus(workflowKey(id), patch), `DRWorkflow ${namespacedName(id)}: write status`);
+    if (written !== undefined) {
+      log.info({ phase: status.phase, observedGeneration: status.observedGeneration, referencedBy: status.referencedBy.length }, 'workflow status written');
+    }
+    return written;
   }
 
-  async function writeFinalizers(workflow: KubeObject, finalizers: string[] | undefined, log: Logger): Promise<boolean> {
-    if (finalizers === undefined) return true;
+  async function writeFinalizers(workflow: KubeObject, finalizers: string[] | undefined, log: Logger): Promise<void> {
+    if (finalizers === undefined) return;
     const id = nameOf(workflow);
     const patch = { metadata: { resourceVersion: workflow.metadata.resourceVersion, finalizers } };
-    const result = await conditionalWrite(() => kube.mergePatch(workflowKey(id), patch), `DRWorkflow ${namespacedName(id)}: write finalizers`);
-    if (result.kind === 'conflict') return false;
-    if (result.kind === 'written') log.info({ finalizers }, 'workflow finalizers written');
-    return true;
+    const written = await writeUnlessGone(() => kube.mergePatch(workflowKey(id), patch), `DRWorkflow ${namespacedName(id)}: write finalizers`);
+    if (written !== undefined) log.info({ finalizers }, 'workflow finalizers written');
   }
 
-  async function pass(id: ObjectId, log: Logger): Promise<Pass> {
-    const workflow = await kube.get(workflowKey(id));
-    if (workflow === undefined) return { done: true };
-    const decision = decideWorkflow(workflow, await listPlans(), clock.now());
-    const written = await writeStatus(workflow, decision, log);
-    if (written === 'retry') return { done: false };
-    if (written === 'gone') return { done: true };
-    const validated = decision.status === undefined ? undefined : decision.validated;
-    return { done: await writeFinalizers(written, decision.finalizers, log), validated };
-  }
-
+  /**
+   * Read, decide, write the status, then the finalizers; a write that loses a race makes the whole pass
+   * run again from a fresh read. A status written in an earlier pass is not written again, but its reply
+   * is still owed.
+   */
   async function reconcile(id: ObjectId): Promise<Outcome> {
     const log = deps.log.child({ workflow: namespacedName(id) });
     let validated: WorkflowValidated | undefined;
-    for (let attempt = 1; attempt <= MAX_TRIES; attempt += 1) {
-      const result = await pass(id, log);
-      // A status written in an earlier pass is not written again, but its reply is still owed.
-      validated = result.validated ?? validated;
-      if (result.done) return validated === undefined ? [] : [workflowValidatedReply(validated)];
-      await conflictPause(attempt);
-    }
-    throw conflict(`DRWorkflow ${namespacedName(id)}: changed by someone else on each of ${MAX_TRIES} tries`);
+    const reply = (): Outcome => (validated === undefined ? [] : [workflowValidatedReply(validated)]);
+    return retryOnConflict(
+      `DRWorkflow ${namespacedName(id)}`,
+      async () => {
+        const workflow = await kube.get(workflowKey(id));
+        if (workflow === undefined) return reply();
+        const decision = decideWorkflow(workflow, await listPlans(), clock.now());
+        const written = await writeStatus(workflow, decision, log);
+        if (written === undefined) return reply();
+        if (decision.status !== undefined) validated = decision.validated;
+        await writeFinalizers(written, decision.finalizers, log);
+        return reply();
+      },
+      { attempts: MAX_TRIES },
+    );
   }
 
   async function resync(): Promise<Outcome> {

@@ -1,7 +1,7 @@
 /**
  * The execution driver shared by plan-stages, revert and cancel: run the scheduler on the stored status,
- * write what it decided with one conditional status write (a 409 goes to the caller, which reads again
- * and decides again), and only then act on it — Kubernetes Events, deleting the Jobs of timed-out and
+ * write what it decided with one conditional status write through the execution store (a 409 goes to
+ * the caller's retry loop, which reads again and decides again), and only then act on it — Kubernetes Events, deleting the Jobs of timed-out and
  * cancelled attempts, one action.requested reply per request, and on finish the plan's bookkeeping and
  * the execution.finished reply. A decision that changes nothing writes nothing and replies nothing.
  */
@@ -15,10 +15,9 @@ import type { CoreDeps, Outcome, Reply } from '../function-deps.js';
 import { recordFinish } from './finish.js';
 import { deleteStoppedJobs } from './jobs.js';
 import { recordEvents } from './kube-events.js';
-import { mergePatchBetween } from './merge-patch.js';
 import type { Loaded } from './objects.js';
-import { cancelRequested, withStatus } from './objects.js';
-import { executionKey } from '../keys.js';
+import { cancelRequested } from './objects.js';
+import { writeStatus } from './store.js';
 import { actionRequestedReply, executionFinishedReply } from './replies.js';
 
 export interface ScheduleStep {
@@ -64,11 +63,9 @@ export async function applySchedule(deps: CoreDeps, loaded: Loaded, step: Schedu
     cancelRequested: step.cancel,
     options: scheduleOptions(deps),
   });
-  const patch = mergePatchBetween(before, decision.status);
-  if (patch === undefined) return [];
-  const key = executionKey(loaded.id);
-  const object = await deps.kube.mergePatchStatus(key, { metadata: { resourceVersion: loaded.object.metadata.resourceVersion }, status: patch });
-  return actOn(deps, withStatus(loaded, object, decision.status), before, decision);
+  const written = await writeStatus(deps, loaded, decision.status);
+  if (written === loaded) return [];
+  return actOn(deps, written, before, decision);
 }
 
 /** One scheduling step of a started execution (its frozen plan is in the status). */

@@ -13,13 +13,14 @@ import { EventReasons, normalEvent, warningEvent } from '../engine/transitions.j
 import type { TransitionEvent } from '../engine/transitions.js';
 import type { CoreDeps, Outcome } from '../function-deps.js';
 import type { KubeObject } from '../kube/types.js';
-import { retryOnConflict } from './conflict.js';
+import { retryOnConflict } from '../kube/conflict.js';
 import { planStatusAfterFinish } from './history.js';
 import { recordEvents } from './kube-events.js';
 import { mergePatchBetween } from './merge-patch.js';
 import type { Loaded } from './objects.js';
-import { isDeleting, loadExecution, planIdOf, withStatus } from './objects.js';
-import { executionKey, planKey } from '../keys.js';
+import { isDeleting, loadExecution, planIdOf } from './objects.js';
+import { writeStatus } from './store.js';
+import { planKey } from '../keys.js';
 import { executionFinishedReply } from './replies.js';
 
 /** The condition that says the plan's bookkeeping for this finished execution is done. */
@@ -65,10 +66,7 @@ async function markRecorded(deps: CoreDeps, loaded: Loaded, planFound: boolean):
     const before = current.execution.status?.conditions;
     const conditions = setCondition(before, recordedCondition(current, planFound), deps.clock.now());
     if (sameConditions(before, conditions)) return;
-    await deps.kube.mergePatchStatus(executionKey(current.id), {
-      metadata: { resourceVersion: current.object.metadata.resourceVersion },
-      status: { conditions },
-    });
+    await writeStatus(deps, current, { ...current.execution.status, conditions });
   });
 }
 
@@ -104,12 +102,7 @@ export async function finishUnstarted(deps: CoreDeps, loaded: Loaded, phase: Uns
   const after: DRPlanExecutionStatus = { ...before, phase, message, startTime: before.startTime ?? now, completionTime: now, lastUpdateTime: now };
   const generation = loaded.object.metadata.generation;
   if (generation !== undefined) after.observedGeneration = generation;
-  const patch = mergePatchBetween(before, after) ?? {};
-  const object = await deps.kube.mergePatchStatus(executionKey(loaded.id), {
-    metadata: { resourceVersion: loaded.object.metadata.resourceVersion },
-    status: patch,
-  });
-  const finished = withStatus(loaded, object, after);
+  const finished = await writeStatus(deps, loaded, after);
   deps.log.info({ phase, message }, 'execution ended before it ran');
   recordExecutionFinished(phase, loaded.execution.spec.operationType);
   await recordEvents(deps, finished.object.metadata, [endEvent(loaded, phase, message)]);

@@ -8,7 +8,7 @@ import type { NamespacedRef } from '../api/index.js';
 import { NamespacedRefSchema } from '../api/index.js';
 import type { ObjectId } from '../event-data.js';
 import type { Kube, KubeObject } from '../kube/types.js';
-import { retryOnConflict } from './conflict.js';
+import { retryOnConflict } from '../kube/conflict.js';
 import type { Loaded } from './objects.js';
 import { loadExecution, isDeleting, isFinished, planIdOf } from './objects.js';
 import { planKey } from '../keys.js';

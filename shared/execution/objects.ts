@@ -4,10 +4,11 @@
  * handler asks of it (finished? started? being deleted? cancel requested?).
  */
 import type { DRPlanExecution, DRPlanExecutionStatus, OperationType } from '../api/index.js';
-import { Annotations, ConditionsSchema, ExecutionPhaseSchema, isFinalPhase } from '../api/index.js';
+import { Annotations, ConditionsSchema, DRPlanExecutionSchema, ExecutionPhaseSchema, isFinalPhase } from '../api/index.js';
 import { validateExecution } from '../engine/validate.js';
 import type { Problem } from '../engine/problems.js';
 import type { ObjectId } from '../event-data.js';
+import type { Logger } from '../function-deps.js';
 import type { Kube, KubeObject } from '../kube/types.js';
 import { isRecord } from '../type-utils.js';
 import { executionKey, nameOf, namespacedName } from '../keys.js';
@@ -24,6 +25,12 @@ export interface Loaded {
   execution: DRPlanExecution;
   /** Why the spec is unusable (field path + message); empty for a valid execution. */
   problems: Problem[];
+  /**
+   * `status.resolved` exactly as stored. When it does not fit the schema (hand-edited, or written by
+   * another version) run-action still finds the action it names in it, to fail that action with a
+   * message naming the field instead of ignoring it forever (functions/run-action/locate.ts).
+   */
+  frozen: unknown;
 }
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
@@ -53,10 +60,34 @@ function standIn(object: KubeObject): DRPlanExecution {
   return { metadata: object.metadata, spec: { planRef: text(spec.planRef), operationType: operationOf(object) }, status: readableStatus(object) };
 }
 
+const frozenOf = (object: KubeObject): unknown => (isRecord(object.status) ? object.status.resolved : undefined);
+
+/** An execution as the orchestrators read it: one the schema rejects is a stand-in with its problems. */
 export function toLoaded(object: KubeObject): Loaded {
   const validation = validateExecution(object);
   const execution = validation.execution ?? standIn(object);
-  return { id: idOf(object), object, execution, problems: validation.problems };
+  return { id: idOf(object), object, execution, problems: validation.problems, frozen: frozenOf(object) };
+}
+
+/**
+ * An execution as run-action reads it: parsed by the schema, with a frozen plan that does not parse read
+ * without it (the plan stays in `frozen`); undefined when even that fails (logged: nothing to act on).
+ */
+export function toRunnable(object: KubeObject, log: Logger): Loaded | undefined {
+  const status: unknown = object.status;
+  const parsed = DRPlanExecutionSchema.safeParse(object);
+  const execution = parsed.success ? parsed.data : withoutPlan(object);
+  if (execution === undefined) {
+    log.error({ issues: parsed.error?.issues.slice(0, 3) }, 'execution does not parse; attempt ignored');
+    return undefined;
+  }
+  return { id: idOf(object), object, execution, problems: [], frozen: isRecord(status) ? status.resolved : undefined };
+}
+
+function withoutPlan(object: KubeObject): DRPlanExecution | undefined {
+  const { resolved: _ignored, ...rest } = isRecord(object.status) ? object.status : {};
+  const parsed = DRPlanExecutionSchema.safeParse({ ...object, status: rest });
+  return parsed.success ? parsed.data : undefined;
 }
 
 export async function loadExecution(kube: Kube, id: ObjectId): Promise<Loaded | undefined> {
@@ -80,5 +111,5 @@ export const subjectOf = (id: ObjectId): string => namespacedName(id);
 
 /** The execution with `object` as its latest stored version and `status` as its status. */
 export function withStatus(loaded: Loaded, object: KubeObject, status: DRPlanExecutionStatus): Loaded {
-  return { ...loaded, object, execution: { ...loaded.execution, metadata: object.metadata, status } };
+  return { ...loaded, object, frozen: frozenOf(object), execution: { ...loaded.execution, metadata: object.metadata, status } };
 }

@@ -6,7 +6,7 @@
 import type { OperationType } from '../api/index.js';
 import type { ObjectId } from '../event-data.js';
 import type { CoreDeps, Outcome } from '../function-deps.js';
-import { retryOnConflict } from './conflict.js';
+import { retryOnConflict } from '../kube/conflict.js';
 import { drive } from './driver.js';
 import { ensureRecorded, finishUnstarted, recordFinish } from './finish.js';
 import type { Loaded } from './objects.js';

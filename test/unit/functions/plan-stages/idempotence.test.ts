@@ -179,7 +179,7 @@ describe('plan-stages under write conflicts', () => {
     await assert.rejects(createPlanStages(h).onActionFinished(finished), (error: unknown) => {
       assert.ok(error instanceof HandlerError);
       assert.equal(error.code, 409);
-      assert.equal(error.message, 'execution default/run-1: still conflicting after 20 attempts');
+      assert.equal(error.message, 'execution default/run-1: changed by someone else on each of 20 tries');
       return true;
     });
   });

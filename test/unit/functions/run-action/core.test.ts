@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { stringify } from 'yaml';
-import { MAX_WRITE_ATTEMPTS } from '../../../../functions/run-action/execution-store.js';
+import { MAX_WRITE_ATTEMPTS } from '../../../../shared/execution/store.js';
 import { createRunAction } from '../../../../functions/run-action/run-action.js';
 import type { Action, DRPlanExecutionStatus } from '../../../../shared/api/index.js';
 import { Annotations } from '../../../../shared/api/index.js';
@@ -97,7 +97,7 @@ describe('claiming an attempt', () => {
     await assert.rejects(delivery, {
       name: 'HandlerError',
       code: 409,
-      message: `writing the status of execution ${NS}/${EXEC}: still conflicting after 20 attempts`,
+      message: `writing the status of execution ${NS}/${EXEC}: changed by someone else on each of 20 tries`,
     });
     assert.deepEqual(calls, []);
   });

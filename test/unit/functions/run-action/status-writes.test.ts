@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
-import { StatusWrites, type LoadedExecution } from '../../../../functions/run-action/execution-store.js';
+import type { Loaded } from '../../../../shared/execution/objects.js';
+import { StatusWrites } from '../../../../shared/execution/store.js';
 import type { KubeObject, ObjectKey } from '../../../../shared/kube/types.js';
 import { FakeKube } from '../../../support/fake-kube.js';
 import { executionObject, requested, worldOf, httpAction } from '../../../support/run-action-helpers.js';
@@ -20,8 +21,8 @@ class GatedKube extends FakeKube {
 }
 
 /** Appends `mark` to the status message: each decision sees what the ones before it wrote. */
-const append = (mark: string) => (execution: LoadedExecution) => ({
-  status: { ...execution.status, message: `${execution.status?.message ?? ''}${mark}` },
+const append = (mark: string) => (loaded: Loaded) => ({
+  status: { ...loaded.execution.status, message: `${loaded.execution.status?.message ?? ''}${mark}` },
   value: mark,
 });
 
@@ -55,7 +56,7 @@ describe('the status writes of one run-action process (group commit)', () => {
     );
     assert.equal(w.status().message, 'abc');
     assert.equal(kube.statusWrites(), 2);
-    assert.equal(results[2]?.execution.status?.message, 'abc');
+    assert.equal(results[2]?.loaded.execution.status?.message, 'abc');
   });
 
   test('after a conflict every waiting decision is made again from a fresh read, and none is applied twice', async () => {
@@ -65,9 +66,9 @@ describe('the status writes of one run-action process (group commit)', () => {
     const writes = new StatusWrites();
     kube.failNextWrites(1);
     let decisions = 0;
-    const counted = (mark: string) => (execution: LoadedExecution) => {
+    const counted = (mark: string) => (loaded: Loaded) => {
       decisions++;
-      return append(mark)(execution);
+      return append(mark)(loaded);
     };
 
     // Act
