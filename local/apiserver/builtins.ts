@@ -1,5 +1,5 @@
 /**
- * The built-in resource types the local server serves: the few core, batch, coordination and
+ * The built-in resource types the local server serves: the few core, batch, coordination, RBAC and
  * apiextensions resources the DR functions and `kubectl` need. They are stored as sent (no schema
  * validation beyond metadata), with the handful of defaults a real server would add.
  */
@@ -122,6 +122,10 @@ export const BUILTIN_TYPES: readonly ResourceType[] = [
     kind: 'Lease',
     namespaced: true,
   }),
+  builtin({ group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', kind: 'Role', namespaced: true }),
+  builtin({ group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', kind: 'RoleBinding', namespaced: true }),
+  builtin({ group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', kind: 'ClusterRole', namespaced: false }),
+  builtin({ group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterrolebindings', kind: 'ClusterRoleBinding', namespaced: false }),
   builtin({
     group: 'apiextensions.k8s.io',
     version: 'v1',

@@ -98,6 +98,29 @@ export const conflict = (
 export const forbidden = (resource: ResourceName, name: string, why: string): ApiError =>
   new ApiError({ code: 403, reason: Reasons.forbidden, message: `${qualified(resource)} "${name}" is forbidden: ${why}`, details: details(resource, name) });
 
+/** What `forbiddenRequest` needs of a request (rbac.ts RequestAttributes). */
+type ForbiddenAttributes =
+  | { resourceRequest: true; verb: string; apiGroup: string; resource: string; subresource?: string | undefined; namespace: string; name?: string | undefined }
+  | { resourceRequest: false; verb: string; path: string };
+
+/** The 403 of a request RBAC does not allow, worded as kube-apiserver words it. */
+export function forbiddenRequest(username: string, request: ForbiddenAttributes): ApiError {
+  if (!request.resourceRequest) {
+    return new ApiError({ code: 403, reason: Reasons.forbidden, message: `forbidden: User "${username}" cannot ${request.verb} path "${request.path}"` });
+  }
+  const { verb, apiGroup, resource, subresource, namespace, name } = request;
+  const qualifiedResource = apiGroup === '' ? resource : `${resource}.${apiGroup}`;
+  const subject = name === undefined || name === '' ? qualifiedResource : `${qualifiedResource} "${name}"`;
+  const what = subresource === undefined ? resource : `${resource}/${subresource}`;
+  const scope = namespace === '' ? 'at the cluster scope' : `in the namespace "${namespace}"`;
+  return new ApiError({
+    code: 403,
+    reason: Reasons.forbidden,
+    message: `${subject} is forbidden: User "${username}" cannot ${verb} resource "${what}" in API group "${apiGroup}" ${scope}`,
+    details: { ...(name === undefined || name === '' ? {} : { name }), group: apiGroup, kind: resource },
+  });
+}
+
 /** 422 with one cause per field, worded like `DRPlan.dr.bkbcs.tencent.com "x" is invalid: spec.stages: Required value`. */
 export function invalid(kind: { group: string; kind: string }, name: string, causes: StatusCause[]): ApiError {
   const label = kind.group === '' ? kind.kind : `${kind.kind}.${kind.group}`;

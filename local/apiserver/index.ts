@@ -16,6 +16,8 @@ import { writeKubeconfig } from './kubeconfig.js';
 import { dualServer } from './listener.js';
 import { OpenApiDocuments } from './openapi-cache.js';
 import { Registry } from './registry.js';
+import { serviceAccountToken } from './authn.js';
+import { Authorizer } from './rbac.js';
 import { requestListener } from './server.js';
 import { Store } from './store.js';
 import { WatchHub } from './watch-hub.js';
@@ -53,8 +55,14 @@ export interface ApiServer {
   secureUrl: string;
   /** PEM of the self-signed certificate served on `secureUrl`. */
   caCertificate: string;
+  /** The admin's token (group system:masters): the kubeconfig's user. */
   token: string;
   kubeconfigPath: string;
+  /**
+   * A kubeconfig at `path` that authenticates as the ServiceAccount `namespace/name` (which must exist
+   * for its requests to be accepted): what a pod running as that account would use. RBAC decides what it may do.
+   */
+  writeServiceAccountKubeconfig(path: string, namespace: string, name: string): void;
   /** Fault injection for tests: `faults.set({ conflictRatio: 0.2, … })`, `faults.clear()`, `faults.counts()`. */
   faults: ApiServerFaults;
   stop(): Promise<void>;
@@ -96,6 +104,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     requestListener({
       context,
       token,
+      authorizer: new Authorizer(context.store),
       log,
       faults,
       openapi: new OpenApiDocuments(context.registry),
@@ -122,5 +131,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     })();
     return stopping;
   };
-  return { url, secureUrl, caCertificate: certificate.cert, token, kubeconfigPath, faults, stop };
+  const writeServiceAccountKubeconfig = (path: string, namespace: string, name: string): void =>
+    writeKubeconfig(path, { server: secureUrl, certificateAuthority: certificate.cert }, serviceAccountToken(token, namespace, name));
+  return { url, secureUrl, caCertificate: certificate.cert, token, kubeconfigPath, faults, writeServiceAccountKubeconfig, stop };
 }

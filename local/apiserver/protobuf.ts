@@ -1,7 +1,8 @@
 /**
  * Decoding of the Kubernetes protobuf encoding for the few built-in kinds `kubectl create` sends that
  * way (kubectl ≥ 1.32 encodes typed requests as `application/vnd.kubernetes.protobuf`): Namespace,
- * ConfigMap, Secret and ServiceAccount (`kubectl create namespace|configmap|secret|serviceaccount`).
+ * ConfigMap, Secret and ServiceAccount (`kubectl create namespace|configmap|secret|serviceaccount`), the
+ * RBAC kinds (`kubectl create role|rolebinding|…`) and SelfSubjectAccessReview (`kubectl auth can-i`).
  * Other kinds get 415 asking for JSON. Field numbers are those of k8s.io/api's generated.proto.
  */
 import { badRequest, unsupportedMediaType } from './errors.js';
@@ -51,7 +52,7 @@ const OBJECT_REFERENCE: Message = {
 };
 const metadata: FieldSpec = { name: 'metadata', type: OBJECT_META };
 
-const KINDS: Readonly<Record<string, Message>> = {
+const KINDS: Record<string, Message> = {
   Namespace: {
     1: metadata,
     2: { name: 'spec', type: { 1: { name: 'finalizers', type: 'string', repeated: true } } },
@@ -72,6 +73,56 @@ const KINDS: Readonly<Record<string, Message>> = {
     4: { name: 'automountServiceAccountToken', type: 'bool' },
   },
 };
+const POLICY_RULE: Message = {
+  1: { name: 'verbs', type: 'string', repeated: true },
+  2: { name: 'apiGroups', type: 'string', repeated: true },
+  3: { name: 'resources', type: 'string', repeated: true },
+  4: { name: 'resourceNames', type: 'string', repeated: true },
+  5: { name: 'nonResourceURLs', type: 'string', repeated: true },
+};
+const SUBJECT: Message = {
+  1: { name: 'kind', type: 'string' },
+  2: { name: 'apiGroup', type: 'string' },
+  3: { name: 'name', type: 'string' },
+  4: { name: 'namespace', type: 'string' },
+};
+const ROLE_REF: Message = { 1: { name: 'apiGroup', type: 'string' }, 2: { name: 'kind', type: 'string' }, 3: { name: 'name', type: 'string' } };
+const LABEL_SELECTOR: Message = {
+  1: { name: 'matchLabels', type: 'map' },
+  2: {
+    name: 'matchExpressions',
+    type: { 1: { name: 'key', type: 'string' }, 2: { name: 'operator', type: 'string' }, 3: { name: 'values', type: 'string', repeated: true } },
+    repeated: true,
+  },
+};
+const BINDING: Message = { 1: metadata, 2: { name: 'subjects', type: SUBJECT, repeated: true }, 3: { name: 'roleRef', type: ROLE_REF } };
+const ACCESS_REVIEW_SPEC: Message = {
+  1: {
+    name: 'resourceAttributes',
+    type: {
+      1: { name: 'namespace', type: 'string' },
+      2: { name: 'verb', type: 'string' },
+      3: { name: 'group', type: 'string' },
+      4: { name: 'version', type: 'string' },
+      5: { name: 'resource', type: 'string' },
+      6: { name: 'subresource', type: 'string' },
+      7: { name: 'name', type: 'string' },
+    },
+  },
+  2: { name: 'nonResourceAttributes', type: { 1: { name: 'path', type: 'string' }, 2: { name: 'verb', type: 'string' } } },
+};
+// `kubectl create role|rolebinding|clusterrole|clusterrolebinding` and `kubectl auth can-i` send these.
+Object.assign(KINDS, {
+  Role: { 1: metadata, 2: { name: 'rules', type: POLICY_RULE, repeated: true } },
+  ClusterRole: {
+    1: metadata,
+    2: { name: 'rules', type: POLICY_RULE, repeated: true },
+    3: { name: 'aggregationRule', type: { 1: { name: 'clusterRoleSelectors', type: LABEL_SELECTOR, repeated: true } } },
+  },
+  RoleBinding: BINDING,
+  ClusterRoleBinding: BINDING,
+  SelfSubjectAccessReview: { 1: metadata, 2: { name: 'spec', type: ACCESS_REVIEW_SPEC } },
+});
 const UNKNOWN: Message = {
   1: { name: 'typeMeta', type: { 1: { name: 'apiVersion', type: 'string' }, 2: { name: 'kind', type: 'string' } } },
   2: { name: 'raw', type: 'bytes' },

@@ -1,20 +1,23 @@
 /**
- * The request listener: bearer-token authentication, routing, discovery and OpenAPI documents, and
- * one error boundary that turns anything thrown into a Kubernetes Status (a malformed request never
- * takes the server down).
+ * The request listener: bearer-token authentication, impersonation and RBAC authorization (authn.ts,
+ * rbac.ts), routing, discovery and OpenAPI documents, SelfSubjectAccessReview, and one error boundary
+ * that turns anything thrown into a Kubernetes Status (a malformed request never takes the server down).
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { authenticate, impersonated } from './authn.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
-import { asApiError, methodNotAllowed, pathNotFound, unauthorized } from './errors.js';
+import { asApiError, methodNotAllowed, pathNotFound } from './errors.js';
 import { sendError, sendJson, sendText } from './http-util.js';
+import { type Authorizer, type RequestAttributes, type UserInfo } from './rbac.js';
+import { accessReview, isAccessReview } from './access-review.js';
 import type { OpenApiDocuments } from './openapi-cache.js';
 import { handleResource, type ResourceDeps } from './resource-handler.js';
-import { route, type Route } from './routes.js';
+import { route, type ResourceRoute, type Route } from './routes.js';
 
 export interface ServerDeps extends ResourceDeps {
   openapi: OpenApiDocuments;
   token: string;
+  authorizer: Authorizer;
   serverAddress: () => string;
   log: (line: string) => void;
 }
@@ -28,15 +31,6 @@ interface Exchange {
 const ANONYMOUS = new Set<Route['kind']>(['health', 'version']);
 /** What a real server answers to `Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf` ('@' is not valid in a media type). */
 const PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
-
-function authorized(request: IncomingMessage, token: string): boolean {
-  const header = request.headers.authorization ?? '';
-  const match = /^Bearer\s+(.+)$/i.exec(header.trim());
-  if (match === null) return false;
-  const given = Buffer.from(match[1] ?? '');
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
 
 function sendRaw(exchange: Exchange, contentType: string, body: string | Uint8Array): void {
   exchange.res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength) });
@@ -89,11 +83,45 @@ function serveDocument(deps: ServerDeps, target: DocumentRoute, exchange: Exchan
   }
 }
 
+const RESOURCE_VERBS: Readonly<Record<string, string>> = { POST: 'create', PUT: 'update', PATCH: 'patch' };
+
+/** The verb RBAC sees: get/list/watch by name and query, create, update, patch, delete/deletecollection. */
+function resourceVerb(method: string, target: ResourceRoute, url: URL): string {
+  if (method === 'GET' || method === 'HEAD') {
+    if (target.watchPrefix || ['true', '1'].includes(url.searchParams.get('watch') ?? '')) return 'watch';
+    return target.name === undefined ? 'list' : 'get';
+  }
+  if (method === 'DELETE') return target.name === undefined ? 'deletecollection' : 'delete';
+  return RESOURCE_VERBS[method] ?? method.toLowerCase();
+}
+
+function attributesOf(target: Route, exchange: Exchange): RequestAttributes {
+  const method = (exchange.req.method ?? 'GET').toUpperCase();
+  if (target.kind !== 'resource') return { resourceRequest: false, verb: method === 'HEAD' ? 'get' : method.toLowerCase(), path: exchange.url.pathname };
+  return {
+    resourceRequest: true,
+    verb: resourceVerb(method, target, exchange.url),
+    apiGroup: target.group,
+    resource: target.plural,
+    subresource: target.subresource,
+    namespace: target.namespace ?? '',
+    name: target.name,
+  };
+}
+
+/** Who the request is (after impersonation), when it may do what it asks; 401 or 403 otherwise. */
+function admit(deps: ServerDeps, target: Route, exchange: Exchange): UserInfo {
+  const user = impersonated(deps.authorizer, authenticate(deps.context.store, deps.token, exchange.req), exchange.req);
+  deps.authorizer.authorize(user, attributesOf(target, exchange));
+  return user;
+}
+
 async function dispatch(deps: ServerDeps, exchange: Exchange): Promise<void> {
   const target = route(exchange.url.pathname);
-  if (!ANONYMOUS.has(target.kind) && !authorized(exchange.req, deps.token)) throw unauthorized();
+  const user = ANONYMOUS.has(target.kind) ? undefined : admit(deps, target, exchange);
   if (target.kind === 'resource') {
-    await handleResource(deps, target, exchange);
+    if (user !== undefined && isAccessReview(target)) await accessReview(deps.authorizer, user, target, exchange);
+    else await handleResource(deps, target, exchange);
     return;
   }
   const method = (exchange.req.method ?? 'GET').toUpperCase();

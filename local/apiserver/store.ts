@@ -35,6 +35,8 @@ export class Store {
   private readonly byType = new Map<string, Map<string, KubeObject>>();
   private readonly byUid = new Map<string, string>();
   private readonly byOwner = new Map<string, Set<string>>();
+  /** Changes per type since start (caches of derived data, such as RBAC rules, watch them). */
+  private readonly changes = new Map<string, number>();
   private events: StoreEvent[] = [];
   private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
   private scheduled = false;
@@ -59,6 +61,11 @@ export class Store {
     const objects = [...(this.byType.get(typeKey)?.values() ?? [])];
     const selected = namespace === undefined ? objects : objects.filter((o) => (o.metadata.namespace ?? '') === namespace);
     return selected.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+  }
+
+  /** How many times objects of the type were stored or removed since the server started. */
+  changesOf(typeKey: string): number {
+    return this.changes.get(typeKey) ?? 0;
   }
 
   countInNamespace(namespace: string): number {
@@ -95,6 +102,7 @@ export class Store {
     const key = objectKey(typeKey, object.metadata.namespace ?? '', object.metadata.name ?? '');
     const previous = this.state.objects.get(key);
     const rv = this.state.resourceVersion + 1;
+    this.changes.set(typeKey, this.changesOf(typeKey) + 1);
     const stored: KubeObject = { ...object, metadata: { ...object.metadata, resourceVersion: String(rv) } };
     this.state.resourceVersion = rv;
     if (previous !== undefined) this.unindex(key, previous);
@@ -111,6 +119,7 @@ export class Store {
     const key = objectKey(typeKey, object.metadata.namespace ?? '', object.metadata.name ?? '');
     const previous = this.state.objects.get(key);
     if (previous === undefined) return undefined;
+    this.changes.set(typeKey, this.changesOf(typeKey) + 1);
     const rv = this.state.resourceVersion + 1;
     this.state.resourceVersion = rv;
     this.unindex(key, previous);

@@ -56,11 +56,13 @@ export interface RawRequest {
   accept?: string;
   /** null: no Authorization header; default: the server's token. */
   token?: string | null;
+  /** More headers (Impersonate-User, …). */
+  headers?: Record<string, string>;
 }
 
 /** A plain HTTP request (fetch), for what typed clients cannot send: malformed bodies, wrong headers. */
 export async function raw(server: ApiServer, path: string, request: RawRequest = {}): Promise<RawResponse> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...request.headers };
   const token = request.token === undefined ? server.token : request.token;
   if (token !== null) headers.Authorization = `Bearer ${token}`;
   if (request.contentType !== undefined) headers['Content-Type'] = request.contentType;

@@ -163,4 +163,22 @@ describe('kubectl', { skip: needsTool('kubectl') }, () => {
     assert.match(run.stdout, /serverside-applied|unchanged/);
     assert.equal(fields.stdout, 'kubectl');
   });
+
+  test('auth can-i answers from RBAC, as the admin and as an impersonated ServiceAccount', async () => {
+    await kubectl('create', 'namespace', 'rbac-check');
+    await kubectl('create', 'serviceaccount', 'runner', '-n', 'rbac-check');
+    await kubectl('create', 'role', 'jobs', '--verb=create,get', '--resource=jobs', '-n', 'rbac-check');
+    await kubectl('create', 'rolebinding', 'runner-jobs', '--role=jobs', '--serviceaccount=rbac-check:runner', '-n', 'rbac-check');
+    const as = '--as=system:serviceaccount:rbac-check:runner';
+
+    const admin = await kubectl('auth', 'can-i', 'delete', 'secrets', '-n', 'kube-system');
+    const mine = await kubectl('auth', 'can-i', 'create', 'jobs', '-n', 'rbac-check', as);
+    const elsewhere = await kubectl('auth', 'can-i', 'create', 'jobs', '-n', 'kube-system', as);
+    const refused = await kubectl('create', 'configmap', 'x', '-n', 'rbac-check', as);
+
+    assert.deepEqual([admin.stdout.trim(), mine.stdout.trim(), elsewhere.stdout.trim()], ['yes', 'yes', 'no']);
+    assert.equal(elsewhere.code, 1);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /configmaps is forbidden: User "system:serviceaccount:rbac-check:runner" cannot create resource "configmaps"/);
+  });
 });
