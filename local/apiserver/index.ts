@@ -131,7 +131,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     })();
     return stopping;
   };
-  const writeServiceAccountKubeconfig = (path: string, namespace: string, name: string): void =>
+  const writeServiceAccountKubeconfig = (path: string, namespace: string, name: string): void => {
     writeKubeconfig(path, { server: secureUrl, certificateAuthority: certificate.cert }, serviceAccountToken(token, namespace, name));
+  };
   return { url, secureUrl, caCertificate: certificate.cert, token, kubeconfigPath, faults, writeServiceAccountKubeconfig, stop };
 }

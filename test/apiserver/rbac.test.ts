@@ -108,7 +108,7 @@ describe('RBAC in the local API server', () => {
       elsewhere.json?.message,
       'configmaps is forbidden: User "system:serviceaccount:team-a:runner" cannot create resource "configmaps" in API group "" in the namespace "team-b"',
     );
-    assert.equal(elsewhere.json?.reason, 'Forbidden');
+    assert.equal(elsewhere.json.reason, 'Forbidden');
     assert.equal(otherVerb.status, 403);
     assert.match(String(otherVerb.json?.message), /^configmaps "mine" is forbidden: .* cannot delete resource "configmaps"/);
     assert.equal((await raw(t.server, '/api/v1/namespaces/team-b/configmaps/theirs')).status, 404, 'nothing was created in team-b');
