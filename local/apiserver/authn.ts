@@ -96,7 +96,11 @@ export function impersonated(authorizer: Authorizer, requester: UserInfo, reques
   );
   for (const group of groups) authorizer.authorize(requester, impersonateCheck('groups', group));
   if (uid !== undefined) authorizer.authorize(requester, impersonateCheck('uids', uid, '', 'authentication.k8s.io'));
-  const implied = account === undefined ? [AUTHENTICATED] : serviceAccountGroups(account.namespace);
-  const all = groups.length > 0 ? [...new Set([...groups, AUTHENTICATED])] : implied;
-  return { username, groups: all, ...(uid === undefined ? {} : { uid }) };
+  return { username, groups: impersonatedGroups(groups, account?.namespace), ...(uid === undefined ? {} : { uid }) };
+}
+
+/** The groups asked for (plus system:authenticated), or without any those of a ServiceAccount or a plain user. */
+function impersonatedGroups(groups: readonly string[], accountNamespace: string | undefined): string[] {
+  if (groups.length > 0) return [...new Set([...groups, AUTHENTICATED])];
+  return accountNamespace === undefined ? [AUTHENTICATED] : serviceAccountGroups(accountNamespace);
 }
