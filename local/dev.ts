@@ -13,6 +13,7 @@ import { loadKnativeManifests, openEventing, type Eventing, type KnativeManifest
 import type { KnativeService } from './eventing/knative-schemas.js';
 import type { Located } from './eventing/manifests.js';
 import { ensureBundles } from './host/bundles.js';
+import { identityObjects, installIdentities } from './identities.js';
 import { startFunctionHost, type FunctionHost, type FunctionSpec } from './host/index.js';
 import { envOf, findBundle, replicasOf } from './host/service-spec.js';
 
@@ -156,13 +157,25 @@ async function startParts(options: DevStackOptions, manifests: KnativeManifests,
   if (options.bundlesDir === undefined) ensureBundles(ROOT, log);
   const apiServer = await startApiServer({ stateDir: options.stateDir, port: options.apiServerPort ?? 0, jobController: options.jobController ?? true, log });
   started.apiServer = apiServer;
+  const accounts = await installIdentities(apiServer, identityObjects(options.manifestsDir ?? join(ROOT, 'knative')));
   const eventing = await openEventing({ manifests, stateDir: join(options.stateDir, 'eventing'), port: options.brokerPort, warn: log, trace: options.trace });
   started.eventing = eventing;
   const env = (service: Located<KnativeService>): Record<string, string> => {
     const broker = brokerFor(service.namespace, manifests);
     const sink: Record<string, string> =
       broker === undefined ? {} : { K_SINK: eventing.brokerUrl(broker.namespace, broker.name), BROKER_URL: eventing.brokerUrl(broker.namespace, broker.name) };
-    return { ...sink, KUBECONFIG: apiServer.kubeconfigPath, ...options.extraEnv };
+    return { ...sink, KUBECONFIG: kubeconfigOf(service), ...options.extraEnv };
+  };
+  /** A kubeconfig with a token of the Service's ServiceAccount (RBAC decides what it may do); the admin's when it names none defined under knative/. */
+  const kubeconfigOf = (service: Located<KnativeService>): string => {
+    const account = service.object.spec.template.spec.serviceAccountName;
+    if (account === undefined || !accounts.has(`${service.namespace}/${account}`)) {
+      log(`function ${service.namespace}/${service.name}: no ServiceAccount of its own under the manifests; it runs with the admin's credentials`);
+      return apiServer.kubeconfigPath;
+    }
+    const path = join(options.stateDir, 'kubeconfigs', `${service.namespace}.${account}`);
+    apiServer.writeServiceAccountKubeconfig(path, service.namespace, account);
+    return path;
   };
   const { specs, standIns } = functionSpecs(manifests, options, { bundlesDir, env });
   const host = await startFunctionHost({ functions: specs, warn: log, output: options.functionOutput });

@@ -32,6 +32,11 @@ export interface CoreDeps {
    * it `Unknown` and requests it again; run-action's heartbeat beats well within it.
    */
   unknownAfterMs?: number;
+  /**
+   * DEFAULT_SERVICE_ACCOUNT (default `default`): the ServiceAccount, in the execution's namespace, whose
+   * rights Kubernetes actions run with when neither the plan nor the execution names one (ADR 14).
+   */
+  defaultServiceAccount?: string;
   /** Sends replies that no incoming event waits for (work a core starts on its own) to the broker. */
   emit?: ((outcome: Outcome) => Promise<void>) | undefined;
 }

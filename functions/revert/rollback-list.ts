@@ -28,7 +28,10 @@ export async function buildRollback(kube: Kube, revert: Loaded, target: Loaded):
   if (resolved === undefined) return { ok: false, message: `spec.revertExecutionRef: execution "${target.id.name}" has no frozen plan` };
   const steps = planRollback({ target: { resolved, status }, alreadyRolledBack: await alreadyRolledBack(kube, revert, target) });
   try {
-    return { ok: true, resolved: revertPlan(steps, target.id) };
+    const plan = revertPlan(steps, target.id);
+    // A Revert acts as its own override, else as the execution it undoes did.
+    const serviceAccountName = revert.execution.spec.serviceAccountName ?? resolved.serviceAccountName;
+    return { ok: true, resolved: serviceAccountName === undefined ? plan : { ...plan, serviceAccountName } };
   } catch (error: unknown) {
     const detail = error instanceof Error ? error.message : String(error);
     return { ok: false, message: `spec.revertExecutionRef: the rollback of execution "${target.id.name}" cannot be built: ${detail}` };

@@ -22,6 +22,7 @@ import type { RunActionDeps } from './deps.js';
 import type { Loaded } from '../../shared/execution/objects.js';
 import { MAX_RESULT_WRITE_ATTEMPTS, updateStatus } from '../../shared/execution/store.js';
 import { recordEvents } from '../../shared/execution/kube-events.js';
+import { actingUser } from '../../shared/execution/identity.js';
 import type { ExecutorContext, ExecutorOutcome } from './executor.js';
 import { AttemptLostError, fatal, finished } from './executor.js';
 import { runExecutor } from './executors.js';
@@ -176,8 +177,11 @@ function keepAlive(session: Session): () => Promise<void> {
 async function execute(session: Session): Promise<ExecutorOutcome | undefined> {
   const { located, log } = session;
   if (!located.ok) return finished(fatal(located.problem));
+  const actingAs = actingUser(session.deps, session.loaded.execution, session.id.execution.namespace);
   const ctx: ExecutorContext = {
     deps: session.deps,
+    kube: session.deps.kube.impersonate(actingAs),
+    actingAs,
     id: session.id,
     action: located.action,
     namespace: located.namespace,

@@ -4,9 +4,18 @@ import type { AttemptResult } from '../../shared/engine/attempt.js';
 import type { Logger } from '../../shared/function-deps.js';
 import type { AttemptIdentity } from '../../shared/job-labels.js';
 import type { RunActionDeps } from './deps.js';
+import type { Kube } from '../../shared/kube/types.js';
 
 export interface ExecutorContext {
   deps: RunActionDeps;
+  /**
+   * The Kubernetes API as the plan's ServiceAccount (impersonated): every change an action makes to the
+   * cluster goes through it, so the tenant's RBAC bounds what a plan can do. `deps.kube` is run-action's
+   * own identity, for its own objects only (the execution, Events, watching its Jobs).
+   */
+  kube: Kube;
+  /** `system:serviceaccount:<namespace>:<name>`: who `kube` acts as. */
+  actingAs: string;
   /** The attempt being run: execution (name, namespace, uid), action path, attempt number, operation. */
   id: AttemptIdentity;
   /** The frozen, rendered action (a rollback action in a Revert). */

@@ -95,13 +95,13 @@ async function createOrAdopt(ctx: ExecutorContext, job: KubeObject, key: ObjectK
   // The intent first: a run interrupted after the create can then tell its own Job from another's.
   if (ctx.recorded?.jobRef?.name !== key.name) await ctx.saveOutputs({ jobRef: referenceTo(key) });
   try {
-    return await ctx.deps.kube.create(job);
+    return await ctx.kube.create(job);
   } catch (error: unknown) {
     if (!isAlreadyExists(error)) return apiFailure(error, `creating ${describeKey(key)}`);
   }
   let existing: KubeObject | undefined;
   try {
-    existing = await ctx.deps.kube.get(key);
+    existing = await ctx.kube.get(key);
   } catch (error: unknown) {
     return apiFailure(error, `reading ${describeKey(key)}`);
   }
@@ -129,7 +129,7 @@ export async function runJob(ctx: ExecutorContext): Promise<ExecutorOutcome> {
   await ctx.saveOutputs(jobOutputs(job));
   ctx.log.info({ job: key.name, namespace: key.namespace }, 'job created');
   // A Job that finished before its uid was recorded had its events ignored (job-events.ts): look again.
-  const again = await ctx.deps.kube.get(key).catch(() => undefined);
+  const again = await ctx.kube.get(key).catch(() => undefined);
   const late = again !== undefined && again.metadata.uid === job.metadata.uid ? jobResult(again) : undefined;
   return late === undefined ? { state: 'running' } : finished(late);
 }

@@ -41,7 +41,7 @@ function outputsFor(change: ObjectChange, key: ObjectKey, stored: KubeObject | u
 async function create(ctx: ExecutorContext, change: ObjectChange): Promise<AttemptResult> {
   const key = keyOf(change.object);
   try {
-    const stored = await ctx.deps.kube.create(change.object);
+    const stored = await ctx.kube.create(change.object);
     return succeeded(change, outputsFor(change, key, stored, true));
   } catch (error: unknown) {
     if (!isAlreadyExists(error)) return apiFailure(error, `creating ${describeKey(key)}`);
@@ -63,7 +63,7 @@ async function adopt(ctx: ExecutorContext, change: ObjectChange, key: ObjectKey)
 
 async function observe(ctx: ExecutorContext, key: ObjectKey): Promise<Observation> {
   try {
-    return { ok: true, current: await ctx.deps.kube.get(key) };
+    return { ok: true, current: await ctx.kube.get(key) };
   } catch (error: unknown) {
     return { ok: false, result: apiFailure(error, `reading ${describeKey(key)}`) };
   }
@@ -101,7 +101,7 @@ type Change = (ctx: ExecutorContext, change: ObjectChange, key: ObjectKey, curre
 const apply: Change = async (ctx, change, key, current) => {
   const outputs = await remember(ctx, change, key, current);
   try {
-    const stored = await ctx.deps.kube.apply(change.object, MANAGER);
+    const stored = await ctx.kube.apply(change.object, MANAGER);
     return succeeded(change, { ...outputs, [change.refField]: referenceTo(key, stored) });
   } catch (error: unknown) {
     return apiFailure(error, `applying ${describeKey(key)}`);
@@ -112,7 +112,7 @@ const patch: Change = async (ctx, change, key, current) => {
   if (current === undefined) return fatal(`${describeKey(key)} not found; a Patch needs an existing object`);
   const outputs = await remember(ctx, change, key, current);
   try {
-    await ctx.deps.kube.mergePatch(key, patchBody(change.object));
+    await ctx.kube.mergePatch(key, patchBody(change.object));
     return succeeded(change, outputs);
   } catch (error: unknown) {
     return apiFailure(error, `patching ${describeKey(key)}`);
@@ -126,7 +126,7 @@ const remove: Change = async (ctx, change, key, current) => {
   }
   const outputs = await remember(ctx, change, key, current);
   try {
-    await ctx.deps.kube.remove(key, { propagationPolicy: 'Background' });
+    await ctx.kube.remove(key, { propagationPolicy: 'Background' });
     return succeeded(change, outputs);
   } catch (error: unknown) {
     return apiFailure(error, `deleting ${describeKey(key)}`);

@@ -73,7 +73,15 @@ function jobDefaults(object: KubeObject): KubeObject {
   };
 }
 
-const secretDefaults = (object: KubeObject): KubeObject => ({ ...object, type: typeof object.type === 'string' ? object.type : 'Opaque' });
+/** As kube-apiserver stores a Secret: `stringData` written into `data` (base64, over what `data` has) and not kept; type Opaque by default. */
+function secretDefaults(object: KubeObject): KubeObject {
+  const { stringData, ...rest } = object;
+  const type = typeof object.type === 'string' ? object.type : 'Opaque';
+  if (!isRecord(stringData)) return { ...rest, type };
+  const data: Record<string, unknown> = isRecord(object.data) ? { ...object.data } : {};
+  for (const [key, value] of Object.entries(stringData)) if (typeof value === 'string') data[key] = Buffer.from(value, 'utf8').toString('base64');
+  return { ...rest, type, data };
+}
 
 export const BUILTIN_TYPES: readonly ResourceType[] = [
   builtin({

@@ -160,10 +160,14 @@ const comparable = (object: KubeObject): unknown => ({
   metadata: { ...object.metadata, resourceVersion: undefined, managedFields: object.metadata.managedFields?.map((m) => ({ ...m, time: undefined })) },
 });
 
+/** Defaulting runs on every write of the main resource, as the API server decodes every request (a Secret's stringData, …). */
+const defaulted = (target: Target, object: KubeObject): KubeObject =>
+  target.type.defaults === undefined || target.subresource !== undefined ? object : target.type.defaults(object);
+
 /** Applies a new state to an existing object (the shared end of update, patch and apply). */
 export function change(context: ServerContext, target: Target, edit: { current: KubeObject; next: KubeObject }, options: WriteOptions): WriteResult {
   const { current, next } = edit;
-  const candidate = candidateFor(target, current, next);
+  const candidate = defaulted(target, candidateFor(target, current, next));
   checkFinalizers(target, current, candidate);
   const immutable = isCrdType(target.type) ? crdUpdateCauses(current, candidate) : [];
   if (immutable.length > 0) throw invalid(target.type, current.metadata.name ?? '', immutable);

@@ -27,6 +27,12 @@ export const MultiplierSchema = z
   .string()
   .refine((v) => parseMultiplier(v) !== undefined, { message: 'must be a decimal number ≥ 1.0 written as a string, e.g. "2.0"' });
 
+/** A ServiceAccount's name: a DNS-1123 subdomain (lowercase alphanumerics, '-' and '.', at most 253 characters). */
+export const ServiceAccountNameSchema = z
+  .string()
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a DNS-1123 subdomain: lowercase letters, digits, "-" and "."');
+
 export const ParameterTypeSchema = z.enum(['string', 'number', 'boolean']);
 export type ParameterType = z.infer<typeof ParameterTypeSchema>;
 

@@ -3,7 +3,17 @@
  * record: any function, woken by any event, works out what comes next from the status alone.
  */
 import { z } from 'zod';
-import { ConditionsSchema, dateTime, FREE_FORM, int32, int64, NamespacedRefSchema, ObjectMetaSchema, ObjectReferenceSchema } from './common.js';
+import {
+  ConditionsSchema,
+  dateTime,
+  FREE_FORM,
+  int32,
+  int64,
+  NamespacedRefSchema,
+  ObjectMetaSchema,
+  ObjectReferenceSchema,
+  ServiceAccountNameSchema,
+} from './common.js';
 import { OperationTypeSchema, StageFailurePolicySchema } from './plan.js';
 import { ActionSchema, WorkflowFailurePolicySchema } from './workflow.js';
 
@@ -24,6 +34,9 @@ export const DRPlanExecutionSpecSchema = z
       .optional()
       .describe('RevertExecutionRef names the Execute execution to revert (required for Revert); it may be Succeeded, Failed or Cancelled'),
     params: z.array(ExecutionParamSchema).optional().describe("Params override the plan's parameters for this execution (highest precedence)"),
+    serviceAccountName: ServiceAccountNameSchema.optional().describe(
+      "ServiceAccountName overrides the plan's ServiceAccount for this execution: its Kubernetes actions run with that account's rights (same namespace)",
+    ),
   })
   .describe('spec defines the desired state of DRPlanExecution');
 export type DRPlanExecutionSpec = z.infer<typeof DRPlanExecutionSpecSchema>;
@@ -190,6 +203,9 @@ export const ResolvedPlanSchema = z
     failurePolicy: z.enum(['Stop', 'Continue']),
     stages: z.array(ResolvedStageSchema).optional().describe('Stages (Execute): the plan with rendered actions'),
     rollbackSteps: z.array(RollbackStepSchema).optional().describe('RollbackSteps (Revert): the rollback list, in order'),
+    serviceAccountName: ServiceAccountNameSchema.optional().describe(
+      "ServiceAccountName is the ServiceAccount (the execution's namespace) the Kubernetes actions run as, chosen when the execution started; absent: the operator's default",
+    ),
   })
   .describe('Resolved is the frozen, rendered plan of this execution');
 export type ResolvedPlan = z.infer<typeof ResolvedPlanSchema>;

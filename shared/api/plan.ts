@@ -1,6 +1,6 @@
 /** DRPlan: what to fail over and in which order — stages of workflow references with parameters. */
 import { z } from 'zod';
-import { ConditionsSchema, dateTime, int64, NamespacedRefSchema, ObjectMetaSchema, ParameterSchema } from './common.js';
+import { ConditionsSchema, dateTime, int64, NamespacedRefSchema, ObjectMetaSchema, ParameterSchema, ServiceAccountNameSchema } from './common.js';
 
 export const PlanFailurePolicySchema = z.enum(['Stop', 'Continue']);
 export const StageFailurePolicySchema = z.enum(['Stop', 'Continue', 'FailFast']);
@@ -34,6 +34,9 @@ export const DRPlanSpecSchema = z
     failurePolicy: PlanFailurePolicySchema.default('Stop').describe('FailurePolicy defines how to handle failures'),
     globalParams: z.array(ParameterSchema).optional().describe('GlobalParams are global parameters passed to all workflows'),
     stages: z.array(StageSchema).min(1).describe('Stages are the stage orchestration list'),
+    serviceAccountName: ServiceAccountNameSchema.optional().describe(
+      'ServiceAccountName is the ServiceAccount of the plan\'s namespace whose rights every Kubernetes action of its executions runs with (by impersonation); default: the one the operator configured (DEFAULT_SERVICE_ACCOUNT, normally "default")',
+    ),
   })
   .describe('spec defines the desired state of DRPlan');
 export type DRPlanSpec = z.infer<typeof DRPlanSpecSchema>;

@@ -170,10 +170,12 @@ export function freezePlan(input: FreezeInput): { resolved: ResolvedPlan; proble
   const freezer: Freezer = { ...input, plan, builtins: builtinsOf(plan, input.execution), problems: [] };
   const stages = plan.spec.stages.map((stage, index) => freezeStage(stage, index, freezer));
   const generation = plan.metadata.generation;
+  const serviceAccountName = input.execution.spec.serviceAccountName ?? plan.spec.serviceAccountName;
   const resolved: ResolvedPlan = {
     ...(generation === undefined ? {} : { planGeneration: generation }),
     failurePolicy: plan.spec.failurePolicy,
     stages,
+    ...(serviceAccountName === undefined ? {} : { serviceAccountName }),
   };
   return { resolved, problems: unique(freezer.problems) };
 }

@@ -1,15 +1,17 @@
 /**
  * Stopping the Job of an attempt that timed out or was cancelled. The Job is found by the reference
  * run-action recorded (`outputs.jobRef`), or — when it crashed between creating the Job and recording
- * it — by the labels every Job of that attempt carries. Deleted with propagation Background, so its
- * pods go too. A failure is logged: the status already says the attempt ended.
+ * it — by the labels every Job of that attempt carries. Found and deleted as the execution's
+ * ServiceAccount (identity.ts), which created it; with propagation Background, so its pods go too. A
+ * failure is logged: the status already says the attempt ended.
  */
 import type { DRPlanExecutionStatus, ResolvedPlan } from '../api/index.js';
 import type { ActionRequest } from '../engine/schedule-context.js';
 import { findActionStatus } from '../engine/status-tree.js';
 import type { CoreDeps, Logger } from '../function-deps.js';
 import { attemptSelector } from '../job-labels.js';
-import type { ObjectKey } from '../kube/types.js';
+import type { Kube, ObjectKey } from '../kube/types.js';
+import { tenantKube } from './identity.js';
 import type { Loaded } from './objects.js';
 
 const JOB = { apiVersion: 'batch/v1', kind: 'Job' } as const;
@@ -32,12 +34,12 @@ async function jobsOf(deps: CoreDeps, loaded: Loaded, before: DRPlanExecutionSta
   const uid = loaded.object.metadata.uid;
   if (namespace === undefined || uid === undefined) return [];
   const labelSelector = attemptSelector(uid, request.path, request.attempt);
-  const jobs = await deps.kube.list(JOB.apiVersion, JOB.kind, { namespace, labelSelector });
+  const jobs = await tenantKube(deps, loaded.execution, loaded.id.namespace).list(JOB.apiVersion, JOB.kind, { namespace, labelSelector });
   return jobs.map((job) => ({ ...JOB, name: job.metadata.name ?? '', namespace }));
 }
 
-async function deleteJob(log: Logger, deps: CoreDeps, key: ObjectKey): Promise<void> {
-  const removed = await deps.kube.remove(key, { propagationPolicy: 'Background' });
+async function deleteJob(log: Logger, kube: Kube, key: ObjectKey): Promise<void> {
+  const removed = await kube.remove(key, { propagationPolicy: 'Background' });
   log.info({ job: key.name, jobNamespace: key.namespace, removed }, 'job of a stopped attempt deleted');
 }
 
@@ -46,7 +48,7 @@ export async function deleteStoppedJobs(deps: CoreDeps, loaded: Loaded, before: 
   for (const request of stopped) {
     const log = deps.log.child({ stage: request.stage, action: request.action, attempt: request.attempt });
     try {
-      for (const key of await jobsOf(deps, loaded, before, request)) await deleteJob(log, deps, key);
+      for (const key of await jobsOf(deps, loaded, before, request)) await deleteJob(log, tenantKube(deps, loaded.execution, loaded.id.namespace), key);
     } catch (error: unknown) {
       log.error({ err: error, path: request.path }, 'deleting the job of a stopped attempt failed');
     }

@@ -69,8 +69,16 @@ function withoutManagedFields(metadata: KubeObject['metadata']): KubeObject['met
 
 /** Takes our KubeConfig (loadKubeConfig) or @kubernetes/client-node's, which the CLI and local tools pass. */
 export function createKube(kc: KubeConfigLike, options: KubeOptions = {}): Kube {
-  const api = JsonObjectApi.forConfig(kc, { timeoutMs: options.timeoutMs });
-  const now = options.now ?? ((): Date => new Date());
+  return kubeOver(JsonObjectApi.forConfig(kc, { timeoutMs: options.timeoutMs }), options.now ?? ((): Date => new Date()), undefined);
+}
+
+/** The Kube of one identity over a shared transport (its connections and discovery cache); `user` impersonated when set. */
+function kubeOver(transport: JsonObjectApi, now: () => Date, user: string | undefined): Kube {
+  const api = {
+    namespace: transport.namespace,
+    describe: (apiVersion: string, kind: string) => transport.describe(apiVersion, kind),
+    send: (request: JsonRequest) => transport.send(user === undefined ? request : { ...request, impersonateUser: user }),
+  };
 
   /** The collection URL; `allNamespaces` lists a namespaced kind across namespaces when none is given. */
   async function collection(location: Location, what: string, allNamespaces = false): Promise<string> {
@@ -153,6 +161,7 @@ export function createKube(kc: KubeConfigLike, options: KubeOptions = {}): Kube 
         throw error;
       }
     },
+    impersonate: (username) => kubeOver(transport, now, username),
     async recordEvent(event: KubeEvent) {
       const namespace = eventNamespace(event, api.namespace);
       const what = `record the ${event.reason} Event on ${event.regarding.kind} ${event.regarding.name}`;

@@ -22,6 +22,8 @@ export interface JsonRequest {
   contentType?: string;
   /** Names the request in error messages: `get DRPlan default/p`. */
   what: string;
+  /** Sent as `Impersonate-User`: the API server decides the request as this user (the caller needs `impersonate` on it). */
+  impersonateUser?: string | undefined;
 }
 
 /** Every request gives up after this long: a hung API server must not hold an event forever. */
@@ -80,6 +82,7 @@ function exchange({ url, options, body, timeoutMs }: Exchange): Promise<Answer> 
 
 function headersFor(request: JsonRequest, body: string | undefined): http.OutgoingHttpHeaders {
   const headers: http.OutgoingHttpHeaders = { Accept: 'application/json' };
+  if (request.impersonateUser !== undefined) headers['Impersonate-User'] = request.impersonateUser;
   if (body === undefined) return headers;
   return { ...headers, 'Content-Type': request.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(body) };
 }

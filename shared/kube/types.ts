@@ -59,4 +59,6 @@ export interface Kube {
   /** false when it was already gone. */
   remove(key: ObjectKey, options?: DeleteOptions): Promise<boolean>;
   recordEvent(event: KubeEvent): Promise<void>;
+  /** The same API as `username` (Impersonate-User): every request is decided with that user's rights. */
+  impersonate(username: string): Kube;
 }

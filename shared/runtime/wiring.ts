@@ -13,6 +13,7 @@ import { EVENT_SOURCE, isValidExtensionName } from '../events.js';
 import type { Clock, CoreDeps, Logger, Outcome, Reply } from '../function-deps.js';
 import { DEFAULT_RECONCILE_INTERVAL_MS } from '../function-deps.js';
 import { parseDuration } from '../api/duration.js';
+import { ServiceAccountNameSchema } from '../api/common.js';
 import { createKube, loadKubeConfig } from '../kube/client.js';
 import type { Kube } from '../kube/types.js';
 import { createLogger } from './log.js';
@@ -141,6 +142,15 @@ export const reconcileInterval = (env: NodeJS.ProcessEnv): number => positiveDur
 /** UNKNOWN_AFTER as milliseconds (undefined: the engine's 2 minutes). */
 export const unknownAfter = (env: NodeJS.ProcessEnv): number | undefined => positiveDuration(env, 'UNKNOWN_AFTER', '2m or 30s');
 
+/** DEFAULT_SERVICE_ACCOUNT, checked to be a ServiceAccount name (undefined: `default`). */
+export function defaultServiceAccount(env: NodeJS.ProcessEnv): string | undefined {
+  const text = env.DEFAULT_SERVICE_ACCOUNT?.trim();
+  if (text === undefined || text === '') return undefined;
+  const parsed = ServiceAccountNameSchema.safeParse(text);
+  if (!parsed.success) throw new Error(`DEFAULT_SERVICE_ACCOUNT: "${text}" is not a ServiceAccount name (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+  return parsed.data;
+}
+
 /** `init` and `handle` for one function; `overrides` replace what `init` builds (tests). */
 export function defineFunction<Core>(definition: FunctionDefinition<Core>, overrides: WiringOverrides = {}): FunctionModule {
   let runtime: Runtime<Core> | undefined;
@@ -158,6 +168,8 @@ export function defineFunction<Core>(definition: FunctionDefinition<Core>, overr
     const deps: CoreDeps = { kube, clock: overrides.clock ?? systemClock, log, reconcileIntervalMs: reconcileInterval(env), emit };
     const unknownAfterMs = unknownAfter(env);
     if (unknownAfterMs !== undefined) deps.unknownAfterMs = unknownAfterMs;
+    const serviceAccount = defaultServiceAccount(env);
+    if (serviceAccount !== undefined) deps.defaultServiceAccount = serviceAccount;
     const core = definition.create(deps, env);
     const host = runtimePromClient();
     if (host !== undefined) exposeOnRuntimeRegistry(host);

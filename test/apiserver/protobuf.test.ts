@@ -87,7 +87,7 @@ describe('protobuf request bodies', () => {
     assert.equal(response.status, 415);
     assert.equal(
       response.json?.message,
-      'the body of the request was in an unknown format (application/vnd.kubernetes.protobuf for Job; protobuf is read for Namespace, ConfigMap, Secret, ServiceAccount only) - accepted media types include: application/json, application/yaml',
+      'the body of the request was in an unknown format (application/vnd.kubernetes.protobuf for Job; protobuf is read for Namespace, ConfigMap, Secret, ServiceAccount, Role, ClusterRole, RoleBinding, ClusterRoleBinding, SelfSubjectAccessReview only) - accepted media types include: application/json, application/yaml',
     );
   });
 

@@ -25,7 +25,7 @@ export const ServiceAccountSchema = z.strictObject({
 
 export const ConfigMapSchema = z.strictObject({ ...v1('ConfigMap'), metadata: NamespacedMetaSchema, data: stringMap.optional() });
 
-const VerbSchema = z.enum(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', '*']);
+const VerbSchema = z.enum(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'impersonate', 'bind', 'escalate', '*']);
 
 const PolicyRuleSchema = z.strictObject({
   apiGroups: z.array(z.string()).min(1),

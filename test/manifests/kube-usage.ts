@@ -1,6 +1,7 @@
 /**
  * What a function core asks of the Kubernetes API: a `Kube` wrapper that notes every call (method,
- * apiVersion, kind) before passing it on, and the scenario shape the RBAC usage test runs. The
+ * apiVersion, kind) before passing it on, and the scenario shape the RBAC usage test runs. Calls made
+ * through `impersonate(user)` are the user's, decided by its rights: only the impersonation is noted. The
  * recording wraps only the Kube handed to the core under test, so what a test itself writes (seeding
  * objects, playing run-action's claim) is never counted against the function.
  */
@@ -30,19 +31,13 @@ export function recordingKube(inner: Kube, uses: KubeUse[]): Kube {
     replaceStatus: (object) => noted('replaceStatus', object.apiVersion, object.kind, () => inner.replaceStatus(object)),
     remove: (key, options) => noted('remove', key.apiVersion, key.kind, () => inner.remove(key, options)),
     recordEvent: (event) => noted('recordEvent', 'v1', 'Event', () => inner.recordEvent(event)),
+    // What is done as another user needs that user's rights, not the function's: only the impersonation is the function's.
+    impersonate: (username) => noted('impersonate', 'v1', 'ServiceAccount', () => inner.impersonate(username)),
   };
-}
-
-/** A resource a KubernetesResource action of a scenario names: granted through the aggregated role, not the function's own. */
-export interface TargetResource {
-  apiGroup: string;
-  resource: string;
 }
 
 export interface Scenario {
   name: string;
-  /** Resources the scenario's workflow changes through KubernetesResource actions (run-action only). */
-  targets?: readonly TargetResource[];
   /** Runs the core, built on `record(kube)`, and returns every Outcome it produced. */
   run(record: (inner: Kube) => Kube): Promise<Outcome[]>;
 }

@@ -3,17 +3,7 @@ import { describe, test } from 'node:test';
 import { readCrdFiles } from '../../local/apiserver/crd.js';
 import type { KubeObject } from '../../shared/kube/types.js';
 import type { Grant } from './rbac.js';
-import {
-  accountName,
-  AGGREGATE_TO_RUN_ACTION,
-  FunctionNames,
-  FunctionPermissions,
-  grantKey,
-  grantsOf,
-  groupOf,
-  resourceOf,
-  RUN_ACTION_RESOURCES_ROLE,
-} from './rbac.js';
+import { accountName, FunctionNames, FunctionPermissions, grantKey, grantsOf, groupOf, resourceOf } from './rbac.js';
 import { arrayAt, at, findObject, KNATIVE_DIR, NAMESPACE, objectsOf, REPO_ROOT, stringAt } from './manifests.js';
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
@@ -56,7 +46,7 @@ describe('the ClusterRole of each function', () => {
       assert.deepEqual(sorted(grantsOfRole(role)), sorted(grantsOf(FunctionPermissions[fn]).map(grantKey)));
     });
 
-    test(`${fn}'s is bound to its own ServiceAccount only, which has no other role but run-action's resources`, () => {
+    test(`${fn}'s is bound to its own ServiceAccount only, which has no other role`, () => {
       // Act
       const bound = accountsBoundTo(accountName(fn));
       const roles = rolesOf(accountName(fn));
@@ -64,7 +54,7 @@ describe('the ClusterRole of each function', () => {
       // Assess
       assert.ok(findObject('ServiceAccount', accountName(fn)), `no ServiceAccount ${accountName(fn)}`);
       assert.deepEqual(bound, [`ServiceAccount:${NAMESPACE}/${accountName(fn)}`]);
-      assert.deepEqual(sorted(roles), sorted(fn === 'run-action' ? [accountName(fn), RUN_ACTION_RESOURCES_ROLE] : [accountName(fn)]));
+      assert.deepEqual(roles, [accountName(fn)]);
     });
   }
 
@@ -82,31 +72,6 @@ describe('the ClusterRole of each function', () => {
 
     // Assess
     assert.deepEqual(loose, []);
-  });
-});
-
-describe('the aggregated role for KubernetesResource targets', () => {
-  test('is empty as shipped and aggregates the ClusterRoles carrying the documented label', () => {
-    // Act
-    const role = findObject('ClusterRole', RUN_ACTION_RESOURCES_ROLE);
-
-    // Assess
-    assert.ok(role, `no ClusterRole ${RUN_ACTION_RESOURCES_ROLE}`);
-    assert.deepEqual(arrayAt(role, 'rules'), []);
-    assert.deepEqual(arrayAt(role, 'aggregationRule', 'clusterRoleSelectors'), [{ matchLabels: { [AGGREGATE_TO_RUN_ACTION]: 'true' } }]);
-  });
-
-  test('is bound to run-action alone, and nothing under knative/ adds rules to it', () => {
-    // Act
-    const bound = accountsBoundTo(RUN_ACTION_RESOURCES_ROLE);
-    const contributors = objectsOf('ClusterRole').filter((role) => role.metadata.labels?.[AGGREGATE_TO_RUN_ACTION] !== undefined);
-
-    // Assess
-    assert.deepEqual(bound, [`ServiceAccount:${NAMESPACE}/${accountName('run-action')}`]);
-    assert.deepEqual(
-      contributors.map((role) => role.metadata.name),
-      [],
-    );
   });
 });
 

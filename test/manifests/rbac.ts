@@ -4,15 +4,15 @@
  * the function cores, run through scenarios that reach every API call they make, must need exactly
  * these rules — no call outside them, no rule no call needs (test/manifests/rbac-usage.test.ts).
  *
- * run-action's KubernetesResource actions change whatever a workflow names; that cannot be declared
- * here. Those targets are granted by the platform team through the aggregated ClusterRole
- * `drplan-run-action-resources` (ClusterRoles labelled `AGGREGATE_TO_RUN_ACTION` add to it), with the
- * verbs of `RESOURCE_TARGET_VERBS`. See docs/adr/0008-knative-manifests.md.
+ * What a plan changes in the cluster (Jobs, KubernetesResource targets, Clusternet objects) is not
+ * the functions' to be granted: they impersonate the plan's ServiceAccount for it, so the tenant's own
+ * RBAC decides (docs/adr/0014-actions-run-as-the-plans-service-account.md). Only `impersonate` on
+ * serviceaccounts is declared here for it.
  */
 import { GROUP } from '../../shared/api/constants.js';
 import type { Kube } from '../../shared/kube/types.js';
 
-export const RbacVerbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] as const;
+export const RbacVerbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'impersonate'] as const;
 export type RbacVerb = (typeof RbacVerbs)[number];
 
 /** One resource (or subresource, `drplans/status`) of one API group and the verbs allowed on it. */
@@ -40,6 +40,8 @@ const rule = (apiGroup: string, resource: string, ...verbs: RbacVerb[]): Permiss
 
 /** Kubernetes Events about executions (core/v1 Event, created in the execution's namespace). */
 const recordEvents = rule(CORE, 'events', 'create');
+/** Every change a plan makes to the cluster (Jobs, objects, Clusternet) is made as its ServiceAccount, by impersonation (ADR 14). */
+const impersonateAccounts = rule(CORE, 'serviceaccounts', 'impersonate');
 
 export const FunctionPermissions: Readonly<Record<FunctionName, readonly Permission[]>> = {
   'validate-workflow': [rule(GROUP, 'drworkflows', 'get', 'list', 'patch'), rule(GROUP, 'drworkflows/status', 'patch'), rule(GROUP, 'drplans', 'list')],
@@ -50,7 +52,7 @@ export const FunctionPermissions: Readonly<Record<FunctionName, readonly Permiss
     rule(GROUP, 'drplans', 'get'),
     rule(GROUP, 'drplans/status', 'patch'),
     rule(GROUP, 'drworkflows', 'get'),
-    rule(BATCH, 'jobs', 'list', 'delete'),
+    impersonateAccounts,
     recordEvents,
   ],
   revert: [
@@ -58,7 +60,7 @@ export const FunctionPermissions: Readonly<Record<FunctionName, readonly Permiss
     rule(GROUP, 'drplanexecutions/status', 'patch'),
     rule(GROUP, 'drplans', 'get'),
     rule(GROUP, 'drplans/status', 'patch'),
-    rule(BATCH, 'jobs', 'list', 'delete'),
+    impersonateAccounts,
     recordEvents,
   ],
   cancel: [
@@ -66,7 +68,7 @@ export const FunctionPermissions: Readonly<Record<FunctionName, readonly Permiss
     rule(GROUP, 'drplanexecutions/status', 'patch'),
     rule(GROUP, 'drplans', 'get', 'patch'),
     rule(GROUP, 'drplans/status', 'patch'),
-    rule(BATCH, 'jobs', 'list', 'delete'),
+    impersonateAccounts,
     recordEvents,
   ],
   'run-action': [
@@ -76,22 +78,15 @@ export const FunctionPermissions: Readonly<Record<FunctionName, readonly Permiss
     // the step after a result may finish the execution: the plan's history and lock (ADR 12)
     rule(GROUP, 'drplans', 'get'),
     rule(GROUP, 'drplans/status', 'patch'),
-    rule(BATCH, 'jobs', 'create', 'get', 'list', 'delete'),
-    rule(CLUSTERNET_GROUP, 'localizations', 'create', 'get', 'patch', 'delete'),
-    rule(CLUSTERNET_GROUP, 'subscriptions', 'create', 'get', 'patch', 'delete'),
+    // get: a Job event names a Job; run-action reads it again before trusting it (the Job itself is created as the plan's account)
+    rule(BATCH, 'jobs', 'get'),
+    impersonateAccounts,
     recordEvents,
   ],
 };
 
 /** The ServiceAccount, ClusterRole and ClusterRoleBinding of a function share this name. */
 export const accountName = (fn: FunctionName): string => `drplan-${fn}`;
-
-/** What run-action does to the object a KubernetesResource action names (Create, Apply, Patch, Delete, and their rollbacks). */
-export const RESOURCE_TARGET_VERBS: readonly RbacVerb[] = ['create', 'get', 'patch', 'delete'];
-/** The aggregated ClusterRole through which a platform team grants run-action its KubernetesResource targets. */
-export const RUN_ACTION_RESOURCES_ROLE = 'drplan-run-action-resources';
-/** ClusterRoles carrying this label (value `"true"`) are aggregated into `RUN_ACTION_RESOURCES_ROLE`. */
-export const AGGREGATE_TO_RUN_ACTION = `${GROUP}/aggregate-to-run-action`;
 
 /** `apps/v1` → `apps`; `v1` → `` (the core group). */
 export function groupOf(apiVersion: string): string {
@@ -112,6 +107,12 @@ export function resourceOf(kind: string): string {
 }
 
 export type KubeMethod = keyof Kube;
+
+/** The calls whose grant does not depend on the object: an Event, an impersonation. */
+const ownGrants: Readonly<Record<'recordEvent' | 'impersonate', Grant[]>> = {
+  recordEvent: [{ apiGroup: CORE, resource: 'events', verb: 'create' }],
+  impersonate: [{ apiGroup: CORE, resource: 'serviceaccounts', verb: 'impersonate' }],
+};
 
 /**
  * The grants one `Kube` call needs: get → get, list → list, create → create, apply (server-side
@@ -138,8 +139,8 @@ export function grantsFor(method: KubeMethod, apiVersion: string, kind: string):
       return [on('update', `${resource}/status`)];
     case 'remove':
       return [on('delete')];
-    case 'recordEvent':
-      return [{ apiGroup: CORE, resource: 'events', verb: 'create' }];
+    default:
+      return ownGrants[method];
   }
 }
 

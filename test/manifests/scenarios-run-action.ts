@@ -209,8 +209,6 @@ const clusternetScenarios = (
   { name: `a ${kind} Delete reads and deletes it`, run: (record) => runOne(action('Delete'), record, [stored(key, { spec })]) },
 ];
 
-const configMapTarget = [{ apiGroup: '', resource: 'configmaps' }] as const;
-
 export const runActionScenarios: readonly Scenario[] = [
   {
     name: 'an HTTP action is claimed, called and recorded',
@@ -265,7 +263,6 @@ export const runActionScenarios: readonly Scenario[] = [
   },
   ...(['Create', 'Apply', 'Patch', 'Delete'] as const).map((operation): Scenario => ({
     name: `a KubernetesResource ${operation} changes the object it names`,
-    targets: configMapTarget,
     run: (record) => runOne(resource(operation), record, operation === 'Create' ? [] : [stored(CONFIG_MAP, { data: { active: 'a' } })]),
   })),
 ];

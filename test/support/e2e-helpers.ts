@@ -43,7 +43,11 @@ export interface E2eEnv {
   kube: Kube;
   kubeConfig: KubeConfig;
   kubeconfigPath: string;
-  /** Creates the namespace `name` for a test; on a cluster `stop` deletes it again. */
+  /**
+   * Creates the namespace `name` for a test, its `default` ServiceAccount granted what the tests' plans
+   * do there (`grantPlanAccount`: the tenant's own grant, as a namespace owner makes it); on a cluster
+   * `stop` deletes it again.
+   */
   createNamespace(name: string): Promise<void>;
   /** Stops the stack only (the state folder and the target stay). */
   stopStack(): Promise<void>;
@@ -54,6 +58,35 @@ export interface E2eEnv {
 }
 
 const namespaceObject = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+
+/** What the tests' plans do in their own namespace: Jobs, core objects, Clusternet objects. */
+const PLAN_RULES = [
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'delete'] },
+  { apiGroups: [''], resources: ['configmaps', 'secrets', 'services'], verbs: ['create', 'get', 'patch', 'delete'] },
+  { apiGroups: ['apps.clusternet.io'], resources: ['localizations', 'subscriptions'], verbs: ['create', 'get', 'patch', 'delete'] },
+];
+
+/**
+ * Grants the ServiceAccount `account` (default `default`) of `namespace` the rules its plans need there —
+ * drplan acts as that account (spec.serviceAccountName, else the operator's default), so without a
+ * grant every Kubernetes action of a plan is refused. It is the namespace owner's step, done as the admin.
+ */
+export async function grantPlanAccount(kube: Kube, namespace: string, account = 'default'): Promise<void> {
+  const name = `drplan-plan-${account}`;
+  const rbac = 'rbac.authorization.k8s.io/v1';
+  await kube.apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: account, namespace } }, 'e2e');
+  await kube.apply({ apiVersion: rbac, kind: 'Role', metadata: { name, namespace }, rules: PLAN_RULES }, 'e2e');
+  await kube.apply(
+    {
+      apiVersion: rbac,
+      kind: 'RoleBinding',
+      metadata: { name, namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ kind: 'ServiceAccount', name: account, namespace }],
+    },
+    'e2e',
+  );
+}
 
 /**
  * `DRPLAN_E2E_LOG_DIR`: the stack's messages, each function's output and each delivery go to
@@ -128,6 +161,7 @@ async function startLocalEnv(options: E2eOptions): Promise<E2eEnv> {
     ...running,
     createNamespace: async (name) => {
       await env.kube.create(namespaceObject(name));
+      await grantPlanAccount(env.kube, name);
     },
     stopStack: async () => {
       stopped = true;
@@ -182,6 +216,7 @@ async function startClusterEnv(settings: ClusterSettings, options: E2eOptions): 
     createNamespace: async (name) => {
       await connection.kube.create(namespaceObject(name));
       namespaces.push(name);
+      await grantPlanAccount(connection.kube, name);
     },
     stopStack: () => Promise.reject(noStack('stopStack')),
     restartStack: () => Promise.reject(noStack('restartStack')),

@@ -10,7 +10,12 @@ import type { DeleteOptions, Kube, KubeEvent, KubeObject, ListOptions, ObjectKey
 export interface KubeCall {
   verb: 'get' | 'list' | 'create' | 'apply' | 'mergePatch' | 'mergePatchStatus' | 'replaceStatus' | 'remove' | 'recordEvent';
   key: string;
+  /** The user the call impersonated (absent: the function's own identity). */
+  as?: string;
 }
+
+/** Which impersonated calls a FakeKube answers 403 Forbidden (as RBAC would). */
+export type ForbidRule = (call: { user: string; verb: KubeCall['verb']; key: ObjectKey }) => boolean;
 
 export class ApiError extends Error {
   readonly code: number;
@@ -54,6 +59,8 @@ export class FakeKube implements Kube {
   readonly calls: KubeCall[] = [];
   private revision = 1;
   private conflicts: number;
+  /** Set by a test: impersonated calls it matches are refused with 403, nothing done. */
+  forbid: ForbidRule | undefined;
 
   constructor(options: FakeKubeOptions = {}) {
     this.conflicts = options.conflictNextWrites ?? 0;
@@ -157,6 +164,42 @@ export class FakeKube implements Kube {
     }
     this.objects.delete(keyOf(key));
     return true;
+  }
+
+  /** The same store, each call recorded with `as: username` and refused with 403 when `forbid` says so. */
+  impersonate(username: string): Kube {
+    const run = <T>(verb: KubeCall['verb'], key: ObjectKey, call: () => Promise<T>): Promise<T> => {
+      if (this.forbid?.({ user: username, verb, key }) === true) {
+        this.calls.push({ verb, key: keyOf(key), as: username });
+        const scope = key.namespace === undefined ? 'at the cluster scope' : `in the namespace "${key.namespace}"`;
+        return Promise.reject(
+          new ApiError(403, 'Forbidden', `${key.kind.toLowerCase()}s "${key.name}" is forbidden: User "${username}" cannot ${verb} it ${scope}`),
+        );
+      }
+      const promise = call();
+      const last = this.calls.at(-1);
+      if (last !== undefined) last.as = username;
+      return promise;
+    };
+    const objectKey = (object: KubeObject): ObjectKey => ({
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      name: object.metadata.name ?? '',
+      namespace: object.metadata.namespace,
+    });
+    return {
+      get: (key) => run('get', key, () => this.get(key)),
+      list: (apiVersion, kind, options) =>
+        run('list', { apiVersion, kind, name: '', namespace: options?.namespace }, () => this.list(apiVersion, kind, options)),
+      create: (object) => run('create', objectKey(object), () => this.create(object)),
+      apply: (object, manager) => run('apply', objectKey(object), () => this.apply(object, manager)),
+      mergePatch: (key, patch) => run('mergePatch', key, () => this.mergePatch(key, patch)),
+      mergePatchStatus: (key, patch) => run('mergePatchStatus', key, () => this.mergePatchStatus(key, patch)),
+      replaceStatus: (object) => run('replaceStatus', objectKey(object), () => this.replaceStatus(object)),
+      remove: (key, options) => run('remove', key, () => this.remove(key, options)),
+      recordEvent: (event) => this.recordEvent(event),
+      impersonate: (other) => this.impersonate(other),
+    };
   }
 
   async recordEvent(event: KubeEvent): Promise<void> {
