@@ -18,14 +18,18 @@ const IDENTITY_KINDS = [`v1 Namespace`, `v1 ServiceAccount`, `${RBAC} ClusterRol
 
 const rank = (object: KubeObject): number => IDENTITY_KINDS.indexOf(`${object.apiVersion} ${object.kind}`);
 
-/** The namespaces, ServiceAccounts and RBAC objects among the manifests under `dir`, in the order they are applied. */
+/** The ServiceAccounts and RBAC objects among the manifests under `dir`, with the namespaces they live in, in the order they are applied. */
 export function identityObjects(dir: string): KubeObject[] {
   const objects = readManifestDocuments(dir).documents.flatMap(({ value }): KubeObject[] =>
     isRecord(value) && isRecord(value.metadata) && typeof value.apiVersion === 'string' && typeof value.kind === 'string'
       ? [value as unknown as KubeObject]
       : [],
   );
-  return objects.filter((object) => rank(object) >= 0).sort((a, b) => rank(a) - rank(b));
+  const identities = objects.filter((object) => rank(object) > 0);
+  // a namespace only when an identity lives in it: the other namespaces are the user's to create
+  const needed = new Set(identities.flatMap((object) => (object.metadata.namespace === undefined ? [] : [object.metadata.namespace])));
+  const namespaces = objects.filter((object) => rank(object) === 0 && needed.has(object.metadata.name ?? ''));
+  return [...namespaces, ...identities].sort((a, b) => rank(a) - rank(b));
 }
 
 /** Applies the identities (server-side apply as the admin) and returns the ServiceAccounts they define, as `namespace/name`. */

@@ -10,6 +10,7 @@ import { validateWorkflow } from '../../shared/engine/validate-workflow.js';
 import type { PlanValidated } from '../../shared/event-data.js';
 import type { KubeObject } from '../../shared/kube/types.js';
 import { planWorkflowRefs } from '../../shared/plan-references.js';
+import { mayUse } from '../../shared/cross-namespace.js';
 import { nameOf, namespacedName } from '../../shared/keys.js';
 import { isRecord } from '../../shared/type-utils.js';
 
@@ -107,6 +108,7 @@ function unprotectedWorkflows(plan: KubeObject, workflows: WorkflowIndex): KubeO
   return planWorkflowRefs(plan)
     .map((ref) => workflows.get(namespacedName(ref)))
     .filter((workflow): workflow is KubeObject => workflow !== undefined)
+    .filter((workflow) => mayUse(workflow, plan.metadata.namespace ?? 'default'))
     .filter((workflow) => workflow.metadata.deletionTimestamp === undefined)
     .filter((workflow) => !(workflow.metadata.finalizers ?? []).includes(Finalizers.workflowProtection));
 }

@@ -9,6 +9,7 @@ import { validateWorkflow } from '../../shared/engine/validate-workflow.js';
 import type { WorkflowValidated } from '../../shared/event-data.js';
 import type { KubeObject } from '../../shared/kube/types.js';
 import { plansHolding } from '../../shared/plan-references.js';
+import { mayUse } from '../../shared/cross-namespace.js';
 import { type NamespacedName, nameOf, namespacedName } from '../../shared/keys.js';
 
 export const WorkflowReasons = {
@@ -100,7 +101,11 @@ function finalizerChange(workflow: KubeObject, held: boolean): string[] | undefi
 /** Decides the status, the finalizer and the reply for a workflow, given every DRPlan there is. */
 export function decideWorkflow(workflow: KubeObject, plans: readonly KubeObject[], now: Date): WorkflowDecision {
   const id = nameOf(workflow);
-  const holders = plansHolding(plans, id);
+  // A plan of a namespace the workflow does not share itself with holds nothing of it (and is Invalid).
+  const holders = plansHolding(
+    plans.filter((plan) => mayUse(workflow, plan.metadata.namespace ?? 'default')),
+    id,
+  );
   const finalizers = finalizerChange(workflow, holders.length > 0);
   // Being deleted and held by nobody: let it go; a status written now would be thrown away.
   if (workflow.metadata.deletionTimestamp !== undefined && holders.length === 0) return { finalizers };

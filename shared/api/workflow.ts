@@ -177,6 +177,12 @@ export const DRWorkflowSpecSchema = z
     executor: ExecutorSchema.optional(),
     failurePolicy: WorkflowFailurePolicySchema.default('FailFast').describe('FailurePolicy: FailFast stops at the first failed action, Continue runs the rest'),
     parameters: z.array(ParameterSchema).optional().describe('Parameters declares the parameters the actions may use'),
+    shareWithNamespaces: z
+      .array(z.string().min(1).max(63))
+      .optional()
+      .describe(
+        'ShareWithNamespaces lists the namespaces whose DRPlans may use this workflow ("*": every namespace); a plan of another namespace is Invalid without it. The plan\'s own namespace needs no entry',
+      ),
   })
   .describe('spec defines the desired state of DRWorkflow');
 export type DRWorkflowSpec = z.infer<typeof DRWorkflowSpecSchema>;

@@ -8,6 +8,7 @@ import { findCycle } from './dag.js';
 import { withDefaults } from './defaults.js';
 import { resolveParams } from './params.js';
 import { problem, type Problem } from './problems.js';
+import { mayUse, notSharedMessage } from '../cross-namespace.js';
 import { collectPlaceholders } from './templates.js';
 import { duplicateNames, parameterListProblems, parseWithProblems, sortByPath, typeMetaProblems } from './validate.js';
 
@@ -96,12 +97,21 @@ function refParameterProblems(context: RefContext, workflow: DRWorkflow): Proble
   return [...problems, ...placeholderProblems(context, workflow, resolved.values)];
 }
 
-/** Problems found by looking the workflow up: not found, Invalid, or its parameters. */
+/** Nothing more is said of another namespace's workflow that does not share itself: not even whether it is valid. */
+function consentProblem(context: RefContext, namespace: string, found: WorkflowLookupResult): Problem | undefined {
+  const planNamespace = context.plan.metadata.namespace ?? 'default';
+  if (namespace === planNamespace || (found.workflow !== undefined && mayUse(found.workflow, planNamespace))) return undefined;
+  return problem(`${context.path}.workflowRef`, notSharedMessage(refLabel(context), planNamespace));
+}
+
+/** Problems found by looking the workflow up: not found, not shared with the plan's namespace, Invalid, or its parameters. */
 function resolvedRefProblems(context: RefContext, lookup: WorkflowLookup): Problem[] {
   const { ref, path } = context;
   const namespace = ref.workflowRef.namespace ?? context.plan.metadata.namespace ?? 'default';
   const found = lookup({ name: ref.workflowRef.name, namespace });
   if (found === undefined) return [problem(`${path}.workflowRef`, `${refLabel(context)} not found`)];
+  const unshared = consentProblem(context, namespace, found);
+  if (unshared !== undefined) return [unshared];
   if (found.workflow === undefined || found.phase === 'Invalid') return [invalidWorkflowProblem(context, found.problems ?? [])];
   return refParameterProblems(context, found.workflow);
 }

@@ -240,6 +240,20 @@ async function startDev(): Promise<DevProcess> {
   return { kubeconfigPath, kube: connectTo(kubeconfigPath).kube, stop };
 }
 
+/** A local API server with nothing installed (its state folder removed on stop). */
+async function startBareApiServer(): Promise<{ kubeconfigPath: string; stop: () => Promise<void> }> {
+  const { startApiServer } = await import('../../local/apiserver/index.js');
+  const stateDir = mkdtempSync(join(tmpdir(), 'drplan-bare-'));
+  const server = await startApiServer({ stateDir, port: 0, jobController: false });
+  return {
+    kubeconfigPath: server.kubeconfigPath,
+    stop: async () => {
+      await server.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe(
   'cluster mode on `drplan dev` started apart, standing in for a cluster',
   { skip: localStackOnly('starts `drplan dev` to stand in for a cluster'), timeout: 300_000 },
@@ -265,7 +279,14 @@ describe(
     });
 
     test('before drplan is installed there (no drplan-system namespace) the suite fails at once, naming what is missing and docs/install.md', async () => {
-      const outcome = await runTests([BEHAVIOURS], clusterEnv, 60_000);
+      // `drplan dev` installs the functions' namespace and identities itself: a bare API server is the cluster without drplan
+      const bare = await startBareApiServer();
+      let outcome: Awaited<ReturnType<typeof runTests>>;
+      try {
+        outcome = await runTests([BEHAVIOURS], { ...clusterEnv, DRPLAN_E2E_KUBECONFIG: bare.kubeconfigPath }, 60_000);
+      } finally {
+        await bare.stop();
+      }
 
       assert.notEqual(outcome.code, 0, outcome.output);
       assert.match(

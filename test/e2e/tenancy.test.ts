@@ -161,4 +161,43 @@ describe("tenancy: a plan acts with its own ServiceAccount's rights only", { ski
     const patched = await running().kube.get({ apiVersion: 'v1', kind: 'Secret', name: 'db-credentials', namespace: victim.namespace });
     assert.equal(secretValue(patched, 'password'), 'attacker');
   });
+
+  test("a plan using another namespace's workflow is Invalid until that workflow shares itself; nothing is written there before", async () => {
+    const owner = caseOf(running(), 'tenant-owner');
+    const user = caseOf(running(), 'tenant-user');
+    const shared = owner.workflow('probe', [{ name: 'noop', type: 'HTTP', http: { url: owner.url('/primary/health', 'probe'), method: 'GET' } }]);
+    await owner.setUp([shared]);
+    const plan = user.plan('plan', [{ name: 'only', workflows: ['probe'] }]);
+    const stages = (plan.spec as { stages: { workflows: { workflowRef: Json }[] }[] }).stages;
+    for (const stage of stages) for (const entry of stage.workflows) entry.workflowRef.namespace = owner.namespace;
+    await running().createNamespace(user.namespace);
+    await running().kube.create(plan);
+
+    const refused = await user.waitObject(
+      'DRPlan',
+      'plan',
+      (current) => ((current?.status as Json | undefined)?.phase === 'Invalid' ? current : undefined),
+      'to be Invalid',
+    );
+    const conditions = ((refused.status as Json).conditions ?? []) as { type: string; message?: string }[];
+    assert.match(conditions.find((c) => c.type === 'Ready')?.message ?? '', /does not share itself with namespace/);
+    const untouched = await owner.get('DRWorkflow', 'probe');
+    assert.deepEqual(untouched?.metadata.finalizers ?? [], []);
+    assert.equal((untouched?.status as Json | undefined)?.referencedBy, undefined);
+
+    await running().kube.mergePatch(owner.key('DRWorkflow', 'probe'), { spec: { shareWithNamespaces: [user.namespace] } });
+    await user.waitObject(
+      'DRPlan',
+      'plan',
+      (current) => ((current?.status as Json | undefined)?.phase === 'Ready' ? true : undefined),
+      'to be Ready once shared',
+    );
+    const held = await owner.waitObject(
+      'DRWorkflow',
+      'probe',
+      (current) => ((current?.metadata.finalizers ?? []).length > 0 ? current : undefined),
+      'to be protected',
+    );
+    assert.deepEqual((held.status as Json).referencedBy, [{ name: 'plan', namespace: user.namespace }]);
+  });
 });

@@ -261,13 +261,44 @@ describe('validate-plan reconcile: protecting the workflows it uses', () => {
     // Prepare
     const deps = testDeps();
     deps.kube.seed(workflowObject('probe', {}, { finalizers: ['other.example/keep'] }));
-    deps.kube.seed(workflowObject('remote', {}, { namespace: 'ops' }));
+    deps.kube.seed(workflowObject('remote', { shareWithNamespaces: ['default'] }, { namespace: 'ops' }));
     deps.kube.seed(planObject('failover', [ref('probe'), ref('remote', 'ops')]));
     // Act
     await createValidatePlan(deps).reconcile(PLAN);
     // Assess
     assert.deepEqual((await mustGet(deps.kube, workflowKey('probe'))).metadata.finalizers, ['other.example/keep', Finalizers.workflowProtection]);
     assert.deepEqual((await mustGet(deps.kube, workflowKey('remote', 'ops'))).metadata.finalizers, [Finalizers.workflowProtection]);
+  });
+
+  test('a workflow of another namespace that does not share itself makes the plan Invalid, naming the reference, and gets nothing written', async () => {
+    // Prepare
+    const deps = testDeps();
+    deps.kube.seed(workflowObject('remote', { shareWithNamespaces: ['elsewhere'] }, { namespace: 'ops' }));
+    deps.kube.seed(planObject('failover', [ref('remote', 'ops')]));
+    // Act
+    await createValidatePlan(deps).reconcile(PLAN);
+    // Assess
+    const plan = await mustGet(deps.kube, planKey('failover'));
+    const status = plan.status as { phase?: string; conditions?: { type: string; message?: string }[] };
+    assert.equal(status.phase, 'Invalid');
+    assert.match(
+      status.conditions?.find((condition) => condition.type === 'Ready')?.message ?? '',
+      /spec\.stages\[0\]\.workflows\[0\]\.workflowRef: DRWorkflow ops\/remote is in another namespace and does not share itself with namespace "default"/,
+    );
+    const remote = await mustGet(deps.kube, workflowKey('remote', 'ops'));
+    assert.equal(remote.metadata.finalizers, undefined);
+    assert.equal(deps.kube.writes().filter((call) => call.key.includes('/ops/')).length, 0, 'nothing written into ops');
+  });
+
+  test('"*" shares a workflow with every namespace', async () => {
+    // Prepare
+    const deps = testDeps();
+    deps.kube.seed(workflowObject('remote', { shareWithNamespaces: ['*'] }, { namespace: 'ops' }));
+    deps.kube.seed(planObject('failover', [ref('remote', 'ops')]));
+    // Act
+    await createValidatePlan(deps).reconcile(PLAN);
+    // Assess
+    assert.equal((await statusOf(deps.kube, planKey('failover'))).phase, 'Ready');
   });
 
   test('a workflow already being deleted gets no new finalizer', async () => {

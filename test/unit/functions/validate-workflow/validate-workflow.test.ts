@@ -250,10 +250,10 @@ describe('validate-workflow reconcile: replies and idempotence', () => {
 });
 
 describe('validate-workflow reconcile: references and the protection finalizer', () => {
-  test('plans of any namespace that reference the workflow are listed and protect it', async () => {
+  test('plans of any namespace the workflow shares itself with that reference it are listed and protect it', async () => {
     // Prepare
     const deps = testDeps();
-    deps.kube.seed(workflowObject('probe'));
+    deps.kube.seed(workflowObject('probe', { shareWithNamespaces: ['ops'] }));
     deps.kube.seed(planObject('failover', [ref('probe')]));
     deps.kube.seed(planObject('remote', [ref('probe', 'default')], {}, { namespace: 'ops' }));
     deps.kube.seed(planObject('unrelated', [ref('other')]));
@@ -266,6 +266,18 @@ describe('validate-workflow reconcile: references and the protection finalizer',
       { name: 'remote', namespace: 'ops' },
     ]);
     assert.deepEqual((await mustGet(deps.kube, workflowKey('probe'))).metadata.finalizers, [Finalizers.workflowProtection]);
+  });
+
+  test('a plan of a namespace the workflow does not share itself with holds nothing of it: not listed, no finalizer', async () => {
+    // Prepare
+    const deps = testDeps();
+    deps.kube.seed(workflowObject('probe', { shareWithNamespaces: ['ops'] }));
+    deps.kube.seed(planObject('intruder', [ref('probe', 'default')], {}, { namespace: 'team-a' }));
+    // Act
+    await createValidateWorkflow(deps).reconcile(ID);
+    // Assess
+    assert.equal((await statusOf(deps.kube, workflowKey('probe'))).referencedBy, undefined);
+    assert.equal((await mustGet(deps.kube, workflowKey('probe'))).metadata.finalizers, undefined);
   });
 
   test('the finalizer and referencedBy go when the last plan referencing the workflow is gone', async () => {
