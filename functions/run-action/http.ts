@@ -1,10 +1,12 @@
 /**
  * HTTP actions: one request per attempt, with the attempt's identity in the `Idempotency-Key` header
  * (`<execution uid>/<action path>/<attempt>`), the action's timeout, `successCodes` (default any 2xx),
- * the status and the first `bodyLimit` characters of the body recorded. 5xx, 429, network errors and
+ * the status recorded (and, when the action asks, the first `bodyLimit` characters of the body, secrets
+ * in a JSON body redacted; a body is never logged). 5xx, 429, network errors and
  * timeouts are retried by the retry policy; any other status fails the action. Link-local and cloud
  * metadata targets are refused (ssrf.ts), at every redirect hop. Header values are never logged, and
- * URLs are logged and recorded without their query string or credentials.
+ * URLs are logged and recorded without their query string or credentials. `headersFrom` values are read
+ * from Secrets, as the plan's ServiceAccount, when the request is sent: they are never in the status.
  */
 import type { ActionOutputs, HTTPAction } from '../../shared/api/index.js';
 import type { AttemptResult } from '../../shared/engine/attempt.js';
@@ -14,6 +16,8 @@ import { fatal, retryable } from './executor.js';
 import type { OutgoingRequest } from './insecure-fetch.js';
 import { insecureFetch } from './insecure-fetch.js';
 import { refuseTarget, systemResolver, type TargetCheck } from './ssrf.js';
+import { apiFailure } from './kube-errors.js';
+import type { KubeObject } from '../../shared/kube/types.js';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 export const MAX_REDIRECTS = 5;
@@ -76,6 +80,41 @@ function firstHop(ctx: ExecutorContext, http: HTTPAction, signal: AbortSignal | 
   if (typeof headers === 'string') return headers;
   moveCredentials(url, headers);
   return { url, method: http.method, headers, body: http.body, signal };
+}
+
+/**
+ * Sets the headers of `http.headersFrom`, each read from its Secret (in the workflow's namespace) as the
+ * plan's ServiceAccount, now — the value exists only in this request. A Secret or key that is missing,
+ * or that the account may not read, fails the attempt naming the Secret and key, never the value.
+ */
+async function addSecretHeaders(ctx: ExecutorContext, http: HTTPAction, headers: Headers): Promise<AttemptResult | undefined> {
+  for (const [index, header] of (http.headersFrom ?? []).entries()) {
+    const field = `http.headersFrom[${index}]`;
+    const { name, key } = header.secretKeyRef;
+    const where = `Secret ${ctx.namespace}/${name}`;
+    let secret;
+    try {
+      secret = await ctx.kube.get({ apiVersion: 'v1', kind: 'Secret', name, namespace: ctx.namespace });
+    } catch (error: unknown) {
+      return apiFailure(error, `${field}: reading ${where} as ${ctx.actingAs}`);
+    }
+    const value = secretValue(secret, key);
+    if (value === undefined) return retryable(`${field}: ${secret === undefined ? `${where} not found` : `${where} has no key "${key}"`}`);
+    try {
+      headers.set(header.name, `${header.prefix ?? ''}${value}`);
+    } catch {
+      return fatal(`${field}: header ${JSON.stringify(header.name)} has an invalid name, or the value of key "${key}" of ${where} cannot be a header value`);
+    }
+  }
+  return undefined;
+}
+
+/** The decoded value of `key` in a Secret's `data`, undefined when absent. */
+function secretValue(secret: KubeObject | undefined, key: string): string | undefined {
+  const data = secret?.data;
+  if (typeof data !== 'object' || data === null) return undefined;
+  const encoded = (data as Record<string, unknown>)[key];
+  return typeof encoded === 'string' ? Buffer.from(encoded, 'base64').toString('utf8') : undefined;
 }
 
 /** `user:password@` in the URL becomes Basic authorization (as Go's client sends it); fetch refuses such URLs. */
@@ -163,16 +202,47 @@ export async function readBody(response: Response, limit: number): Promise<strin
   return text.slice(0, limit);
 }
 
+/** Keys whose values a recorded JSON body never shows. */
+const SECRET_KEY = /pass(word|phrase)?|secret|token|api[-_]?key|auth|credential|private[-_]?key|session|cookie|signature/i;
+/** A JSON body is read up to this many characters to be redacted as a whole, then cut to the limit. */
+const REDACT_READ_LIMIT = 256 * 1024;
+
+function redacted(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redacted);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, SECRET_KEY.test(key) ? '<redacted>' : redacted(inner)]));
+}
+
+/**
+ * What is recorded of a body the action asked to record: a JSON body with the values of secret-looking
+ * keys redacted; any other body as it came; at most `limit` characters either way.
+ */
+export function recordableBody(text: string, limit: number): string {
+  try {
+    return JSON.stringify(redacted(JSON.parse(text))).slice(0, limit);
+  } catch {
+    // JSON that does not parse (cut, or malformed) cannot be redacted: it is not recorded
+    return /^\s*[[{]/.test(text) ? '<a JSON body that could not be parsed to redact it: not recorded>' : text.slice(0, limit);
+  }
+}
+
+async function recordedBody(ctx: ExecutorContext, http: HTTPAction, response: Response): Promise<string> {
+  const limit = ctx.deps.config.bodyLimit;
+  if (http.recordResponseBody !== true || limit === 0) {
+    await response.body?.cancel();
+    return '';
+  }
+  return recordableBody(await readBody(response, Math.max(limit, REDACT_READ_LIMIT)), limit);
+}
+
 async function judge(ctx: ExecutorContext, http: HTTPAction, response: Response, url: URL): Promise<AttemptResult> {
-  const body = ctx.deps.config.bodyLimit > 0 ? await readBody(response, ctx.deps.config.bodyLimit) : '';
-  if (ctx.deps.config.bodyLimit === 0) await response.body?.cancel();
+  const body = await recordedBody(ctx, http, response);
   // an answer settles the key: the next attempt, if any, is a new request
   const outputs: ActionOutputs = {
     httpResponse: body === '' ? { statusCode: response.status } : { statusCode: response.status, body },
     unsettledAttempt: undefined,
   };
-  ctx.log.info({ status: response.status, url: safeUrl(url) }, 'http response');
-  ctx.log.debug({ body }, 'http response body');
+  ctx.log.info({ status: response.status, url: safeUrl(url), recordedBodyLength: body.length }, 'http response');
   const success = http.successCodes === undefined ? response.status >= 200 && response.status < 300 : http.successCodes.includes(response.status);
   if (success) return { ok: true, outputs };
   const expected = http.successCodes === undefined ? 'any 2xx' : http.successCodes.join(', ');
@@ -259,6 +329,8 @@ export async function runHttp(ctx: ExecutorContext): Promise<AttemptResult> {
   const timeoutMs = actionTimeoutMs(ctx.action.timeout);
   const first = firstHop(ctx, http, timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs));
   if (typeof first === 'string') return fatal(first);
+  const fromSecrets = await addSecretHeaders(ctx, http, first.headers);
+  if (fromSecrets !== undefined) return fromSecrets;
   try {
     const sent = await sendUntilDone(ctx, first, http);
     return 'ok' in sent ? sent : await judge(ctx, http, sent.response, sent.url);

@@ -19,14 +19,41 @@ export type ActionType = z.infer<typeof ActionTypeSchema>;
 
 export const HTTPMethods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 
+export const SecretKeySelectorSchema = z
+  .strictObject({
+    name: z.string().min(1).describe("Name of the Secret, in the workflow's namespace"),
+    key: z.string().min(1).describe('Key of the value in the Secret'),
+  })
+  .describe('SecretKeySelector names one value of a Secret');
+
+export const HeaderFromSchema = z
+  .strictObject({
+    name: z.string().min(1).describe('Name is the header'),
+    secretKeyRef: SecretKeySelectorSchema.describe("SecretKeyRef is where the header's value is read, when the request is sent"),
+    prefix: z.string().optional().describe('Prefix goes before the value, e.g. "Bearer "'),
+  })
+  .describe(
+    "HeaderFrom is a header whose value is read from a Secret when the request is sent, with the plan's ServiceAccount; it is never rendered into the execution's status",
+  );
+
 export const HTTPActionSchema = z
   .strictObject({
     url: z.string().min(1).describe('URL is the request URL'),
     method: z.enum(HTTPMethods).default('GET').describe('Method is the HTTP method'),
     headers: z.record(z.string(), z.string()).optional().describe('Headers are the request headers'),
+    headersFrom: z
+      .array(HeaderFromSchema)
+      .optional()
+      .describe('HeadersFrom are headers whose values come from Secrets (tokens, API keys): read at send time, never stored in the status'),
     body: z.string().optional().describe('Body is the request body'),
     successCodes: z.array(z.number().int()).optional().describe('SuccessCodes are the status codes that count as success (default: any 2xx)'),
     insecureSkipVerify: z.boolean().optional().describe('InsecureSkipVerify skips TLS certificate verification'),
+    recordResponseBody: z
+      .boolean()
+      .optional()
+      .describe(
+        "RecordResponseBody records the start of the response body in the action's outputs (HTTP_BODY_LIMIT characters; in a JSON body the values of keys that look secret are redacted); off by default: only the status code is recorded",
+      ),
   })
   .describe('HTTPAction defines an HTTP request action');
 export type HTTPAction = z.infer<typeof HTTPActionSchema>;

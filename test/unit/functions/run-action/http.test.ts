@@ -24,7 +24,7 @@ describe('an HTTP action', () => {
   test('that answers 200 succeeds, records the response and takes the next step: the plan of one action ends', async () => {
     // Prepare
     const server = await target(answer(200, 'healthy'));
-    const w = worldOf([httpAction('call', { url: `${server.url}/health` })]);
+    const w = worldOf([httpAction('call', { url: `${server.url}/health`, recordResponseBody: true })]);
 
     // Act
     const replies = await createRunAction(w.deps).onActionRequested(requested(PATH));
@@ -79,6 +79,47 @@ describe('an HTTP action', () => {
     assert.equal(request.headers['x-team'], 'sre');
     assert.equal(request.headers['content-type'], 'application/json');
     assert.equal(request.headers['idempotency-key'], `${UID}/${PATH}/1`);
+  });
+
+  test("a header from a Secret is read as the plan's ServiceAccount when sent, and its value appears nowhere in the status, Events or replies", async () => {
+    // Prepare
+    const token = 's3cr3t-token-value';
+    const server = await target(answer(200));
+    const http = { url: `${server.url}/promote`, headersFrom: [{ name: 'Authorization', prefix: 'Bearer ', secretKeyRef: { name: 'api', key: 'token' } }] };
+    const w = worldOf([httpAction('call', http)]);
+    w.kube.seed({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'api', namespace: NS }, data: { token: Buffer.from(token).toString('base64') } });
+
+    // Act
+    const replies = await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.equal(server.requests[0]?.headers.authorization, `Bearer ${token}`);
+    assert.equal(w.action(PATH)?.phase, 'Succeeded');
+    const read = w.kube.calls.find((call) => call.verb === 'get' && call.key.includes('/Secret/'));
+    assert.equal(read?.as, `system:serviceaccount:${NS}:default`);
+    const everything = JSON.stringify([w.status(), w.kube.events, replies, w.log.lines]);
+    assert.ok(!everything.includes(token), 'the token leaked');
+    assert.ok(!everything.includes(Buffer.from(token).toString('base64')), 'the encoded token leaked');
+  });
+
+  test('a header Secret the account may not read fails the attempt at once, naming the Secret and the account', async () => {
+    // Prepare
+    const server = await target(answer(200));
+    const http = { url: `${server.url}/promote`, headersFrom: [{ name: 'X-Api-Key', secretKeyRef: { name: 'api', key: 'token' } }] };
+    const w = worldOf([httpAction('call', http)]);
+    w.kube.forbid = ({ verb, key }) => verb === 'get' && key.kind === 'Secret';
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    const action = w.action(PATH);
+    assert.equal(action?.phase, 'Failed');
+    assert.match(
+      action.message ?? '',
+      new RegExp(`^http\\.headersFrom\\[0\\]: reading Secret ${NS}/api as system:serviceaccount:${NS}:default failed \\(403 Forbidden\\)`),
+    );
+    assert.equal(server.requests.length, 0, 'nothing was sent');
   });
 
   for (const method of ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const) {
@@ -315,13 +356,47 @@ describe('an HTTP action', () => {
   test('records at most bodyLimit characters of the response body', async () => {
     // Prepare
     const server = await target(answer(200, 'x'.repeat(5000)));
-    const w = worldOf([httpAction('call', { url: `${server.url}/big` })], { config: { bodyLimit: 16 } });
+    const w = worldOf([httpAction('call', { url: `${server.url}/big`, recordResponseBody: true })], { config: { bodyLimit: 16 } });
 
     // Act
     await createRunAction(w.deps).onActionRequested(requested(PATH));
 
     // Assess
     assert.equal(w.action(PATH)?.outputs?.httpResponse?.body, 'x'.repeat(16));
+  });
+
+  test('records only the status code unless the action asks for the body; a recorded JSON body has its secret-looking values redacted', async () => {
+    // Prepare
+    const json = JSON.stringify({ region: 'b', accessToken: 'tok-123', nested: { password: 'pw', items: [{ apiKey: 'k' }] } });
+    const server = await target(answer(200, json));
+    const quiet = worldOf([httpAction('call', { url: `${server.url}/login` })]);
+    const loud = worldOf([httpAction('call', { url: `${server.url}/login`, recordResponseBody: true })]);
+
+    // Act
+    await createRunAction(quiet.deps).onActionRequested(requested(PATH));
+    await createRunAction(loud.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.deepEqual(quiet.action(PATH)?.outputs?.httpResponse, { statusCode: 200 });
+    assert.deepEqual(JSON.parse(loud.action(PATH)?.outputs?.httpResponse?.body ?? ''), {
+      region: 'b',
+      accessToken: '<redacted>',
+      nested: { password: '<redacted>', items: [{ apiKey: '<redacted>' }] },
+    });
+    const logged = JSON.stringify([quiet.log.lines, loud.log.lines]);
+    assert.ok(!logged.includes('tok-123') && !logged.includes('"pw"'), 'a body reached a log line');
+  });
+
+  test('a JSON body too long to parse whole is not recorded (it could not be redacted)', async () => {
+    // Prepare
+    const server = await target(answer(200, `{"token":"${'t'.repeat(300_000)}"}`));
+    const w = worldOf([httpAction('call', { url: `${server.url}/huge`, recordResponseBody: true })]);
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.equal(w.action(PATH)?.outputs?.httpResponse?.body, '<a JSON body that could not be parsed to redact it: not recorded>');
   });
 
   test('follows a redirect with the same Idempotency-Key', async () => {
@@ -477,7 +552,10 @@ describe('a re-delivered HTTP request', () => {
     const server = await target((_request, response, index) => {
       response.writeHead(index < 3 ? 409 : 200).end(index < 3 ? 'in progress' : 'switched');
     });
-    const w = worldOf([httpAction('call', { url: `${server.url}/switch`, method: 'POST' }), httpAction('next', { url: `${server.url}/next` })]);
+    const w = worldOf([
+      httpAction('call', { url: `${server.url}/switch`, method: 'POST', recordResponseBody: true }),
+      httpAction('next', { url: `${server.url}/next` }),
+    ]);
     await editAction(w, PATH, (action) => {
       Object.assign(action, { phase: 'Unknown', attempt: 1, startTime: w.clock.now().toISOString(), requestedAt: w.clock.now().toISOString() });
     });

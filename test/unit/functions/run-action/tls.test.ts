@@ -56,7 +56,7 @@ describe('an HTTPS action to a server with a self-signed certificate', () => {
   test('succeeds with insecureSkipVerify, sending the Idempotency-Key and recording the body', async () => {
     // Prepare
     keys.length = 0;
-    const w = worldOf([httpAction('call', { url, insecureSkipVerify: true })]);
+    const w = worldOf([httpAction('call', { url, insecureSkipVerify: true, recordResponseBody: true })]);
 
     // Act
     await createRunAction(w.deps).onActionRequested(requested(PATH));
