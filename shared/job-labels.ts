@@ -26,6 +26,8 @@ export const OwnershipAnnotations = {
   executionName: `${GROUP}/execution-name`,
   executionNamespace: `${GROUP}/execution-namespace`,
   actionPath: `${GROUP}/action-path`,
+  /** On a snapshot Secret: `namespace/name` of the Secret whose prior state it holds. */
+  snapshotOf: `${GROUP}/snapshot-of`,
 } as const;
 
 /** The label selector of everything drplan creates (the Job ApiServerSource watches Jobs matching it). */

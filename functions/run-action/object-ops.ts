@@ -5,12 +5,16 @@
  * - Apply / Patch / Delete: the object as it was is saved in the attempt's outputs *before* it changes
  *   (`priorState`, and for Apply whether it existed), and the first such observation is kept by every
  *   later attempt — a retry after a half-done change never records our own write as the prior state.
+ *   A Secret's prior state is kept in a Secret beside it instead (`priorStateRef`): its data never
+ *   enters the execution's status.
  * - Delete: NotFound is success.
  */
+import { createHash } from 'node:crypto';
 import type { ActionOutputs } from '../../shared/api/index.js';
-import { MANAGER } from '../../shared/api/index.js';
+import type { SecretSnapshotRef } from '../../shared/api/execution.js';
+import { API_VERSION, Kinds, MANAGER } from '../../shared/api/index.js';
 import type { AttemptResult } from '../../shared/engine/attempt.js';
-import { isOwnedBy, readOwnership } from '../../shared/job-labels.js';
+import { isOwnedBy, OwnershipAnnotations, ownershipAnnotations, ownershipLabels, readOwnership } from '../../shared/job-labels.js';
 import type { KubeObject, ObjectKey } from '../../shared/kube/types.js';
 import type { ExecutorContext } from './executor.js';
 import { fatal, retryable } from './executor.js';
@@ -71,24 +75,79 @@ async function observe(ctx: ExecutorContext, key: ObjectKey): Promise<Observatio
 
 /** The first recorded observation of the object, or this one when none was recorded. */
 function firstObservation(recorded: ActionOutputs | undefined, fresh: ActionOutputs): ActionOutputs {
-  if (recorded?.created === undefined && recorded?.priorState === undefined) return fresh;
+  if (recorded?.created === undefined && recorded?.priorState === undefined && recorded?.priorStateRef === undefined) return fresh;
   const kept: ActionOutputs = { ...fresh };
   delete kept.created;
   delete kept.priorState;
+  delete kept.priorStateRef;
   if (recorded.created !== undefined) kept.created = recorded.created;
   if (recorded.priorState !== undefined) kept.priorState = recorded.priorState;
+  if (recorded.priorStateRef !== undefined) kept.priorStateRef = recorded.priorStateRef;
   return kept;
 }
 
-/** Saves the object's state before the change (first observation wins); returns the outputs to record. */
-async function remember(ctx: ExecutorContext, change: ObjectChange, key: ObjectKey, current: KubeObject | undefined): Promise<ActionOutputs> {
+/** A Secret's state is never written into the execution's status: it is kept in a Secret beside it. */
+const isSecret = (object: KubeObject): boolean => object.apiVersion === 'v1' && object.kind === 'Secret';
+
+export const SNAPSHOT_KEY = 'object';
+
+/** The snapshot's name: one per execution and action, so every attempt finds the first one's. */
+export const snapshotName = (ctx: Pick<ExecutorContext, 'id'>): string =>
+  `drplan-prior-${createHash('sha256').update(`${ctx.id.execution.uid}/${ctx.id.path}`).digest('hex').slice(0, 24)}`;
+
+/**
+ * Keeps the prior state of a Secret in a Secret of the same namespace (created as the plan's account, so
+ * it needs `create secrets` there as well), labelled as this action's and, in the execution's own
+ * namespace, owned by the execution (deleted with it). An earlier attempt's snapshot is kept: it holds
+ * the first observation. The data never leaves the namespace it came from.
+ */
+async function snapshot(ctx: ExecutorContext, key: ObjectKey, current: KubeObject): Promise<SecretSnapshotRef | AttemptResult> {
+  const namespace = key.namespace ?? ctx.namespace;
+  const name = snapshotName(ctx);
+  const ownedByExecution = namespace === ctx.id.execution.namespace;
+  const object: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name,
+      namespace,
+      labels: ownershipLabels(ctx.id),
+      annotations: { ...ownershipAnnotations(ctx.id), [OwnershipAnnotations.snapshotOf]: `${namespace}/${key.name}` },
+      ...(ownedByExecution
+        ? { ownerReferences: [{ apiVersion: API_VERSION, kind: Kinds.execution, name: ctx.id.execution.name, uid: ctx.id.execution.uid }] }
+        : {}),
+    },
+    type: 'Opaque',
+    data: { [SNAPSHOT_KEY]: Buffer.from(priorStateOf(current)).toString('base64') },
+  };
+  const where = `the snapshot of ${describeKey(key)} (Secret ${namespace}/${name})`;
+  try {
+    await ctx.kube.create(object);
+  } catch (error: unknown) {
+    if (!isAlreadyExists(error)) return apiFailure(error, `keeping ${where}`);
+    const existing = await observe(ctx, { apiVersion: 'v1', kind: 'Secret', name, namespace });
+    if (!existing.ok) return existing.result;
+    if (existing.current === undefined || !isOwnedBy(existing.current.metadata, ctx.id)) return fatal(`${where} exists and is not this action's`);
+  }
+  return { name, namespace, key: SNAPSHOT_KEY };
+}
+
+/** Saves the object's state before the change (first observation wins); returns the outputs to record, or a failure. */
+async function remember(ctx: ExecutorContext, change: ObjectChange, key: ObjectKey, current: KubeObject | undefined): Promise<ActionOutputs | AttemptResult> {
   const fresh = outputsFor(change, key, current, change.operation === 'Apply' && current === undefined);
-  if (current !== undefined) fresh.priorState = priorStateOf(current);
+  if (current !== undefined && !isSecret(current)) fresh.priorState = priorStateOf(current);
   if (!change.recordsOutputs) return fresh;
+  if (current !== undefined && isSecret(current) && ctx.recorded?.priorStateRef === undefined) {
+    const kept = await snapshot(ctx, key, current);
+    if ('ok' in kept) return kept;
+    fresh.priorStateRef = kept;
+  }
   const kept = firstObservation(ctx.recorded, fresh);
   await ctx.saveOutputs(kept);
   return kept;
 }
+
+const isResult = (value: ActionOutputs | AttemptResult): value is AttemptResult => 'ok' in value && typeof value.ok === 'boolean';
 
 function patchBody(object: Manifest): Record<string, unknown> {
   const { apiVersion: _apiVersion, kind: _kind, metadata, ...body } = object;
@@ -100,6 +159,7 @@ type Change = (ctx: ExecutorContext, change: ObjectChange, key: ObjectKey, curre
 
 const apply: Change = async (ctx, change, key, current) => {
   const outputs = await remember(ctx, change, key, current);
+  if (isResult(outputs)) return outputs;
   try {
     const stored = await ctx.kube.apply(change.object, MANAGER);
     return succeeded(change, { ...outputs, [change.refField]: referenceTo(key, stored) });
@@ -111,6 +171,7 @@ const apply: Change = async (ctx, change, key, current) => {
 const patch: Change = async (ctx, change, key, current) => {
   if (current === undefined) return fatal(`${describeKey(key)} not found; a Patch needs an existing object`);
   const outputs = await remember(ctx, change, key, current);
+  if (isResult(outputs)) return outputs;
   try {
     await ctx.kube.mergePatch(key, patchBody(change.object));
     return succeeded(change, outputs);
@@ -125,6 +186,7 @@ const remove: Change = async (ctx, change, key, current) => {
     return { ok: true, message: `${describeKey(key)} was already gone`, ...(change.recordsOutputs ? { outputs: gone } : {}) };
   }
   const outputs = await remember(ctx, change, key, current);
+  if (isResult(outputs)) return outputs;
   try {
     await ctx.kube.remove(key, { propagationPolicy: 'Background' });
     return succeeded(change, outputs);

@@ -54,6 +54,15 @@ export type StagePhase = z.infer<typeof StagePhaseSchema>;
 export const ActionPhaseSchema = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped', 'Unknown']);
 export type ActionPhase = z.infer<typeof ActionPhaseSchema>;
 
+export const SecretSnapshotRefSchema = z
+  .strictObject({
+    name: z.string().min(1).describe('Name of the Secret'),
+    namespace: z.string().min(1).describe('Namespace of the Secret'),
+    key: z.string().min(1).describe('Key of the value in the Secret'),
+  })
+  .describe('SecretSnapshotRef names a value of a Secret in a given namespace');
+export type SecretSnapshotRef = z.infer<typeof SecretSnapshotRefSchema>;
+
 export const ActionOutputsSchema = z
   .object({
     httpResponse: z
@@ -69,6 +78,9 @@ export const ActionOutputsSchema = z
     resourceRef: ObjectReferenceSchema.optional().describe('ResourceRef is the created generic K8s resource reference (KubernetesResource)'),
     created: z.boolean().optional().describe('Created is true when this action created the object (automatic rollback deletes only what it created)'),
     priorState: z.string().optional().describe('PriorState is the object as it was before a Patch, Apply or Delete (JSON), for rollback'),
+    priorStateRef: SecretSnapshotRefSchema.optional().describe(
+      'PriorStateRef is where the prior state of a Secret was kept instead of priorState: a Secret drplan wrote in the same namespace (its data never enters the status)',
+    ),
     unsettledAttempt: int32()
       .min(1)
       .optional()

@@ -119,6 +119,16 @@ export const KubernetesResourceActionSchema = z
   .strictObject({
     manifest: z.string().min(1).describe('Manifest is the YAML manifest of the resource'),
     operation: operation(['Create', 'Apply', 'Patch', 'Delete'] as const),
+    stateFrom: z
+      .strictObject({
+        name: z.string().min(1).describe('Name of the Secret'),
+        namespace: z.string().min(1).describe('Namespace of the Secret'),
+        key: z.string().min(1).describe('Key of the value in the Secret'),
+      })
+      .optional()
+      .describe(
+        "StateFrom (Apply only; written by drplan's automatic rollbacks) reads the object's whole state from this Secret when the action runs, where drplan kept a Secret's prior state; `manifest` then only names the object",
+      ),
   })
   .describe('KubernetesResourceAction defines a generic Kubernetes resource action');
 

@@ -5,6 +5,7 @@
  * same executors run it. What cannot be undone becomes a `Skip` step with its reason.
  */
 import { parse as parseYaml, stringify } from 'yaml';
+import type { SecretSnapshotRef } from '../api/execution.js';
 import type {
   Action,
   ActionOutputs,
@@ -66,7 +67,8 @@ interface ObjectId {
   namespace?: string | undefined;
 }
 type Manifest = Record<string, unknown>;
-type Undo = { mode: 'Automatic'; operation: 'Delete' | 'Apply'; manifest: Manifest; reason: string } | { mode: 'Skip'; reason: string };
+type Undo =
+  { mode: 'Automatic'; operation: 'Delete' | 'Apply'; manifest: Manifest; stateFrom?: SecretSnapshotRef; reason: string } | { mode: 'Skip'; reason: string };
 /** What an object action did: its operation, the object, and whether a reference to it was recorded. */
 interface Change {
   operation: string;
@@ -127,7 +129,7 @@ function toStep(done: Done): RollbackStep {
   if (done.action.rollback) return { ...base, mode: 'Custom', action: customAction(done.action.name, done.action.rollback) };
   const undo = automaticUndo[done.action.type](done);
   if (undo.mode === 'Skip') return { ...base, mode: 'Skip', reason: undo.reason };
-  return { ...base, mode: 'Automatic', action: resourceAction(done.action, undo.operation, undo.manifest), reason: undo.reason };
+  return { ...base, mode: 'Automatic', action: resourceAction(done.action, undo), reason: undo.reason };
 }
 
 /** The frozen custom rollback, named; its `dependsOn` named actions of the forward workflow, so it is dropped. */
@@ -137,13 +139,14 @@ function customAction(actionName: string, rollback: RollbackAction): Action {
   return { ...action, name: rollback.name ?? `${actionName}-rollback` };
 }
 
-function resourceAction(source: Action, operation: 'Delete' | 'Apply', manifest: Manifest): Action {
+function resourceAction(source: Action, undo: Extract<Undo, { mode: 'Automatic' }>): Action {
+  const { operation, manifest, stateFrom } = undo;
   return {
     name: `${source.name}-rollback`,
     type: 'KubernetesResource',
     timeout: source.timeout,
     ...(source.retryPolicy ? { retryPolicy: source.retryPolicy } : {}),
-    resource: { operation, manifest: stringify(manifest) },
+    resource: { operation, manifest: stringify(manifest), ...(stateFrom === undefined ? {} : { stateFrom }) },
   };
 }
 
@@ -204,7 +207,8 @@ function manifestIdentity(object: Manifest): ObjectId {
 
 function undoChange(change: Change): Undo {
   if (change.operation === 'Create') return undoCreate(change);
-  const { priorState } = change.outputs;
+  const { priorState, priorStateRef } = change.outputs;
+  if (priorStateRef !== undefined) return restoreFromSnapshot(change, priorStateRef);
   if (change.operation === 'Delete') {
     if (priorState === undefined)
       return skipped(`${describe(change.id)} was deleted by this action but its prior state was not recorded; it cannot be re-created`);
@@ -227,6 +231,22 @@ function deleteObject(id: ObjectId, why: string): Undo {
   if (missing !== undefined) return skipped(`cannot delete the object ${why}: its ${missing} was not recorded`);
   const metadata = id.namespace === undefined ? { name: id.name } : { name: id.name, namespace: id.namespace };
   return { mode: 'Automatic', operation: 'Delete', manifest: { apiVersion: id.apiVersion, kind: id.kind, metadata }, reason: `delete ${describe(id)}, ${why}` };
+}
+
+/** Apply the prior state kept in a snapshot Secret: the frozen manifest only names the object; run-action reads the state when it runs. */
+function restoreFromSnapshot(change: Change, ref: SecretSnapshotRef): Undo {
+  const { id } = change;
+  const missing = missingIdentity(id.apiVersion, id.kind, id.name);
+  if (missing !== undefined) return skipped(`the object changed by this ${change.operation} has no recorded ${missing}; its snapshot cannot be applied`);
+  const metadata = id.namespace === undefined ? { name: id.name } : { name: id.name, namespace: id.namespace };
+  const verb = change.operation === 'Delete' ? 're-create' : 'restore';
+  return {
+    mode: 'Automatic',
+    operation: 'Apply',
+    manifest: { apiVersion: id.apiVersion, kind: id.kind, metadata },
+    stateFrom: ref,
+    reason: `${verb} ${describe(id)} from the snapshot kept in Secret ${ref.namespace}/${ref.name} (changed by this ${change.operation})`,
+  };
 }
 
 /** Apply the recorded prior state (server fields stripped), filling identity fields it lacks. */

@@ -12,6 +12,7 @@ import { actionsOf, caseOf, type Json } from '../support/behaviour-fixtures.js';
 import type { KubeObject } from '../../shared/kube/types.js';
 
 const RBAC = 'rbac.authorization.k8s.io/v1';
+const DR_API = 'dr.bkbcs.tencent.com/v1alpha1';
 
 /** A Secret's value, decoded from `data`. */
 function secretValue(secret: KubeObject | undefined, key: string): string {
@@ -149,7 +150,8 @@ describe("tenancy: a plan acts with its own ServiceAccount's rights only", { ski
     // The victim's owner grants a dedicated account of the attacker's namespace; only an execution naming it may.
     await running().kube.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'secret-rotator', namespace: c.namespace } });
     await grant(running(), victim.namespace, { namespace: c.namespace, name: 'secret-rotator' }, [
-      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'patch'] },
+      // create: the prior state of a Secret is kept in a Secret beside it before it changes
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'patch', 'create'] },
     ]);
     await running().kube.create({
       ...c.execution('as-rotator', 'plan'),
@@ -199,5 +201,55 @@ describe("tenancy: a plan acts with its own ServiceAccount's rights only", { ski
       'to be protected',
     );
     assert.deepEqual((held.status as Json).referencedBy, [{ name: 'plan', namespace: user.namespace }]);
+  });
+
+  test('a run that deletes a Secret and calls an API with a token from a Secret leaves no secret value in the execution, its Events or the event log; its revert re-creates the Secret', async () => {
+    const c = caseOf(running(), 'tenant-secrets');
+    const password = 'pw-0f1e2d3c4b5a';
+    const token = 'tok-9a8b7c6d5e4f';
+    const secret = (name: string, data: Record<string, string>): KubeObject =>
+      ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: c.namespace }, stringData: data }) as KubeObject;
+    const actions = [
+      {
+        name: 'call',
+        type: 'HTTP',
+        timeout: '10s',
+        http: { url: c.url('/primary/health', 'call'), method: 'GET', headersFrom: [{ name: 'X-Api-Key', secretKeyRef: { name: 'api-token', key: 'token' } }] },
+      },
+      {
+        name: 'drop',
+        type: 'KubernetesResource',
+        timeout: '10s',
+        resource: { operation: 'Delete', manifest: 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db-credentials\n' },
+      },
+    ];
+    await c.setUp([
+      secret('db-credentials', { password }),
+      secret('api-token', { token }),
+      c.workflow('steps', actions),
+      c.plan('plan', [{ name: 'only', workflows: ['steps'] }]),
+    ]);
+
+    const done = await c.run('run', 'plan');
+
+    assert.equal(done.phase, 'Succeeded', JSON.stringify(actionsOf(done)));
+    assert.equal(c.requests()[0]?.headers['x-api-key'], token);
+    assert.equal(await c.get('Secret', 'db-credentials'), undefined);
+    const ref = actionsOf(done)['only/0/drop']?.outputs?.priorStateRef;
+    assert.equal(ref?.namespace, c.namespace);
+    assert.equal(actionsOf(done)['only/0/drop']?.outputs?.priorState, undefined);
+
+    await running().kube.create(c.revert('undo', 'plan', 'run'));
+    const undone = await c.waitFor('undo', (status) => status.phase === 'Succeeded' || status.phase === 'Failed', 'to finish');
+    assert.equal(undone.phase, 'Succeeded', JSON.stringify(actionsOf(undone)));
+    const restored = await running().kube.get({ apiVersion: 'v1', kind: 'Secret', name: 'db-credentials', namespace: c.namespace });
+    assert.equal(secretValue(restored, 'password'), password);
+
+    const encoded = (text: string): string => Buffer.from(text).toString('base64');
+    const executions = await running().kube.list(DR_API, 'DRPlanExecution', { namespace: c.namespace });
+    const events = await running().kube.list('v1', 'Event', { namespace: c.namespace });
+    const eventLog = running().stack.eventing.eventLog.records();
+    const everything = JSON.stringify([executions, events, eventLog]);
+    for (const value of [password, token, encoded(password), encoded(token)]) assert.ok(!everything.includes(value), `a secret value leaked: ${value}`);
   });
 });
