@@ -208,7 +208,7 @@ describe("tenancy: a plan acts with its own ServiceAccount's rights only", { ski
     const password = 'pw-0f1e2d3c4b5a';
     const token = 'tok-9a8b7c6d5e4f';
     const secret = (name: string, data: Record<string, string>): KubeObject =>
-      ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: c.namespace }, stringData: data }) as KubeObject;
+      ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: c.namespace }, stringData: data });
     const actions = [
       {
         name: 'call',
