@@ -7,17 +7,22 @@ if (typeof process.send === 'function') {
   });
 }
 
-// The host learns which port this process really listens on: a port it chose may have been taken by
-// another process in the moment before this one bound it, and a readiness probe answered by that other
-// process must not count as this one's.
+// The host learns which port (and address) this process really listens on: a port it chose may have
+// been taken by another process in the moment before this one bound it, and a readiness probe answered
+// by that other process must not count as this one's.
+// faas-js-runtime binds every interface ('::'); on a workstation only the host's proxy and the local
+// broker may reach a function, so the host asks (DRPLAN_LOOPBACK_ONLY=1) for loopback instead.
 if (typeof process.send === 'function') {
   const net = await import('node:net');
   const listen = net.Server.prototype.listen;
+  const loopbackOnly = process.env.DRPLAN_LOOPBACK_ONLY === '1';
   net.Server.prototype.listen = function (...args) {
     this.once('listening', () => {
       const address = this.address();
-      if (address !== null && typeof address === 'object') process.send?.({ listening: address.port });
+      if (address !== null && typeof address === 'object') process.send?.({ listening: address.port, address: address.address });
     });
+    const [first] = args;
+    if (loopbackOnly && first !== null && typeof first === 'object' && 'port' in first) args[0] = { ...first, host: '127.0.0.1' };
     return listen.apply(this, args);
   };
 }

@@ -40,12 +40,16 @@ export interface ReplicaStatus {
   ready: boolean;
   /** How many times the process was restarted. */
   restarts: number;
+  /** The address the process reported binding (undefined before it listens). */
+  address?: string | undefined;
 }
 
 export class Replica {
   private port: number;
   /** The port the running process reported it listens on (exit-with-parent.mjs). */
   private boundPort: number | undefined;
+  /** The address it reported binding: 127.0.0.1, functions are never reachable from the network here. */
+  private boundAddress: string | undefined;
   private readonly options: ReplicaOptions;
   private child: ChildProcess | undefined;
   private ready = false;
@@ -67,7 +71,7 @@ export class Replica {
   }
 
   status(): ReplicaStatus {
-    return { label: this.options.label, url: this.url, pid: this.child?.pid, ready: this.ready, restarts: this.restarts };
+    return { label: this.options.label, url: this.url, pid: this.child?.pid, ready: this.ready, restarts: this.restarts, address: this.boundAddress };
   }
 
   isReady(): boolean {
@@ -108,14 +112,16 @@ export class Replica {
     const { entry, env } = this.options;
     const child = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, RUNTIME_CLI, entry], {
       cwd: dirname(entry),
-      env: { ...env, FUNC_PORT: String(this.port) },
+      env: { ...env, FUNC_PORT: String(this.port), DRPLAN_LOOPBACK_ONLY: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     this.child = child;
     this.boundPort = undefined;
+    this.boundAddress = undefined;
     child.on('message', (message: unknown) => {
-      const port = (message as { listening?: unknown } | null)?.listening;
+      const { listening: port, address } = (message ?? {}) as { listening?: unknown; address?: unknown };
       if (typeof port === 'number') this.boundPort = port;
+      if (typeof address === 'string') this.boundAddress = address;
     });
     const startedAt = Date.now();
     this.partial = { stdout: '', stderr: '' };

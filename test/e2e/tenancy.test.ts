@@ -207,8 +207,12 @@ describe("tenancy: a plan acts with its own ServiceAccount's rights only", { ski
     const c = caseOf(running(), 'tenant-secrets');
     const password = 'pw-0f1e2d3c4b5a';
     const token = 'tok-9a8b7c6d5e4f';
-    const secret = (name: string, data: Record<string, string>): KubeObject =>
-      ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: c.namespace }, stringData: data });
+    const secret = (name: string, data: Record<string, string>): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace: c.namespace },
+      stringData: data,
+    });
     const actions = [
       {
         name: 'call',

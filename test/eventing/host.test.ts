@@ -77,6 +77,17 @@ describe('the function host', () => {
     assert.deepEqual(recorded(records, 'with-env')[0]?.env, { LOG_LEVEL: 'debug', K_SERVICE: 'with-env' });
   });
 
+  it('makes each function listen on loopback only (faas-js-runtime alone binds every interface)', async () => {
+    // Act
+    const { host: running } = await host('loopback', 1);
+
+    // Assess
+    assert.deepEqual(
+      running.replicas('eventing-test', 'loopback').map((r) => r.address),
+      ['127.0.0.1'],
+    );
+  });
+
   it('restarts a killed process, which is ready and serving again', async () => {
     // Prepare
     const { host: running, warnings } = await host('killed', 1);

@@ -55,6 +55,19 @@ export const ClusterRoleBindingSchema = z.strictObject({
   subjects: z.array(z.strictObject({ kind: z.literal('ServiceAccount'), name, namespace: name })).min(1),
 });
 
+const NetworkPolicyPeerSchema = z.strictObject({ namespaceSelector: LabelSelectorSchema.optional(), podSelector: LabelSelectorSchema.optional() });
+
+export const NetworkPolicySchema = z.strictObject({
+  apiVersion: z.literal('networking.k8s.io/v1'),
+  kind: z.literal('NetworkPolicy'),
+  metadata: NamespacedMetaSchema,
+  spec: z.strictObject({
+    podSelector: LabelSelectorSchema,
+    policyTypes: z.array(z.enum(['Ingress', 'Egress'])).optional(),
+    ingress: z.array(z.strictObject({ from: z.array(NetworkPolicyPeerSchema).optional() })).optional(),
+  }),
+});
+
 /** The generated CRDs are checked in depth by test/unit/api/crds.test.ts; here only their shape as objects. */
 export const CustomResourceDefinitionSchema = z.looseObject({
   apiVersion: z.literal('apiextensions.k8s.io/v1'),
@@ -71,6 +84,7 @@ export const CoreSchemas: Readonly<Record<string, z.ZodType>> = {
   ClusterRole: ClusterRoleSchema,
   ClusterRoleBinding: ClusterRoleBindingSchema,
   CustomResourceDefinition: CustomResourceDefinitionSchema,
+  NetworkPolicy: NetworkPolicySchema,
 };
 
 /** Whether objects of the kind live in a namespace. */
