@@ -185,10 +185,16 @@ const remove: Change = async (ctx, change, key, current) => {
     const gone = firstObservation(ctx.recorded, outputsFor(change, key, undefined, false));
     return { ok: true, message: `${describeKey(key)} was already gone`, ...(change.recordsOutputs ? { outputs: gone } : {}) };
   }
+  const wanted = change.object.metadata.uid;
+  if (typeof wanted === 'string' && current.metadata.uid !== wanted) {
+    const gone = firstObservation(ctx.recorded, outputsFor(change, key, undefined, false));
+    const message = `${describeKey(key)} is not the object that was created (uid ${current.metadata.uid ?? 'none'}, not ${wanted}): left in place`;
+    return { ok: true, message, ...(change.recordsOutputs ? { outputs: gone } : {}) };
+  }
   const outputs = await remember(ctx, change, key, current);
   if (isResult(outputs)) return outputs;
   try {
-    await ctx.kube.remove(key, { propagationPolicy: 'Background' });
+    await ctx.kube.remove(key, { propagationPolicy: 'Background', uid: typeof wanted === 'string' ? wanted : undefined });
     return succeeded(change, outputs);
   } catch (error: unknown) {
     return apiFailure(error, `deleting ${describeKey(key)}`);

@@ -65,6 +65,8 @@ interface ObjectId {
   kind?: string | undefined;
   name?: string | undefined;
   namespace?: string | undefined;
+  /** The uid recorded when the action created it: the rollback deletes that object and no other of the name. */
+  uid?: string | undefined;
 }
 type Manifest = Record<string, unknown>;
 type Undo =
@@ -164,7 +166,10 @@ function undoJob(done: Done): Undo {
   const ref = done.outputs.jobRef;
   if (ref === undefined) return skipped('no Job reference was recorded; nothing to delete');
   const namespace = ref.namespace ?? done.action.job?.namespace ?? done.workflowRef.namespace;
-  const id = { apiVersion: ref.apiVersion ?? 'batch/v1', kind: ref.kind ?? 'Job', name: ref.name, namespace };
+  // The reference is recorded before the create, its uid once the Job exists: without a uid, a Job of that name is not known to be ours.
+  if (ref.uid === undefined)
+    return skipped(`Job ${namespace}/${ref.name} was never recorded as created (no uid); a Job of that name is not this action's to delete`);
+  const id = { apiVersion: ref.apiVersion ?? 'batch/v1', kind: ref.kind ?? 'Job', name: ref.name, namespace, uid: ref.uid };
   return deleteObject(id, 'created by this action');
 }
 
@@ -192,6 +197,7 @@ function mergeId(ref: ObjectReference | undefined, fallback: ObjectId): ObjectId
     kind: ref?.kind ?? fallback.kind,
     name: ref?.name ?? fallback.name,
     namespace: ref?.namespace ?? fallback.namespace,
+    uid: ref?.uid,
   };
 }
 
@@ -229,7 +235,7 @@ function undoCreate(change: Change): Undo {
 function deleteObject(id: ObjectId, why: string): Undo {
   const missing = missingIdentity(id.apiVersion, id.kind, id.name);
   if (missing !== undefined) return skipped(`cannot delete the object ${why}: its ${missing} was not recorded`);
-  const metadata = id.namespace === undefined ? { name: id.name } : { name: id.name, namespace: id.namespace };
+  const metadata = { name: id.name, ...(id.namespace === undefined ? {} : { namespace: id.namespace }), ...(id.uid === undefined ? {} : { uid: id.uid }) };
   return { mode: 'Automatic', operation: 'Delete', manifest: { apiVersion: id.apiVersion, kind: id.kind, metadata }, reason: `delete ${describe(id)}, ${why}` };
 }
 

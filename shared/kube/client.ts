@@ -153,8 +153,9 @@ function kubeOver(transport: JsonObjectApi, now: () => Date, user: string | unde
     async remove(key: ObjectKey, deleteOptions: DeleteOptions = {}) {
       const what = describeKey('delete', key);
       const query: Record<string, string> = deleteOptions.propagationPolicy === undefined ? {} : { propagationPolicy: deleteOptions.propagationPolicy };
+      const body = deleteOptions.uid === undefined ? undefined : { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: deleteOptions.uid } };
       try {
-        await api.send({ method: 'DELETE', path: await item(key, what), query, what });
+        await api.send({ method: 'DELETE', path: await item(key, what), query, what, ...(body === undefined ? {} : { body }) });
         return true;
       } catch (error: unknown) {
         if (isNotFound(error)) return false;

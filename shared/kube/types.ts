@@ -28,6 +28,8 @@ export interface ListOptions {
 export interface DeleteOptions {
   /** `Background` for Jobs, so their pods go too. */
   propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' | undefined;
+  /** Delete only the object with this uid (409 Conflict when the name now belongs to another). */
+  uid?: string | undefined;
 }
 
 /** A Kubernetes Event (core/v1) about one object. */

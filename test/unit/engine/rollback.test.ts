@@ -330,19 +330,19 @@ const restoredDeployment = {
 describe('planRollback automatic rollback', () => {
   const cases: { name: string; forward: Action; outputs: ActionStatus['outputs']; operation: string; manifest: unknown; reason: string }[] = [
     {
-      name: 'deletes the Job a Job action created',
+      name: 'deletes the Job a Job action created, and only that one (its uid)',
       forward: job,
-      outputs: { jobRef: { apiVersion: 'batch/v1', kind: 'Job', name: 'migrate-abc', namespace: 'batch-ns' } },
+      outputs: { jobRef: { apiVersion: 'batch/v1', kind: 'Job', name: 'migrate-abc', namespace: 'batch-ns', uid: 'u-1' } },
       operation: 'Delete',
-      manifest: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate-abc', namespace: 'batch-ns' } },
+      manifest: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate-abc', namespace: 'batch-ns', uid: 'u-1' } },
       reason: 'delete Job batch-ns/migrate-abc, created by this action',
     },
     {
       name: "deletes a Job whose reference lacks a namespace in the Job action's namespace",
       forward: job,
-      outputs: { jobRef: { name: 'migrate-abc' } },
+      outputs: { jobRef: { name: 'migrate-abc', uid: 'u-1' } },
       operation: 'Delete',
-      manifest: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate-abc', namespace: 'batch-ns' } },
+      manifest: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate-abc', namespace: 'batch-ns', uid: 'u-1' } },
       reason: 'delete Job batch-ns/migrate-abc, created by this action',
     },
     {
@@ -505,6 +505,12 @@ describe('planRollback skip', () => {
       forward: resource('Delete', 'kind: ConfigMap\n'),
       outputs: { priorState: '{"data":{}}', resourceRef: { kind: 'ConfigMap', name: 'x' } },
       reason: 'the recorded prior state of ConfigMap x has no apiVersion; it cannot be applied',
+    },
+    {
+      name: 'skips a Job whose reference never got its uid (it may never have been created: a Job of that name is not ours)',
+      forward: job,
+      outputs: { jobRef: { apiVersion: 'batch/v1', kind: 'Job', name: 'migrate-abc', namespace: 'batch-ns' } },
+      reason: "Job batch-ns/migrate-abc was never recorded as created (no uid); a Job of that name is not this action's to delete",
     },
     {
       name: "skips a delete when the created object's name is unknown",

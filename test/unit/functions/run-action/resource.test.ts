@@ -390,3 +390,34 @@ describe('a KubernetesResource action whose target API fails', () => {
     });
   }
 });
+
+describe('a KubernetesResource Delete naming a uid (the automatic rollback of a Create)', () => {
+  test('deletes the object with that uid', async () => {
+    // Prepare
+    const kube = new FakeKube();
+    const seeded = seedConfigMap(kube, { a: '1' });
+    assert.ok(seeded.metadata.uid !== undefined);
+    const w = worldOf([resourceAction('Delete', configMap({}, { uid: seeded.metadata.uid }))], { kube });
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.equal(w.action(PATH)?.phase, 'Succeeded');
+    assert.equal(await w.kube.get(CM_KEY), undefined);
+  });
+
+  test('leaves an object of the same name with another uid in place: it is not the one that was created', async () => {
+    // Prepare
+    const w = worldOf([resourceAction('Delete', configMap({}, { uid: 'the-one-we-created' }))]);
+    seedConfigMap(w.kube, { owner: 'someone else' });
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.equal(w.action(PATH)?.phase, 'Succeeded');
+    assert.match(w.action(PATH)?.message ?? '', /is not the object that was created \(uid .*, not the-one-we-created\): left in place/);
+    assert.deepEqual((await w.kube.get(CM_KEY))?.data, { owner: 'someone else' });
+  });
+});
