@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { badRequest, notAcceptable, tooLarge, unsupportedMediaType, type ApiError } from './errors.js';
-import { parseJsonBody } from './patch-types.js';
+import { checkedDepth, parseJsonBody } from './patch-types.js';
 import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from './protobuf.js';
 
 /** The real server's limit on request bodies. */
@@ -74,11 +74,13 @@ export function parseObjectBody(contentType: string | undefined, raw: Buffer): u
   if (media === 'application/json' || media === '') return parseJsonBody(raw.toString('utf8'));
   if (media === PROTOBUF_MEDIA_TYPE) return decodeProtobufObject(raw);
   if (media === 'application/yaml') {
+    let value: unknown;
     try {
-      return parseYaml(raw.toString('utf8')) as unknown;
+      value = parseYaml(raw.toString('utf8')) as unknown;
     } catch (error: unknown) {
       throw badRequest(`the request body is not valid YAML: ${error instanceof Error ? error.message : String(error)}`, error);
     }
+    return checkedDepth(value, 'the request body');
   }
   throw unsupportedMediaType(media, ['application/json', 'application/yaml']);
 }

@@ -65,6 +65,8 @@ export interface ApiServer {
   writeServiceAccountKubeconfig(path: string, namespace: string, name: string): void;
   /** Fault injection for tests: `faults.set({ conflictRatio: 0.2, … })`, `faults.clear()`, `faults.counts()`. */
   faults: ApiServerFaults;
+  /** Tests: the next `count` batches of writes fail to reach the disk (as when it is full): answered 500, changing nothing. */
+  failNextWrites(count: number): void;
   stop(): Promise<void>;
 }
 
@@ -134,5 +136,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const writeServiceAccountKubeconfig = (path: string, namespace: string, name: string): void => {
     writeKubeconfig(path, { server: secureUrl, certificateAuthority: certificate.cert }, serviceAccountToken(token, namespace, name));
   };
-  return { url, secureUrl, caCertificate: certificate.cert, token, kubeconfigPath, faults, writeServiceAccountKubeconfig, stop };
+  const failNextWrites = (count: number): void => {
+    context.store.failNextWrites(count);
+  };
+  return { url, secureUrl, caCertificate: certificate.cert, token, kubeconfigPath, faults, failNextWrites, writeServiceAccountKubeconfig, stop };
 }

@@ -31,12 +31,39 @@ export function patchTypeOf(contentType: string, type: ResourceType): PatchType 
   return patchType;
 }
 
+/**
+ * How deep a request body may nest (objects and lists). A real object is a few dozen levels deep; the
+ * server's own walks (admission, patches, apply) recurse, and a body nested thousands deep must be a
+ * 400, not a stack overflow answered 500.
+ */
+export const MAX_BODY_DEPTH = 200;
+
+/** The nesting depth of a parsed body, measured without recursion (so it cannot overflow itself); stops past `limit`. */
+function depthExceeds(value: unknown, limit: number): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (item === undefined || typeof item.value !== 'object' || item.value === null) continue;
+    if (item.depth >= limit) return true;
+    for (const child of Object.values(item.value)) if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: item.depth + 1 });
+  }
+  return false;
+}
+
+/** `value`, or a 400 when it nests deeper than MAX_BODY_DEPTH. */
+export function checkedDepth<T>(value: T, what: string): T {
+  if (depthExceeds(value, MAX_BODY_DEPTH)) throw badRequest(`${what} nests deeper than ${MAX_BODY_DEPTH} levels`);
+  return value;
+}
+
 export function parseJsonBody(raw: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(raw) as unknown;
+    value = JSON.parse(raw) as unknown;
   } catch (error: unknown) {
     throw badRequest(`the request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, error);
   }
+  return checkedDepth(value, 'the request body');
 }
 
 /** An apply patch: a YAML (or JSON, which is YAML) object. */
@@ -48,7 +75,7 @@ export function applyPatchBody(raw: string): unknown {
     throw badRequest(`the apply patch is not valid YAML: ${error instanceof Error ? error.message : String(error)}`, error);
   }
   if (!isRecord(value)) throw badRequest('the apply patch must be an object');
-  return value;
+  return checkedDepth(value, 'the apply patch');
 }
 
 export function patchedObject(type: ResourceType, current: KubeObject, patchType: Exclude<PatchType, 'apply'>, raw: string): unknown {

@@ -22,8 +22,15 @@ export interface StoredRef {
   object: KubeObject;
 }
 
-/** Compaction runs after this many logged changes. */
+/** Compaction runs after this many logged changes, or this many bytes of log, whichever comes first. */
 const COMPACT_AFTER = 50_000;
+const COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
+
+/** What a change replaced, to undo it when its batch cannot be written. */
+interface Undo {
+  key: string;
+  previous: KubeObject | undefined;
+}
 
 export const objectKey = (typeKey: string, namespace: string, name: string): string => `${typeKey}/${namespace}/${name}`;
 
@@ -38,6 +45,9 @@ export class Store {
   /** Changes per type since start (caches of derived data, such as RBAC rules, watch them). */
   private readonly changes = new Map<string, number>();
   private events: StoreEvent[] = [];
+  /** The changes since the last successful flush, oldest first, and the resourceVersion before them. */
+  private undo: Undo[] = [];
+  private rvBeforeBatch: number | undefined;
   private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
   private scheduled = false;
   private readonly listeners: Array<(events: StoreEvent[]) => void> = [];
@@ -101,6 +111,7 @@ export class Store {
   put(typeKey: string, object: KubeObject): KubeObject {
     const key = objectKey(typeKey, object.metadata.namespace ?? '', object.metadata.name ?? '');
     const previous = this.state.objects.get(key);
+    this.remember(key, previous);
     const rv = this.state.resourceVersion + 1;
     this.changes.set(typeKey, this.changesOf(typeKey) + 1);
     const stored: KubeObject = { ...object, metadata: { ...object.metadata, resourceVersion: String(rv) } };
@@ -119,6 +130,7 @@ export class Store {
     const key = objectKey(typeKey, object.metadata.namespace ?? '', object.metadata.name ?? '');
     const previous = this.state.objects.get(key);
     if (previous === undefined) return undefined;
+    this.remember(key, previous);
     this.changes.set(typeKey, this.changesOf(typeKey) + 1);
     const rv = this.state.resourceVersion + 1;
     this.state.resourceVersion = rv;
@@ -166,13 +178,49 @@ export class Store {
     this.events = [];
     try {
       this.wal.flush();
-      if (this.wal.size >= COMPACT_AFTER) this.wal.compact(this.state);
     } catch (error: unknown) {
+      // Nothing of the batch counts: memory goes back to what the log holds, nobody hears of it.
+      this.rollBack();
       for (const waiter of waiters) waiter.reject(new Error('the write-ahead log could not be written', { cause: error }));
       return;
     }
+    this.undo = [];
+    this.rvBeforeBatch = undefined;
+    try {
+      if (this.wal.size >= COMPACT_AFTER || this.wal.byteSize >= COMPACT_AFTER_BYTES) this.wal.compact(this.state);
+    } catch {
+      // the batch is durable in the log; compaction is tried again after the next one
+    }
     if (events.length > 0) for (const listener of this.listeners) listener(events);
     for (const waiter of waiters) waiter.resolve();
+  }
+
+  private remember(key: string, previous: KubeObject | undefined): void {
+    this.rvBeforeBatch ??= this.state.resourceVersion;
+    this.undo.push({ key, previous });
+  }
+
+  /** Undoes every change since the last successful flush, newest first. */
+  private rollBack(): void {
+    for (const { key, previous } of this.undo.reverse()) {
+      const current = this.state.objects.get(key);
+      if (current !== undefined) this.unindex(key, current);
+      if (previous === undefined) this.state.objects.delete(key);
+      else {
+        this.state.objects.set(key, previous);
+        this.index(key, previous);
+      }
+      const typeKey = typeOfKey(key);
+      this.changes.set(typeKey, this.changesOf(typeKey) + 1);
+    }
+    if (this.rvBeforeBatch !== undefined) this.state.resourceVersion = this.rvBeforeBatch;
+    this.undo = [];
+    this.rvBeforeBatch = undefined;
+  }
+
+  /** Tests: the next `count` batches fail to be written, as with a full disk. */
+  failNextWrites(count: number): void {
+    this.wal.failNextFlushes(count);
   }
 
   private index(key: string, object: KubeObject): void {

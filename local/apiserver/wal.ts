@@ -3,8 +3,10 @@
  * change, fdatasync'd before a write is acknowledged. The log file is preallocated (zero-filled) and
  * written in place, so that fdatasync flushes data blocks only, not the file size (several times
  * cheaper on ext4). Opening replays the log over the snapshot (a torn last line from a crash, and the
- * zero padding, are ignored); compaction writes a new snapshot atomically (temp file, fsync, rename,
- * fsync the folder) and starts an empty log. See docs/adr/0003.
+ * zero padding, are ignored; a corrupt record before others stops the start); compaction writes a new
+ * snapshot atomically (temp file, fsync, rename, fsync the folder) and starts an empty log. A batch
+ * that fails to be written is zeroed out again, and the store undoes its changes (store.ts). See
+ * docs/adr/0003.
  */
 import { closeSync, existsSync, fchmodSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,25 +62,50 @@ function parseRecord(line: string): WalRecord | undefined {
       return { rv: value.rv, key: value.key, ...(isRecord(value.object) ? { object: value.object as KubeObject } : {}) };
     }
   } catch {
-    // A torn last line (crash in the middle of a write): that write was never acknowledged.
+    // not a record: torn (the last one) or corrupt (any other); the caller tells which
   }
   return undefined;
 }
 
+/**
+ * Replays the log over the snapshot. A torn last record (a crash in the middle of its write: it was
+ * never acknowledged) ends the log; a record that does not parse with acknowledged records after it is
+ * corruption, and the start stops, naming the file and the byte offset — dropping it would make the
+ * loss of an acknowledged write permanent at the next compaction.
+ */
 function replayLog(dir: string, state: DurableState): number {
   const path = join(dir, LOG);
   if (!existsSync(path)) return 0;
+  const text = readFileSync(path, 'utf8');
+  const end = text.indexOf('\0');
+  const lines = (end < 0 ? text : text.slice(0, end)).split('\n');
   let count = 0;
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (line.startsWith('\0')) break;
-    const record = line === '' ? undefined : parseRecord(line);
-    if (record === undefined || record.rv <= state.resourceVersion) continue;
-    if (record.object === undefined) state.objects.delete(record.key);
-    else state.objects.set(record.key, record.object);
-    state.resourceVersion = record.rv;
-    count += 1;
+  let offset = 0;
+  for (const [index, line] of lines.entries()) {
+    const at = offset;
+    offset += Buffer.byteLength(line) + 1;
+    if (line === '') continue;
+    const record = parseRecord(line);
+    if (record === undefined) {
+      if (lines.slice(index + 1).some((rest) => rest !== '')) {
+        throw new Error(
+          `the write-ahead log ${path} has a corrupt record at byte ${at}, followed by others; restore the state folder from a backup (or move ${LOG} away to lose every change since the last snapshot)`,
+        );
+      }
+      break;
+    }
+    if (apply(state, record)) count += 1;
   }
   return count;
+}
+
+/** Applies a record newer than the state; false for one the state already holds. */
+function apply(state: DurableState, record: WalRecord): boolean {
+  if (record.rv <= state.resourceVersion) return false;
+  if (record.object === undefined) state.objects.delete(record.key);
+  else state.objects.set(record.key, record.object);
+  state.resourceVersion = record.rv;
+  return true;
 }
 
 function processAlive(pid: number): boolean {
@@ -140,6 +167,10 @@ export class WriteAheadLog {
   private fd: number;
   private pending: string[] = [];
   private records = 0;
+  /** Bytes in the log since the last compaction. */
+  private bytes = 0;
+  /** Tests: this many coming flushes fail as a full disk would, after writing part of their batch. */
+  private failures = 0;
   /** Where the next record goes, and how much of the file is allocated. */
   private position = 0;
   private allocated = 0;
@@ -176,21 +207,56 @@ export class WriteAheadLog {
     return this.records;
   }
 
-  /** Writes every pending record and waits for the disk: after this returns, they survive a crash. */
+  /** How many bytes the log holds since the last compaction. */
+  get byteSize(): number {
+    return this.bytes;
+  }
+
+  /** Tests: the next `count` flushes fail (ENOSPC) after writing half of their batch. */
+  failNextFlushes(count: number): void {
+    this.failures = count;
+  }
+
+  /**
+   * Writes every pending record and waits for the disk: after this returns, they survive a crash. When
+   * it throws, none of them counts: what part of the batch reached the file is overwritten with zeros
+   * (the log ends there on replay), and the next batch is written at the same place.
+   */
   flush(): void {
     if (this.pending.length === 0) return;
     const batch = this.pending.join('');
-    this.records += this.pending.length;
+    const count = this.pending.length;
     this.pending = [];
     const buffer = Buffer.from(batch, 'utf8');
+    try {
+      this.write(buffer);
+    } catch (error: unknown) {
+      try {
+        zeroFill(this.fd, this.position, Math.min(buffer.length, Math.max(0, this.allocated - this.position)));
+        fdatasyncSync(this.fd);
+      } catch {
+        // the disk refuses even that: a restart finds a torn or partial last batch, which it ignores
+      }
+      throw error;
+    }
+    this.position += buffer.length;
+    this.records += count;
+    this.bytes += buffer.length;
+  }
+
+  private write(buffer: Buffer): void {
     if (this.position + buffer.length > this.allocated) {
       const grow = Math.max(SEGMENT_BYTES, buffer.length);
       zeroFill(this.fd, this.allocated, grow);
       this.allocated += grow;
     }
+    const limit = this.failures > 0 ? Math.floor(buffer.length / 2) : buffer.length;
     let offset = 0;
-    while (offset < buffer.length) offset += writeSync(this.fd, buffer, offset, buffer.length - offset, this.position + offset);
-    this.position += buffer.length;
+    while (offset < limit) offset += writeSync(this.fd, buffer, offset, limit - offset, this.position + offset);
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw Object.assign(new Error('ENOSPC: no space left on device, write (injected)'), { code: 'ENOSPC' });
+    }
     fdatasyncSync(this.fd);
   }
 
@@ -201,6 +267,7 @@ export class WriteAheadLog {
     closeSync(this.fd);
     this.fd = this.freshLog();
     this.records = 0;
+    this.bytes = 0;
   }
 
   /** An empty, preallocated log (what a crash leaves in it after the snapshot is replayed anyway). */

@@ -107,6 +107,56 @@ describe('persistence', () => {
     assert.deepEqual([replayed.status, torn.status], [200, 404]);
     assert.equal((replayed.json?.metadata as { uid: string }).uid, 'u-1');
   });
+
+  test('a corrupt record with acknowledged ones after it stops the start, naming the file and the byte offset', async () => {
+    // Prepare
+    const dir = stateDir();
+    const first = await startTestServer({ stateDir: dir });
+    await first.stop();
+    const snapshot = JSON.parse(readFileSync(join(dir, 'snapshot.json'), 'utf8')) as { resourceVersion: number };
+    const rv = snapshot.resourceVersion + 1;
+    const record = (n: number, name: string): string =>
+      JSON.stringify({ rv: n, key: `configmaps/default/${name}`, object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' } } });
+    const good = record(rv, 'before');
+    writeFileSync(join(dir, 'wal.log'), `${good}\n{"rv":${rv + 1},"key":"configm#garbage\n${record(rv + 2, 'after')}\n`);
+    // Act + Assess
+    await assert.rejects(
+      startTestServer({ stateDir: dir }),
+      new RegExp(`write-ahead log .*wal\\.log has a corrupt record at byte ${Buffer.byteLength(good) + 1}, followed by others`),
+    );
+  });
+
+  test('a write the disk refuses is answered 500 and changes nothing: not in memory, not after a restart', async () => {
+    // Prepare
+    const dir = stateDir();
+    const server = await startTestServer({ stateDir: dir });
+    const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'lost' }, data: { a: '1' } });
+    const before = await raw(server.server, '/api/v1/namespaces/default/configmaps');
+    // Act
+    server.server.failNextWrites(1);
+    const refused = await raw(server.server, '/api/v1/namespaces/default/configmaps', { method: 'POST', body, contentType: 'application/json' });
+    const readBack = await raw(server.server, '/api/v1/namespaces/default/configmaps/lost');
+    const listed = await raw(server.server, '/api/v1/namespaces/default/configmaps');
+    const retried = await raw(server.server, '/api/v1/namespaces/default/configmaps', {
+      method: 'POST',
+      body: body.replace('"lost"', '"kept"'),
+      contentType: 'application/json',
+    });
+    await server.stop();
+    const again = await startTestServer({ stateDir: dir });
+    const afterRestart = await raw(again.server, '/api/v1/namespaces/default/configmaps/lost');
+    const kept = await raw(again.server, '/api/v1/namespaces/default/configmaps/kept');
+    await again.stop();
+    // Assess
+    assert.equal(refused.status, 500);
+    assert.equal(readBack.status, 404);
+    assert.equal(
+      (listed.json?.metadata as { resourceVersion: string }).resourceVersion,
+      (before.json?.metadata as { resourceVersion: string }).resourceVersion,
+    );
+    assert.equal(retried.status, 201);
+    assert.deepEqual([afterRestart.status, kept.status], [404, 200]);
+  });
 });
 
 describe('persistence across a crash', () => {
