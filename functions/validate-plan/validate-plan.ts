@@ -15,6 +15,7 @@ import { planHolds, planWorkflowRefs } from '../../shared/plan-references.js';
 import { type NamespacedName, nameOf, namespacedName, planKey, workflowKey } from '../../shared/keys.js';
 import { retryOnConflict, writeUnlessGone } from '../../shared/kube/conflict.js';
 import { decidePlan, type PlanDecision, type WorkflowIndex } from './decide.js';
+import { pruneExecutions } from './retention.js';
 
 /** Reads and decisions per call before giving up with a 409 (the broker then redelivers). */
 export const MAX_TRIES = 4;
@@ -85,6 +86,7 @@ export function createValidatePlan(deps: CoreDeps): ValidatePlan {
         const written = await writeStatus(plan, decision, log);
         if (decision.status !== undefined && !written) return [];
         for (const workflow of decision.unprotected) await protect(workflow, log);
+        await pruneExecutions(deps, plan, log);
         return written && decision.validated !== undefined ? [planValidatedReply(decision.validated)] : [];
       },
       { attempts: MAX_TRIES },

@@ -1,6 +1,7 @@
 /** DRPlan: what to fail over and in which order — stages of workflow references with parameters. */
 import { z } from 'zod';
-import { ConditionsSchema, dateTime, int64, NamespacedRefSchema, ObjectMetaSchema, ParameterSchema, ServiceAccountNameSchema } from './common.js';
+import { ConditionsSchema, dateTime, int32, int64, NamespacedRefSchema, ObjectMetaSchema, ParameterSchema, ServiceAccountNameSchema } from './common.js';
+import { HISTORY_LIMIT } from './constants.js';
 
 export const PlanFailurePolicySchema = z.enum(['Stop', 'Continue']);
 export const StageFailurePolicySchema = z.enum(['Stop', 'Continue', 'FailFast']);
@@ -34,6 +35,13 @@ export const DRPlanSpecSchema = z
     failurePolicy: PlanFailurePolicySchema.default('Stop').describe('FailurePolicy defines how to handle failures'),
     globalParams: z.array(ParameterSchema).optional().describe('GlobalParams are global parameters passed to all workflows'),
     stages: z.array(StageSchema).min(1).describe('Stages are the stage orchestration list'),
+    executionHistoryLimit: int32()
+      .min(1)
+      .max(1000)
+      .default(HISTORY_LIMIT)
+      .describe(
+        'ExecutionHistoryLimit is how many finished DRPlanExecutions of this plan are kept (newest first); older ones are deleted once their record is in the plan history. An execution older than that can no longer be reverted',
+      ),
     serviceAccountName: ServiceAccountNameSchema.optional().describe(
       'ServiceAccountName is the ServiceAccount of the plan\'s namespace whose rights every Kubernetes action of its executions runs with (by impersonation); default: the one the operator configured (DEFAULT_SERVICE_ACCOUNT, normally "default")',
     ),

@@ -45,7 +45,13 @@ const impersonateAccounts = rule(CORE, 'serviceaccounts', 'impersonate');
 
 export const FunctionPermissions: Readonly<Record<FunctionName, readonly Permission[]>> = {
   'validate-workflow': [rule(GROUP, 'drworkflows', 'get', 'list', 'patch'), rule(GROUP, 'drworkflows/status', 'patch'), rule(GROUP, 'drplans', 'list')],
-  'validate-plan': [rule(GROUP, 'drplans', 'get', 'list'), rule(GROUP, 'drplans/status', 'patch'), rule(GROUP, 'drworkflows', 'get', 'list', 'patch')],
+  'validate-plan': [
+    rule(GROUP, 'drplans', 'get', 'list'),
+    rule(GROUP, 'drplans/status', 'patch'),
+    rule(GROUP, 'drworkflows', 'get', 'list', 'patch'),
+    // retention: a plan's finished executions beyond its executionHistoryLimit are deleted
+    rule(GROUP, 'drplanexecutions', 'list', 'delete'),
+  ],
   'plan-stages': [
     rule(GROUP, 'drplanexecutions', 'get', 'list', 'patch'),
     rule(GROUP, 'drplanexecutions/status', 'patch'),

@@ -125,7 +125,7 @@ async function rollbackRedelivered(record: (inner: Kube) => Kube): Promise<Outco
     done = recordAttempt(claimed, {
       path,
       attempt: 1,
-      result: { ok: true, outputs: { jobRef: { ...JOB, name: forward.name }, created: true } },
+      result: { ok: true, outputs: { jobRef: { ...JOB, name: forward.name, uid: `uid-${forward.name}` }, created: true } },
       now: T0,
     }).status;
   }
@@ -250,7 +250,10 @@ export const runActionScenarios: readonly Scenario[] = [
   ...clusternetScenarios('Subscription', subscription, SUBSCRIPTION, subscriptionSpec),
   {
     name: 'the automatic rollback of a Job action deletes the Job',
-    run: (record) => runRollback(job(), { jobRef: JOB, created: true }, record, [stored(JOB)]),
+    run: (record) =>
+      runRollback(job(), { jobRef: { ...JOB, uid: 'uid-restore-1' }, created: true }, record, [
+        { ...stored(JOB), metadata: { name: JOB.name, namespace: JOB.namespace, uid: 'uid-restore-1' } },
+      ]),
   },
   {
     name: 'the automatic rollback of a Localization Patch applies its recorded prior state',

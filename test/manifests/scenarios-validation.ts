@@ -6,7 +6,7 @@ import { createValidatePlan } from '../../functions/validate-plan/validate-plan.
 import { createValidateWorkflow } from '../../functions/validate-workflow/validate-workflow.js';
 import { Finalizers } from '../../shared/api/index.js';
 import type { Outcome } from '../../shared/function-deps.js';
-import { planObject, ref, testDeps, workflowObject } from '../support/validation-helpers.js';
+import { finishedExecution, planObject, ref, testDeps, workflowObject } from '../support/validation-helpers.js';
 import type { Scenario } from './kube-usage.js';
 
 const id = (name: string): { name: string; namespace: string } => ({ name, namespace: 'default' });
@@ -63,6 +63,22 @@ export const validatePlanScenarios: readonly Scenario[] = [
       const outcomes: Outcome[] = [await core.onWorkflowValidated({ workflow: id('wf'), phase: 'Ready' })];
       outcomes.push(await core.onWorkflowChanged(id('wf')));
       return outcomes;
+    },
+  },
+  {
+    name: "a plan's finished executions beyond its executionHistoryLimit are deleted",
+    async run(record) {
+      const deps = testDeps();
+      deps.kube.seed(workflowObject('wf'));
+      deps.kube.seed(planObject('p', [ref('wf')], { executionHistoryLimit: 1 }));
+      for (const [name, completionTime] of [
+        ['old', '2026-01-01T00:00:00Z'],
+        ['new', '2026-01-02T00:00:00Z'],
+      ] as const) {
+        deps.kube.seed(finishedExecution(name, 'p', completionTime));
+      }
+      const core = createValidatePlan({ ...deps, kube: record(deps.kube) });
+      return [await core.reconcile(id('p'))];
     },
   },
   {

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { API_VERSION, Kinds } from '../../shared/api/index.js';
+import { API_VERSION, Kinds, Labels } from '../../shared/api/index.js';
 import type { Clock, CoreDeps, Logger } from '../../shared/function-deps.js';
 import type { KubeObject, ObjectKey } from '../../shared/kube/types.js';
 import { FakeKube } from './fake-kube.js';
@@ -139,4 +139,19 @@ export function seedObjects(): Array<{ file: string; object: KubeObject }> {
       .filter((value): value is KubeObject => typeof value === 'object' && value !== null && 'kind' in value)
       .map((object) => ({ file, object })),
   );
+}
+
+/** A finished execution of `plan` whose end is recorded in the plan's history (what retention may delete). */
+export function finishedExecution(name: string, plan: string, completionTime: string, phase = 'Succeeded'): KubeObject {
+  return {
+    apiVersion: API_VERSION,
+    kind: Kinds.execution,
+    metadata: { name, namespace: 'default', labels: { [Labels.plan]: plan, [Labels.planShort]: plan } },
+    spec: { planRef: plan, operationType: 'Execute' },
+    status: {
+      phase,
+      completionTime,
+      conditions: [{ type: 'Recorded', status: 'True', reason: 'InPlanHistory', message: 'recorded', lastTransitionTime: completionTime }],
+    },
+  };
 }

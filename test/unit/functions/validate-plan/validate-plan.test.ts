@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
-import { Finalizers } from '../../../../shared/api/index.js';
+import { API_VERSION, Finalizers, Kinds } from '../../../../shared/api/index.js';
 import { EventTypes } from '../../../../shared/events.js';
 import { createValidatePlan, MAX_TRIES } from '../../../../functions/validate-plan/validate-plan.js';
 import {
+  finishedExecution,
   mustGet,
   NOW,
   planKey,
@@ -518,5 +519,43 @@ describe('validate-plan resync', () => {
     await core.resync();
     // Assess
     assert.deepEqual((await mustGet(deps.kube, workflowKey('probe'))).metadata.finalizers, [Finalizers.workflowProtection]);
+  });
+});
+
+describe('validate-plan: retention of finished executions', () => {
+  test("keeps the newest executionHistoryLimit finished executions of the plan and deletes the older ones; running, unrecorded and other plans' executions are left", async () => {
+    // Prepare
+    const deps = testDeps();
+    deps.kube.seed(workflowObject('probe'));
+    deps.kube.seed(planObject('failover', [ref('probe')], { executionHistoryLimit: 2 }));
+    deps.kube.seed(finishedExecution('first', 'failover', '2026-01-01T00:00:00Z'));
+    deps.kube.seed(finishedExecution('second', 'failover', '2026-01-02T00:00:00Z', 'Failed'));
+    deps.kube.seed(finishedExecution('third', 'failover', '2026-01-03T00:00:00Z'));
+    deps.kube.seed(finishedExecution('fourth', 'failover', '2026-01-04T00:00:00Z', 'Cancelled'));
+    deps.kube.seed({ ...finishedExecution('running', 'failover', '2025-12-01T00:00:00Z'), status: { phase: 'Running' } });
+    deps.kube.seed({
+      ...finishedExecution('unrecorded', 'failover', '2025-12-02T00:00:00Z'),
+      status: { phase: 'Succeeded', completionTime: '2025-12-02T00:00:00Z' },
+    });
+    deps.kube.seed(finishedExecution('elsewhere', 'other-plan', '2025-01-01T00:00:00Z'));
+    // Act
+    await createValidatePlan(deps).reconcile(PLAN);
+    // Assess
+    const left = (await deps.kube.list(API_VERSION, Kinds.execution)).map((execution) => execution.metadata.name).sort();
+    assert.deepEqual(left, ['elsewhere', 'fourth', 'running', 'third', 'unrecorded']);
+  });
+
+  test('without a limit the default keeps 10', async () => {
+    // Prepare
+    const deps = testDeps();
+    deps.kube.seed(workflowObject('probe'));
+    deps.kube.seed(planObject('failover', [ref('probe')]));
+    for (let day = 1; day <= 12; day++) deps.kube.seed(finishedExecution(`run-${day}`, 'failover', `2026-01-${String(day).padStart(2, '0')}T00:00:00Z`));
+    // Act
+    await createValidatePlan(deps).reconcile(PLAN);
+    // Assess
+    const left = (await deps.kube.list(API_VERSION, Kinds.execution)).map((execution) => execution.metadata.name);
+    assert.equal(left.length, 10);
+    assert.ok(!left.includes('run-1') && !left.includes('run-2'));
   });
 });
