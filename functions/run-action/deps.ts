@@ -6,7 +6,11 @@ import type { Holder } from './holder.js';
 import type { HostResolver } from './ssrf.js';
 
 export interface RunActionDeps extends CoreDeps {
-  fetch: typeof globalThis.fetch;
+  /**
+   * Tests only: HTTP actions call this instead of connecting themselves. Absent (production), they
+   * connect to the address the SSRF check approved (node-fetch.ts).
+   */
+  fetch?: typeof globalThis.fetch | undefined;
   sleep(ms: number): Promise<void>;
   config: RunActionConfig;
   /** Resolves HTTP target host names for the link-local/metadata check; `dns.lookup` when absent. */

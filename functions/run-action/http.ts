@@ -13,9 +13,9 @@ import type { AttemptResult } from '../../shared/engine/attempt.js';
 import { actionTimeoutMs } from '../../shared/engine/resync.js';
 import type { ExecutorContext } from './executor.js';
 import { fatal, retryable } from './executor.js';
-import type { OutgoingRequest } from './insecure-fetch.js';
-import { insecureFetch } from './insecure-fetch.js';
-import { refuseTarget, systemResolver, type TargetCheck } from './ssrf.js';
+import type { OutgoingRequest } from './node-fetch.js';
+import { nodeFetch } from './node-fetch.js';
+import { checkTarget, refuseTarget, systemResolver, type TargetCheck } from './ssrf.js';
 import { apiFailure } from './kube-errors.js';
 import type { KubeObject } from '../../shared/kube/types.js';
 
@@ -153,10 +153,11 @@ function redirectHop(hop: Hop, response: Response): Hop | { elsewhere: URL } | u
   return { ...hop, url, headers, method: toGet ? 'GET' : hop.method, body: toGet ? undefined : hop.body };
 }
 
-async function sendOnce(ctx: ExecutorContext, hop: Hop, insecure: boolean): Promise<Response> {
+/** One request, to the checked address (deps.fetch, when a test gives one, is called instead and sees no address). */
+async function sendOnce(ctx: ExecutorContext, hop: Hop, insecure: boolean, address: string | undefined): Promise<Response> {
   const init = { method: hop.method, headers: hop.headers, body: hop.body, signal: hop.signal };
-  if (insecure && hop.url.protocol === 'https:') return insecureFetch(hop.url, init);
-  return ctx.deps.fetch(hop.url, { ...init, redirect: 'manual' });
+  if (ctx.deps.fetch !== undefined && !(insecure && hop.url.protocol === 'https:')) return ctx.deps.fetch(hop.url, { ...init, redirect: 'manual' });
+  return nodeFetch(hop.url, init, { address, insecure });
 }
 
 /** The failure of a redirect to another origin: the target's own refusal when it has one (a metadata address), else the origin rule. */
@@ -173,10 +174,10 @@ async function send(ctx: ExecutorContext, first: Hop, http: HTTPAction): Promise
   const check = { allowPrivateTargets: ctx.deps.config.allowPrivateTargets, resolve: ctx.deps.resolve ?? systemResolver };
   let hop = first;
   for (let hops = 0; hops <= MAX_REDIRECTS; hops++) {
-    const refusal = await refuseTarget(hop.url, check);
-    if (refusal !== undefined) return (refusal.retryable ? retryable : fatal)(`http.url: ${safeUrl(hop.url)}: ${refusal.reason}`);
-    ctx.log.info({ method: hop.method, url: safeUrl(hop.url), headers: [...hop.headers.keys()] }, 'http request');
-    const response = await sendOnce(ctx, hop, http.insecureSkipVerify === true);
+    const checked = await checkTarget(hop.url, check);
+    if ('refusal' in checked) return (checked.refusal.retryable ? retryable : fatal)(`http.url: ${safeUrl(hop.url)}: ${checked.refusal.reason}`);
+    ctx.log.info({ method: hop.method, url: safeUrl(hop.url), address: checked.address, headers: [...hop.headers.keys()] }, 'http request');
+    const response = await sendOnce(ctx, hop, http.insecureSkipVerify === true, checked.address);
     const next = http.successCodes?.includes(response.status) === true ? undefined : redirectHop(hop, response);
     if (next === undefined) return { response, url: hop.url };
     await response.body?.cancel();

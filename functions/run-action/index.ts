@@ -11,6 +11,6 @@ import { createRunAction } from './run-action.js';
 
 export const { init, handle } = defineFunction({
   name: 'run-action',
-  create: (deps, env) => createRunAction({ ...deps, fetch: globalThis.fetch, sleep, config: runActionConfigFromEnv(env), holder: holderFromEnv(env) }),
+  create: (deps, env) => createRunAction({ ...deps, sleep, config: runActionConfigFromEnv(env), holder: holderFromEnv(env) }),
   route: routeRunAction,
 });

@@ -6,10 +6,9 @@
  *
  * The host name is resolved here (with an injected resolver) and every address checked; a name that
  * cannot be resolved is refused (retryably: DNS may be late), not sent unchecked. The NAT64 forms
- * (64:ff9b::/96) of the refused IPv4 addresses are refused too. The request itself still
- * resolves the name again, so a DNS answer that changes in between (rebinding) is not caught yet;
- * the cluster's network policy is the stronger guard. Redirects are checked hop by hop, and never
- * followed to another origin (see http.ts).
+ * (64:ff9b::/96) of the refused IPv4 addresses are refused too. The request then connects to the
+ * checked address itself (node-fetch.ts), so a DNS answer that changes in between (rebinding) cannot
+ * move it. Redirects are checked hop by hop, and never followed to another origin (see http.ts).
  */
 import { BlockList, isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
@@ -82,21 +81,43 @@ export interface Refusal {
 
 const refused = (reason: string, retryable = false): Refusal => ({ reason, retryable });
 
-/** Why `url` must not be requested, or `undefined` when it may be. */
-export async function refuseTarget(url: URL, check: TargetCheck): Promise<Refusal | undefined> {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return refused(`scheme "${url.protocol}" is not supported; use http or https`);
-  if (check.allowPrivateTargets) return undefined;
+/** A target that may be requested, and the checked address to connect to (absent: no check was made, resolve as usual). */
+export interface Approved {
+  address?: string | undefined;
+}
+
+/**
+ * Why `url` must not be requested, or the address it may be requested at: every address the name
+ * resolves to is checked, and the request connects to the first of them (node-fetch.ts), so the check
+ * and the connection see the same answer.
+ */
+export async function checkTarget(url: URL, check: TargetCheck): Promise<{ refusal: Refusal } | Approved> {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { refusal: refused(`scheme "${url.protocol}" is not supported; use http or https`) };
+  if (check.allowPrivateTargets) return {};
   const host = hostOf(url);
   const why = 'link-local and cloud metadata addresses are refused (set ALLOW_PRIVATE_TARGETS=true to allow them)';
-  if (METADATA_HOSTS.has(host)) return refused(`host ${host} is a cloud metadata service; ${why}`);
-  if (isIP(host) !== 0) return isBlockedAddress(host) ? refused(`address ${host} is not allowed; ${why}`) : undefined;
+  if (METADATA_HOSTS.has(host)) return { refusal: refused(`host ${host} is a cloud metadata service; ${why}`) };
+  if (isIP(host) !== 0) return isBlockedAddress(host) ? { refusal: refused(`address ${host} is not allowed; ${why}`) } : { address: host };
+  return checkName(host, check, why);
+}
+
+/** Resolves a host name once and checks every address; the first is the one to connect to. */
+async function checkName(host: string, check: TargetCheck, why: string): Promise<{ refusal: Refusal } | Approved> {
   let addresses: string[];
   try {
     addresses = await check.resolve(host);
   } catch (error: unknown) {
     const detail = error instanceof Error ? error.message : String(error);
-    return refused(`host ${host} could not be resolved (${detail}); it is not sent to unchecked`, true);
+    return { refusal: refused(`host ${host} could not be resolved (${detail}); it is not sent to unchecked`, true) };
   }
+  const [first] = addresses;
+  if (first === undefined) return { refusal: refused(`host ${host} resolves to no address; it is not sent to unchecked`, true) };
   const bad = addresses.find(isBlockedAddress);
-  return bad === undefined ? undefined : refused(`host ${host} resolves to ${bad}; ${why}`);
+  return bad === undefined ? { address: first } : { refusal: refused(`host ${host} resolves to ${bad}; ${why}`) };
+}
+
+/** Why `url` must not be requested, or `undefined` when it may be. */
+export async function refuseTarget(url: URL, check: TargetCheck): Promise<Refusal | undefined> {
+  const checked = await checkTarget(url, check);
+  return 'refusal' in checked ? checked.refusal : undefined;
 }

@@ -164,7 +164,7 @@ export function world(execution: KubeObject, options: WorldOptions = {}): World 
     kube,
     clock,
     log,
-    fetch: options.fetch ?? globalThis.fetch,
+    fetch: options.fetch,
     sleep,
     // Chaining off unless a test turns it on: each test then sees one attempt per request, as a reply says.
     config: { ...DEFAULT_RUN_ACTION_CONFIG, maxInlineChainMs: 0, ...options.config },

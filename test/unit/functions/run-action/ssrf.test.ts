@@ -3,7 +3,7 @@ import { after, describe, test } from 'node:test';
 import { createRunAction } from '../../../../functions/run-action/run-action.js';
 import { isBlockedAddress, refuseTarget } from '../../../../functions/run-action/ssrf.js';
 import type { Target } from '../../../support/run-action-helpers.js';
-import { httpAction, pathOf, recordingFetch, requested, startTarget, worldOf } from '../../../support/run-action-helpers.js';
+import { answer, httpAction, pathOf, recordingFetch, requested, startTarget, worldOf } from '../../../support/run-action-helpers.js';
 
 const PATH = pathOf('call');
 const WHY = 'link-local and cloud metadata addresses are refused (set ALLOW_PRIVATE_TARGETS=true to allow them)';
@@ -164,6 +164,29 @@ describe('a host that cannot be resolved', () => {
       w.action(PATH)?.message ?? '',
       /http\.url: http:\/\/not-yet\.example\/ready: host not-yet\.example could not be resolved \(ENOTFOUND not-yet\.example\); it is not sent to unchecked/,
     );
+  });
+});
+
+describe('the connection goes to the address that was checked', () => {
+  let server: Target | undefined;
+  after(async () => {
+    await server?.close();
+  });
+
+  test('a name is requested at the address the check resolved, with the name in the Host header (a later DNS answer cannot move it)', async () => {
+    // Prepare: "pinned.invalid" resolves nowhere but through the check's resolver
+    server = await startTarget(answer(200));
+    const port = new URL(server.url).port;
+    const names = resolver({ 'pinned.invalid': ['127.0.0.1'] });
+    const w = worldOf([httpAction('call', { url: `http://pinned.invalid:${port}/health` })], { resolve: names.resolve });
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    assert.equal(w.action(PATH)?.phase, 'Succeeded', w.action(PATH)?.message);
+    assert.deepEqual(names.asked, ['pinned.invalid']);
+    assert.equal(server.requests[0]?.headers.host, `pinned.invalid:${port}`);
   });
 });
 
