@@ -132,10 +132,22 @@ async function snapshot(ctx: ExecutorContext, key: ObjectKey, current: KubeObjec
   return { name, namespace, key: SNAPSHOT_KEY };
 }
 
+/** The most an action records of an object's prior state: the execution's status holds it, beside every other action's. */
+export const MAX_PRIOR_STATE_BYTES = 256 * 1024;
+
 /** Saves the object's state before the change (first observation wins); returns the outputs to record, or a failure. */
 async function remember(ctx: ExecutorContext, change: ObjectChange, key: ObjectKey, current: KubeObject | undefined): Promise<ActionOutputs | AttemptResult> {
   const fresh = outputsFor(change, key, current, change.operation === 'Apply' && current === undefined);
-  if (current !== undefined && !isSecret(current)) fresh.priorState = priorStateOf(current);
+  if (current !== undefined && !isSecret(current)) {
+    const prior = priorStateOf(current);
+    const size = Buffer.byteLength(prior);
+    if (size > MAX_PRIOR_STATE_BYTES) {
+      return fatal(
+        `${describeKey(key)}: its prior state is ${size} bytes, over the ${MAX_PRIOR_STATE_BYTES} an action may record for its rollback; nothing was changed`,
+      );
+    }
+    fresh.priorState = prior;
+  }
   if (!change.recordsOutputs) return fresh;
   if (current !== undefined && isSecret(current) && ctx.recorded?.priorStateRef === undefined) {
     const kept = await snapshot(ctx, key, current);

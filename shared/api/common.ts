@@ -16,6 +16,22 @@ export const dateTime = (): z.ZodString => z.string().meta({ format: 'date-time'
  * The longest duration any field takes: a week. Longer ones are refused where they are written, not
  * discovered when a timer cannot hold them (Node's timers stop at about 596 hours).
  */
+/**
+ * Hard limits on what one object may hold, enforced by the schema (and so at \`kubectl apply\` by the
+ * CRDs): an execution's status holds every action of its plan, and the API server stores objects up to
+ * 1.5 MiB; every check on user input stays bounded.
+ */
+export const LIMITS = {
+  actionsPerWorkflow: 500,
+  stages: 100,
+  workflowsPerStage: 100,
+  parameters: 100,
+  /** A manifest or a request body, in characters. */
+  textBytes: 256 * 1024,
+  /** Actions one execution may run (the sum over its stages' workflows): its status must fit in an object. */
+  actionsPerPlan: 1500,
+} as const;
+
 export const MAX_DURATION_MS = 7 * 24 * 3_600_000;
 
 export const DurationSchema = z

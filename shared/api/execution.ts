@@ -7,6 +7,7 @@ import {
   ConditionsSchema,
   dateTime,
   FREE_FORM,
+  LIMITS,
   int32,
   int64,
   NamespacedRefSchema,
@@ -33,7 +34,11 @@ export const DRPlanExecutionSpecSchema = z
       .string()
       .optional()
       .describe('RevertExecutionRef names the Execute execution to revert (required for Revert); it may be Succeeded, Failed or Cancelled'),
-    params: z.array(ExecutionParamSchema).optional().describe("Params override the plan's parameters for this execution (highest precedence)"),
+    params: z
+      .array(ExecutionParamSchema)
+      .max(LIMITS.parameters)
+      .optional()
+      .describe("Params override the plan's parameters for this execution (highest precedence)"),
     serviceAccountName: ServiceAccountNameSchema.optional().describe(
       "ServiceAccountName overrides the plan's ServiceAccount for this execution: its Kubernetes actions run with that account's rights (same namespace)",
     ),

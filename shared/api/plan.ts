@@ -1,6 +1,16 @@
 /** DRPlan: what to fail over and in which order — stages of workflow references with parameters. */
 import { z } from 'zod';
-import { ConditionsSchema, dateTime, int32, int64, NamespacedRefSchema, ObjectMetaSchema, ParameterSchema, ServiceAccountNameSchema } from './common.js';
+import {
+  ConditionsSchema,
+  dateTime,
+  int32,
+  int64,
+  LIMITS,
+  NamespacedRefSchema,
+  ObjectMetaSchema,
+  ParameterSchema,
+  ServiceAccountNameSchema,
+} from './common.js';
 import { HISTORY_LIMIT } from './constants.js';
 
 export const PlanFailurePolicySchema = z.enum(['Stop', 'Continue']);
@@ -10,7 +20,7 @@ export type StageFailurePolicy = z.infer<typeof StageFailurePolicySchema>;
 export const WorkflowReferenceSchema = z
   .strictObject({
     workflowRef: NamespacedRefSchema.describe('WorkflowRef is the workflow reference (name + namespace)'),
-    params: z.array(ParameterSchema).optional().describe('Params are parameters that override globalParams'),
+    params: z.array(ParameterSchema).max(LIMITS.parameters).optional().describe('Params are parameters that override globalParams'),
   })
   .describe('WorkflowReference defines a workflow reference with parameters');
 export type WorkflowReference = z.infer<typeof WorkflowReferenceSchema>;
@@ -24,7 +34,7 @@ export const StageSchema = z
     failurePolicy: StageFailurePolicySchema.optional().describe(
       "FailurePolicy is the stage-level failure policy (default: FailFast when parallel, else the plan's)",
     ),
-    workflows: z.array(WorkflowReferenceSchema).min(1).describe('Workflows are the workflow reference list'),
+    workflows: z.array(WorkflowReferenceSchema).min(1).max(LIMITS.workflowsPerStage).describe('Workflows are the workflow reference list'),
   })
   .describe('Stage defines a stage in the plan orchestration');
 export type Stage = z.infer<typeof StageSchema>;
@@ -33,8 +43,8 @@ export const DRPlanSpecSchema = z
   .strictObject({
     description: z.string().optional().describe('Description is the plan description'),
     failurePolicy: PlanFailurePolicySchema.default('Stop').describe('FailurePolicy defines how to handle failures'),
-    globalParams: z.array(ParameterSchema).optional().describe('GlobalParams are global parameters passed to all workflows'),
-    stages: z.array(StageSchema).min(1).describe('Stages are the stage orchestration list'),
+    globalParams: z.array(ParameterSchema).max(LIMITS.parameters).optional().describe('GlobalParams are global parameters passed to all workflows'),
+    stages: z.array(StageSchema).min(1).max(LIMITS.stages).describe('Stages are the stage orchestration list'),
     executionHistoryLimit: int32()
       .min(1)
       .max(1000)

@@ -6,6 +6,7 @@ import {
   FREE_FORM,
   int32,
   int64,
+  LIMITS,
   MultiplierSchema,
   NamespacedRefSchema,
   ObjectMetaSchema,
@@ -45,7 +46,7 @@ export const HTTPActionSchema = z
       .array(HeaderFromSchema)
       .optional()
       .describe('HeadersFrom are headers whose values come from Secrets (tokens, API keys): read at send time, never stored in the status'),
-    body: z.string().optional().describe('Body is the request body'),
+    body: z.string().max(LIMITS.textBytes).optional().describe('Body is the request body'),
     successCodes: z.array(z.number().int()).optional().describe('SuccessCodes are the status codes that count as success (default: any 2xx)'),
     insecureSkipVerify: z.boolean().optional().describe('InsecureSkipVerify skips TLS certificate verification'),
     recordResponseBody: z
@@ -117,7 +118,7 @@ export const SubscriptionActionSchema = z
 
 export const KubernetesResourceActionSchema = z
   .strictObject({
-    manifest: z.string().min(1).describe('Manifest is the YAML manifest of the resource'),
+    manifest: z.string().min(1).max(LIMITS.textBytes).describe('Manifest is the YAML manifest of the resource'),
     operation: operation(['Create', 'Apply', 'Patch', 'Delete'] as const),
     stateFrom: z
       .strictObject({
@@ -210,10 +211,10 @@ export const ExecutorSchema = z
 
 export const DRWorkflowSpecSchema = z
   .strictObject({
-    actions: z.array(ActionSchema).min(1).describe('Actions are executed in order'),
+    actions: z.array(ActionSchema).min(1).max(LIMITS.actionsPerWorkflow).describe('Actions are executed in order'),
     executor: ExecutorSchema.optional(),
     failurePolicy: WorkflowFailurePolicySchema.default('FailFast').describe('FailurePolicy: FailFast stops at the first failed action, Continue runs the rest'),
-    parameters: z.array(ParameterSchema).optional().describe('Parameters declares the parameters the actions may use'),
+    parameters: z.array(ParameterSchema).max(LIMITS.parameters).optional().describe('Parameters declares the parameters the actions may use'),
     shareWithNamespaces: z
       .array(z.string().min(1).max(63))
       .optional()

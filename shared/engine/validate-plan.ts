@@ -8,6 +8,7 @@ import { findCycle } from './dag.js';
 import { withDefaults } from './defaults.js';
 import { resolveParams } from './params.js';
 import { problem, type Problem } from './problems.js';
+import { LIMITS } from '../api/common.js';
 import { mayUse, notSharedMessage } from '../cross-namespace.js';
 import { collectPlaceholders } from './templates.js';
 import { duplicateNames, parameterListProblems, parseWithProblems, sortByPath, typeMetaProblems } from './validate.js';
@@ -153,6 +154,30 @@ export function validatePlan(obj: unknown, lookup: WorkflowLookup): PlanValidati
   const problems = [...typeMetaProblems(obj, Kinds.plan), ...parsed.problems];
   if (parsed.value === undefined) return { problems: sortByPath(problems) };
   const plan = withDefaults(parsed.value);
-  problems.push(...stageProblems(plan.spec.stages), ...workflowRefProblems(plan, lookup));
+  const once = lookupOnce(lookup);
+  problems.push(...stageProblems(plan.spec.stages), ...workflowRefProblems(plan, once), ...sizeProblems(plan, once));
   return { plan, problems: sortByPath(problems) };
+}
+
+/** `lookup`, asked at most once per workflow. */
+function lookupOnce(lookup: WorkflowLookup): WorkflowLookup {
+  const seen = new Map<string, WorkflowLookupResult | undefined>();
+  return (ref) => {
+    const key = `${ref.namespace}/${ref.name}`;
+    if (!seen.has(key)) seen.set(key, lookup(ref));
+    return seen.get(key);
+  };
+}
+
+/** The plan's actions, counted over the workflows it can see: an execution's status holds each of them. */
+function sizeProblems(plan: DRPlan, lookup: WorkflowLookup): Problem[] {
+  let actions = 0;
+  for (const stage of plan.spec.stages) {
+    for (const ref of stage.workflows) {
+      const namespace = ref.workflowRef.namespace ?? plan.metadata.namespace ?? 'default';
+      actions += lookup({ name: ref.workflowRef.name, namespace })?.workflow?.spec.actions.length ?? 0;
+    }
+  }
+  if (actions <= LIMITS.actionsPerPlan) return [];
+  return [problem('spec.stages', `the plan runs ${actions} actions; at most ${LIMITS.actionsPerPlan} fit in one execution's status (split the plan)`)];
 }

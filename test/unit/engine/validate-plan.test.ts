@@ -434,3 +434,18 @@ describe('executionPlanProblems', () => {
     assertOneProblem(problems, 'spec.params[0].value', 'must be a finite decimal number, got "lots" (DRWorkflow dr/typed declares it as number)');
   });
 });
+
+describe('validatePlan: the size of an execution', () => {
+  test('a plan that would run more than 1,500 actions is refused at spec.stages, with the count', () => {
+    const big = validateWorkflow({
+      metadata: { name: 'big', namespace: NS },
+      spec: { actions: Array.from({ length: 400 }, (_, index) => ({ name: `a${index}`, type: 'HTTP', http: { url: 'https://svc.example/x' } })) },
+    }).workflow;
+    assert.ok(big);
+    const stages = Array.from({ length: 4 }, (_, index) => stage(`s${index}`, { workflows: [ref('big')] }));
+
+    const { problems } = validatePlan(plan(stages), lookupOf(big));
+
+    assert.deepEqual(problems, [{ path: 'spec.stages', message: "the plan runs 1600 actions; at most 1500 fit in one execution's status (split the plan)" }]);
+  });
+});

@@ -507,3 +507,20 @@ describe('validateWorkflow never throws', () => {
     assertOneProblem(problems, 'spec.actions[0].resource.manifest', 'not valid YAML: Excessive alias count');
   });
 });
+
+describe('validateWorkflow: hard limits, each named by its field', () => {
+  test('at most 500 actions', () => {
+    const actions = Array.from({ length: 501 }, (_, index) => http(`a${index}`));
+    assertOneProblem(validateWorkflow(workflow(actions)).problems, 'spec.actions', '500');
+  });
+
+  test('a manifest of at most 256 KiB', () => {
+    const manifest = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  blob: "${'x'.repeat(256 * 1024)}"\n`;
+    assertOneProblem(validateWorkflow(workflow([resource('Create', manifest)])).problems, 'spec.actions[0].resource.manifest', '262144');
+  });
+
+  test('at most 100 parameters', () => {
+    const parameters = Array.from({ length: 101 }, (_, index) => ({ name: `p${index}` }));
+    assertOneProblem(validateWorkflow(workflow([http()], { parameters })).problems, 'spec.parameters', '100');
+  });
+});

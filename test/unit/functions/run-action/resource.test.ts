@@ -421,3 +421,24 @@ describe('a KubernetesResource Delete naming a uid (the automatic rollback of a 
     assert.deepEqual((await w.kube.get(CM_KEY))?.data, { owner: 'someone else' });
   });
 });
+
+describe('the budget of a recorded prior state', () => {
+  test('an object whose prior state is over 256 KiB fails the action at once, unchanged', async () => {
+    // Prepare
+    const w = worldOf([resourceAction('Delete', configMap({}))]);
+    seedConfigMap(w.kube, { blob: 'x'.repeat(300 * 1024) });
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    const action = w.action(PATH);
+    assert.equal(action?.phase, 'Failed');
+    assert.equal(action.attempt, 1);
+    assert.match(
+      action.message ?? '',
+      /ConfigMap dr\/routing: its prior state is \d+ bytes, over the 262144 an action may record for its rollback; nothing was changed/,
+    );
+    assert.notEqual(await w.kube.get(CM_KEY), undefined);
+  });
+});
