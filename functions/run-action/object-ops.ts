@@ -135,6 +135,14 @@ async function snapshot(ctx: ExecutorContext, key: ObjectKey, current: KubeObjec
 /** The most an action records of an object's prior state: the execution's status holds it, beside every other action's. */
 export const MAX_PRIOR_STATE_BYTES = 256 * 1024;
 
+/** The prior state as recorded, or the failure of one over its budget. */
+function recordablePrior(key: ObjectKey, current: KubeObject): string | AttemptResult {
+  const prior = priorStateOf(current);
+  const size = Buffer.byteLength(prior);
+  if (size <= MAX_PRIOR_STATE_BYTES) return prior;
+  return fatal(`${describeKey(key)}: its prior state is ${size} bytes, over the ${MAX_PRIOR_STATE_BYTES} an action may record for its rollback; nothing was changed`);
+}
+
 /** Saves the object's state before the change (first observation wins); returns the outputs to record, or a failure. */
 async function remember(ctx: ExecutorContext, change: ObjectChange, key: ObjectKey, current: KubeObject | undefined): Promise<ActionOutputs | AttemptResult> {
   const fresh = outputsFor(change, key, current, change.operation === 'Apply' && current === undefined);
