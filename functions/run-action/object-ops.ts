@@ -140,20 +140,17 @@ function recordablePrior(key: ObjectKey, current: KubeObject): string | AttemptR
   const prior = priorStateOf(current);
   const size = Buffer.byteLength(prior);
   if (size <= MAX_PRIOR_STATE_BYTES) return prior;
-  return fatal(`${describeKey(key)}: its prior state is ${size} bytes, over the ${MAX_PRIOR_STATE_BYTES} an action may record for its rollback; nothing was changed`);
+  return fatal(
+    `${describeKey(key)}: its prior state is ${size} bytes, over the ${MAX_PRIOR_STATE_BYTES} an action may record for its rollback; nothing was changed`,
+  );
 }
 
 /** Saves the object's state before the change (first observation wins); returns the outputs to record, or a failure. */
 async function remember(ctx: ExecutorContext, change: ObjectChange, key: ObjectKey, current: KubeObject | undefined): Promise<ActionOutputs | AttemptResult> {
   const fresh = outputsFor(change, key, current, change.operation === 'Apply' && current === undefined);
   if (current !== undefined && !isSecret(current)) {
-    const prior = priorStateOf(current);
-    const size = Buffer.byteLength(prior);
-    if (size > MAX_PRIOR_STATE_BYTES) {
-      return fatal(
-        `${describeKey(key)}: its prior state is ${size} bytes, over the ${MAX_PRIOR_STATE_BYTES} an action may record for its rollback; nothing was changed`,
-      );
-    }
+    const prior = recordablePrior(key, current);
+    if (typeof prior !== 'string') return prior;
     fresh.priorState = prior;
   }
   if (!change.recordsOutputs) return fresh;
