@@ -135,6 +135,12 @@ async function snapshot(ctx: ExecutorContext, key: ObjectKey, current: KubeObjec
 /** The most an action records of an object's prior state: the execution's status holds it, beside every other action's. */
 export const MAX_PRIOR_STATE_BYTES = 256 * 1024;
 
+/** A Secret's snapshot (the first attempt's is kept: none is taken again once one is recorded). */
+async function snapshotIfSecret(ctx: ExecutorContext, key: ObjectKey, current: KubeObject | undefined): Promise<SecretSnapshotRef | AttemptResult | undefined> {
+  if (current === undefined || !isSecret(current) || ctx.recorded?.priorStateRef !== undefined) return undefined;
+  return snapshot(ctx, key, current);
+}
+
 /** The prior state as recorded, or the failure of one over its budget. */
 function recordablePrior(key: ObjectKey, current: KubeObject): string | AttemptResult {
   const prior = priorStateOf(current);
@@ -154,11 +160,9 @@ async function remember(ctx: ExecutorContext, change: ObjectChange, key: ObjectK
     fresh.priorState = prior;
   }
   if (!change.recordsOutputs) return fresh;
-  if (current !== undefined && isSecret(current) && ctx.recorded?.priorStateRef === undefined) {
-    const kept = await snapshot(ctx, key, current);
-    if ('ok' in kept) return kept;
-    fresh.priorStateRef = kept;
-  }
+  const snapshotted = await snapshotIfSecret(ctx, key, current);
+  if (snapshotted !== undefined && 'ok' in snapshotted) return snapshotted;
+  if (snapshotted !== undefined) fresh.priorStateRef = snapshotted;
   const kept = firstObservation(ctx.recorded, fresh);
   await ctx.saveOutputs(kept);
   return kept;
