@@ -44,11 +44,19 @@ async function pick(options: ProxyOptions, turn: { next: number }): Promise<Repl
 
 function forward(replica: Replica, incoming: IncomingMessage, outgoing: ServerResponse): void {
   const target = new URL(incoming.url ?? '/', replica.url);
+  let answered = false;
   const upstream = request(target, { method: incoming.method, headers: incoming.headers }, (answer) => {
+    answered = true;
     outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
     answer.pipe(outgoing);
   });
   upstream.on('error', (error) => {
+    // A replica may answer before it has read the whole body (a 413) and close: the answer stands.
+    if (answered) {
+      incoming.unpipe(upstream);
+      incoming.resume();
+      return;
+    }
     if (outgoing.headersSent) outgoing.destroy(error);
     else outgoing.writeHead(502, { 'content-type': 'text/plain' }).end(`replica ${replica.status().label} failed: ${error.message}\n`);
   });

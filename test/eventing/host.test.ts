@@ -77,6 +77,15 @@ describe('the function host', () => {
     assert.deepEqual(recorded(records, 'with-env')[0]?.env, { LOG_LEVEL: 'debug', K_SERVICE: 'with-env' });
   });
 
+  it("passes a function's 413 for a body over its limit through as 413 (not a 502 the broker would retry)", async () => {
+    // Act
+    const { host: running } = await host('too-big', 1);
+    const answer = await send(running.serviceUrl('eventing-test', 'too-big') ?? '', { type: 'com.example.created' }, { blob: 'x'.repeat(4 * 1024 * 1024) });
+
+    // Assess
+    assert.equal(answer.status, 413, answer.text);
+  });
+
   it('makes each function listen on loopback only (faas-js-runtime alone binds every interface)', async () => {
     // Act
     const { host: running } = await host('loopback', 1);
