@@ -205,6 +205,8 @@ export async function readBody(response: Response, limit: number): Promise<strin
 
 /** Keys whose values a recorded JSON body never shows. */
 const SECRET_KEY = /pass(word|phrase)?|secret|token|api[-_]?key|auth|credential|private[-_]?key|session|cookie|signature/i;
+/** A body not recorded is still read up to this many characters (its connection is then reused); a longer one is cut off. */
+const DISCARD_READ_LIMIT = 16 * 1024;
 /** A JSON body is read up to this many characters to be redacted as a whole, then cut to the limit. */
 const REDACT_READ_LIMIT = 256 * 1024;
 
@@ -230,7 +232,8 @@ export function recordableBody(text: string, limit: number): string {
 async function recordedBody(ctx: ExecutorContext, http: HTTPAction, response: Response): Promise<string> {
   const limit = ctx.deps.config.bodyLimit;
   if (http.recordResponseBody !== true || limit === 0) {
-    await response.body?.cancel();
+    // read (and drop) a short body to its end, so that the connection can be used again; a long one is cut off
+    await readBody(response, DISCARD_READ_LIMIT);
     return '';
   }
   return recordableBody(await readBody(response, Math.max(limit, REDACT_READ_LIMIT)), limit);
