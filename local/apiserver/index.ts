@@ -13,7 +13,7 @@ import type { ServerContext } from './context.js';
 import { faultInjector, type ApiServerFaults, type ConflictFaults } from './faults.js';
 import { startJobController } from './job-controller.js';
 import { writeKubeconfig } from './kubeconfig.js';
-import { dualServer } from './listener.js';
+import { dualServer, type ConnectionTimeouts } from './listener.js';
 import { OpenApiDocuments } from './openapi-cache.js';
 import { Registry } from './registry.js';
 import { serviceAccountToken } from './authn.js';
@@ -46,6 +46,8 @@ export interface ApiServerOptions {
   watchTimeoutSeconds?: number;
   /** Injected 409 Conflicts from the start (tests; see faults.ts); also switched at run time through `faults`. */
   faults?: ConflictFaults;
+  /** How long a connection may take to send its first request's headers (default 10 s). */
+  timeouts?: ConnectionTimeouts;
 }
 
 export interface ApiServer {
@@ -114,6 +116,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       watch: { hub, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000, defaultTimeoutSeconds: options.watchTimeoutSeconds ?? 1800 },
     }),
     certificate,
+    options.timeouts,
   );
   const bound = await server.listen(options.port ?? 0, host).catch((error: unknown) => {
     context.store.close();

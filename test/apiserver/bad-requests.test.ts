@@ -1,6 +1,8 @@
 /** Malformed and unauthorised requests get a Kubernetes Status with the right code, and the server keeps serving. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
 import { raw, startTestServer, type RawRequest, type TestServer } from './helpers.js';
 
 const CONFIGMAPS = '/api/v1/namespaces/default/configmaps';
@@ -178,5 +180,77 @@ describe('bad requests', () => {
     const body = (await raw(t.server, `${CONFIGMAPS}/missing`)).json ?? {};
     assert.equal(body.message, 'configmaps "missing" not found');
     assert.deepEqual(body.details, { name: 'missing', group: '', kind: 'configmaps' });
+  });
+});
+
+describe('silent and slow connections', () => {
+  let t: TestServer;
+
+  before(async () => {
+    t = await startTestServer({ timeouts: { headersMs: 300 } });
+  });
+  after(async () => {
+    await t.dispose();
+  });
+
+  /** Opens a TCP connection, sends `bytes` (if any), and resolves when the server closes it. */
+  function closedByServer(bytes?: string): Promise<void> {
+    const { port } = new URL(t.server.url);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        if (bytes !== undefined) socket.write(bytes);
+      });
+      socket.on('error', reject);
+      socket.on('close', () => {
+        resolve();
+      });
+      socket.resume();
+    });
+  }
+
+  test('a connection that never sends a byte is closed', async () => {
+    await closedByServer();
+  });
+
+  test('a request whose headers never end is closed', async () => {
+    await closedByServer('GET /api HTTP/1.1\r\nHost: x\r\n');
+  });
+
+  test('a watch over TLS (as kubectl makes it) outlives the headers timeout and still gets its events', async () => {
+    const { port } = new URL(t.server.url);
+    const events: string[] = [];
+    const state = { answered: false };
+    const request = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/api/v1/namespaces/default/configmaps?watch=true',
+        headers: { Authorization: `Bearer ${t.server.token}` },
+        ca: t.server.caCertificate,
+      },
+      (response) => {
+        state.answered = true;
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => events.push(chunk));
+      },
+    );
+    request.end();
+    try {
+      while (!state.answered) await new Promise((resolve) => setTimeout(resolve, 20));
+      // the watch is open; the guard would have closed its connection after 300 ms, had the request not counted
+      const opened = Date.now();
+      while (Date.now() - opened < 900) await new Promise((resolve) => setTimeout(resolve, 50));
+      const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late' }, data: {} });
+      assert.equal((await raw(t.server, '/api/v1/namespaces/default/configmaps', { method: 'POST', body, contentType: 'application/json' })).status, 201);
+      while (!events.join('').includes('"late"')) await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      request.destroy();
+    }
+  });
+
+  test('a request whose headers arrive in time is answered, on a connection kept for the next one', async () => {
+    const first = await raw(t.server, '/version');
+    const second = await raw(t.server, '/version');
+    assert.deepEqual([first.status, second.status], [200, 200]);
   });
 });
