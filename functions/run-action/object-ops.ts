@@ -10,7 +10,7 @@
  * - Delete: NotFound is success.
  */
 import { createHash } from 'node:crypto';
-import type { ActionOutputs } from '../../shared/api/index.js';
+import type { ActionOutputs, ObjectReference } from '../../shared/api/index.js';
 import type { SecretSnapshotRef } from '../../shared/api/execution.js';
 import { API_VERSION, Kinds, MANAGER } from '../../shared/api/index.js';
 import type { AttemptResult } from '../../shared/engine/attempt.js';
@@ -36,7 +36,14 @@ export interface ObjectChange {
 
 type Observation = { ok: true; current: KubeObject | undefined } | { ok: false; result: AttemptResult };
 
-const succeeded = (change: ObjectChange, outputs: ActionOutputs): AttemptResult => (change.recordsOutputs ? { ok: true, outputs } : { ok: true });
+/** The outputs of a later object of an action are not recorded, but what Create made is (see changeObjects). */
+const succeeded = (change: ObjectChange, outputs: ActionOutputs): AttemptResult =>
+  change.recordsOutputs ? { ok: true, outputs } : { ok: true, outputs: { createdRefs: createdRef(change, outputs) } };
+
+const createdRef = (change: ObjectChange, outputs: ActionOutputs): ObjectReference[] => {
+  const ref = outputs[change.refField];
+  return change.operation === 'Create' && outputs.created === true && ref !== undefined ? [ref] : [];
+};
 
 function outputsFor(change: ObjectChange, key: ObjectKey, stored: KubeObject | undefined, created: boolean): ActionOutputs {
   return { [change.refField]: referenceTo(key, stored), created };
@@ -252,10 +259,21 @@ export async function changeObject(ctx: ExecutorContext, change: ObjectChange): 
 /** Runs the changes in order and stops at the first failure; the outputs are the first change's. */
 export async function changeObjects(ctx: ExecutorContext, list: readonly ObjectChange[]): Promise<AttemptResult> {
   let first: AttemptResult | undefined;
+  const created: ObjectReference[] = [];
+  const withCreated = (outputs: ActionOutputs | undefined): ActionOutputs | undefined =>
+    list.length > 1 && created.length > 0 ? { ...outputs, createdRefs: [...created] } : outputs;
   for (const change of list) {
     const result = await changeObject(ctx, change);
-    if (!result.ok) return first?.outputs === undefined || result.outputs !== undefined ? result : { ...result, outputs: first.outputs };
+    if (result.ok && result.outputs !== undefined)
+      created.push(...(change.recordsOutputs ? createdRef(change, result.outputs) : (result.outputs.createdRefs ?? [])));
+    if (!result.ok) {
+      // what the earlier objects made stays on record: the first's outputs and every object created
+      const outputs = withCreated(result.outputs ?? first?.outputs);
+      return outputs === undefined ? result : { ...result, outputs };
+    }
     first ??= result;
   }
-  return first ?? { ok: true };
+  if (first === undefined) return { ok: true };
+  const outputs = withCreated(first.outputs);
+  return outputs === undefined ? first : { ...first, outputs };
 }

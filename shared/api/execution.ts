@@ -81,6 +81,10 @@ export const ActionOutputsSchema = z
     localizationRef: ObjectReferenceSchema.optional().describe('LocalizationRef is the created Localization reference'),
     subscriptionRef: ObjectReferenceSchema.optional().describe('SubscriptionRef is the created Subscription reference'),
     resourceRef: ObjectReferenceSchema.optional().describe('ResourceRef is the created generic K8s resource reference (KubernetesResource)'),
+    createdRefs: z
+      .array(ObjectReferenceSchema)
+      .optional()
+      .describe('CreatedRefs are the objects a Create of a manifest with several documents created, in order (the automatic rollback deletes each)'),
     created: z.boolean().optional().describe('Created is true when this action created the object (automatic rollback deletes only what it created)'),
     priorState: z.string().optional().describe('PriorState is the object as it was before a Patch, Apply or Delete (JSON), for rollback'),
     priorStateRef: SecretSnapshotRefSchema.optional().describe(

@@ -70,7 +70,8 @@ interface ObjectId {
 }
 type Manifest = Record<string, unknown>;
 type Undo =
-  { mode: 'Automatic'; operation: 'Delete' | 'Apply'; manifest: Manifest; stateFrom?: SecretSnapshotRef; reason: string } | { mode: 'Skip'; reason: string };
+  | { mode: 'Automatic'; operation: 'Delete' | 'Apply'; manifest: Manifest | Manifest[]; stateFrom?: SecretSnapshotRef; reason: string }
+  | { mode: 'Skip'; reason: string };
 /** What an object action did: its operation, the object, and whether a reference to it was recorded. */
 interface Change {
   operation: string;
@@ -148,7 +149,11 @@ function resourceAction(source: Action, undo: Extract<Undo, { mode: 'Automatic' 
     type: 'KubernetesResource',
     timeout: source.timeout,
     ...(source.retryPolicy ? { retryPolicy: source.retryPolicy } : {}),
-    resource: { operation, manifest: stringify(manifest), ...(stateFrom === undefined ? {} : { stateFrom }) },
+    resource: {
+      operation,
+      manifest: Array.isArray(manifest) ? manifest.map((doc) => stringify(doc)).join('---\n') : stringify(manifest),
+      ...(stateFrom === undefined ? {} : { stateFrom }),
+    },
   };
 }
 
@@ -226,10 +231,26 @@ function undoChange(change: Change): Undo {
 }
 
 function undoCreate(change: Change): Undo {
+  const every = change.outputs.createdRefs ?? [];
+  if (every.length > 1) return deleteEvery(every);
   if (change.outputs.created === false) return skipped(`${describe(change.id)} already existed; this action did not create it, so it is left in place`);
   if (!change.recorded && change.outputs.created !== true)
     return skipped(`no reference to the created ${change.id.kind ?? 'object'} was recorded; nothing to delete`);
   return deleteObject(change.id, 'created by this action');
+}
+
+/** Every object a multi-document Create made, newest first, each only if it is still the one created (its uid). */
+function deleteEvery(refs: readonly ObjectReference[]): Undo {
+  const docs: Manifest[] = [...refs].reverse().map((ref) => ({
+    apiVersion: ref.apiVersion,
+    kind: ref.kind,
+    metadata: { name: ref.name, ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }), ...(ref.uid === undefined ? {} : { uid: ref.uid }) },
+  }));
+  const names = [...refs]
+    .reverse()
+    .map((ref) => describe(ref))
+    .join(', ');
+  return { mode: 'Automatic', operation: 'Delete', manifest: docs, reason: `delete ${names}, created by this action` };
 }
 
 function deleteObject(id: ObjectId, why: string): Undo {

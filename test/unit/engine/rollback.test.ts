@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import type { Action, ActionStatus, DRPlanExecution, DRPlanExecutionStatus, ResolvedPlan, RollbackStep } from '../../../shared/api/index.js';
 import { ActionSchema, DRPlanExecutionStatusSchema, ResolvedPlanSchema } from '../../../shared/api/index.js';
 import type { RollbackInput } from '../../../shared/engine/rollback.js';
@@ -751,4 +751,26 @@ describe('checkRevertTarget', () => {
       assert.equal(checkRevertTarget(c.revert ?? revert, c.target), c.expected);
     });
   }
+});
+
+describe('planRollback: a Create of several documents', () => {
+  test('deletes every object it created, newest first, each only if it still has the uid it was created with', () => {
+    const manifest = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: b\n';
+    const createdRefs = [
+      { apiVersion: 'v1', kind: 'ConfigMap', name: 'a', namespace: 'apps', uid: 'u-a' },
+      { apiVersion: 'v1', kind: 'Secret', name: 'b', namespace: 'apps', uid: 'u-b' },
+    ];
+
+    const step = onlyStep(resource('Create', manifest), { resourceRef: createdRefs[0], created: true, createdRefs });
+
+    assert.equal(step.mode, 'Automatic');
+    const action = ActionSchema.parse(step.action);
+    assert.equal(action.resource?.operation, 'Delete');
+    const docs = parseAllDocuments(action.resource?.manifest ?? '').map((doc) => doc.toJS() as unknown);
+    assert.deepEqual(docs, [
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'b', namespace: 'apps', uid: 'u-b' } },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'apps', uid: 'u-a' } },
+    ]);
+    assert.equal(step.reason, 'delete Secret apps/b, ConfigMap apps/a, created by this action');
+  });
 });

@@ -442,3 +442,26 @@ describe('the budget of a recorded prior state', () => {
     assert.notEqual(await w.kube.get(CM_KEY), undefined);
   });
 });
+
+describe('a KubernetesResource Create of several documents', () => {
+  test('records every object it created, in order, for its rollback', async () => {
+    // Prepare
+    const manifest = `${stringify(configMap({ a: '1' }))}---\n${stringify({ ...configMap({ b: '2' }), metadata: { name: 'second' } })}`;
+    const w = worldOf([resourceAction('Create', manifest)]);
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    const outputs = w.action(PATH)?.outputs;
+    assert.equal(w.action(PATH)?.phase, 'Succeeded');
+    assert.deepEqual(
+      outputs?.createdRefs?.map((ref) => [ref.kind, ref.name, typeof ref.uid]),
+      [
+        ['ConfigMap', 'routing', 'string'],
+        ['ConfigMap', 'second', 'string'],
+      ],
+    );
+    assert.equal(outputs.resourceRef?.name, 'routing');
+  });
+});
