@@ -256,24 +256,28 @@ export async function changeObject(ctx: ExecutorContext, change: ObjectChange): 
   return changes[change.operation](ctx, change, key, seen.current);
 }
 
-/** Runs the changes in order and stops at the first failure; the outputs are the first change's. */
+/** The objects a succeeded change created (a later object's are in its outputs' createdRefs, see `succeeded`). */
+function createdBy(change: ObjectChange, result: AttemptResult): ObjectReference[] {
+  if (!result.ok || result.outputs === undefined) return [];
+  return change.recordsOutputs ? createdRef(change, result.outputs) : (result.outputs.createdRefs ?? []);
+}
+
+/**
+ * Runs the changes in order and stops at the first failure; the outputs are the first change's, and
+ * with several objects every one created is listed (`createdRefs`), also when a later one failed.
+ */
 export async function changeObjects(ctx: ExecutorContext, list: readonly ObjectChange[]): Promise<AttemptResult> {
   let first: AttemptResult | undefined;
   const created: ObjectReference[] = [];
-  const withCreated = (outputs: ActionOutputs | undefined): ActionOutputs | undefined =>
-    list.length > 1 && created.length > 0 ? { ...outputs, createdRefs: [...created] } : outputs;
+  const withCreated = (result: AttemptResult, outputs: ActionOutputs | undefined): AttemptResult => {
+    const all = list.length > 1 && created.length > 0 ? { ...outputs, createdRefs: [...created] } : outputs;
+    return all === undefined ? result : { ...result, outputs: all };
+  };
   for (const change of list) {
     const result = await changeObject(ctx, change);
-    if (result.ok && result.outputs !== undefined)
-      created.push(...(change.recordsOutputs ? createdRef(change, result.outputs) : (result.outputs.createdRefs ?? [])));
-    if (!result.ok) {
-      // what the earlier objects made stays on record: the first's outputs and every object created
-      const outputs = withCreated(result.outputs ?? first?.outputs);
-      return outputs === undefined ? result : { ...result, outputs };
-    }
+    created.push(...createdBy(change, result));
+    if (!result.ok) return withCreated(result, result.outputs ?? first?.outputs);
     first ??= result;
   }
-  if (first === undefined) return { ok: true };
-  const outputs = withCreated(first.outputs);
-  return outputs === undefined ? first : { ...first, outputs };
+  return first === undefined ? { ok: true } : withCreated(first, first.outputs);
 }

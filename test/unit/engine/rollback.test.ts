@@ -766,7 +766,7 @@ describe('planRollback: a Create of several documents', () => {
     assert.equal(step.mode, 'Automatic');
     const action = ActionSchema.parse(step.action);
     assert.equal(action.resource?.operation, 'Delete');
-    const docs = parseAllDocuments(action.resource?.manifest ?? '').map((doc) => doc.toJS() as unknown);
+    const docs = parseAllDocuments(action.resource.manifest).map((doc) => doc.toJS() as unknown);
     assert.deepEqual(docs, [
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'b', namespace: 'apps', uid: 'u-b' } },
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'apps', uid: 'u-a' } },
