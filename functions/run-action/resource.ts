@@ -13,6 +13,7 @@ import { apiFailure } from './kube-errors.js';
 import type { SecretSnapshotRef } from '../../shared/api/execution.js';
 import type { KubeObject } from '../../shared/kube/types.js';
 import { isRecord } from '../../shared/type-utils.js';
+import { SERVER_METADATA } from '../../shared/engine/rollback.js';
 import type { ObjectChange, Operation } from './object-ops.js';
 import { changeObjects } from './object-ops.js';
 
@@ -22,18 +23,6 @@ export function prepareObject(ctx: ExecutorContext, object: Manifest, operation:
   if (operation !== 'Create' && operation !== 'Apply') return placed;
   return withOwnership(placed, ownershipLabels(ctx.id), ownershipAnnotations(ctx.id));
 }
-
-/** Fields of a snapshot the API server owns: not sent back. */
-const SERVER_FIELDS = [
-  'resourceVersion',
-  'uid',
-  'managedFields',
-  'creationTimestamp',
-  'generation',
-  'selfLink',
-  'deletionTimestamp',
-  'deletionGracePeriodSeconds',
-];
 
 const sameIdentity = (a: Manifest, b: Manifest): boolean =>
   a.apiVersion === b.apiVersion && a.kind === b.kind && a.metadata.name === b.metadata.name && (a.metadata.namespace ?? '') === (b.metadata.namespace ?? '');
@@ -61,7 +50,7 @@ async function snapshotState(ctx: ExecutorContext, named: Manifest, ref: SecretS
     return { failure: fatal(`${where}, key "${ref.key}": not a JSON object`) };
   }
   if (!isRecord(parsed) || !isRecord(parsed.metadata)) return { failure: fatal(`${where}, key "${ref.key}": not a Kubernetes object`) };
-  const metadata = Object.fromEntries(Object.entries(parsed.metadata).filter(([field]) => !SERVER_FIELDS.includes(field)));
+  const metadata = Object.fromEntries(Object.entries(parsed.metadata).filter(([field]) => !SERVER_METADATA.has(field)));
   const { status: _status, ...rest } = parsed;
   const state = { ...rest, metadata } as Manifest;
   if (!sameIdentity(state, named)) return { failure: fatal(`${where} holds ${describeKey(keyOf(state))}, not ${describeKey(keyOf(named))}`) };

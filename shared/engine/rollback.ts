@@ -35,7 +35,7 @@ export const REVERT_STAGE = 'rollback';
 const CLUSTERNET_API_VERSION = 'apps.clusternet.io/v1alpha1';
 const DEFAULT_TIMEOUT = '5m';
 /** Fields the API server owns; a re-created or restored object must not carry them. */
-const SERVER_METADATA: ReadonlySet<string> = new Set([
+export const SERVER_METADATA: ReadonlySet<string> = new Set([
   'resourceVersion',
   'uid',
   'managedFields',
