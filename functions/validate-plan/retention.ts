@@ -41,10 +41,21 @@ function newestFirst(a: KubeObject, b: KubeObject): number {
   return time(b).localeCompare(time(a)) || (b.metadata.name ?? '').localeCompare(a.metadata.name ?? '');
 }
 
+/**
+ * Whether the plan may have more recorded finished executions than it keeps. Every recorded end is in
+ * the plan's history (newest HISTORY_LIMIT): with fewer records than the limit there is nothing to
+ * delete, and no list is needed — most reconciles of a plan (its validation, its lock) skip it.
+ */
+function mayExceed(plan: KubeObject): boolean {
+  const status = isRecord(plan.status) ? plan.status : {};
+  const history = Array.isArray(status.executionHistory) ? status.executionHistory.length : 0;
+  return history >= Math.min(historyLimitOf(plan), HISTORY_LIMIT);
+}
+
 /** Deletes the plan's finished executions beyond its limit; returns how many it deleted. A failure is logged: the next reconcile tries again. */
 export async function pruneExecutions(deps: CoreDeps, plan: KubeObject, log: Logger): Promise<number> {
   const { name, namespace } = nameOf(plan);
-  if (plan.metadata.deletionTimestamp !== undefined || !LABEL_VALUE.test(name) || name.length > 63) return 0;
+  if (plan.metadata.deletionTimestamp !== undefined || !LABEL_VALUE.test(name) || name.length > 63 || !mayExceed(plan)) return 0;
   const executions = await deps.kube.list(API_VERSION, Kinds.execution, { namespace, labelSelector: `${Labels.plan}=${name}` });
   const finished = executions.filter((execution) => (execution.spec as { planRef?: unknown } | undefined)?.planRef === name && prunable(execution));
   const doomed = finished.sort(newestFirst).slice(historyLimitOf(plan));

@@ -74,6 +74,19 @@ export function nextTtl(raw: string | undefined): number {
   return Math.max(0, Number(raw) - 1);
 }
 
+/** What every delivery record of the event log says, whatever the outcome. */
+function deliveryRecord(route: Route, record: AcceptedRecord, event: CloudEvent, result: DeliveryResult) {
+  return {
+    record: 'delivery' as const,
+    eventSeq: record.seq,
+    eventId: event.attributes.id ?? '',
+    trigger: route.key,
+    subscriber: route.subscriber,
+    attempts: result.attempts,
+    status: result.status,
+  };
+}
+
 export class Brokers {
   private readonly options: BrokerOptions;
   private readonly routes = new Map<string, Route[]>();
@@ -149,15 +162,7 @@ export class Brokers {
     const signal = this.stopping.signal;
     const result = await deliver(route.subscriber, event, route.policy, signal);
     if (signal.aborted) return; // no outcome: redelivered after a restart
-    const base = {
-      record: 'delivery' as const,
-      eventSeq: record.seq,
-      eventId: event.attributes.id ?? '',
-      trigger: route.key,
-      subscriber: route.subscriber,
-      attempts: result.attempts,
-      status: result.status,
-    };
+    const base = deliveryRecord(route, record, event, result);
     if (result.ok) {
       const reply = result.reply === undefined ? undefined : this.reinject(record.broker, result.reply, record.ttl);
       this.options.eventLog.append({ ...base, outcome: 'delivered', reply });
@@ -175,16 +180,7 @@ export class Brokers {
   }
 
   private async deadLetter(route: Route, record: AcceptedRecord, event: CloudEvent, failure: DeliveryResult): Promise<void> {
-    const base = {
-      record: 'delivery' as const,
-      eventSeq: record.seq,
-      eventId: event.attributes.id ?? '',
-      trigger: route.key,
-      subscriber: route.subscriber,
-      attempts: failure.attempts,
-      status: failure.status,
-      error: failure.error,
-    };
+    const base = { ...deliveryRecord(route, record, event, failure), error: failure.error };
     const what = `${route.key}: ${event.attributes.type ?? ''} ${base.eventId} failed after ${failure.attempts} attempt(s) (${failure.error ?? ''})`;
     if (route.deadLetterSink === undefined) {
       this.options.eventLog.append({ ...base, outcome: 'lost' });

@@ -6,7 +6,7 @@ import { createValidatePlan } from '../../functions/validate-plan/validate-plan.
 import { createValidateWorkflow } from '../../functions/validate-workflow/validate-workflow.js';
 import { Finalizers } from '../../shared/api/index.js';
 import type { Outcome } from '../../shared/function-deps.js';
-import { finishedExecution, planObject, ref, testDeps, workflowObject } from '../support/validation-helpers.js';
+import { finishedExecution, planObject, ref, testDeps, withHistory, workflowObject } from '../support/validation-helpers.js';
 import type { Scenario } from './kube-usage.js';
 
 const id = (name: string): { name: string; namespace: string } => ({ name, namespace: 'default' });
@@ -70,7 +70,7 @@ export const validatePlanScenarios: readonly Scenario[] = [
     async run(record) {
       const deps = testDeps();
       deps.kube.seed(workflowObject('wf'));
-      deps.kube.seed(planObject('p', [ref('wf')], { executionHistoryLimit: 1 }));
+      deps.kube.seed(withHistory(planObject('p', [ref('wf')], { executionHistoryLimit: 1 }), ['new', 'old']));
       for (const [name, completionTime] of [
         ['old', '2026-01-01T00:00:00Z'],
         ['new', '2026-01-02T00:00:00Z'],

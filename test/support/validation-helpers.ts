@@ -155,3 +155,9 @@ export function finishedExecution(name: string, plan: string, completionTime: st
     },
   };
 }
+
+/** The plan as the finisher leaves it after recording `runs` (the newest first in its history, at most 10). */
+export function withHistory(plan: KubeObject, runs: readonly string[]): KubeObject {
+  const executionHistory = runs.slice(0, 10).map((name) => ({ name, namespace: 'default', operationType: 'Execute', phase: 'Succeeded' }));
+  return { ...plan, status: { ...(plan.status as Record<string, unknown> | undefined), executionHistory } };
+}

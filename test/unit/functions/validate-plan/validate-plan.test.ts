@@ -5,6 +5,7 @@ import { EventTypes } from '../../../../shared/events.js';
 import { createValidatePlan, MAX_TRIES } from '../../../../functions/validate-plan/validate-plan.js';
 import {
   finishedExecution,
+  withHistory,
   mustGet,
   NOW,
   planKey,
@@ -527,7 +528,7 @@ describe('validate-plan: retention of finished executions', () => {
     // Prepare
     const deps = testDeps();
     deps.kube.seed(workflowObject('probe'));
-    deps.kube.seed(planObject('failover', [ref('probe')], { executionHistoryLimit: 2 }));
+    deps.kube.seed(withHistory(planObject('failover', [ref('probe')], { executionHistoryLimit: 2 }), ['fourth', 'third', 'second', 'first']));
     deps.kube.seed(finishedExecution('first', 'failover', '2026-01-01T00:00:00Z'));
     deps.kube.seed(finishedExecution('second', 'failover', '2026-01-02T00:00:00Z', 'Failed'));
     deps.kube.seed(finishedExecution('third', 'failover', '2026-01-03T00:00:00Z'));
@@ -549,7 +550,12 @@ describe('validate-plan: retention of finished executions', () => {
     // Prepare
     const deps = testDeps();
     deps.kube.seed(workflowObject('probe'));
-    deps.kube.seed(planObject('failover', [ref('probe')]));
+    deps.kube.seed(
+      withHistory(
+        planObject('failover', [ref('probe')]),
+        Array.from({ length: 12 }, (_, index) => `run-${12 - index}`),
+      ),
+    );
     for (let day = 1; day <= 12; day++) deps.kube.seed(finishedExecution(`run-${day}`, 'failover', `2026-01-${String(day).padStart(2, '0')}T00:00:00Z`));
     // Act
     await createValidatePlan(deps).reconcile(PLAN);
@@ -557,5 +563,21 @@ describe('validate-plan: retention of finished executions', () => {
     const left = (await deps.kube.list(API_VERSION, Kinds.execution)).map((execution) => execution.metadata.name);
     assert.equal(left.length, 10);
     assert.ok(!left.includes('run-1') && !left.includes('run-2'));
+  });
+});
+
+describe('validate-plan: retention costs nothing while a plan has few runs', () => {
+  test('a plan with fewer recorded runs than its limit does not list its executions', async () => {
+    // Prepare
+    const deps = testDeps();
+    deps.kube.seed(workflowObject('probe'));
+    deps.kube.seed(withHistory(planObject('failover', [ref('probe')], { executionHistoryLimit: 3 }), ['only-run']));
+    // Act
+    await createValidatePlan(deps).reconcile(PLAN);
+    // Assess
+    assert.deepEqual(
+      deps.kube.calls.filter((call) => call.verb === 'list' && call.key.includes(Kinds.execution)),
+      [],
+    );
   });
 });
