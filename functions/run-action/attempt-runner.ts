@@ -9,7 +9,8 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ActionOutputs, ActionStatus, DRPlanExecutionStatus, OperationType } from '../../shared/api/index.js';
 import { parseActionPath } from '../../shared/engine/action-path.js';
 import type { AttemptResult } from '../../shared/engine/attempt.js';
-import { claimAttempt, heartbeat, recordAttempt } from '../../shared/engine/attempt.js';
+import type { AttemptReport } from '../../shared/engine/attempt.js';
+import { claimAttempt, heartbeat, recordAttempt, recordLateOutcome } from '../../shared/engine/attempt.js';
 import type { ActionRequest } from '../../shared/engine/schedule-context.js';
 import type { Decision } from '../../shared/engine/scheduler.js';
 import { findActionStatus, withActionCopy } from '../../shared/engine/status-tree.js';
@@ -190,6 +191,9 @@ async function execute(session: Session): Promise<ExecutorOutcome | undefined> {
     saveOutputs: (outputs) => saveOutputs(session, outputs),
     log,
   };
+  // an HTTP request may wait its whole timeout: it is aborted when the attempt is no longer wanted
+  const watch = located.action.type === 'HTTP' ? session.deps.stopWatch?.watch(session.id) : undefined;
+  if (watch !== undefined) ctx.signal = watch.signal;
   const stop = keepAlive(session);
   try {
     return await runExecutor(ctx);
@@ -202,6 +206,7 @@ async function execute(session: Session): Promise<ExecutorOutcome | undefined> {
     log.error({ err: error }, 'executor failed unexpectedly');
     return finished(apiFailure(error, `running the ${located.action.type} action`));
   } finally {
+    watch?.end();
     await stop();
   }
 }
@@ -218,6 +223,8 @@ interface Recorded {
   chained: ActionRequest[];
   /** The result's Events (and the chained claims'), being recorded. */
   recording?: Promise<void>;
+  /** The outcome of an attempt cancel had stopped: recorded for the record, nothing follows it. */
+  late?: boolean;
 }
 
 /** The step's requests claimed in the status it leaves: those this process runs at once. */
@@ -273,6 +280,13 @@ function finishedPhase(action: ActionStatus | undefined): FinishedPhase {
   return phase === 'Succeeded' || phase === 'Failed' || phase === 'Skipped' ? phase : 'Pending';
 }
 
+/** The result of an attempt cancel stopped while it ran: kept in its status, with no step after it (the execution has ended). */
+function afterCancel(status: DRPlanExecutionStatus, report: AttemptReport): { status: DRPlanExecutionStatus; value: Recorded } | undefined {
+  const late = recordLateOutcome(status, report);
+  if (!late.recorded) return undefined;
+  return { status: late.status, value: { events: late.events, phase: 'Failed', chained: [], late: true } };
+}
+
 async function record(session: Session, result: AttemptResult): Promise<Recorded | undefined> {
   const { deps, id, located } = session;
   const now = deps.clock.now();
@@ -285,7 +299,7 @@ async function record(session: Session, result: AttemptResult): Promise<Recorded
       const current = findActionStatus(status, id.path);
       const report = { path: id.path, attempt: id.attempt, result: withOutputs(result, current?.outputs), policy, now };
       const outcome = recordAttempt(status, report);
-      if (!outcome.recorded) return undefined;
+      if (!outcome.recorded) return afterCancel(status, report);
       const recordedStatus = withHolder(outcome.status, id.path, undefined);
       const phase = finishedPhase(findActionStatus(recordedStatus, id.path));
       const seconds = secondsSince(current?.attemptStartTime ?? current?.startTime, now);
@@ -338,6 +352,11 @@ export async function finishAttempt(session: Session, result: AttemptResult): Pr
   const recorded = await record(session, result);
   if (recorded === undefined) {
     log.info({}, 'result not recorded: the attempt is no longer running');
+    return [];
+  }
+  if (recorded.late === true) {
+    log.info({ ok: result.ok }, 'the outcome of an attempt stopped by cancel recorded');
+    await recorded.recording;
     return [];
   }
   log.info({ phase: recorded.phase, ok: result.ok, message: result.message }, 'attempt recorded');

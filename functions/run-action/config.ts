@@ -30,6 +30,11 @@ export const RunActionConfigSchema = z.strictObject({
    * (`UNKNOWN_AFTER`; a shorter one makes the beat a quarter of it).
    */
   heartbeatMs: z.number().int().min(1).default(DEFAULT_HEARTBEAT_MS),
+  /**
+   * While an HTTP request is in flight, its execution is read this often to see whether the attempt is
+   * still wanted (cancelled, timed out, deleted: the request is aborted); one read per execution.
+   */
+  stopCheckMs: z.number().int().min(1).default(1000),
 });
 export type RunActionConfig = z.infer<typeof RunActionConfigSchema>;
 

@@ -4,6 +4,7 @@ import type { RunActionConfig } from './config.js';
 import type { StatusWrites } from '../../shared/execution/store.js';
 import type { Holder } from './holder.js';
 import type { HostResolver } from './ssrf.js';
+import type { StopWatch } from './stop-watch.js';
 
 export interface RunActionDeps extends CoreDeps {
   /**
@@ -17,6 +18,8 @@ export interface RunActionDeps extends CoreDeps {
   resolve?: HostResolver | undefined;
   /** Combines the process's status writes of one execution; one per process, made by createRunAction. */
   statusWrites?: StatusWrites | undefined;
+  /** Aborts the HTTP requests of attempts no longer wanted; one per process, made by createRunAction (absent: nothing is aborted). */
+  stopWatch?: StopWatch | undefined;
   /** This process (pod and boot), recorded in the attempts it claims; absent: not recorded. */
   holder?: Holder | undefined;
 }

@@ -36,6 +36,8 @@ export interface ExecutorContext {
    * timeout): a request with its Idempotency-Key may still be in progress at the target.
    */
   resent?: boolean;
+  /** Aborted, with the reason, when the attempt is no longer wanted while it runs (cancelled, timed out): stop, and report what is known. */
+  signal?: AbortSignal | undefined;
 }
 
 /** `finished`: the attempt's result is known now; `running`: it ends later (a Job), reported by `onJob`. */

@@ -272,9 +272,10 @@ function permanentNetworkFailure(error: unknown, hop: Hop, target: string): Atte
   return undefined;
 }
 
-/** A request that produced no response: timeouts and network errors are retried, certificate errors are not. */
-function networkFailure(error: unknown, hop: Hop, timeout: string): AttemptResult {
+/** A request that produced no response: timeouts and network errors are retried, certificate errors are not; a stopped one is over. */
+function networkFailure(error: unknown, hop: Hop, timeout: string, stop: AbortSignal | undefined): AttemptResult {
   const target = `${hop.method} ${safeUrl(hop.url)}`;
+  if (stop?.aborted === true) return fatal(`${target} was aborted in flight, before an answer (${String(stop.reason)}): it may have had its effect`);
   if (hop.signal?.aborted === true) return retryable(`${target} timed out after ${timeout}`);
   const permanent = permanentNetworkFailure(error, hop, target);
   if (permanent !== undefined) return permanent;
@@ -327,11 +328,17 @@ async function sendUntilDone(ctx: ExecutorContext, first: Hop, http: HTTPAction)
   }
 }
 
+/** Aborted when either is: the attempt's timeout, or the attempt no longer being wanted. */
+function eitherSignal(timeout: AbortSignal | undefined, stop: AbortSignal | undefined): AbortSignal | undefined {
+  if (timeout === undefined || stop === undefined) return timeout ?? stop;
+  return AbortSignal.any([timeout, stop]);
+}
+
 export async function runHttp(ctx: ExecutorContext): Promise<AttemptResult> {
   const http = ctx.action.http;
   if (http === undefined) return fatal('http: is required for an HTTP action');
   const timeoutMs = actionTimeoutMs(ctx.action.timeout);
-  const first = firstHop(ctx, http, timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs));
+  const first = firstHop(ctx, http, eitherSignal(timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs), ctx.signal));
   if (typeof first === 'string') return fatal(first);
   const fromSecrets = await addSecretHeaders(ctx, http, first.headers);
   if (fromSecrets !== undefined) return fromSecrets;
@@ -340,7 +347,7 @@ export async function runHttp(ctx: ExecutorContext): Promise<AttemptResult> {
     return 'ok' in sent ? sent : await judge(ctx, http, sent.response, sent.url);
   } catch (error: unknown) {
     // no answer: the request may have had its effect, so the next attempt keeps this key
-    const failure = networkFailure(error, first, ctx.action.timeout);
+    const failure = networkFailure(error, first, ctx.action.timeout, ctx.signal);
     return failure.ok ? failure : { ...failure, outputs: { ...failure.outputs, unsettledAttempt: keyAttempt(ctx) } };
   }
 }

@@ -10,6 +10,7 @@ import { runAttempt } from './attempt-runner.js';
 import type { RunActionDeps } from './deps.js';
 import { StatusWrites } from '../../shared/execution/store.js';
 import { onJobChanged } from './job-events.js';
+import { StopWatch } from './stop-watch.js';
 import { resumeEarlierBoots } from './takeover.js';
 
 export type { RunActionDeps } from './deps.js';
@@ -25,7 +26,11 @@ export interface RunAction {
  * boot of its pod was running when it died (takeover.ts).
  */
 export function createRunAction(given: RunActionDeps): RunAction {
-  const deps: RunActionDeps = { ...given, statusWrites: given.statusWrites ?? new StatusWrites() };
+  const deps: RunActionDeps = {
+    ...given,
+    statusWrites: given.statusWrites ?? new StatusWrites(),
+    stopWatch: given.stopWatch ?? new StopWatch(given.kube, given.config.stopCheckMs, given.log),
+  };
   const { holder } = deps;
   if (holder !== undefined) {
     resumeEarlierBoots(deps, holder).catch((error: unknown) => {

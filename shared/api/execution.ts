@@ -213,7 +213,11 @@ export const RollbackStepSchema = z.object({
   actionName: z.string(),
   mode: z.enum(['Custom', 'Automatic', 'Skip']).describe("Custom runs the action's rollback, Automatic undoes what it created, Skip does nothing"),
   action: z.looseObject({}).meta(FREE_FORM).optional().describe('Action is the rollback action to run (Custom/Automatic)'),
-  reason: z.string().optional().describe('Reason explains an Automatic or Skip step'),
+  reason: z.string().optional().describe('Reason explains an Automatic or Skip step (and a Custom step of an action that did not succeed)'),
+  effectLeft: z
+    .boolean()
+    .optional()
+    .describe('EffectLeft is true on a Skip step whose action may have had an effect this Revert cannot undo: reported, and the Revert ends Failed'),
 });
 export type RollbackStep = z.infer<typeof RollbackStepSchema>;
 

@@ -184,6 +184,12 @@ export const ActionSchema = z
     name: z.string().min(1).describe('Name is the unique action name within the workflow'),
     ...actionFields,
     rollback: RollbackActionSchema.optional().meta(FREE_FORM).describe('Rollback defines custom rollback action'),
+    revertPolicy: z
+      .enum(['Undo', 'Ignore'])
+      .optional()
+      .describe(
+        'RevertPolicy: Undo (absent) has a Revert undo what the action may have done, by its rollback or automatically, and report an effect it cannot undo; Ignore leaves its effect as it is (a notification)',
+      ),
   })
   .describe('Action defines a single action in a workflow');
 export type Action = z.infer<typeof ActionSchema>;

@@ -9,6 +9,7 @@ import type { TransitionEvent } from './transitions.js';
 import { EventReasons, normalEvent, warningEvent } from './transitions.js';
 import { retriesLeft, retryDelayMs, retryLimit } from './retry.js';
 import { withActionCopy } from './status-tree.js';
+import { CANCELLED_WHILE_RUNNING } from './cancel.js';
 
 export type AttemptResult =
   { ok: true; message?: string; outputs?: ActionOutputs } | { ok: false; retryable: boolean; message: string; outputs?: ActionOutputs };
@@ -157,6 +158,32 @@ export function recordAttempt(status: DRPlanExecutionStatus, report: AttemptRepo
   const outcome: RecordOutcome = { status: next, recorded: true, events: [transition.event] };
   if (transition.retryAt !== undefined) outcome.retryAt = transition.retryAt;
   return outcome;
+}
+
+/** What an attempt learned after cancel stopped it: how its request ended (a revert reads the outputs). */
+function lateOutcome(result: AttemptResult): string {
+  if (!result.ok) return `then: ${result.message}`;
+  const code = result.outputs?.httpResponse?.statusCode;
+  return `it completed all the same${code === undefined ? '' : ` (HTTP ${code})`}${result.message === undefined ? '' : `: ${result.message}`}`;
+}
+
+/**
+ * The result of an attempt that cancel stopped while it ran ("cancelled while running"), arriving after:
+ * the action stays Failed, and its message and outputs say what became of it — a request answered after
+ * all, or aborted in flight — so the people reading it, and a revert, know what may have happened.
+ * Recorded once; anything else is ignored.
+ */
+export function recordLateOutcome(status: DRPlanExecutionStatus, report: AttemptReport): RecordOutcome {
+  const { path, attempt, result, now } = report;
+  const copy = withActionCopy(status, path);
+  if (copy?.action.attempt !== attempt || copy.action.phase !== 'Failed' || copy.action.message !== CANCELLED_WHILE_RUNNING) {
+    return { status, recorded: false, events: [] };
+  }
+  const { next, action } = copy;
+  action.message = `${CANCELLED_WHILE_RUNNING}; ${lateOutcome(result)}`;
+  setOutputs(action, result.outputs);
+  next.lastUpdateTime = now.toISOString();
+  return { status: next, recorded: true, events: [warningEvent(EventReasons.ActionFailed, `Action ${path}: ${action.message}`, path)] };
 }
 
 /** Shows that attempt `attempt` is alive: `lastUpdateTime` moves on, and an Unknown attempt is Running again. */

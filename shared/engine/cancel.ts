@@ -8,13 +8,15 @@ import { finishNode, requestFor } from './schedule-context.js';
 import type { ActionView, StageView } from './status-tree.js';
 
 export const CANCELLED = 'cancelled';
+/** The message of an attempt stopped by cancel; its late outcome, when run-action learns it, is appended. */
+export const CANCELLED_WHILE_RUNNING = 'cancelled while running';
 
 function cancelAction(ctx: DecisionContext, view: ActionView): void {
   const status = view.status;
   if (status.phase === 'Running' || status.phase === 'Unknown') {
     ctx.cancelled.push(requestFor(view));
     status.phase = 'Failed';
-    status.message = 'cancelled while running';
+    status.message = CANCELLED_WHILE_RUNNING;
     status.completionTime = ctx.at;
   } else if (status.phase === 'Pending') {
     status.phase = 'Skipped';

@@ -1,8 +1,10 @@
 /**
- * The rollback planner of a Revert (pure, no I/O). A saga: the target execution's succeeded actions are
- * undone in reverse order of completion, one at a time — by their custom `rollback`, or automatically by
- * an ordinary KubernetesResource action (Delete what was created, Apply a recorded prior state), so the
- * same executors run it. What cannot be undone becomes a `Skip` step with its reason.
+ * The rollback planner of a Revert (pure, no I/O). A saga: every action of the target execution that may
+ * have had an effect — Succeeded; Failed after its request was sent or its object written; Unknown;
+ * cancelled while running — is undone in reverse order of completion, one at a time: by its custom
+ * `rollback`, or automatically by an ordinary KubernetesResource action (Delete what was created, Apply
+ * a recorded prior state), so the same executors run it. What cannot be undone becomes a `Skip` step with
+ * its reason; one whose effect may remain is marked `effectLeft`, and the Revert does not end Succeeded.
  */
 import { parse as parseYaml, stringify } from 'yaml';
 import type { SecretSnapshotRef } from '../api/execution.js';
@@ -21,6 +23,7 @@ import type {
 } from '../api/index.js';
 import { ActionSchema, isFinalPhase } from '../api/index.js';
 import { actionPath } from './action-path.js';
+import { CANCELLED_WHILE_RUNNING } from './cancel.js';
 import { formatPath } from './problems.js';
 import { computeSummary, executionProgress } from './progress.js';
 
@@ -46,9 +49,13 @@ export const SERVER_METADATA: ReadonlySet<string> = new Set([
   'deletionGracePeriodSeconds',
 ]);
 
-/** A succeeded action of the target, located in its frozen plan. */
+/** An action of the target that may have had an effect, located in its frozen plan. */
 interface Done {
   path: string;
+  /** Its phase in the target: Succeeded, or Failed/Unknown/Running when it may have had an effect all the same. */
+  phase: ActionStatus['phase'];
+  /** Why a non-Succeeded action is compensated: what it may have done. */
+  because?: string | undefined;
   stage: string;
   workflowIndex: number;
   workflowRef: NamespacedRef;
@@ -71,7 +78,7 @@ interface ObjectId {
 type Manifest = Record<string, unknown>;
 type Undo =
   | { mode: 'Automatic'; operation: 'Delete' | 'Apply'; manifest: Manifest | Manifest[]; stateFrom?: SecretSnapshotRef; reason: string }
-  | { mode: 'Skip'; reason: string };
+  | { mode: 'Skip'; reason: string; effectLeft: boolean };
 /** What an object action did: its operation, the object, and whether a reference to it was recorded. */
 interface Change {
   operation: string;
@@ -83,22 +90,41 @@ interface Change {
 /** The rollback list of a target execution, in saga order. */
 export function planRollback(input: RollbackInput): RollbackStep[] {
   const skip = input.alreadyRolledBack ?? new Set<string>();
-  return succeededActions(input.target)
+  return affectingActions(input.target)
     .filter((done) => !skip.has(done.path))
     .sort(sagaOrder)
     .map(toStep);
 }
 
-function succeededActions(target: RollbackInput['target']): Done[] {
+/** What an action that did not succeed may have done, or undefined when it cannot have changed anything. */
+export function possibleEffect(action: Action, status: ActionStatus): string | undefined {
+  if (status.phase === 'Unknown' || status.phase === 'Running') return `it was ${status.phase} (no result recorded): it may have had its effect`;
+  if (status.phase !== 'Failed') return undefined;
+  if (status.message?.startsWith(CANCELLED_WHILE_RUNNING) === true) return 'it was cancelled while running: it may have had its effect';
+  const outputs = status.outputs ?? {};
+  if (action.type === 'HTTP') {
+    if (outputs.unsettledAttempt !== undefined) return 'it failed after a request that got no answer: that request may have had its effect';
+    return outputs.httpResponse === undefined ? undefined : 'it failed after its request was sent (and answered): it may have had its effect';
+  }
+  const written = [outputs.jobRef, outputs.resourceRef, outputs.localizationRef, outputs.subscriptionRef, outputs.createdRefs, outputs.created];
+  if (written.some((value) => value !== undefined)) return 'it failed after it wrote (or was about to write) its object: that write may have happened';
+  return outputs.priorState === undefined && outputs.priorStateRef === undefined ? undefined : 'it failed after it recorded the prior state of the object it changes';
+}
+
+function affectingActions(target: RollbackInput['target']): Done[] {
   return (target.resolved.stages ?? []).flatMap((stage, s) =>
     stage.workflows.flatMap((workflow, w) =>
       workflow.actions.flatMap((action, a): Done[] => {
         const status = actionStatus(target.status, stage.name, w, action.name);
-        if (status?.phase !== 'Succeeded') return [];
-        const completedAt = Date.parse(status.completionTime ?? '');
+        if (status === undefined) return [];
+        const because = status.phase === 'Succeeded' ? undefined : possibleEffect(action, status);
+        if (status.phase !== 'Succeeded' && because === undefined) return [];
+        const completedAt = Date.parse(status.completionTime ?? status.lastUpdateTime ?? status.startTime ?? '');
         return [
           {
             path: actionPath(stage.name, w, action.name),
+            phase: status.phase,
+            because,
             stage: stage.name,
             workflowIndex: w,
             workflowRef: workflow.workflowRef,
@@ -129,10 +155,15 @@ function sagaOrder(a: Done, b: Done): number {
 
 function toStep(done: Done): RollbackStep {
   const base = { rollbackOf: done.path, stage: done.stage, workflowIndex: done.workflowIndex, workflowRef: done.workflowRef, actionName: done.action.name };
-  if (done.action.rollback) return { ...base, mode: 'Custom', action: customAction(done.action.name, done.action.rollback) };
+  const why = done.because === undefined ? '' : `${done.phase}, but ${done.because}`;
+  if (done.action.revertPolicy === 'Ignore') return { ...base, mode: 'Skip', reason: 'revertPolicy Ignore: a Revert leaves its effect as it is' };
+  if (done.action.rollback) {
+    return { ...base, mode: 'Custom', action: customAction(done.action.name, done.action.rollback), ...(why === '' ? {} : { reason: `run its rollback: ${why}` }) };
+  }
   const undo = automaticUndo[done.action.type](done);
-  if (undo.mode === 'Skip') return { ...base, mode: 'Skip', reason: undo.reason };
-  return { ...base, mode: 'Automatic', action: resourceAction(done.action, undo), reason: undo.reason };
+  const reason = why === '' ? undo.reason : `${undo.reason} (${why})`;
+  if (undo.mode === 'Skip') return { ...base, mode: 'Skip', reason, ...(undo.effectLeft ? { effectLeft: true } : {}) };
+  return { ...base, mode: 'Automatic', action: resourceAction(done.action, undo), reason };
 }
 
 /** The frozen custom rollback, named; its `dependsOn` named actions of the forward workflow, so it is dropped. */
@@ -158,14 +189,26 @@ function resourceAction(source: Action, undo: Extract<Undo, { mode: 'Automatic' 
 }
 
 const automaticUndo: Record<ActionType, (done: Done) => Undo> = {
-  HTTP: () => skipped('an HTTP action without a custom rollback cannot be undone automatically'),
+  HTTP: undoHttp,
   Job: undoJob,
   Localization: (done) => undoChange(clusternetChange(done, 'Localization', done.outputs.localizationRef, done.action.localization)),
   Subscription: (done) => undoChange(clusternetChange(done, 'Subscription', done.outputs.subscriptionRef, done.action.subscription)),
   KubernetesResource: (done) => undoChange(resourceChange(done)),
 };
 
-const skipped = (reason: string): Undo => ({ mode: 'Skip', reason });
+/** Nothing to undo: the action cannot have left anything behind. */
+const skipped = (reason: string): Undo => ({ mode: 'Skip', reason, effectLeft: false });
+/** Not undone, and its effect may remain: the Revert reports it and does not end Succeeded. */
+const leftBehind = (reason: string): Undo => ({ mode: 'Skip', reason, effectLeft: true });
+
+/** Methods that change nothing at the target (RFC 9110 §9.2.1): nothing to undo. */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function undoHttp(done: Done): Undo {
+  const method = done.action.http?.method ?? 'GET';
+  if (SAFE_METHODS.has(method)) return skipped(`an HTTP ${method} changes nothing at its target; nothing to undo`);
+  return leftBehind(`an HTTP ${method} without a custom rollback cannot be undone automatically; undo its effect by hand, or give the action a rollback`);
+}
 
 function undoJob(done: Done): Undo {
   const ref = done.outputs.jobRef;
@@ -222,12 +265,12 @@ function undoChange(change: Change): Undo {
   if (priorStateRef !== undefined) return restoreFromSnapshot(change, priorStateRef);
   if (change.operation === 'Delete') {
     if (priorState === undefined)
-      return skipped(`${describe(change.id)} was deleted by this action but its prior state was not recorded; it cannot be re-created`);
+      return leftBehind(`${describe(change.id)} was deleted by this action but its prior state was not recorded; it cannot be re-created`);
     return restore(change.id, priorState, 're-create', 'deleted by this action');
   }
   if (priorState !== undefined) return restore(change.id, priorState, 'restore', `changed by this ${change.operation}`);
   if (change.operation === 'Apply' && change.outputs.created === true) return deleteObject(change.id, 'created by this Apply');
-  return skipped(`${describe(change.id)} was changed by a ${change.operation} without a custom rollback and no prior state was recorded; nothing to restore`);
+  return leftBehind(`${describe(change.id)} was changed by a ${change.operation} without a custom rollback and no prior state was recorded; nothing to restore`);
 }
 
 function undoCreate(change: Change): Undo {
@@ -255,7 +298,7 @@ function deleteEvery(refs: readonly ObjectReference[]): Undo {
 
 function deleteObject(id: ObjectId, why: string): Undo {
   const missing = missingIdentity(id.apiVersion, id.kind, id.name);
-  if (missing !== undefined) return skipped(`cannot delete the object ${why}: its ${missing} was not recorded`);
+  if (missing !== undefined) return leftBehind(`cannot delete the object ${why}: its ${missing} was not recorded`);
   const metadata = { name: id.name, ...(id.namespace === undefined ? {} : { namespace: id.namespace }), ...(id.uid === undefined ? {} : { uid: id.uid }) };
   return { mode: 'Automatic', operation: 'Delete', manifest: { apiVersion: id.apiVersion, kind: id.kind, metadata }, reason: `delete ${describe(id)}, ${why}` };
 }
@@ -264,7 +307,7 @@ function deleteObject(id: ObjectId, why: string): Undo {
 function restoreFromSnapshot(change: Change, ref: SecretSnapshotRef): Undo {
   const { id } = change;
   const missing = missingIdentity(id.apiVersion, id.kind, id.name);
-  if (missing !== undefined) return skipped(`the object changed by this ${change.operation} has no recorded ${missing}; its snapshot cannot be applied`);
+  if (missing !== undefined) return leftBehind(`the object changed by this ${change.operation} has no recorded ${missing}; its snapshot cannot be applied`);
   const metadata = id.namespace === undefined ? { name: id.name } : { name: id.name, namespace: id.namespace };
   const verb = change.operation === 'Delete' ? 're-create' : 'restore';
   return {
@@ -280,11 +323,11 @@ function restoreFromSnapshot(change: Change, ref: SecretSnapshotRef): Undo {
 function restore(target: ObjectId, priorState: string, verb: 're-create' | 'restore', why: string): Undo {
   const prior = parseObject(priorState, JSON.parse);
   if (prior === undefined)
-    return skipped(`the recorded prior state of ${describe(target)} is not a JSON object; it cannot be ${verb === 'restore' ? 'restored' : 're-created'}`);
+    return leftBehind(`the recorded prior state of ${describe(target)} is not a JSON object; it cannot be ${verb === 'restore' ? 'restored' : 're-created'}`);
   const manifest = withIdentity(stripServerFields(prior), target);
   const id = manifestIdentity(manifest);
   const missing = missingIdentity(id.apiVersion, id.kind, id.name);
-  if (missing !== undefined) return skipped(`the recorded prior state of ${describe(target)} has no ${missing}; it cannot be applied`);
+  if (missing !== undefined) return leftBehind(`the recorded prior state of ${describe(target)} has no ${missing}; it cannot be applied`);
   return { mode: 'Automatic', operation: 'Apply', manifest, reason: `${verb} ${describe(id)} from its recorded prior state (${why})` };
 }
 
@@ -386,10 +429,17 @@ export function initialRevertStatus(plan: ResolvedPlan, now: Date): DRPlanExecut
   return { phase: 'Pending', progress: executionProgress(stageStatuses), stageStatuses, summary: computeSummary(stageStatuses), resolved: plan };
 }
 
+/** The message of a step that undoes nothing and leaves an effect behind: the Revert reports it and does not end Succeeded. */
+export const NOT_UNDONE = 'not undone';
+
 function stepStatus(name: string, step: RollbackStep, at: string): ActionStatus {
   if (step.mode !== 'Skip') return { name, phase: 'Pending', rollbackOf: step.rollbackOf };
-  return { name, phase: 'Skipped', message: step.reason ?? 'nothing to roll back', rollbackOf: step.rollbackOf, completionTime: at };
+  const reason = step.reason ?? 'nothing to roll back';
+  return { name, phase: 'Skipped', message: step.effectLeft === true ? `${NOT_UNDONE}: ${reason}` : reason, rollbackOf: step.rollbackOf, completionTime: at };
 }
+
+/** The steps of a Revert that leave an effect of their target behind. */
+export const effectsLeft = (plan: ResolvedPlan): RollbackStep[] => (plan.rollbackSteps ?? []).filter((step) => step.effectLeft === true);
 
 /** Paths that earlier Reverts of the same target rolled back successfully (to exclude on a re-run). */
 export function rolledBackPaths(earlierReverts: readonly DRPlanExecutionStatus[]): Set<string> {

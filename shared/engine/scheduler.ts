@@ -4,13 +4,14 @@
  * on the periodic tick; applied to its own output it decides nothing new (`changed: false`).
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { DRPlanExecutionStatus, ResolvedPlan } from '../api/index.js';
+import type { DRPlanExecutionStatus, ResolvedPlan, RollbackStep } from '../api/index.js';
 import { formatDuration, isFinalPhase, type FinalPhase } from '../api/index.js';
 import { cancelAll, CANCELLED } from './cancel.js';
 import { topologicalOrder } from './dag.js';
 import type { EventReason, TransitionEvent } from './transitions.js';
 import { EventReasons, normalEvent, warningEvent } from './transitions.js';
 import { refreshProgress } from './progress.js';
+import { effectsLeft as effectsLeftBy } from './rollback.js';
 import { resync } from './resync.js';
 import type { ActionRequest, DecisionContext, ScheduleOptions } from './schedule-context.js';
 import { newContext, plural, setMessage } from './schedule-context.js';
@@ -57,6 +58,8 @@ interface Run {
   stages: StageView[];
   /** A Revert (its plan carries `rollbackSteps`) records Revert* instead of Execution* events. */
   revert: boolean;
+  /** A Revert's steps that cannot undo an effect of their target: the Revert does not end Succeeded. */
+  effectsLeft: readonly RollbackStep[];
 }
 
 type Finished = NonNullable<Decision['finished']>;
@@ -145,10 +148,19 @@ function succeededMessage(stages: readonly StageView[]): string {
   return `${stages.length === 1 ? 'the stage' : `all ${stages.length} stages`} succeeded (${plural(allActions(stages).length, 'action')})`;
 }
 
+/** How many of a Revert's targets are left as they were, named (the first few). */
+function effectsLeftMessage(stages: readonly StageView[], left: readonly RollbackStep[]): string {
+  const named = left.slice(0, 3).map((step) => `${step.rollbackOf} (${step.reason ?? 'no automatic undo'})`);
+  const more = left.length > named.length ? `; and ${left.length - named.length} more` : '';
+  const undone = allActions(stages).filter((action) => action.status.phase === 'Succeeded').length;
+  return `undid ${plural(undone, 'action')}, but ${plural(left.length, 'effect')} of the reverted execution ${left.length === 1 ? 'is' : 'are'} left behind — undo by hand: ${named.join('; ')}${more}`;
+}
+
 function finishIfDone(run: Run): Finished | undefined {
   if (!run.stages.every((stage) => isDone(stage.status.phase))) return undefined;
-  if (run.stages.every((stage) => stage.status.phase === 'Succeeded')) return finish(run, 'Succeeded', succeededMessage(run.stages));
-  return finish(run, 'Failed', failureMessage(run.stages));
+  if (!run.stages.every((stage) => stage.status.phase === 'Succeeded')) return finish(run, 'Failed', failureMessage(run.stages));
+  if (run.effectsLeft.length > 0) return finish(run, 'Failed', effectsLeftMessage(run.stages, run.effectsLeft));
+  return finish(run, 'Succeeded', succeededMessage(run.stages));
 }
 
 /** The execution is Unknown while an action is, and Running again when none is. */
@@ -206,9 +218,10 @@ export function schedule(input: ScheduleInput): Decision {
   const ctx = newContext(input.now, input.options);
   const status = cloneStatus(input.status);
   const revert = input.resolved.rollbackSteps !== undefined;
-  if (isFinalPhase(status.phase)) return decide(input.status, { ctx, status, stages: [], revert }, undefined);
+  const effectsLeft = effectsLeftBy(input.resolved);
+  if (isFinalPhase(status.phase)) return decide(input.status, { ctx, status, stages: [], revert, effectsLeft }, undefined);
   status.stageStatuses = buildStatusTree(input.resolved, status.stageStatuses);
-  const run: Run = { ctx, status, stages: viewTree(input.resolved, status.stageStatuses), revert };
+  const run: Run = { ctx, status, stages: viewTree(input.resolved, status.stageStatuses), revert, effectsLeft };
   const finished = input.cancelRequested === true ? cancel(run) : advance(run);
   refreshProgress(status, run.stages);
   return decide(input.status, run, finished);

@@ -172,6 +172,14 @@ function actionProblems(action: RollbackAction, path: string, topLevel: boolean)
   return problems;
 }
 
+/** An action of the workflow: its rules, and a rollback only where a Revert runs it (not with revertPolicy Ignore). */
+function topLevelProblems(action: Action, path: string): Problem[] {
+  if (action.revertPolicy !== 'Ignore') return actionProblems(action, path, true);
+  const problems = actionProblems(action, path, false);
+  if (action.rollback !== undefined) problems.push(problem(`${path}.rollback`, 'never runs: revertPolicy is Ignore (remove one of the two)'));
+  return problems;
+}
+
 /** `dependsOn` names an earlier action of the same workflow. */
 function dependsOnProblems(actions: readonly Action[]): Problem[] {
   const firstIndex = new Map<string, number>();
@@ -222,7 +230,7 @@ export function workflowSpecProblems(spec: DRWorkflowSpec): Problem[] {
   return [
     ...executorProblems(spec),
     ...duplicateNames(spec.actions, 'spec.actions', 'action'),
-    ...spec.actions.flatMap((action, index) => actionProblems(action, `spec.actions[${index}]`, true)),
+    ...spec.actions.flatMap((action, index) => topLevelProblems(action, `spec.actions[${index}]`)),
     ...dependsOnProblems(spec.actions),
     ...unsupportedReferenceProblems(spec),
     ...parameterListProblems(spec.parameters, 'spec.parameters'),

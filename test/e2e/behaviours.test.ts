@@ -45,13 +45,15 @@ const UNKNOWN_AFTER_SECONDS = 4;
 const OK = '/primary/health';
 const REFUSED = '/db/fence';
 /** Endpoints slowed down for one case each (behaviours match a method and path, whatever the query). */
-const SLOW = { status: '/db/status', traffic: '/traffic', health: '/secondary/health', serving: '/primary/serving' } as const;
+const SLOW = { status: '/db/status', traffic: '/traffic', health: '/secondary/health', serving: '/primary/serving', switch: '/traffic/switch' } as const;
 const BEHAVIOURS: BehaviourInput[] = [
   // slower than all three attempts of the timeout case together: its first request never ends in time
   { method: 'GET', path: SLOW.status, delayMs: 15_000 },
   { method: 'GET', path: SLOW.traffic, delayMs: 1500 },
   { method: 'GET', path: SLOW.health, delayMs: 3000 },
   { method: 'GET', path: SLOW.serving, delayMs: 3000 },
+  // long enough that only an abort ends the request before its answer
+  { method: 'POST', path: SLOW.switch, delayMs: 20_000 },
 ];
 
 const REFUSED_MESSAGE = new RegExp(`^HTTP 405 from GET ${TARGET_ORIGIN}/db/fence \\(expected any 2xx\\)$`);
@@ -346,7 +348,7 @@ describe('behaviours of the functions, end to end through the real broker', { ti
       assert.equal(await c.get('DRPlan', 'plan'), undefined);
     });
 
-    test('revert of a Failed execution: only the actions that succeeded are rolled back, newest first', async () => {
+    test('revert of a Failed execution: what succeeded and the action that failed after its request was sent are rolled back, newest first', async () => {
       const c = caseOf(running(), 'revert');
       const step = (name: string, path: string): Json => httpGet(name, c.url(path, name), { rollback: rollbackGet(c.url(OK, `undo-${name}`)) });
       await onePlan(c, [step('one', OK), step('two', OK), step('three', REFUSED), step('four', OK)]);
@@ -366,34 +368,49 @@ describe('behaviours of the functions, end to end through the real broker', { ti
       assert.equal(reverted.phase, 'Succeeded', reverted.message);
       const steps = Object.values(actionsOf(reverted)).map((action) => [action.rollbackOf, action.phase]);
       assert.deepEqual(steps, [
+        ['only/0/three', 'Succeeded'],
         ['only/0/two', 'Succeeded'],
         ['only/0/one', 'Succeeded'],
       ]);
-      assert.deepEqual(c.steps(), ['one', 'two', 'three', 'undo-two', 'undo-one']);
+      assert.deepEqual(c.steps(), ['one', 'two', 'three', 'undo-three', 'undo-two', 'undo-one']);
       assert.equal((await planAfter(c, 'undo')).phase, 'Ready');
     });
 
-    test('cancel on the execution while an action is in flight: Cancelled, the pending action Skipped, nothing sent after', async () => {
+    test('cancel while a POST is in flight: Cancelled, the request aborted and recorded as possibly applied, nothing sent after; a revert runs its rollback', async () => {
       const c = caseOf(running(), 'cancel-execution');
-      await onePlan(c, [httpGet('wait', c.url(SLOW.health, 'wait')), httpGet('after', c.url(OK, 'after'))]);
+      const post = { ...httpGet('switch', c.url(SLOW.switch, 'switch')), timeout: '5m' };
+      await onePlan(c, [
+        { ...post, http: { url: c.url(SLOW.switch, 'switch'), method: 'POST', body: '{"to":"secondary"}' }, rollback: rollbackGet(c.url(OK, 'undo-switch')) },
+        httpGet('after', c.url(OK, 'after')),
+      ]);
       await running().kube.create(c.execution('run', 'plan'));
-      await whileInFlight(c, 'wait');
+      await whileInFlight(c, 'switch');
 
       await running().kube.mergePatch(c.key('DRPlanExecution', 'run'), { metadata: { annotations: { [CANCEL]: 'true' } } });
       const status = await c.waitFor('run', isFinished, 'to finish');
-      await settled(c);
-
       assert.equal(status.phase, 'Cancelled');
       assert.equal(status.message, 'cancelled; stopped 1 running action');
-      const expected = { 'only/0/wait': ['Failed', 'cancelled while running'], 'only/0/after': ['Skipped', 'cancelled'] };
-      const outcome = (s: typeof status): Record<string, [string, string | undefined]> =>
-        Object.fromEntries(Object.entries(actionsOf(s)).map(([path, a]) => [path, [a.phase, a.message]]));
-      assert.deepEqual(outcome(status), expected);
-      const later = await c.status('run');
-      assert.ok(later !== undefined);
-      assert.deepEqual(outcome(later), expected, 'the answer that came after the cancel changed nothing');
-      assert.deepEqual(c.steps(), ['wait']);
+      // run-action aborts the request (the target's 20s answer never comes) and records what became of it
+      const recorded = await c.waitFor(
+        'run',
+        (s) => actionsOf(s)['only/0/switch']?.message?.startsWith('cancelled while running; then: ') === true,
+        'to record the aborted request',
+      );
+      const switched = actionsOf(recorded)['only/0/switch'];
+      assert.equal(switched?.phase, 'Failed');
+      assert.match(switched?.message ?? '', /was aborted in flight, before an answer \(the execution was cancelled\): it may have had its effect$/);
+      assert.equal(actionsOf(recorded)['only/0/after']?.phase, 'Skipped');
+      assert.deepEqual(c.steps(), ['switch']);
       await planAfter(c, 'run');
+
+      await running().kube.create(c.revert('undo', 'plan', 'run'));
+      const reverted = await c.waitFor('undo', isFinished, 'to finish');
+      assert.equal(reverted.phase, 'Succeeded', reverted.message);
+      assert.deepEqual(
+        Object.values(actionsOf(reverted)).map((action) => [action.rollbackOf, action.phase]),
+        [['only/0/switch', 'Succeeded']],
+      );
+      assert.deepEqual(c.steps(), ['switch', 'undo-switch']);
     });
 
     test('cancel through the plan (trigger=cancel): its running execution is Cancelled, the annotation removed, the lock released', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ActionStatus, DRPlanExecutionStatus } from '../../../shared/api/index.js';
 import { actionPath, parseActionPath, workflowPath } from '../../../shared/engine/action-path.js';
-import { claimAttempt, heartbeat, recordAttempt, type AttemptReport } from '../../../shared/engine/attempt.js';
+import { claimAttempt, heartbeat, recordAttempt, recordLateOutcome, type AttemptReport } from '../../../shared/engine/attempt.js';
 import { actionStatus, at, T0 } from './scheduler-helpers.js';
 
 const PATH = 's/0/call';
@@ -257,6 +257,47 @@ describe('heartbeat', () => {
 
       assert.equal(result.changed, false);
       assert.deepEqual(result.status, status);
+    });
+  }
+});
+
+describe('recordLateOutcome', () => {
+  const cancelled = withAction({ phase: 'Failed', attempt: 2, message: 'cancelled while running', completionTime: T0.toISOString() });
+  const report = (result: AttemptReport['result'], attempt = 2): AttemptReport => ({ path: PATH, attempt, result, now: at(5) });
+
+  test('keeps what a request stopped by cancel did after all: the answer, in the message and the outputs', () => {
+    const outcome = recordLateOutcome(cancelled, report({ ok: true, outputs: { httpResponse: { statusCode: 201 } } }));
+    assert.equal(outcome.recorded, true);
+    const action = actionStatus(outcome.status, PATH);
+    assert.deepEqual(
+      { phase: action?.phase, message: action?.message, outputs: action?.outputs },
+      { phase: 'Failed', message: 'cancelled while running; it completed all the same (HTTP 201)', outputs: { httpResponse: { statusCode: 201 } } },
+    );
+    assert.deepEqual(
+      outcome.events.map((e) => [e.type, e.reason]),
+      [['Warning', 'ActionFailed']],
+    );
+  });
+
+  test('records an aborted request as one that may have had its effect', () => {
+    const outcome = recordLateOutcome(cancelled, report({ ok: false, retryable: false, message: 'POST /x was aborted in flight', outputs: { unsettledAttempt: 2 } }));
+    const action = actionStatus(outcome.status, PATH);
+    assert.deepEqual(
+      { message: action?.message, outputs: action?.outputs },
+      { message: 'cancelled while running; then: POST /x was aborted in flight', outputs: { unsettledAttempt: 2 } },
+    );
+  });
+
+  const ignored: { name: string; status: DRPlanExecutionStatus; attempt?: number }[] = [
+    { name: 'a second late outcome (one is recorded)', status: withAction({ phase: 'Failed', attempt: 2, message: 'cancelled while running; then: x' }) },
+    { name: 'another attempt', status: cancelled, attempt: 1 },
+    { name: 'an action that failed on its own', status: withAction({ phase: 'Failed', attempt: 2, message: 'HTTP 500' }) },
+    { name: 'a running action (recordAttempt records that)', status: running },
+  ];
+  for (const { name, status, attempt } of ignored) {
+    test(`ignores ${name}`, () => {
+      const outcome = recordLateOutcome(status, report({ ok: true }, attempt));
+      assert.deepEqual(outcome, { status, recorded: false, events: [] });
     });
   }
 });

@@ -70,13 +70,17 @@ function actionStatus(name: string, c: ActionCase): ActionStatus {
   return { name, phase: c.phase, ...(completionTime === undefined ? {} : { completionTime }), ...(outputs ? { outputs } : {}) };
 }
 
+/** The saga rule: succeeded, still running or unknown, or failed after writing its object (a create records its reference). */
+const mayHaveEffect = (c: ActionCase): boolean =>
+  c.phase === 'Succeeded' || c.phase === 'Unknown' || c.phase === 'Running' || (c.phase === 'Failed' && c.kind === 'create');
+
 /**
- * The oracle: every succeeded action once, keyed by (completion, stage, workflow, action), sorted
+ * The oracle: every action that may have had an effect once, keyed by (completion, stage, workflow, action), sorted
  * descending key by key — a missing completion time counts as the earliest.
  */
 function expectedOrder(cases: ActionCase[][][]): string[] {
   const keyed = cases.flatMap((workflows, s) =>
-    workflows.flatMap((actions, w) => actions.flatMap((c, a) => (c.phase === 'Succeeded' ? [{ key: [c.second ?? -1, s, w, a], path: pathOf(s, w, a) }] : []))),
+    workflows.flatMap((actions, w) => actions.flatMap((c, a) => (mayHaveEffect(c) ? [{ key: [c.second ?? -1, s, w, a], path: pathOf(s, w, a) }] : []))),
   );
   const descending = (x: number[], y: number[]): number => {
     const i = x.findIndex((v, k) => v !== y[k]);
@@ -112,7 +116,7 @@ function assertRunsStepsInOrder(steps: RollbackStep[], plan: ResolvedPlan, statu
 // ---- Properties -----------------------------------------------------------------------------------
 
 describe('rollback planning properties', () => {
-  test('rolls back exactly the succeeded actions, each once, latest completion first and later in the plan first on a tie', () => {
+  test('rolls back exactly the actions that may have had an effect, each once, latest completion first and later in the plan first on a tie', () => {
     fc.assert(
       fc.property(planCase, (cases) => {
         // Act

@@ -124,7 +124,7 @@ describe('planRollback order', () => {
       actionName: 'b',
       mode: 'Skip',
       action: undefined,
-      reason: 'an HTTP action without a custom rollback cannot be undone automatically',
+      reason: 'an HTTP GET changes nothing at its target; nothing to undo',
     });
   });
 });
@@ -132,27 +132,43 @@ describe('planRollback order', () => {
 // ---- Which actions ------------------------------------------------------------------------------------
 
 describe('planRollback selection', () => {
-  const names = ['ok', 'failed', 'skipped', 'pending', 'unknown', 'running'];
+  const names = ['ok', 'failed', 'answered', 'unanswered', 'cancelled', 'skipped', 'pending', 'unknown', 'running'];
   const stages = [{ name: 's', workflows: [names.map(httpAction)] }];
   const statuses: Record<string, Partial<ActionStatus>> = {
     's/0/ok': succeededAt(1),
-    's/0/failed': { phase: 'Failed', completionTime: '2025-01-01T00:00:09Z' },
+    's/0/failed': { phase: 'Failed', completionTime: '2025-01-01T00:00:09Z', message: 'http.url: refused' },
+    's/0/answered': { phase: 'Failed', completionTime: '2025-01-01T00:00:08Z', outputs: { httpResponse: { statusCode: 500 } } },
+    's/0/unanswered': { phase: 'Failed', completionTime: '2025-01-01T00:00:07Z', outputs: { unsettledAttempt: 2 } },
+    's/0/cancelled': { phase: 'Failed', completionTime: '2025-01-01T00:00:06Z', message: 'cancelled while running' },
     's/0/skipped': { phase: 'Skipped', completionTime: '2025-01-01T00:00:09Z' },
     's/0/pending': { phase: 'Pending' },
-    's/0/unknown': { phase: 'Unknown' },
-    's/0/running': { phase: 'Running' },
+    's/0/unknown': { phase: 'Unknown', lastUpdateTime: '2025-01-01T00:00:05Z' },
+    's/0/running': { phase: 'Running', lastUpdateTime: '2025-01-01T00:00:04Z' },
   };
+  const affected = ['s/0/answered', 's/0/unanswered', 's/0/cancelled', 's/0/unknown', 's/0/running', 's/0/ok'];
 
-  test('rolls back only succeeded actions, never failed, skipped, pending, unknown or running ones', () => {
+  test('compensates every action that may have had an effect — succeeded, failed after sending, cancelled while running, unknown — newest first', () => {
     const steps = planRollback({ target: target(stages, statuses) });
     assert.deepEqual(
       steps.map((s) => s.rollbackOf),
-      ['s/0/ok'],
+      affected,
     );
   });
 
+  test('never compensates what cannot have had an effect: skipped, pending, or failed before its request was sent', () => {
+    const steps = new Set(planRollback({ target: target(stages, statuses) }).map((s) => s.rollbackOf));
+    for (const path of ['s/0/failed', 's/0/skipped', 's/0/pending']) assert.equal(steps.has(path), false, path);
+  });
+
+  test('says why an action that did not succeed is compensated', () => {
+    const post = action({ name: 'p', type: 'HTTP', http: { url: 'http://svc/p', method: 'POST' }, rollback: { type: 'HTTP', http: { url: 'http://svc/undo' } } });
+    const [step] = planRollback({ target: target([{ name: 's', workflows: [[post]] }], { 's/0/p': statuses['s/0/unanswered'] ?? {} }) });
+    assert.equal(step?.mode, 'Custom');
+    assert.match(step?.reason ?? '', /^run its rollback: Failed, but it failed after a request that got no answer/);
+  });
+
   for (const phase of ['Failed', 'Cancelled'] as const) {
-    test(`rolls back what did succeed when the target is ${phase}`, () => {
+    test(`compensates the same actions when the target is ${phase}`, () => {
       // Prepare
       const t = target(stages, statuses);
       const input = { target: { ...t, status: { ...t.status, phase } } };
@@ -161,7 +177,7 @@ describe('planRollback selection', () => {
       // Assess
       assert.deepEqual(
         steps.map((s) => s.rollbackOf),
-        ['s/0/ok'],
+        affected,
       );
     });
   }
@@ -457,12 +473,25 @@ describe('planRollback automatic rollback', () => {
 });
 
 describe('planRollback skip', () => {
-  const cases: { name: string; forward: Action; outputs?: ActionStatus['outputs']; reason: string }[] = [
+  const cases: { name: string; forward: Action; outputs?: ActionStatus['outputs']; reason: string; effectLeft?: true }[] = [
     {
-      name: 'skips an HTTP action without a rollback',
-      forward: httpAction('notify'),
+      name: 'reports a POST without a rollback as an effect left behind',
+      forward: action({ name: 'notify', type: 'HTTP', http: { url: 'http://svc/notify', method: 'POST' } }),
       outputs: { httpResponse: { statusCode: 200 } },
-      reason: 'an HTTP action without a custom rollback cannot be undone automatically',
+      reason: 'an HTTP POST without a custom rollback cannot be undone automatically; undo its effect by hand, or give the action a rollback',
+      effectLeft: true,
+    },
+    {
+      name: 'skips a GET without a rollback: it changed nothing',
+      forward: httpAction('probe'),
+      outputs: { httpResponse: { statusCode: 200 } },
+      reason: 'an HTTP GET changes nothing at its target; nothing to undo',
+    },
+    {
+      name: 'skips an action whose revertPolicy is Ignore, reporting nothing left',
+      forward: action({ name: 'notify', type: 'HTTP', http: { url: 'http://svc/notify', method: 'POST' }, revertPolicy: 'Ignore' }),
+      outputs: { httpResponse: { statusCode: 200 } },
+      reason: 'revertPolicy Ignore: a Revert leaves its effect as it is',
     },
     { name: 'skips a Job whose reference was not recorded', forward: job, reason: 'no Job reference was recorded; nothing to delete' },
     {
@@ -481,30 +510,35 @@ describe('planRollback skip', () => {
       forward: resource('Delete'),
       outputs: { resourceRef: { apiVersion: 'v1', kind: 'ConfigMap', name: 'app-config', namespace: 'apps' } },
       reason: 'ConfigMap apps/app-config was deleted by this action but its prior state was not recorded; it cannot be re-created',
+      effectLeft: true,
     },
     {
       name: 'skips a Patch whose prior state was not recorded',
       forward: subscription('Patch'),
       outputs: { subscriptionRef: { name: 'nginx-sub', namespace: 'apps' } },
       reason: 'Subscription apps/nginx-sub was changed by a Patch without a custom rollback and no prior state was recorded; nothing to restore',
+      effectLeft: true,
     },
     {
       name: 'skips a prior state that is not a JSON object',
       forward: resource('Patch'),
       outputs: { priorState: '["not", "an", "object"]' },
       reason: 'the recorded prior state of ConfigMap apps/app-config is not a JSON object; it cannot be restored',
+      effectLeft: true,
     },
     {
       name: 'skips a prior state that is not JSON at all',
       forward: resource('Delete'),
       outputs: { priorState: '{truncated' },
       reason: 'the recorded prior state of ConfigMap apps/app-config is not a JSON object; it cannot be re-created',
+      effectLeft: true,
     },
     {
       name: 'skips a prior state that names no object',
       forward: resource('Delete', 'kind: ConfigMap\n'),
       outputs: { priorState: '{"data":{}}', resourceRef: { kind: 'ConfigMap', name: 'x' } },
       reason: 'the recorded prior state of ConfigMap x has no apiVersion; it cannot be applied',
+      effectLeft: true,
     },
     {
       name: 'skips a Job whose reference never got its uid (it may never have been created: a Job of that name is not ours)',
@@ -517,12 +551,16 @@ describe('planRollback skip', () => {
       forward: resource('Create', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  generateName: cm-\n'),
       outputs: { created: true },
       reason: 'cannot delete the object created by this action: its name was not recorded',
+      effectLeft: true,
     },
   ];
-  for (const { name, forward, outputs, reason } of cases) {
+  for (const { name, forward, outputs, reason, effectLeft } of cases) {
     test(name, () => {
       const step = onlyStep(forward, outputs);
-      assert.deepEqual({ mode: step.mode, reason: step.reason, action: step.action }, { mode: 'Skip', reason, action: undefined });
+      assert.deepEqual(
+        { mode: step.mode, reason: step.reason, action: step.action, effectLeft: step.effectLeft },
+        { mode: 'Skip', reason, action: undefined, effectLeft },
+      );
     });
   }
 });
@@ -629,7 +667,7 @@ describe('initialRevertStatus', () => {
       {
         name: 'switch.0.a',
         phase: 'Skipped',
-        message: 'an HTTP action without a custom rollback cannot be undone automatically',
+        message: 'an HTTP GET changes nothing at its target; nothing to undo',
         rollbackOf: 'switch/0/a',
         completionTime: now.toISOString(),
       },
@@ -680,6 +718,51 @@ describe('initialRevertStatus', () => {
     );
     assert.ok(first.events.some((e) => e.reason === 'RevertStarted'));
     assert.equal(last.finished?.phase, 'Succeeded');
+  });
+
+  test('ends Failed, naming what is left behind, when a step could not undo an effect — after running every other step', () => {
+    // Prepare: a POST without a rollback (left behind) between two steps that run
+    const forward = [
+      resource('Create'),
+      action({ name: 'promote', type: 'HTTP', http: { url: 'http://db/promote', method: 'POST' } }),
+      action({ name: 'switch', type: 'HTTP', http: { url: 'http://lb/switch', method: 'PUT' }, rollback: { type: 'HTTP', http: { url: 'http://lb/back' } } }),
+    ];
+    const list = planRollback({
+      target: target([{ name: 's', workflows: [forward] }], {
+        's/0/res': succeededAt(1, { resourceRef: { apiVersion: 'v1', kind: 'ConfigMap', name: 'app-config', namespace: 'apps' }, created: true }),
+        's/0/promote': succeededAt(2, { httpResponse: { statusCode: 200 } }),
+        's/0/switch': succeededAt(3, { httpResponse: { statusCode: 200 } }),
+      }),
+    });
+    const plan = revertPlan(list, { name: 'exec-001', namespace: NS });
+    const initial = initialRevertStatus(plan, now);
+    const at = (second: number) => new Date(Date.UTC(2025, 1, 3, 5, 0, second));
+    const succeed = (status: DRPlanExecutionStatus, index: number): DRPlanExecutionStatus => {
+      const copy = structuredClone(status);
+      const step = copy.stageStatuses?.[0]?.workflowExecutions?.[0]?.actionStatuses?.[index];
+      if (step) Object.assign(step, { phase: 'Succeeded', completionTime: at(index).toISOString() });
+      return copy;
+    };
+    // Act
+    const first = schedule({ resolved: plan, status: initial, now: at(1) });
+    const second = schedule({ resolved: plan, status: succeed(first.status, 0), now: at(2) });
+    const last = schedule({ resolved: plan, status: succeed(second.status, 2), now: at(3) });
+    // Assess: both undoable steps ran; the POST is reported, and the Revert is not Succeeded
+    assert.deepEqual(
+      [first, second].map((d) => d.requests.map((r) => r.action)),
+      [['s.0.switch'], ['s.0.res']],
+    );
+    const promote = initial.stageStatuses?.[0]?.workflowExecutions?.[0]?.actionStatuses?.[1];
+    assert.deepEqual({ phase: promote?.phase, message: promote?.message }, {
+      phase: 'Skipped',
+      message: 'not undone: an HTTP POST without a custom rollback cannot be undone automatically; undo its effect by hand, or give the action a rollback',
+    });
+    assert.equal(last.finished?.phase, 'Failed');
+    assert.equal(
+      last.finished?.message,
+      'undid 2 actions, but 1 effect of the reverted execution is left behind — undo by hand: s/0/promote (an HTTP POST without a custom rollback cannot be undone automatically; undo its effect by hand, or give the action a rollback)',
+    );
+    assert.ok(last.events.some((e) => e.reason === 'RevertFailed'));
   });
 
   test('refuses a plan that is not a revert plan', () => {

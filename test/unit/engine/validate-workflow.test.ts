@@ -106,6 +106,7 @@ describe('validateWorkflow on a valid workflow', () => {
       name: 'does not ask a rollback that patches to have a rollback of its own',
       input: workflow([resource('Patch', configMap, { rollback: { type: 'KubernetesResource', resource: { operation: 'Patch', manifest: configMap } } })]),
     },
+    { name: 'accepts a Patch without a rollback when its revertPolicy is Ignore', input: workflow([resource('Patch', configMap, { revertPolicy: 'Ignore' })]) },
     { name: 'accepts a Delete without a rollback', input: workflow([resource('Delete'), localization('Delete', null), subscription('Delete', null)]) },
     { name: 'accepts dependsOn naming an earlier action', input: workflow([http('first'), job('second', { dependsOn: ['first'] })]) },
     {
@@ -265,6 +266,18 @@ describe('validateWorkflow applies the rules a schema cannot express', () => {
       input: workflow([localization('Patch')]),
       path: 'spec.actions[0].rollback',
       message: "required when a Localization action's operation is Patch",
+    },
+    {
+      name: 'rejects a rollback that never runs: revertPolicy Ignore',
+      input: workflow([http('notify', { revertPolicy: 'Ignore', ...rollbackHttp })]),
+      path: 'spec.actions[0].rollback',
+      message: 'never runs: revertPolicy is Ignore (remove one of the two)',
+    },
+    {
+      name: 'rejects a revertPolicy that is neither Undo nor Ignore',
+      input: workflow([http('notify', { revertPolicy: 'Never' })]),
+      path: 'spec.actions[0].revertPolicy',
+      message: 'Undo',
     },
     {
       name: 'requires a rollback for a Subscription Patch',

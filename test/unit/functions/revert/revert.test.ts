@@ -71,8 +71,38 @@ describe('revert rolling back an execution', () => {
     const driven = await driveToEnd(h, createRevert(h), 'undo-1');
 
     const skipped = findActionStatus(await statusOf(h.kube, 'undo-1'), 'rollback/0/s.0.notify');
-    assert.deepEqual([skipped?.phase, skipped?.message], ['Skipped', 'an HTTP action without a custom rollback cannot be undone automatically']);
+    assert.deepEqual([skipped?.phase, skipped?.message], ['Skipped', 'an HTTP GET changes nothing at its target; nothing to undo']);
     assert.ok(!driven.batches.flat().includes('rollback/0/s.0.notify'));
+  });
+
+  test('an effect it cannot undo is reported: every other step runs, and the revert ends Failed naming what is left behind', async () => {
+    // Prepare: notify is a POST without a rollback
+    const h = harness();
+    seedPlan(h.kube, 'p', [stageOf('s', ['wf'])], {
+      wf: [http('a1', { rollback: undo('a1') }), http('notify', { http: { url: 'https://chat.example/hook', method: 'POST' } }), http('a3', { rollback: undo('a3') })],
+    });
+    h.kube.seed(executionObject('run-1', 'p'));
+    await driveToEnd(h, createPlanStages(h), 'run-1', () => ok);
+    h.kube.seed(revertOf('undo-1', 'run-1'));
+
+    // Act
+    const driven = await driveToEnd(h, createRevert(h), 'undo-1');
+
+    // Assess
+    assert.deepEqual(driven.batches, [['rollback/0/s.0.a3'], ['rollback/0/s.0.a1']]);
+    const status = await statusOf(h.kube, 'undo-1');
+    assert.equal(status.phase, 'Failed');
+    assert.match(status.message ?? '', /^undid 2 actions, but 1 effect of the reverted execution is left behind — undo by hand: s\/0\/notify \(an HTTP POST/);
+    const left = findActionStatus(status, 'rollback/0/s.0.notify');
+    assert.equal(left?.phase, 'Skipped');
+    assert.match(left?.message ?? '', /^not undone: an HTTP POST without a custom rollback cannot be undone automatically/);
+    assert.equal(
+      h.kube.events
+        .filter((event) => event.regarding.name === 'undo-1')
+        .map((event) => event.reason)
+        .at(-1),
+      'RevertFailed',
+    );
   });
 
   test('a rollback that fails stops the revert, which fails naming that action; the rest is not rolled back', async () => {

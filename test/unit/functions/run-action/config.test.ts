@@ -3,20 +3,21 @@ import { describe, test } from 'node:test';
 import { DEFAULT_RUN_ACTION_CONFIG, runActionConfigFromEnv } from '../../../../functions/run-action/config.js';
 
 describe('the run-action configuration', () => {
-  test('defaults to refusing private targets, a 10s in-process wait, a 1m chain, a 1024-character body and a 30s heartbeat', () => {
+  test('defaults to refusing private targets, a 10s in-process wait, a 1m chain, a 1024-character body, a 30s heartbeat and a 1s check for stopped attempts', () => {
     assert.deepEqual(runActionConfigFromEnv({}), {
       allowPrivateTargets: false,
       maxInlineWaitMs: 10_000,
       maxInlineChainMs: 60_000,
       bodyLimit: 1024,
       heartbeatMs: 30_000,
+      stopCheckMs: 1000,
     });
     assert.deepEqual(DEFAULT_RUN_ACTION_CONFIG, runActionConfigFromEnv({}));
   });
 
   test('reads each setting from its environment variable', () => {
     const config = runActionConfigFromEnv({ ALLOW_PRIVATE_TARGETS: 'true', MAX_INLINE_WAIT: '1m30s', MAX_INLINE_CHAIN: '0s', HTTP_BODY_LIMIT: '64' });
-    assert.deepEqual(config, { allowPrivateTargets: true, maxInlineWaitMs: 90_000, maxInlineChainMs: 0, bodyLimit: 64, heartbeatMs: 30_000 });
+    assert.deepEqual(config, { allowPrivateTargets: true, maxInlineWaitMs: 90_000, maxInlineChainMs: 0, bodyLimit: 64, heartbeatMs: 30_000, stopCheckMs: 1000 });
   });
 
   test('beats four times within UNKNOWN_AFTER when that is shorter than 2 minutes, and never less often than every 30s', () => {
