@@ -30,6 +30,7 @@ import { runExecutor } from './executors.js';
 import { actOnStep, stepAfter } from './step.js';
 import { cancelRequested, isFinalPhase } from '../../shared/execution/objects.js';
 import { withHolder, type Holder } from './holder.js';
+import type { Watch } from './stop-watch.js';
 import { apiFailure } from './kube-errors.js';
 import type { Located } from './locate.js';
 import { locateAction } from './locate.js';
@@ -175,6 +176,13 @@ function keepAlive(session: Session): () => Promise<void> {
   };
 }
 
+/** An HTTP request may wait its whole timeout: it is aborted when the attempt is no longer wanted (stop-watch.ts). */
+function watchIfHttp(session: Session, ctx: ExecutorContext): Watch | undefined {
+  const watch = ctx.action.type === 'HTTP' ? session.deps.stopWatch?.watch(session.id) : undefined;
+  if (watch !== undefined) ctx.signal = watch.signal;
+  return watch;
+}
+
 async function execute(session: Session): Promise<ExecutorOutcome | undefined> {
   const { located, log } = session;
   if (!located.ok) return finished(fatal(located.problem));
@@ -191,9 +199,7 @@ async function execute(session: Session): Promise<ExecutorOutcome | undefined> {
     saveOutputs: (outputs) => saveOutputs(session, outputs),
     log,
   };
-  // an HTTP request may wait its whole timeout: it is aborted when the attempt is no longer wanted
-  const watch = located.action.type === 'HTTP' ? session.deps.stopWatch?.watch(session.id) : undefined;
-  if (watch !== undefined) ctx.signal = watch.signal;
+  const watch = watchIfHttp(session, ctx);
   const stop = keepAlive(session);
   try {
     return await runExecutor(ctx);

@@ -14,15 +14,24 @@ import type { Logger } from '../../shared/function-deps.js';
 import type { AttemptIdentity } from '../../shared/job-labels.js';
 import type { Kube } from '../../shared/kube/types.js';
 
-/** Why a running attempt is no longer wanted, or undefined while it still is. */
-export function stopReason(loaded: Loaded | undefined, id: Pick<AttemptIdentity, 'path' | 'attempt'>): string | undefined {
+/** Why the execution takes no more work, or undefined while it may. */
+function executionStop(loaded: Loaded | undefined): string | undefined {
   if (loaded === undefined) return 'the execution was deleted';
   if (cancelRequested(loaded.object)) return 'the execution was cancelled';
   if (loaded.object.metadata.deletionTimestamp !== undefined) return 'the execution is being deleted';
-  if (isFinalPhase(loaded.execution.status?.phase)) return `the execution ended ${loaded.execution.status?.phase ?? ''}`.trimEnd();
+  const phase = loaded.execution.status?.phase;
+  return isFinalPhase(phase) ? `the execution ended ${phase}` : undefined;
+}
+
+/** Why a running attempt is no longer wanted, or undefined while it still is. */
+export function stopReason(loaded: Loaded | undefined, id: Pick<AttemptIdentity, 'path' | 'attempt'>): string | undefined {
+  const stopped = executionStop(loaded);
+  if (stopped !== undefined || loaded === undefined) return stopped;
   const action = findActionStatus(loaded.execution.status ?? {}, id.path);
-  if (action?.attempt !== id.attempt) return `attempt ${id.attempt} was superseded (attempt ${action?.attempt ?? 'none'} is current)`;
-  if (action.phase !== 'Running' && action.phase !== 'Unknown') return `attempt ${id.attempt} is ${action.phase} (its timeout passed, or it was recorded elsewhere)`;
+  if (action === undefined) return `attempt ${id.attempt} is not in the execution any more`;
+  if (action.attempt !== id.attempt) return `attempt ${id.attempt} was superseded (attempt ${action.attempt ?? 'none'} is current)`;
+  if (action.phase !== 'Running' && action.phase !== 'Unknown')
+    return `attempt ${id.attempt} is ${action.phase} (its timeout passed, or it was recorded elsewhere)`;
   return undefined;
 }
 
@@ -72,7 +81,12 @@ export class StopWatch {
       this.executions.set(key, execution);
     }
     execution.watched.add(watched);
-    return { signal: watched.controller.signal, end: () => this.forget(key, watched) };
+    return {
+      signal: watched.controller.signal,
+      end: () => {
+        this.forget(key, watched);
+      },
+    };
   }
 
   private forget(key: string, watched: Watched): void {

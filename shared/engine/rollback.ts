@@ -101,14 +101,22 @@ export function possibleEffect(action: Action, status: ActionStatus): string | u
   if (status.phase === 'Unknown' || status.phase === 'Running') return `it was ${status.phase} (no result recorded): it may have had its effect`;
   if (status.phase !== 'Failed') return undefined;
   if (status.message?.startsWith(CANCELLED_WHILE_RUNNING) === true) return 'it was cancelled while running: it may have had its effect';
-  const outputs = status.outputs ?? {};
-  if (action.type === 'HTTP') {
-    if (outputs.unsettledAttempt !== undefined) return 'it failed after a request that got no answer: that request may have had its effect';
-    return outputs.httpResponse === undefined ? undefined : 'it failed after its request was sent (and answered): it may have had its effect';
-  }
+  return action.type === 'HTTP' ? sentRequest(status.outputs ?? {}) : wroteObject(status.outputs ?? {});
+}
+
+/** An HTTP action's outputs say whether a request left: an answer, or a request that got none. */
+function sentRequest(outputs: ActionOutputs): string | undefined {
+  if (outputs.unsettledAttempt !== undefined) return 'it failed after a request that got no answer: that request may have had its effect';
+  return outputs.httpResponse === undefined ? undefined : 'it failed after its request was sent (and answered): it may have had its effect';
+}
+
+/** An object action records what it is about to change before it writes (a reference, `created`, the prior state). */
+function wroteObject(outputs: ActionOutputs): string | undefined {
   const written = [outputs.jobRef, outputs.resourceRef, outputs.localizationRef, outputs.subscriptionRef, outputs.createdRefs, outputs.created];
   if (written.some((value) => value !== undefined)) return 'it failed after it wrote (or was about to write) its object: that write may have happened';
-  return outputs.priorState === undefined && outputs.priorStateRef === undefined ? undefined : 'it failed after it recorded the prior state of the object it changes';
+  return outputs.priorState === undefined && outputs.priorStateRef === undefined
+    ? undefined
+    : 'it failed after it recorded the prior state of the object it changes';
 }
 
 function affectingActions(target: RollbackInput['target']): Done[] {
@@ -158,7 +166,12 @@ function toStep(done: Done): RollbackStep {
   const why = done.because === undefined ? '' : `${done.phase}, but ${done.because}`;
   if (done.action.revertPolicy === 'Ignore') return { ...base, mode: 'Skip', reason: 'revertPolicy Ignore: a Revert leaves its effect as it is' };
   if (done.action.rollback) {
-    return { ...base, mode: 'Custom', action: customAction(done.action.name, done.action.rollback), ...(why === '' ? {} : { reason: `run its rollback: ${why}` }) };
+    return {
+      ...base,
+      mode: 'Custom',
+      action: customAction(done.action.name, done.action.rollback),
+      ...(why === '' ? {} : { reason: `run its rollback: ${why}` }),
+    };
   }
   const undo = automaticUndo[done.action.type](done);
   const reason = why === '' ? undo.reason : `${undo.reason} (${why})`;
@@ -270,7 +283,9 @@ function undoChange(change: Change): Undo {
   }
   if (priorState !== undefined) return restore(change.id, priorState, 'restore', `changed by this ${change.operation}`);
   if (change.operation === 'Apply' && change.outputs.created === true) return deleteObject(change.id, 'created by this Apply');
-  return leftBehind(`${describe(change.id)} was changed by a ${change.operation} without a custom rollback and no prior state was recorded; nothing to restore`);
+  return leftBehind(
+    `${describe(change.id)} was changed by a ${change.operation} without a custom rollback and no prior state was recorded; nothing to restore`,
+  );
 }
 
 function undoCreate(change: Change): Undo {

@@ -398,7 +398,7 @@ describe('behaviours of the functions, end to end through the real broker', { ti
       );
       const switched = actionsOf(recorded)['only/0/switch'];
       assert.equal(switched?.phase, 'Failed');
-      assert.match(switched?.message ?? '', /was aborted in flight, before an answer \(the execution was cancelled\): it may have had its effect$/);
+      assert.match(switched.message ?? '', /was aborted in flight, before an answer \(the execution was cancelled\): it may have had its effect$/);
       assert.equal(actionsOf(recorded)['only/0/after']?.phase, 'Skipped');
       assert.deepEqual(c.steps(), ['switch']);
       await planAfter(c, 'run');

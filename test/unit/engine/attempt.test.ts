@@ -280,7 +280,10 @@ describe('recordLateOutcome', () => {
   });
 
   test('records an aborted request as one that may have had its effect', () => {
-    const outcome = recordLateOutcome(cancelled, report({ ok: false, retryable: false, message: 'POST /x was aborted in flight', outputs: { unsettledAttempt: 2 } }));
+    const outcome = recordLateOutcome(
+      cancelled,
+      report({ ok: false, retryable: false, message: 'POST /x was aborted in flight', outputs: { unsettledAttempt: 2 } }),
+    );
     const action = actionStatus(outcome.status, PATH);
     assert.deepEqual(
       { message: action?.message, outputs: action?.outputs },

@@ -161,10 +161,15 @@ describe('planRollback selection', () => {
   });
 
   test('says why an action that did not succeed is compensated', () => {
-    const post = action({ name: 'p', type: 'HTTP', http: { url: 'http://svc/p', method: 'POST' }, rollback: { type: 'HTTP', http: { url: 'http://svc/undo' } } });
+    const post = action({
+      name: 'p',
+      type: 'HTTP',
+      http: { url: 'http://svc/p', method: 'POST' },
+      rollback: { type: 'HTTP', http: { url: 'http://svc/undo' } },
+    });
     const [step] = planRollback({ target: target([{ name: 's', workflows: [[post]] }], { 's/0/p': statuses['s/0/unanswered'] ?? {} }) });
     assert.equal(step?.mode, 'Custom');
-    assert.match(step?.reason ?? '', /^run its rollback: Failed, but it failed after a request that got no answer/);
+    assert.match(step.reason ?? '', /^run its rollback: Failed, but it failed after a request that got no answer/);
   });
 
   for (const phase of ['Failed', 'Cancelled'] as const) {
@@ -753,13 +758,16 @@ describe('initialRevertStatus', () => {
       [['s.0.switch'], ['s.0.res']],
     );
     const promote = initial.stageStatuses?.[0]?.workflowExecutions?.[0]?.actionStatuses?.[1];
-    assert.deepEqual({ phase: promote?.phase, message: promote?.message }, {
-      phase: 'Skipped',
-      message: 'not undone: an HTTP POST without a custom rollback cannot be undone automatically; undo its effect by hand, or give the action a rollback',
-    });
+    assert.deepEqual(
+      { phase: promote?.phase, message: promote?.message },
+      {
+        phase: 'Skipped',
+        message: 'not undone: an HTTP POST without a custom rollback cannot be undone automatically; undo its effect by hand, or give the action a rollback',
+      },
+    );
     assert.equal(last.finished?.phase, 'Failed');
     assert.equal(
-      last.finished?.message,
+      last.finished.message,
       'undid 2 actions, but 1 effect of the reverted execution is left behind — undo by hand: s/0/promote (an HTTP POST without a custom rollback cannot be undone automatically; undo its effect by hand, or give the action a rollback)',
     );
     assert.ok(last.events.some((e) => e.reason === 'RevertFailed'));

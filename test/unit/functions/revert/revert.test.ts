@@ -79,7 +79,11 @@ describe('revert rolling back an execution', () => {
     // Prepare: notify is a POST without a rollback
     const h = harness();
     seedPlan(h.kube, 'p', [stageOf('s', ['wf'])], {
-      wf: [http('a1', { rollback: undo('a1') }), http('notify', { http: { url: 'https://chat.example/hook', method: 'POST' } }), http('a3', { rollback: undo('a3') })],
+      wf: [
+        http('a1', { rollback: undo('a1') }),
+        http('notify', { http: { url: 'https://chat.example/hook', method: 'POST' } }),
+        http('a3', { rollback: undo('a3') }),
+      ],
     });
     h.kube.seed(executionObject('run-1', 'p'));
     await driveToEnd(h, createPlanStages(h), 'run-1', () => ok);
@@ -95,7 +99,7 @@ describe('revert rolling back an execution', () => {
     assert.match(status.message ?? '', /^undid 2 actions, but 1 effect of the reverted execution is left behind — undo by hand: s\/0\/notify \(an HTTP POST/);
     const left = findActionStatus(status, 'rollback/0/s.0.notify');
     assert.equal(left?.phase, 'Skipped');
-    assert.match(left?.message ?? '', /^not undone: an HTTP POST without a custom rollback cannot be undone automatically/);
+    assert.match(left.message ?? '', /^not undone: an HTTP POST without a custom rollback cannot be undone automatically/);
     assert.equal(
       h.kube.events
         .filter((event) => event.regarding.name === 'undo-1')

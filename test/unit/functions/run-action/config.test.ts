@@ -17,7 +17,14 @@ describe('the run-action configuration', () => {
 
   test('reads each setting from its environment variable', () => {
     const config = runActionConfigFromEnv({ ALLOW_PRIVATE_TARGETS: 'true', MAX_INLINE_WAIT: '1m30s', MAX_INLINE_CHAIN: '0s', HTTP_BODY_LIMIT: '64' });
-    assert.deepEqual(config, { allowPrivateTargets: true, maxInlineWaitMs: 90_000, maxInlineChainMs: 0, bodyLimit: 64, heartbeatMs: 30_000, stopCheckMs: 1000 });
+    assert.deepEqual(config, {
+      allowPrivateTargets: true,
+      maxInlineWaitMs: 90_000,
+      maxInlineChainMs: 0,
+      bodyLimit: 64,
+      heartbeatMs: 30_000,
+      stopCheckMs: 1000,
+    });
   });
 
   test('beats four times within UNKNOWN_AFTER when that is shorter than 2 minutes, and never less often than every 30s', () => {

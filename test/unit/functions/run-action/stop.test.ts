@@ -55,10 +55,10 @@ describe('an HTTP request in flight when its attempt is no longer wanted', () =>
     assert.equal(w.status().phase, 'Cancelled');
     assert.equal(action?.phase, 'Failed');
     assert.match(
-      action?.message ?? '',
+      action.message ?? '',
       /^cancelled while running; then: POST http:\/\/127\.0\.0\.1:\d+\/promote was aborted in flight, before an answer \(the execution was cancelled\): it may have had its effect$/,
     );
-    assert.equal(action?.outputs?.unsettledAttempt, 1);
+    assert.equal(action.outputs?.unsettledAttempt, 1);
   });
 
   test('is aborted when its attempt was timed out and retried, and nothing of it is recorded over the retry', async () => {
