@@ -3,6 +3,7 @@
  * against its kubeconfig (stdout and stderr captured, optionally posing as a terminal), and the DR
  * objects and status writes with which a test plays the functions' part.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +73,25 @@ export async function startCluster(options: Partial<ApiServerOptions> = {}): Pro
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Counts the watch requests that in-process servers receive from now on (`?watch=true`, or `watch=1`),
+ * for tests that must know that a watch was started again; `stop()` ends the count.
+ */
+export function countWatchRequests(): { count(): number; stop(): void } {
+  let count = 0;
+  const onRequest = (message: unknown): void => {
+    const url = (message as { request?: { url?: string } }).request?.url ?? '';
+    if (/[?&]watch=(true|1)(&|$)/.test(url)) count++;
+  };
+  subscribe('http.server.request.start', onRequest);
+  return {
+    count: () => count,
+    stop: () => {
+      unsubscribe('http.server.request.start', onRequest);
+    },
+  };
+}
 
 /** Polls `check` until it returns something (tests only: the CLI itself watches). */
 export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 5000): Promise<T> {

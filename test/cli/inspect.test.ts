@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { inTimeOrder } from '../../cli/commands/events.js';
 import { Kinds } from '../../shared/api/index.js';
 import type { KubeObject } from '../../shared/kube/types.js';
-import { createExecution, createFailover, failoverPlan, key, setExecutionStatus, setPlanPhase, sleep, startCluster, type TestCluster } from './helpers.js';
+import { createExecution, createFailover, failoverPlan, key, setExecutionStatus, setPlanPhase, startCluster, type TestCluster } from './helpers.js';
 
 let cluster: TestCluster;
 
@@ -15,13 +15,19 @@ after(async () => {
   await cluster.dispose();
 });
 
+/** Waits until the clock (creation times have whole seconds) is past the second of `timestamp`. */
+async function nextSecondAfter(timestamp: string | undefined): Promise<void> {
+  const second = Math.floor(Date.parse(timestamp ?? '') / 1000);
+  while (Math.floor(Date.now() / 1000) <= second) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 describe('drplan history', () => {
   test('lists the executions of the plan newest first, with operation, phase, actions, start and duration', async () => {
     // Prepare: three executions of the plan, created a second apart, and one of another plan
     await createFailover(cluster.kube, 'other');
-    await createExecution(cluster.kube, 'failover-a', { planRef: 'failover', operationType: 'Execute' });
+    const first = await createExecution(cluster.kube, 'failover-a', { planRef: 'failover', operationType: 'Execute' });
     await setExecutionStatus(cluster.kube, 'failover-a', { phase: 'Succeeded', startTime: '2026-11-26T09:00:00Z', completionTime: '2026-11-26T09:02:30Z' });
-    await sleep(1000);
+    await nextSecondAfter(first.metadata.creationTimestamp);
     await createExecution(cluster.kube, 'failover-b', { planRef: 'failover', operationType: 'Revert', revertExecutionRef: 'failover-a' });
     await setExecutionStatus(cluster.kube, 'failover-b', { phase: 'Failed', startTime: '2026-11-26T09:05:00Z', completionTime: '2026-11-26T09:05:04Z' });
     await createExecution(cluster.kube, 'other-a', { planRef: 'other', operationType: 'Execute' });

@@ -3,12 +3,13 @@ import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { Kinds } from '../../shared/api/index.js';
 import {
+  countWatchRequests,
   createExecution,
   createFailover,
+  eventually,
   failoverStatus,
   key,
   setExecutionStatus,
-  sleep,
   startCluster,
   type Run,
   type RunOptions,
@@ -283,12 +284,18 @@ describe('following an execution for longer than one watch', () => {
       await createExecution(short.kube, 'failover-long', { planRef: 'failover', operationType: 'Execute' });
       await setExecutionStatus(short.kube, 'failover-long', failoverStatus('Running', { 'check/0/probe': 'Running' }));
 
-      // Act: changes after the first watch has ended
+      // Act: each change after the watch before it has ended and the CLI has watched again
+      const watches = countWatchRequests();
       const watching = short.cli(['status', 'failover-long', '--watch']);
-      await sleep(1500);
-      await setExecutionStatus(short.kube, 'failover-long', failoverStatus('Running', { 'check/0/probe': 'Succeeded' }));
-      await sleep(1200);
-      await setExecutionStatus(short.kube, 'failover-long', failoverStatus('Succeeded', { 'check/0/probe': 'Succeeded' }));
+      try {
+        await eventually(async () => Promise.resolve(watches.count() >= 2 ? true : undefined), 'the CLI to watch a second time', 15_000);
+        await setExecutionStatus(short.kube, 'failover-long', failoverStatus('Running', { 'check/0/probe': 'Succeeded' }));
+        const seen = watches.count();
+        await eventually(async () => Promise.resolve(watches.count() > seen ? true : undefined), 'the CLI to watch again', 15_000);
+        await setExecutionStatus(short.kube, 'failover-long', failoverStatus('Succeeded', { 'check/0/probe': 'Succeeded' }));
+      } finally {
+        watches.stop();
+      }
       const run = await watching;
 
       // Assess

@@ -13,11 +13,10 @@
  * waits that allow for its resync tick; the `Unknown` case needs the local stack and is skipped there.
  */
 import assert from 'node:assert/strict';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { BehaviourInput } from '../../local/demo-target/index.js';
 import { allowing, localStackOnly } from '../support/e2e-cluster.js';
-import { FUNCTIONS_NAMESPACE, isFinished, poll, startE2eEnvWith, TARGET_ORIGIN, TICK_SECONDS, type E2eEnv } from '../support/e2e-helpers.js';
+import { FUNCTIONS_NAMESPACE, isFinished, poll, startE2eEnvWith, TARGET_ORIGIN, ticksPassed, type E2eEnv } from '../support/e2e-helpers.js';
 import {
   actionsOf,
   caseOf,
@@ -79,13 +78,13 @@ async function whileInFlight(c: BehaviourCase, step: string): Promise<void> {
 }
 
 /** Waits until the target has answered every request of the case, then two resync ticks more. */
-async function settled(c: BehaviourCase): Promise<void> {
+async function settled(env: E2eEnv, c: BehaviourCase): Promise<void> {
   await poll(
     () => (c.requests().every((r) => r.finishedMs !== undefined) ? true : undefined),
     `the requests of ${c.namespace} to be answered`,
     allowing(60_000),
   );
-  await delay(2 * TICK_SECONDS * 1000 + 500);
+  await ticksPassed(env, 2);
 }
 
 /** The plan's status once the execution `name` is in its history and no execution holds its lock. */
@@ -428,7 +427,7 @@ describe('behaviours of the functions, end to end through the real broker', { ti
         (p) => (p !== undefined && p.metadata.annotations?.[TRIGGER] === undefined ? true : undefined),
         'to lose its trigger annotation',
       );
-      await settled(c);
+      await settled(running(), c);
 
       assert.equal(status.phase, 'Cancelled');
       assert.deepEqual(phasesOf(actionsOf(status)), { 'only/0/wait': 'Failed', 'only/0/after': 'Skipped' });

@@ -113,10 +113,10 @@ describe('the demo target', () => {
 
     test('a repeat that arrives while the first is still running gets 409 and applies nothing', async () => {
       // Prepare
-      target.inject({ path: '/db/fence', delayMs: 300 });
-      // Act
+      target.inject({ path: '/db/fence', delayMs: 1500 });
+      // Act: the repeat once the first has arrived and is being held
       const first = send(target, 'POST', '/db/fence', { key: 'fence-1', body: { site: 'primary' } });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      while (!target.requests().some((r) => r.finishedMs === undefined)) await new Promise((resolve) => setTimeout(resolve, 5));
       const repeat = await send(target, 'POST', '/db/fence', { key: 'fence-1', body: { site: 'primary' } });
       // Assess
       assert.equal(repeat.status, 409);

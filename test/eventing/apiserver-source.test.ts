@@ -184,14 +184,15 @@ describe('ApiServerSource against a real local API server', () => {
     await w.client.create(configMap('unlabelled', NS, {}));
     await w.client.create(configMap('labelled-elsewhere', 'elsewhere'));
     await w.client.create(configMap('labelled', NS));
-    await waitFor('one event', () => (sink.received.length >= 1 ? true : undefined));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // the last change of the watched stream: once its event is in, an event for any change before it would be too
+    await w.client.create(configMap('labelled-last', NS));
+    await waitFor('the last event', () => (sink.received.some((r) => r.event.attributes.name === 'labelled-last') ? true : undefined));
     await sources.stop();
 
     // Assess
     assert.deepEqual(
       sink.received.map((r) => `${r.event.attributes.namespace}/${r.event.attributes.name}`),
-      [`${NS}/labelled`],
+      [`${NS}/labelled`, `${NS}/labelled-last`],
     );
   });
 
@@ -214,14 +215,17 @@ describe('ApiServerSource against a real local API server', () => {
     await w.client.create(configMap('in-other', 'other'));
     await w.client.create(configMap('in-elsewhere', 'elsewhere'));
     await w.client.create(workflow);
-    await waitFor('two events', () => (sink.received.length >= 2 ? true : undefined));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // the last ConfigMap change: once its event is in, one for the ConfigMap in the namespace not picked would be too
+    await w.client.create(configMap('last', 'elsewhere'));
+    const arrived = (name: string): boolean => sink.received.some((r) => r.event.attributes.name === name);
+    await waitFor('the workflow and the last ConfigMap', () => (arrived('wf') && arrived('last') ? true : undefined));
     await sources.stop();
 
     // Assess
     assert.deepEqual(sink.received.map((r) => r.event.attributes.subject).sort(), [
       '/apis/dr.bkbcs.tencent.com/v1alpha1/namespaces/elsewhere/drworkflows/wf',
       '/apis/v1/namespaces/elsewhere/configmaps/in-elsewhere',
+      '/apis/v1/namespaces/elsewhere/configmaps/last',
     ]);
     assert.ok(sink.received.some((r) => r.event.attributes.apiversion === 'dr.bkbcs.tencent.com/v1alpha1' && r.event.attributes.kind === 'DRWorkflow'));
   });

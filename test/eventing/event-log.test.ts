@@ -119,7 +119,9 @@ describe('replaying the event log', () => {
     for (const type of ['com.example.a', 'com.example.b', 'com.example.c']) {
       await send(env.url, { type });
       await env.eventing.idle();
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // the next event is accepted at a later millisecond, so each has a time of its own
+      const last = Date.parse(accepted(env.eventing.eventLog).at(-1)?.at ?? '');
+      while (Date.now() <= last) await new Promise((resolve) => setTimeout(resolve, 1));
     }
     const records = accepted(env.eventing.eventLog);
     return { target, env, ids: records.map((r) => String(r.event.id)), times: records.map((r) => r.at) };

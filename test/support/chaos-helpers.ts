@@ -8,13 +8,12 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { KubeObject } from '../../shared/kube/types.js';
 import type { LogRecord } from '../../local/eventing/event-log.js';
-import { EXAMPLE_DIR, isFinished, TICK_SECONDS, waitForStatus, type E2eEnv } from './e2e-helpers.js';
+import { EXAMPLE_DIR, isFinished, ticksPassed, waitForStatus, type E2eEnv } from './e2e-helpers.js';
 
 /** Waits until no delivery is under way and two resync ticks have passed with none under way after them. */
 export async function settle(env: E2eEnv): Promise<void> {
   await env.stack.eventing.idle();
-  await delay(2 * TICK_SECONDS * 1000 + 500);
-  await env.stack.eventing.idle();
+  await ticksPassed(env, 2);
 }
 
 /** Delivery records after `fromSeq` that did not end `delivered`. */

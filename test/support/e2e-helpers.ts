@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { DRPlanExecutionStatus } from '../../shared/api/index.js';
 import type { Kube, KubeObject, ObjectKey } from '../../shared/kube/types.js';
+import { SourceEventTypes } from '../../shared/events.js';
 import type { BehaviourInput, DemoTarget, RecordedRequest } from '../../local/demo-target/index.js';
 import type { DevStack } from '../../local/dev.js';
 import type { Environment, EnvironmentOptions } from '../../local/drill/environment.js';
@@ -251,6 +252,24 @@ export async function startDrillEnvironment(options: EnvironmentOptions): Promis
     startMs: Date.now() - started,
     stop: () => target.stop(),
   };
+}
+
+/**
+ * Waits until the resync tick has fired `count` times from now, and what those ticks started has been
+ * delivered: locally it watches the broker's event log for the ticks (no fixed wait); on a cluster,
+ * whose broker's log cannot be read, it waits `count` tick periods and half a second.
+ */
+export async function ticksPassed(env: E2eEnv, count: number): Promise<void> {
+  if (E2E_MODE.kind === 'cluster') {
+    await delay(count * TICK_SECONDS * 1000 + 500);
+    return;
+  }
+  const log = env.stack.eventing.eventLog;
+  const from = log.records().reduce((max, r) => Math.max(max, r.seq), 0);
+  const ticks = (): number =>
+    log.records().filter((r) => r.seq > from && r.record === 'accepted' && r.replayOf === undefined && r.event.type === SourceEventTypes.ping).length;
+  await poll(() => (ticks() >= count ? true : undefined), `${count} resync ticks`, allowing(count * TICK_SECONDS * 1000 + 30_000));
+  await env.stack.eventing.idle();
 }
 
 /** Polls `read` every 100 ms until it returns a value; throws naming `what` (and the last value seen) after `timeoutMs`. */

@@ -262,6 +262,11 @@ class FakeApiServer {
     );
   }
 
+  /** Watches open now. */
+  get openWatches(): number {
+    return this.watchers.size;
+  }
+
   expireNextWatch(): void {
     this.expireNext = true;
     for (const watcher of this.watchers) watcher.end();
@@ -402,7 +407,9 @@ describe('the Job controller against an API server', () => {
     server.put(named('stuck', 'u-hang', { 'local.drplan.dev/outcome': 'hang' }));
 
     await eventually(() => (statusOf(server, 'u-hang').active === 1 ? true : undefined), 'the Job to start');
-    await sleep(200);
+    // a Job put after it, that completes at once: by then the controller has had its turns at the hanging one
+    server.put(named('quick', 'u-quick', { 'local.drplan.dev/duration': '10ms' }));
+    await eventually(() => hasCondition(server, 'u-quick', 'Complete'), 'the later Job to complete');
 
     assert.deepEqual(conditionTypes(statusOf(server, 'u-hang')), []);
   });
@@ -421,7 +428,7 @@ describe('the Job controller against an API server', () => {
 
   test('relists after its watch expires and still sees new Jobs', async () => {
     const { server } = await setup();
-    await sleep(50);
+    await eventually(() => (server.openWatches > 0 ? true : undefined), 'the controller to watch');
 
     server.expireNextWatch();
     server.put(named('later', 'u-later', { 'local.drplan.dev/duration': '10ms' }));
@@ -449,7 +456,10 @@ describe('the Job controller against an API server', () => {
     await eventually(() => (statusOf(server, 'u-cut').active === 1 ? true : undefined), 'the Job to start');
 
     await stop();
-    await sleep(1300);
+    // until the Job's 1.2 s have passed for certain (its startTime has whole seconds), and its timer's turn after that
+    const due = Date.parse(String(statusOf(server, 'u-cut').startTime)) + 2200;
+    await eventually(() => (Date.now() > due ? true : undefined), 'the time the Job would have completed');
+    await new Promise((resolve) => setImmediate(resolve));
 
     assert.equal(hasCondition(server, 'u-cut', 'Complete'), undefined);
   });
