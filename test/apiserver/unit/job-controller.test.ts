@@ -352,7 +352,6 @@ async function eventually<T>(probe: () => T | undefined, what: string, timeoutMs
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the Job controller against an API server', () => {
   const servers: FakeApiServer[] = [];
