@@ -18,6 +18,7 @@ import { manyScenario } from './scenarios/many.js';
 import { recoveryScenario } from './scenarios/recovery.js';
 import { scaleScenario } from './scenarios/scale.js';
 import { sequentialScenario, type SequentialMeasure } from './scenarios/sequential.js';
+import { validationScenario } from './scenarios/validation.js';
 
 interface Run {
   bench: BenchStack;
@@ -39,6 +40,7 @@ const RUNNERS: Readonly<Record<Scenario, (run: Run) => Promise<ScenarioResult>>>
   [Scenarios.many]: (run) => manyScenario(run.bench, run.options.sizes.many),
   [Scenarios.cold]: (run) => coldStartScenario(run.bench),
   [Scenarios.recovery]: (run) => recoveryScenario(run.bench),
+  [Scenarios.validation]: () => validationScenario(),
 };
 
 function machine(): Record<string, unknown> {

@@ -10,6 +10,7 @@ export const Scenarios = {
   many: 'many',
   cold: 'cold',
   recovery: 'recovery',
+  validation: 'validation',
 } as const;
 export type Scenario = (typeof Scenarios)[keyof typeof Scenarios];
 
@@ -43,7 +44,7 @@ export const USAGE = `usage: npx tsx bench/index.ts [--scenario ${ORDER.join(','
 function scenarioOf(word: string): Scenario {
   const byNumber = /^[1-7]$/.test(word) ? ORDER[Number(word) - 1] : undefined;
   const found = byNumber ?? ORDER.find((scenario) => scenario === word);
-  if (found === undefined) throw new Error(`--scenario: unknown scenario "${word}"; one of ${ORDER.join(', ')} (or 1–7)`);
+  if (found === undefined) throw new Error(`--scenario: unknown scenario "${word}"; one of ${ORDER.join(', ')} (or 1–${ORDER.length})`);
   return found;
 }
 

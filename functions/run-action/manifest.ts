@@ -2,10 +2,10 @@
  * Objects as run-action sends them: the documents of a rendered manifest, our ownership labels added,
  * a reference to record, and the prior state of an object as JSON for its rollback.
  */
-import { parseAllDocuments } from 'yaml';
 import type { ObjectReference } from '../../shared/api/index.js';
 import type { KubeObject, ObjectKey } from '../../shared/kube/types.js';
 import { isRecord } from '../../shared/type-utils.js';
+import { parseYamlStream } from '../../shared/yaml.js';
 
 export type Manifest = KubeObject;
 
@@ -51,7 +51,7 @@ function checkDocument(value: unknown, where: string): string | undefined {
 /** The objects of a (possibly multi-document) YAML manifest; empty documents are skipped. `field` names the manifest in problems. */
 export function parseManifest(text: string, field: string): ParsedManifest {
   const objects: Manifest[] = [];
-  for (const [index, document] of parseAllDocuments(text).entries()) {
+  for (const [index, document] of parseYamlStream(text).entries()) {
     const where = `${field} (document ${index + 1})`;
     const error = document.errors[0];
     if (error !== undefined) return { ok: false, problem: `${where}: is not valid YAML: ${error.message}` };

@@ -1,6 +1,6 @@
 /** HTTP plumbing: reading bounded bodies, content negotiation (JSON or a meta.k8s.io Table), replies. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlValue } from '../../shared/yaml.js';
 import { badRequest, notAcceptable, tooLarge, unsupportedMediaType, type ApiError } from './errors.js';
 import { checkedDepth, parseJsonBody } from './patch-types.js';
 import { decodeProtobufObject, PROTOBUF_MEDIA_TYPE } from './protobuf.js';
@@ -76,7 +76,7 @@ export function parseObjectBody(contentType: string | undefined, raw: Buffer): u
   if (media === 'application/yaml') {
     let value: unknown;
     try {
-      value = parseYaml(raw.toString('utf8')) as unknown;
+      value = parseYamlValue(raw.toString('utf8'));
     } catch (error: unknown) {
       throw badRequest(`the request body is not valid YAML: ${error instanceof Error ? error.message : String(error)}`, error);
     }

@@ -2,7 +2,7 @@
  * The four patch content types and what each does to the current object. Custom resources refuse
  * strategic merge patch with 415, as a real server does.
  */
-import { parse as parseYaml } from 'yaml';
+import { parseYamlValue } from '../../shared/yaml.js';
 import { badRequest, unsupportedMediaType } from './errors.js';
 import { jsonPatch, mergePatch, parseJsonPatch } from './patch.js';
 import { strategicMerge } from './strategic-merge.js';
@@ -70,7 +70,7 @@ export function parseJsonBody(raw: string): unknown {
 export function applyPatchBody(raw: string): unknown {
   let value: unknown;
   try {
-    value = parseYaml(raw) as unknown;
+    value = parseYamlValue(raw);
   } catch (error: unknown) {
     throw badRequest(`the apply patch is not valid YAML: ${error instanceof Error ? error.message : String(error)}`, error);
   }

@@ -6,7 +6,8 @@
  * a recorded prior state), so the same executors run it. What cannot be undone becomes a `Skip` step with
  * its reason; one whose effect may remain is marked `effectLeft`, and the Revert does not end Succeeded.
  */
-import { parse as parseYaml, stringify } from 'yaml';
+import { stringify } from 'yaml';
+import { parseYamlValue } from '../yaml.js';
 import type { SecretSnapshotRef } from '../api/execution.js';
 import type {
   Action,
@@ -263,7 +264,7 @@ function mergeId(ref: ObjectReference | undefined, fallback: ObjectId): ObjectId
 }
 
 function manifestId(manifest: string | undefined): ObjectId {
-  const object = parseObject(manifest, parseYaml);
+  const object = parseObject(manifest, parseYamlValue);
   return object === undefined ? {} : manifestIdentity(object);
 }
 

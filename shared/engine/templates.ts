@@ -8,7 +8,8 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Document, Node, Scalar } from 'yaml';
-import { isNode, isScalar, parseAllDocuments, visit } from 'yaml';
+import { isNode, isScalar, visit } from 'yaml';
+import { parseYamlStream } from '../yaml.js';
 import { findLookalikes } from './lookalikes.js';
 import { coerceParam } from './params.js';
 import { formatPath } from './problems.js';
@@ -262,7 +263,7 @@ function write(docs: readonly Document[], masked: Masked): string {
 const values = (docs: readonly Document[]): unknown[] => docs.map((doc): unknown => doc.toJS()).filter((value) => value !== null && value !== undefined);
 
 function faithful(text: string, expected: readonly unknown[]): boolean {
-  const docs = parseAllDocuments(text);
+  const docs = parseYamlStream(text);
   return docs.every((doc) => doc.errors.length === 0) && isDeepStrictEqual(values(docs), expected);
 }
 
@@ -292,7 +293,7 @@ function serialise(docs: readonly Document[], sub: Substitution, expected: reado
  */
 export function renderManifest(manifest: string, context: TemplateContext): { manifest: string; documents: unknown[]; missing: string[] } {
   const masked = mask(manifest, context);
-  const docs = parseAllDocuments(masked.text);
+  const docs = parseYamlStream(masked.text);
   const error = docs.flatMap((doc) => doc.errors)[0];
   if (error !== undefined) throw new Error(`manifest is not valid YAML: ${unmask(error.message, masked)}`, { cause: error });
   const sub: Substitution = { masked, context, missing: new Set(), substituted: [] };

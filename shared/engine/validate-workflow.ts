@@ -58,15 +58,17 @@ function rollbackRequired(action: RollbackAction, path: string, operation: strin
  * `replicas: {{ .params.n }}` still parses as YAML.
  */
 function neutralisePlaceholders(text: string): string {
-  const spans = [...findPlaceholders(text), ...findUnsupportedReferences(text)].sort((a, b) => b.index - a.index);
-  let out = text;
-  let end = text.length;
+  const spans = [...findPlaceholders(text), ...findUnsupportedReferences(text)].sort((a, b) => a.index - b.index);
+  // one pass, pieces joined once (rebuilding the whole text per placeholder took seconds on a 256 KiB manifest)
+  const pieces: string[] = [];
+  let copied = 0;
   for (const { raw, index } of spans) {
-    if (index + raw.length > end) continue;
-    out = `${out.slice(0, index)}placeholder${out.slice(index + raw.length)}`;
-    end = index;
+    if (index < copied) continue; // inside a span already replaced
+    pieces.push(text.slice(copied, index), 'placeholder');
+    copied = index + raw.length;
   }
-  return out;
+  pieces.push(text.slice(copied));
+  return pieces.join('');
 }
 
 function documentFieldProblems(value: unknown): string[] {

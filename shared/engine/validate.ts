@@ -4,7 +4,8 @@
  * that never throws — and the DRPlanExecution checks. validate-workflow.ts and validate-plan.ts build
  * on it; the CLI's `drplan lint` uses all three.
  */
-import { parseAllDocuments, type YAMLError } from 'yaml';
+import type { YAMLError } from 'yaml';
+import { parseYamlStream } from '../yaml.js';
 import type { z } from 'zod';
 import { API_VERSION, DRPlanExecutionSchema, Kinds, type DRPlan, type DRPlanExecution, type DRWorkflow, type Kind, type Parameter } from '../api/index.js';
 import { coerceParam } from './params.js';
@@ -181,7 +182,7 @@ function syntaxError(error: YAMLError): YamlDocuments {
 export function parseYamlDocuments(text: string): YamlDocuments {
   const values: unknown[] = [];
   try {
-    for (const document of parseAllDocuments(text)) {
+    for (const document of parseYamlStream(text)) {
       const [error] = document.errors;
       if (error !== undefined) return syntaxError(error);
       const value: unknown = document.toJS();

@@ -352,7 +352,6 @@ async function eventually<T>(probe: () => T | undefined, what: string, timeoutMs
   }
 }
 
-
 describe('the Job controller against an API server', () => {
   const servers: FakeApiServer[] = [];
   const controllers: { stop(): Promise<void> }[] = [];
