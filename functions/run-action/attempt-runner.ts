@@ -25,7 +25,7 @@ import { MAX_RESULT_WRITE_ATTEMPTS, updateStatus } from '../../shared/execution/
 import { recordEvents } from '../../shared/execution/kube-events.js';
 import { actingUser } from '../../shared/execution/identity.js';
 import type { ExecutorContext, ExecutorOutcome } from './executor.js';
-import { AttemptLostError, fatal, finished } from './executor.js';
+import { AttemptLostError, fatal, finished, OverBudgetError } from './executor.js';
 import { runExecutor } from './executors.js';
 import { actOnStep, stepAfter } from './step.js';
 import { cancelRequested, isFinalPhase } from '../../shared/execution/objects.js';
@@ -118,6 +118,23 @@ async function claim(deps: RunActionDeps, id: AttemptIdentity, log: Logger, chai
   return { session: { ...sessionFor(deps, id, claimed.loaded, { log, chainUntil }), resent: claimed.value.resent }, events };
 }
 
+/**
+ * The most the execution object may weigh once a prior state is added to it (JSON bytes). etcd stores
+ * objects up to 1.5 MiB; the rest is headroom for the results, messages and Events still to come.
+ */
+export const EXECUTION_BUDGET_BYTES = 1024 * 1024;
+
+/** A prior state that would make the execution heavier than its budget: refused before the change is made. */
+function checkBudget(loaded: Loaded, outputs: ActionOutputs): void {
+  if (outputs.priorState === undefined) return;
+  const added = Buffer.byteLength(outputs.priorState);
+  const total = Buffer.byteLength(JSON.stringify(loaded.object)) + added;
+  if (total <= EXECUTION_BUDGET_BYTES) return;
+  throw new OverBudgetError(
+    `outputs.priorState: recording this object's prior state (${added} bytes) would make the execution ${total} bytes, over the ${EXECUTION_BUDGET_BYTES} it may hold (the API server stores objects up to 1.5 MiB); nothing was changed — split the plan, or give the action a rollback that needs no recorded state`,
+  );
+}
+
 /** Adds outputs to the running attempt (before a change it must be able to undo); throws AttemptLostError when it is not ours any more. */
 async function saveOutputs(session: Session, outputs: ActionOutputs): Promise<void> {
   const { deps, id } = session;
@@ -132,6 +149,7 @@ async function saveOutputs(session: Session, outputs: ActionOutputs): Promise<vo
       const { next, action } = copy;
       const merged = { ...action.outputs, ...outputs };
       if (isDeepStrictEqual(merged, action.outputs)) return { value: undefined };
+      checkBudget(loaded, outputs);
       action.outputs = merged;
       action.lastUpdateTime = at;
       next.lastUpdateTime = at;
@@ -209,6 +227,7 @@ async function execute(session: Session): Promise<ExecutorOutcome | undefined> {
       return undefined;
     }
     if (error instanceof HandlerError) throw error;
+    if (error instanceof OverBudgetError) return finished(fatal(error.message));
     log.error({ err: error }, 'executor failed unexpectedly');
     return finished(apiFailure(error, `running the ${located.action.type} action`));
   } finally {

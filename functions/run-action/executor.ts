@@ -52,6 +52,14 @@ export const fatal = (message: string, outputs?: ActionOutputs): AttemptResult =
 export const retryable = (message: string, outputs?: ActionOutputs): AttemptResult =>
   outputs === undefined ? { ok: false, retryable: true, message } : { ok: false, retryable: true, message, outputs };
 
+/** What an action would record does not fit in the execution's status: the action fails before it changes anything. */
+export class OverBudgetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OverBudgetError';
+  }
+}
+
 /** The attempt was taken from us (timed out, cancelled, or already recorded): stop, write nothing more. */
 export class AttemptLostError extends Error {
   constructor(message: string) {

@@ -441,6 +441,26 @@ describe('the budget of a recorded prior state', () => {
     );
     assert.notEqual(await w.kube.get(CM_KEY), undefined);
   });
+
+  test('a prior state that would make the execution heavier than 1 MiB fails the action at once, unchanged', async () => {
+    // Prepare: the execution already holds ~880 KiB (four actions with large bodies, frozen in its plan)
+    const heavy = [1, 2, 3, 4].map((n) => httpAction(`later-${n}`, { url: 'http://svc.example/x', method: 'POST', body: 'b'.repeat(220 * 1024) }));
+    const w = worldOf([resourceAction('Delete', configMap({})), ...heavy]);
+    seedConfigMap(w.kube, { blob: 'x'.repeat(200 * 1024) });
+
+    // Act
+    await createRunAction(w.deps).onActionRequested(requested(PATH));
+
+    // Assess
+    const action = w.action(PATH);
+    assert.equal(action?.phase, 'Failed');
+    assert.equal(action.attempt, 1);
+    assert.match(
+      action.message ?? '',
+      /^outputs\.priorState: recording this object's prior state \(\d+ bytes\) would make the execution \d+ bytes, over the 1048576 it may hold .*nothing was changed/,
+    );
+    assert.notEqual(await w.kube.get(CM_KEY), undefined);
+  });
 });
 
 describe('a KubernetesResource Create of several documents', () => {
