@@ -23,6 +23,8 @@ export const Labels = {
   operation: `${GROUP}/operation`,
   execution: `${GROUP}/execution`,
   action: `${GROUP}/action`,
+  /** `"true"` on an execution whose end is in its plan's history: nothing is left to do for it, and the resync tick does not list it. */
+  recorded: `${GROUP}/recorded`,
   managedBy: 'app.kubernetes.io/managed-by',
 } as const;
 

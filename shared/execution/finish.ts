@@ -20,6 +20,7 @@ import { mergePatchBetween } from './merge-patch.js';
 import type { Loaded } from './objects.js';
 import { isDeleting, loadExecution, planIdOf } from './objects.js';
 import { writeStatus } from './store.js';
+import { markDone } from './ownership.js';
 import { planKey } from '../keys.js';
 import { executionFinishedReply } from './replies.js';
 
@@ -77,9 +78,14 @@ export async function recordFinish(deps: CoreDeps, loaded: Loaded): Promise<void
   deps.log.info({ plan: loaded.execution.spec.planRef, phase: loaded.execution.status?.phase, planFound }, 'execution recorded in plan history');
 }
 
-/** A finished execution whose bookkeeping a crash interrupted gets it now; otherwise nothing happens. */
+/**
+ * A finished execution whose bookkeeping a crash interrupted gets it now; a recorded one is marked done
+ * (the orchestrators do it on the update that the Recorded condition makes, so run-action, which may
+ * record an end, needs no right to change an execution's metadata).
+ */
 export async function ensureRecorded(deps: CoreDeps, loaded: Loaded): Promise<Outcome> {
   if (!isRecorded(loaded)) await recordFinish(deps, loaded);
+  else await markDone(deps.kube, loaded);
   return [];
 }
 

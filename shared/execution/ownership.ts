@@ -43,6 +43,22 @@ export async function ensureOwnership(kube: Kube, loaded: Loaded): Promise<Loade
   return toLoaded(await kube.mergePatch(executionKey(loaded.id), patch));
 }
 
+/**
+ * Marks a finished execution whose end is in its plan's history (label `recorded`), and takes its
+ * finalizer off: the finalizer held it until that record was made. The resync tick lists only what is
+ * not marked, so its work does not grow with the executions kept for their history. Conditional; no
+ * write when both are done.
+ */
+export async function markDone(kube: Kube, loaded: Loaded): Promise<void> {
+  const { labels, finalizers = [], resourceVersion } = loaded.object.metadata;
+  const holding = finalizers.includes(Finalizers.execution);
+  if (labels?.[Labels.recorded] === 'true' && !holding) return;
+  const rest = finalizers.filter((finalizer) => finalizer !== Finalizers.execution);
+  await kube.mergePatch(executionKey(loaded.id), {
+    metadata: { resourceVersion, labels: { [Labels.recorded]: 'true' }, ...(holding ? { finalizers: rest } : {}) },
+  });
+}
+
 /** Removes the execution finalizer (conditional); the API server then completes the deletion. */
 export async function removeFinalizer(kube: Kube, loaded: Loaded): Promise<void> {
   const finalizers = loaded.object.metadata.finalizers ?? [];

@@ -95,7 +95,7 @@ export class FakeKube implements Kube {
     return [...this.objects.values()]
       .filter((o) => o.apiVersion === apiVersion && o.kind === kind)
       .filter((o) => options.namespace === undefined || o.metadata.namespace === options.namespace)
-      .filter((o) => selector.every(([k, v]) => o.metadata.labels?.[k] === v))
+      .filter((o) => selector.every((matches) => matches(o.metadata.labels ?? {})))
       .map(clone);
   }
 
@@ -253,10 +253,18 @@ export class FakeKube implements Kube {
   }
 }
 
-function parseSelector(selector: string | undefined): Array<[string, string]> {
+type LabelTest = (labels: Readonly<Record<string, string>>) => boolean;
+
+/** Equality (`k=v`, `k!=v`) and existence (`k`, `!k`) terms, as the API server reads them. */
+function parseSelector(selector: string | undefined): LabelTest[] {
   if (selector === undefined || selector === '') return [];
-  return selector.split(',').map((term) => {
-    const [key = '', value = ''] = term.split('=');
-    return [key.trim(), value.trim()];
+  return selector.split(',').map((raw): LabelTest => {
+    const term = raw.trim();
+    const unequal = term.split('!=');
+    if (unequal.length === 2) return (labels) => labels[(unequal[0] ?? '').trim()] !== (unequal[1] ?? '').trim();
+    const [key = '', value] = term.split('=');
+    if (value !== undefined) return (labels) => labels[key.trim()] === value.trim();
+    if (key.startsWith('!')) return (labels) => !(key.slice(1) in labels);
+    return (labels) => key in labels;
   });
 }

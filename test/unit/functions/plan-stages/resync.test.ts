@@ -153,11 +153,13 @@ describe('plan-stages resync', () => {
     assert.equal((await statusOf(h.kube, 'run-1')).conditions?.[0]?.type, 'Recorded');
   });
 
-  test('finished and recorded executions, and Reverts, are left alone', async () => {
+  test('a finished and recorded execution is marked done once (finalizer off) and then never read by a tick again; a Revert is left to its own', async () => {
+    // Prepare: recorded before the mark existed
     const h = harness();
     seedPlan(h.kube, 'p', [stageOf('s', ['wf'])], { wf: ['a'] });
     h.kube.seed({
       ...executionObject('old', 'p'),
+      metadata: { name: 'old', namespace: 'default', finalizers: [Finalizers.execution] },
       status: {
         phase: 'Succeeded',
         conditions: [{ type: 'Recorded', status: 'True', reason: 'InPlanHistory', message: 'x', lastTransitionTime: '2026-01-01T00:00:00Z' }],
@@ -165,10 +167,48 @@ describe('plan-stages resync', () => {
     });
     h.kube.seed(executionObject('undo', 'p', { operationType: 'Revert', revertExecutionRef: 'old' }));
 
+    // Act
+    const first = await createPlanStages(h).resync();
+    const written = h.kube.writes().length;
+    const second = await createPlanStages(h).resync();
+
+    // Assess
+    assert.deepEqual([first, second], [[], []]);
+    const old = await h.kube.get(executionKey('old'));
+    assert.deepEqual([old?.metadata.labels?.['dr.bkbcs.tencent.com/recorded'], old?.metadata.finalizers ?? []], ['true', []]);
+    assert.equal(h.kube.writes().length, written, 'the second tick writes nothing');
+  });
+
+  test('the tick lists only executions not marked done: its work does not grow with the history kept', async () => {
+    // Prepare: a plan's run to its end (marked done), then another
+    const h = harness();
+    seedPlan(h.kube, 'p', [stageOf('s', ['wf'])], { wf: ['a'] });
+    h.kube.seed(executionObject('run-1', 'p', { cancel: true }));
+    await createPlanStages(h).reconcile(id('run-1'));
+    await createPlanStages(h).reconcile(id('run-1')); // the update its Recorded condition made
+    const done = await h.kube.get(executionKey('run-1'));
+    assert.equal(done?.metadata.labels?.['dr.bkbcs.tencent.com/recorded'], 'true');
+    assert.deepEqual(done.metadata.finalizers ?? [], []);
+
+    const listed: string[] = [];
+    const list = h.kube.list.bind(h.kube);
+    h.kube.list = async (apiVersion, kind, options) => {
+      const objects = await list(apiVersion, kind, options);
+      listed.push(...objects.map((object) => object.metadata.name ?? ''));
+      return objects;
+    };
+    const before = h.kube.calls.length;
+
+    // Act
     const replies = await createPlanStages(h).resync();
 
+    // Assess: the list leaves it out; nothing read or written for it
     assert.deepEqual(replies, []);
-    assert.deepEqual(h.kube.writes(), []);
+    assert.deepEqual(listed, []);
+    assert.deepEqual(
+      h.kube.calls.slice(before).map((call) => call.verb),
+      ['list'],
+    );
   });
 
   test('resync starts an execution whose add event was missed', async () => {
