@@ -51,7 +51,8 @@ function unwrapList(value: unknown): unknown[] {
 
 /** The objects of one file's text, or its syntax error with the line and column. */
 export function parseManifests(text: string, file: string): ReadResult {
-  const parsed = parseYamlDocuments(text);
+  // as kubectl reads YAML (YAML 1.1: `on`, `yes`, `off` are booleans there, `0755` is octal)
+  const parsed = parseYamlDocuments(text, { version: '1.1' });
   if (!parsed.ok) {
     const where = parsed.line === undefined ? '' : `:${parsed.line}:${parsed.column ?? 1}`;
     return { ok: false, errors: [`${file}${where}: invalid YAML: ${parsed.message}`] };

@@ -11,6 +11,8 @@ import { validateWorkflow } from '../../shared/engine/validate-workflow.js';
 import { ExitCode, type Command, type Io } from '../io.js';
 import { readManifests, type ManifestDocument } from '../manifests.js';
 import { isRecord } from '../../shared/type-utils.js';
+import type { Kind } from '../../shared/api/constants.js';
+import { ruleProblems } from '../../shared/cel/crd-rules.js';
 
 const USAGE = `Usage: drplan lint <file or folder>...
 
@@ -179,6 +181,15 @@ function checkExecutions(
   }
 }
 
+/** The validation rules of the CRDs (what `kubectl apply` refuses), on an object the schema accepts; what the validators said already is not repeated. */
+function checkRules(entries: readonly Entry[]): void {
+  for (const entry of entries) {
+    const kind = DR_KINDS.find((candidate) => candidate === entry.kind) as Kind | undefined;
+    if (kind === undefined) continue;
+    entry.problems.push(...ruleProblems(kind, entry.object, entry.problems));
+  }
+}
+
 function formatLine(entry: Entry, found: Problem): string {
   const label = `${entry.kind ?? '(no kind)'}/${entry.name ?? '(no name)'}`;
   return `${entry.file}: ${label}: ${found.path === '' ? '' : `${found.path}: `}${found.message}\n`;
@@ -212,6 +223,7 @@ async function run(args: string[], io: Io): Promise<number> {
   const workflows = checkWorkflows(entries);
   const plans = checkPlans(entries, workflows);
   checkExecutions(entries, plans, workflows);
+  checkRules(entries);
   return report(entries, io);
 }
 

@@ -2,6 +2,7 @@
  * What happens to an object before it is stored: metadata checks, then for custom resources the
  * CRD's OpenAPI schema (validation, defaulting, pruning) and for CRDs the checks a real server makes.
  * Unknown fields are handled by `fieldValidation`: Strict → 400, Warn → a `Warning` header, Ignore.
+ * On an update, `stored` is the object as it was: the CRD's transition rules compare with it.
  */
 import { crdCauses, CRD_GROUP, CRD_PLURAL } from './crd.js';
 import { badRequest, invalid, type StatusCause } from './errors.js';
@@ -28,9 +29,14 @@ export function parseFieldValidation(value: string | null): FieldValidation {
 
 export const isCrdType = (type: ResourceType): boolean => type.group === CRD_GROUP && type.plural === CRD_PLURAL;
 
-function customResource(type: ResourceType, version: ResourceVersion, candidate: KubeObject): { object: KubeObject; causes: StatusCause[] } {
+function customResource(
+  type: ResourceType,
+  version: ResourceVersion,
+  candidate: KubeObject,
+  stored: KubeObject | undefined,
+): { object: KubeObject; causes: StatusCause[] } {
   if (version.schema === undefined) return { object: candidate, causes: [] };
-  const result = admitCustomResource(version.schema, candidate, type.kind);
+  const result = admitCustomResource(version.schema, candidate, type.kind, stored);
   const output = isRecord(result.object) ? result.object : {};
   return { object: { ...output, apiVersion: candidate.apiVersion, kind: candidate.kind, metadata: candidate.metadata }, causes: result.causes };
 }
@@ -45,13 +51,18 @@ function unknownFieldOutcome(type: ResourceType, version: ResourceVersion, unkno
 }
 
 /** Validates, defaults and prunes a candidate object; throws 422 Invalid (with causes) or 400 for unknown fields under Strict. */
-export function admit(type: ResourceType, version: ResourceVersion, candidate: KubeObject, mode: FieldValidation): Admitted {
+export function admit(
+  type: ResourceType,
+  version: ResourceVersion,
+  candidate: KubeObject,
+  mode: { fieldValidation: FieldValidation; stored?: KubeObject },
+): Admitted {
   const name = candidate.metadata.name ?? '';
   const causes = labelCauses(candidate.metadata.labels);
   let object = candidate;
   let warnings: string[] = [];
   if (type.custom) {
-    const result = customResource(type, version, candidate);
+    const result = customResource(type, version, candidate, mode.stored);
     causes.push(...result.causes);
     object = result.object;
     if (causes.length === 0)
@@ -59,7 +70,7 @@ export function admit(type: ResourceType, version: ResourceVersion, candidate: K
         type,
         version,
         removedFields(candidate, object).filter((f) => !f.startsWith('metadata.')),
-        mode,
+        mode.fieldValidation,
       );
   }
   if (isCrdType(type)) causes.push(...crdCauses(candidate));

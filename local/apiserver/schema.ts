@@ -4,7 +4,8 @@
  * The causes are `metav1.StatusCause`s (`reason`, `message`, `field`) as a real server returns them in
  * a 422 `Invalid` Status, so `kubectl` and client-node print the same errors as against a cluster.
  *
- * Not covered: CEL rules (`x-kubernetes-validations`), validation ratcheting on update, `uniqueItems`
+ * CEL rules (`x-kubernetes-validations`) run last, on an object the schema accepts (shared/cel/validate.ts),
+ * with `oldSelf` and ratcheting on an update. Not covered: ratcheting of the schema checks, `uniqueItems`
  * (forbidden in structural schemas anyway), and formats other than `date-time` and `date`.
  */
 import type { Cause } from './schema-node.js';
@@ -12,6 +13,7 @@ import { asSchema, invalid, isRecord, jsonTypeOf, required, typeInvalid } from '
 import { applyDefaults, prune } from './schema-prune.js';
 import { newFindings, validateValue } from './schema-validate.js';
 import { dns1123SubdomainErrors } from './schema-format.js';
+import { describeFailure, ruleFailures } from '../../shared/cel/validate.js';
 
 export type { Cause } from './schema-node.js';
 
@@ -47,7 +49,7 @@ export function validateObjectName(metadata: unknown): Cause[] {
  * (the CRD version's `openAPIV3Schema`). `kindLabel` (e.g. `DRPlan`) names the kind in messages about
  * the object as a whole.
  */
-export function admitCustomResource(schema: unknown, object: unknown, kindLabel: string): Admission {
+export function admitCustomResource(schema: unknown, object: unknown, kindLabel: string, stored?: unknown): Admission {
   if (!isRecord(object)) {
     const actual = jsonTypeOf(object);
     return { object, causes: [typeInvalid('', actual, `a ${kindLabel} must be a JSON object, not ${actual}`)] };
@@ -58,5 +60,11 @@ export function admitCustomResource(schema: unknown, object: unknown, kindLabel:
   const admitted = applyDefaults(prune(object, root, true), root, true);
   const findings = newFindings();
   validateValue(admitted, root, '', findings);
-  return { object: admitted, causes: [...nameCauses, ...findings.causes, ...findings.listCauses] };
+  const causes = [...nameCauses, ...findings.causes, ...findings.listCauses];
+  // the CEL rules run on an object the schema accepts (they assume its types)
+  if (causes.length === 0)
+    causes.push(
+      ...ruleFailures(root, admitted, stored).map((failure) => ({ reason: failure.reason, message: describeFailure(failure), field: failure.field })),
+    );
+  return { object: admitted, causes };
 }

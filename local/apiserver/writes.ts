@@ -106,7 +106,7 @@ export function create(context: ServerContext, target: Target, body: unknown, op
   const input = requestObject(target, body);
   requireNamespace(context, target);
   const candidate = newObject(context, target, input);
-  const admitted = admit(target.type, target.version, candidate, options.fieldValidation);
+  const admitted = admit(target.type, target.version, candidate, { fieldValidation: options.fieldValidation });
   const object = finish(context, target.type, admitted.object);
   const name = object.metadata.name ?? '';
   if (context.store.get(keyOfType(target.type), target.namespace, name) !== undefined) throw alreadyExists(target.type, name);
@@ -171,7 +171,7 @@ export function change(context: ServerContext, target: Target, edit: { current: 
   checkFinalizers(target, current, candidate);
   const immutable = isCrdType(target.type) ? crdUpdateCauses(current, candidate) : [];
   if (immutable.length > 0) throw invalid(target.type, current.metadata.name ?? '', immutable);
-  const admitted = admit(target.type, target.version, candidate, options.fieldValidation);
+  const admitted = admit(target.type, target.version, candidate, { fieldValidation: options.fieldValidation, stored: current });
   const object = withGeneration(target.type, current, finish(context, target.type, admitted.object));
   if (deepEqual(comparable(object), comparable(current))) return { object: current, created: false, warnings: admitted.warnings };
   if (options.dryRun) return { object, created: false, warnings: admitted.warnings };

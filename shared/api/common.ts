@@ -1,6 +1,7 @@
 /** Schema pieces shared by the three kinds: parameters, references, conditions, metadata. */
 import { z } from 'zod';
 import { isDuration, parseDuration, parseMultiplier } from './duration.js';
+import { DURATION_RULES, withRules } from './rules.js';
 
 /**
  * Marks a node as free-form data in the generated CRD (`x-kubernetes-preserve-unknown-fields`), while
@@ -24,6 +25,8 @@ export const dateTime = (): z.ZodString => z.string().meta({ format: 'date-time'
 export const LIMITS = {
   actionsPerWorkflow: 500,
   stages: 100,
+  /** Stages one stage may depend on (the CRD's dependsOn rule compares each with every stage: its cost stays in the API server's budget). */
+  dependsOn: 20,
   workflowsPerStage: 100,
   parameters: 100,
   /** A manifest or a request body, in characters. */
@@ -34,10 +37,14 @@ export const LIMITS = {
 
 export const MAX_DURATION_MS = 7 * 24 * 3_600_000;
 
-export const DurationSchema = z
-  .string()
-  .refine(isDuration, { message: 'must be a Go duration such as 10s, 5m or 1h30m' })
-  .refine((text) => (parseDuration(text) ?? 0) <= MAX_DURATION_MS, { message: 'must be at most 168h (a week)' });
+export const DurationSchema = withRules(
+  z
+    .string()
+    .max(64)
+    .refine(isDuration, { message: 'must be a Go duration such as 10s, 5m or 1h30m' })
+    .refine((text) => (parseDuration(text) ?? 0) <= MAX_DURATION_MS, { message: 'must be at most 168h (a week)' }),
+  DURATION_RULES,
+);
 
 export const MultiplierSchema = z
   .string()

@@ -2,6 +2,7 @@
  * DRPlanExecution: one run of a plan (Execute) or of its rollback (Revert). Its status is the durable
  * record: any function, woken by any event, works out what comes next from the status alone.
  */
+import { byName, RULES_KEY } from './rules.js';
 import { z } from 'zod';
 import {
   ConditionsSchema,
@@ -37,13 +38,25 @@ export const DRPlanExecutionSpecSchema = z
     params: z
       .array(ExecutionParamSchema)
       .max(LIMITS.parameters)
+      .meta(byName)
       .optional()
       .describe("Params override the plan's parameters for this execution (highest precedence)"),
     serviceAccountName: ServiceAccountNameSchema.optional().describe(
       "ServiceAccountName overrides the plan's ServiceAccount for this execution: its Kubernetes actions run with that account's rights (same namespace)",
     ),
   })
-  .describe('spec defines the desired state of DRPlanExecution');
+  .describe('spec defines the desired state of DRPlanExecution')
+  .meta({
+    [RULES_KEY]: [
+      {
+        rule: "self.operationType != 'Revert' || (has(self.revertExecutionRef) && self.revertExecutionRef != '')",
+        message: 'required when operationType is Revert: name the Execute execution to roll back',
+        fieldPath: '.revertExecutionRef',
+        reason: 'FieldValueRequired',
+      },
+      { rule: 'self == oldSelf', message: 'is immutable: an execution runs what it was created with (create a new one instead)' },
+    ],
+  });
 export type DRPlanExecutionSpec = z.infer<typeof DRPlanExecutionSpecSchema>;
 
 export const ExecutionPhaseSchema = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Cancelled', 'Unknown']);

@@ -1,4 +1,5 @@
 /** DRPlan: what to fail over and in which order — stages of workflow references with parameters. */
+import { byName, RULES_KEY } from './rules.js';
 import { z } from 'zod';
 import {
   ConditionsSchema,
@@ -27,9 +28,9 @@ export type WorkflowReference = z.infer<typeof WorkflowReferenceSchema>;
 
 export const StageSchema = z
   .strictObject({
-    name: z.string().min(1).describe('Name is the unique stage name'),
+    name: z.string().min(1).max(63).describe('Name is the unique stage name'),
     description: z.string().optional().describe('Description is the stage description'),
-    dependsOn: z.array(z.string()).optional().describe('DependsOn lists stage names this stage depends on'),
+    dependsOn: z.array(z.string().max(63)).max(LIMITS.dependsOn).optional().describe('DependsOn lists stage names this stage depends on'),
     parallel: z.boolean().default(false).describe('Parallel indicates whether to execute all workflows in this stage in parallel'),
     failurePolicy: StageFailurePolicySchema.optional().describe(
       "FailurePolicy is the stage-level failure policy (default: FailFast when parallel, else the plan's)",
@@ -43,8 +44,13 @@ export const DRPlanSpecSchema = z
   .strictObject({
     description: z.string().optional().describe('Description is the plan description'),
     failurePolicy: PlanFailurePolicySchema.default('Stop').describe('FailurePolicy defines how to handle failures'),
-    globalParams: z.array(ParameterSchema).max(LIMITS.parameters).optional().describe('GlobalParams are global parameters passed to all workflows'),
-    stages: z.array(StageSchema).min(1).max(LIMITS.stages).describe('Stages are the stage orchestration list'),
+    globalParams: z
+      .array(ParameterSchema)
+      .max(LIMITS.parameters)
+      .meta(byName)
+      .optional()
+      .describe('GlobalParams are global parameters passed to all workflows'),
+    stages: z.array(StageSchema).min(1).max(LIMITS.stages).meta(byName).describe('Stages are the stage orchestration list'),
     executionHistoryLimit: int32()
       .min(1)
       .max(1000)
@@ -56,7 +62,16 @@ export const DRPlanSpecSchema = z
       'ServiceAccountName is the ServiceAccount of the plan\'s namespace whose rights every Kubernetes action of its executions runs with (by impersonation); default: the one the operator configured (DEFAULT_SERVICE_ACCOUNT, normally "default")',
     ),
   })
-  .describe('spec defines the desired state of DRPlan');
+  .describe('spec defines the desired state of DRPlan')
+  .meta({
+    [RULES_KEY]: [
+      {
+        rule: 'self.stages.all(s, !has(s.dependsOn) || s.dependsOn.all(d, self.stages.exists(t, t.name == d)))',
+        message: 'dependsOn must name stages of this plan',
+        fieldPath: '.stages',
+      },
+    ],
+  });
 export type DRPlanSpec = z.infer<typeof DRPlanSpecSchema>;
 
 export const OperationTypeSchema = z.enum(['Execute', 'Revert']);

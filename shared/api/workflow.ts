@@ -1,4 +1,5 @@
 /** DRWorkflow: how to fail one application over — an ordered list of actions with retries and rollbacks. */
+import { byName, RULES_KEY, type CelRule } from './rules.js';
 import { z } from 'zod';
 import {
   ConditionsSchema,
@@ -179,6 +180,40 @@ export const RollbackActionSchema: z.ZodType<RollbackAction> = z.lazy(() =>
   }),
 );
 
+/** The config field of each action type. */
+const CONFIG_FIELD = { HTTP: 'http', Job: 'job', KubernetesResource: 'resource', Localization: 'localization', Subscription: 'subscription' } as const;
+
+/** What the API server checks of an action: the config its type needs (and no other), a rollback where one is needed, a name fit for a path. */
+export const ACTION_RULES: readonly CelRule[] = [
+  ...Object.entries(CONFIG_FIELD).flatMap(([type, field]): CelRule[] => [
+    {
+      rule: `self.type != '${type}' || has(self.${field})`,
+      message: `${field} is required when type is ${type}`,
+      fieldPath: `.${field}`,
+      reason: 'FieldValueRequired',
+    },
+    {
+      rule: `self.type == '${type}' || !has(self.${field})`,
+      message: `${field} is not allowed unless type is ${type}`,
+      fieldPath: `.${field}`,
+      reason: 'FieldValueForbidden',
+    },
+  ]),
+  {
+    rule: `has(self.rollback) || (has(self.revertPolicy) && self.revertPolicy == 'Ignore') || !((has(self.resource) && (self.resource.operation == 'Patch' || self.resource.operation == 'Apply')) || (has(self.localization) && self.localization.operation == 'Patch') || (has(self.subscription) && self.subscription.operation == 'Patch'))`,
+    message: 'a rollback is required for a Patch (and a KubernetesResource Apply): its change cannot be undone automatically; or set revertPolicy: Ignore',
+    fieldPath: '.rollback',
+    reason: 'FieldValueRequired',
+  },
+  {
+    rule: `!has(self.rollback) || !has(self.revertPolicy) || self.revertPolicy != 'Ignore'`,
+    message: 'never runs: revertPolicy is Ignore (remove one of the two)',
+    fieldPath: '.rollback',
+    reason: 'FieldValueForbidden',
+  },
+  { rule: `!self.name.contains('/')`, message: 'must not contain "/": it separates the parts of an action path', fieldPath: '.name' },
+];
+
 export const ActionSchema = z
   .strictObject({
     name: z.string().min(1).describe('Name is the unique action name within the workflow'),
@@ -191,7 +226,8 @@ export const ActionSchema = z
         'RevertPolicy: Undo (absent) has a Revert undo what the action may have done, by its rollback or automatically, and report an effect it cannot undo; Ignore leaves its effect as it is (a notification)',
       ),
   })
-  .describe('Action defines a single action in a workflow');
+  .describe('Action defines a single action in a workflow')
+  .meta({ [RULES_KEY]: ACTION_RULES });
 export type Action = z.infer<typeof ActionSchema>;
 
 export const WorkflowFailurePolicySchema = z.enum(['FailFast', 'Continue']);
@@ -217,10 +253,10 @@ export const ExecutorSchema = z
 
 export const DRWorkflowSpecSchema = z
   .strictObject({
-    actions: z.array(ActionSchema).min(1).max(LIMITS.actionsPerWorkflow).describe('Actions are executed in order'),
+    actions: z.array(ActionSchema).min(1).max(LIMITS.actionsPerWorkflow).meta(byName).describe('Actions are executed in order'),
     executor: ExecutorSchema.optional(),
     failurePolicy: WorkflowFailurePolicySchema.default('FailFast').describe('FailurePolicy: FailFast stops at the first failed action, Continue runs the rest'),
-    parameters: z.array(ParameterSchema).max(LIMITS.parameters).optional().describe('Parameters declares the parameters the actions may use'),
+    parameters: z.array(ParameterSchema).max(LIMITS.parameters).meta(byName).optional().describe('Parameters declares the parameters the actions may use'),
     shareWithNamespaces: z
       .array(z.string().min(1).max(63))
       .optional()

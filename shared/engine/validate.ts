@@ -179,10 +179,10 @@ function syntaxError(error: YAMLError): YamlDocuments {
  * The non-empty documents of a YAML (or JSON) text, or its first syntax error as one line with its
  * position. Never throws (alias bombs and the like come back as an error too).
  */
-export function parseYamlDocuments(text: string): YamlDocuments {
+export function parseYamlDocuments(text: string, options: { version?: '1.1' | '1.2' } = {}): YamlDocuments {
   const values: unknown[] = [];
   try {
-    for (const document of parseYamlStream(text)) {
+    for (const document of parseYamlStream(text, options)) {
       const [error] = document.errors;
       if (error !== undefined) return syntaxError(error);
       const value: unknown = document.toJS();
