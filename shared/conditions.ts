@@ -25,6 +25,26 @@ export function setCondition(conditions: readonly Condition[] | undefined, input
   return list.map((condition) => (condition === previous ? next : condition));
 }
 
+/** The conditions a person waits on when an execution ends (`kubectl wait --for=condition=Succeeded drpe/x`). */
+export const EndConditions = { succeeded: 'Succeeded', failed: 'Failed', complete: 'Complete' } as const;
+
+/**
+ * The end of an execution as conditions: `Complete` (it is over, whatever the outcome: reason = phase),
+ * `Succeeded` and `Failed`, each True or False — so `kubectl wait` on any of them returns at the end,
+ * and on a False one a script sees why in the message.
+ */
+export function endConditions(
+  conditions: readonly Condition[] | undefined,
+  phase: 'Succeeded' | 'Failed' | 'Cancelled',
+  message: string,
+  now: Date,
+): Condition[] {
+  const entry = (type: string, holds: boolean): ConditionInput => ({ type, status: holds ? 'True' : 'False', reason: phase, message });
+  let next = setCondition(conditions, entry(EndConditions.complete, true), now);
+  next = setCondition(next, entry(EndConditions.succeeded, phase === 'Succeeded'), now);
+  return setCondition(next, entry(EndConditions.failed, phase === 'Failed'), now);
+}
+
 export function findCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
   return conditions?.find((condition) => condition.type === type);
 }

@@ -11,6 +11,7 @@ import { topologicalOrder } from './dag.js';
 import type { EventReason, TransitionEvent } from './transitions.js';
 import { EventReasons, normalEvent, warningEvent } from './transitions.js';
 import { refreshProgress } from './progress.js';
+import { endConditions } from '../conditions.js';
 import { effectsLeft as effectsLeftBy } from './rollback.js';
 import { resync } from './resync.js';
 import type { ActionRequest, DecisionContext, ScheduleOptions } from './schedule-context.js';
@@ -85,6 +86,7 @@ function finish(run: Run, phase: FinalPhase, message: string): Finished {
   status.phase = phase;
   status.message = message;
   status.completionTime = ctx.at;
+  status.conditions = endConditions(status.conditions, phase, message, ctx.now);
   const event = {
     Succeeded: () => normalEvent(reason(run, EventReasons.ExecutionSucceeded, EventReasons.RevertSucceeded), message),
     Failed: () => warningEvent(reason(run, EventReasons.ExecutionFailed, EventReasons.RevertFailed), message),

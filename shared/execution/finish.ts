@@ -7,7 +7,7 @@
 import { recordExecutionFinished } from '../runtime/metrics.js';
 import type { DRPlanExecutionStatus, DRPlanStatus } from '../api/index.js';
 import { DRPlanStatusSchema } from '../api/index.js';
-import { findCondition, sameConditions, setCondition } from '../conditions.js';
+import { endConditions, findCondition, sameConditions, setCondition } from '../conditions.js';
 import type { ConditionInput } from '../conditions.js';
 import { EventReasons, normalEvent, warningEvent } from '../engine/transitions.js';
 import type { TransitionEvent } from '../engine/transitions.js';
@@ -105,7 +105,15 @@ function endEvent(loaded: Loaded, phase: UnstartedEnd, message: string): Transit
 export async function finishUnstarted(deps: CoreDeps, loaded: Loaded, phase: UnstartedEnd, message: string): Promise<Outcome> {
   const now = deps.clock.now().toISOString();
   const before = loaded.execution.status ?? {};
-  const after: DRPlanExecutionStatus = { ...before, phase, message, startTime: before.startTime ?? now, completionTime: now, lastUpdateTime: now };
+  const after: DRPlanExecutionStatus = {
+    ...before,
+    phase,
+    message,
+    startTime: before.startTime ?? now,
+    completionTime: now,
+    lastUpdateTime: now,
+    conditions: endConditions(before.conditions, phase, message, deps.clock.now()),
+  };
   const generation = loaded.object.metadata.generation;
   if (generation !== undefined) after.observedGeneration = generation;
   const finished = await writeStatus(deps, loaded, after);

@@ -13,9 +13,11 @@
  * waits that allow for its resync tick; the `Unknown` case needs the local stack and is skipped there.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { BehaviourInput } from '../../local/demo-target/index.js';
 import { allowing, localStackOnly } from '../support/e2e-cluster.js';
+import { findTool, needsTool } from '../support/tools.js';
 import { FUNCTIONS_NAMESPACE, isFinished, poll, startE2eEnvWith, TARGET_ORIGIN, ticksPassed, type E2eEnv } from '../support/e2e-helpers.js';
 import {
   actionsOf,
@@ -36,6 +38,16 @@ import {
 } from '../support/behaviour-fixtures.js';
 
 const CANCEL = 'dr.bkbcs.tencent.com/cancel';
+const KUBECTL = findTool('kubectl') ?? 'kubectl';
+
+/** Runs the real kubectl against the stack's kubeconfig. */
+function kubectl(kubeconfig: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { timeout: allowing(120_000) }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
+    });
+  });
+}
 const TRIGGER = 'dr.bkbcs.tencent.com/trigger';
 const PROTECTION = 'dr.bkbcs.tencent.com/workflow-protection';
 const UNKNOWN_AFTER_SECONDS = 4;
@@ -117,6 +129,39 @@ describe('behaviours of the functions, end to end through the real broker', { ti
   });
 
   describe('independent cases, run at once', { concurrency: true }, () => {
+    test('kubectl wait --for=condition=Succeeded (and Failed, Complete) returns when an execution ends so', { skip: needsTool('kubectl') }, async () => {
+      const c = caseOf(running(), 'wait');
+      await c.setUp([
+        c.workflow('good', [httpGet('one', c.url(OK, 'one'))]),
+        c.workflow('bad', threeSteps(c)),
+        c.plan('plan-good', [{ name: 'only', workflows: ['good'] }]),
+        c.plan('plan-bad', [{ name: 'only', workflows: ['bad'] }]),
+      ]);
+      await running().kube.create(c.execution('ok', 'plan-good'));
+      await running().kube.create(c.execution('ko', 'plan-bad'));
+      const wait = (condition: string, name: string) =>
+        kubectl(
+          running().kubeconfigPath,
+          'wait',
+          `--for=condition=${condition}`,
+          `drpe/${name}`,
+          '-n',
+          c.namespace,
+          `--timeout=${Math.round(allowing(60_000) / 1000)}s`,
+        );
+      const [succeeded, failed, complete] = await Promise.all([wait('Succeeded', 'ok'), wait('Failed', 'ko'), wait('Complete', 'ko')]);
+      assert.equal(succeeded.code, 0, succeeded.stderr);
+      assert.match(succeeded.stdout, /drplanexecution\.dr\.bkbcs\.tencent\.com\/ok condition met/);
+      assert.equal(failed.code, 0, failed.stderr);
+      assert.equal(complete.code, 0, complete.stderr);
+      const status = await c.status('ko');
+      const byType = Object.fromEntries((status?.conditions ?? []).map((condition) => [condition.type, [condition.status, condition.reason]]));
+      assert.deepEqual(
+        { complete: byType.Complete, succeeded: byType.Succeeded, failed: byType.Failed },
+        { complete: ['True', 'Failed'], succeeded: ['False', 'Failed'], failed: ['True', 'Failed'] },
+      );
+    });
+
     test('FailFast: the failing 2nd of 3 actions is Failed, the 3rd Skipped and never sent, the execution Failed', async () => {
       const c = caseOf(running(), 'failfast');
       await onePlan(c, threeSteps(c), { failurePolicy: 'FailFast' });

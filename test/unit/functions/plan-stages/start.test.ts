@@ -124,6 +124,13 @@ describe('plan-stages refusing to start an Execute', () => {
       lastUpdateTime: T0.toISOString(),
       observedGeneration: 1,
       conditions: [
+        ...(['Complete', 'Succeeded', 'Failed'] as const).map((type) => ({
+          type,
+          status: type === 'Succeeded' ? 'False' : 'True',
+          reason: 'Failed',
+          message: 'spec.params[0].value: required',
+          lastTransitionTime: T0.toISOString(),
+        })),
         {
           type: 'Recorded',
           status: 'False',
