@@ -10,6 +10,7 @@ const commands: Record<string, () => Promise<Command>> = {
   cancel: async () => (await import('./commands/cancel.js')).cancel,
   status: async () => (await import('./commands/status.js')).status,
   history: async () => (await import('./commands/history.js')).history,
+  report: async () => (await import('./commands/report.js')).report,
   describe: async () => (await import('./commands/describe.js')).describe,
   graph: async () => (await import('./commands/graph.js')).graph,
   events: async () => (await import('./commands/events.js')).events,

@@ -29,9 +29,13 @@ export async function buildRollback(kube: Kube, revert: Loaded, target: Loaded):
   const steps = planRollback({ target: { resolved, status }, alreadyRolledBack: await alreadyRolledBack(kube, revert, target) });
   try {
     const plan = revertPlan(steps, target.id);
-    // A Revert acts as its own override, else as the execution it undoes did.
+    // A Revert acts as its own override, else as the execution it undoes did; it is measured against the same objectives.
     const serviceAccountName = revert.execution.spec.serviceAccountName ?? resolved.serviceAccountName;
-    return { ok: true, resolved: serviceAccountName === undefined ? plan : { ...plan, serviceAccountName } };
+    const { objectives } = resolved;
+    return {
+      ok: true,
+      resolved: { ...plan, ...(serviceAccountName === undefined ? {} : { serviceAccountName }), ...(objectives === undefined ? {} : { objectives }) },
+    };
   } catch (error: unknown) {
     const detail = error instanceof Error ? error.message : String(error);
     return { ok: false, message: `spec.revertExecutionRef: the rollback of execution "${target.id.name}" cannot be built: ${detail}` };

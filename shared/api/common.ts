@@ -46,6 +46,16 @@ export const DurationSchema = withRules(
   DURATION_RULES,
 );
 
+/** What a plan promises: the recovery time objective its executions are measured against. */
+export const ObjectivesSchema = z
+  .strictObject({
+    rto: DurationSchema.optional().describe(
+      'RTO is the recovery time objective: an execution that takes longer (start to end) gets the condition ObjectiveMet=False and a Warning Event',
+    ),
+  })
+  .describe('Objectives are what executions of the plan are measured against (drplan report)');
+export type Objectives = z.infer<typeof ObjectivesSchema>;
+
 export const MultiplierSchema = z
   .string()
   .refine((v) => parseMultiplier(v) !== undefined, { message: 'must be a decimal number ≥ 1.0 written as a string, e.g. "2.0"' });

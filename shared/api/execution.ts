@@ -12,6 +12,7 @@ import {
   int32,
   int64,
   NamespacedRefSchema,
+  ObjectivesSchema,
   ObjectMetaSchema,
   ObjectReferenceSchema,
   ServiceAccountNameSchema,
@@ -241,6 +242,9 @@ export const ResolvedPlanSchema = z
     failurePolicy: z.enum(['Stop', 'Continue']),
     stages: z.array(ResolvedStageSchema).optional().describe('Stages (Execute): the plan with rendered actions'),
     rollbackSteps: z.array(RollbackStepSchema).optional().describe('RollbackSteps (Revert): the rollback list, in order'),
+    objectives: ObjectivesSchema.optional().describe(
+      "Objectives are the plan's objectives when the execution started (a Revert: those of the execution it undoes)",
+    ),
     serviceAccountName: ServiceAccountNameSchema.optional().describe(
       "ServiceAccountName is the ServiceAccount (the execution's namespace) the Kubernetes actions run as, chosen when the execution started; absent: the operator's default",
     ),

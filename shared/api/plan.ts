@@ -8,6 +8,7 @@ import {
   int64,
   LIMITS,
   NamespacedRefSchema,
+  ObjectivesSchema,
   ObjectMetaSchema,
   ParameterSchema,
   ServiceAccountNameSchema,
@@ -58,6 +59,7 @@ export const DRPlanSpecSchema = z
       .describe(
         'ExecutionHistoryLimit is how many finished DRPlanExecutions of this plan are kept (newest first); older ones are deleted once their record is in the plan history. An execution older than that can no longer be reverted',
       ),
+    objectives: ObjectivesSchema.optional(),
     serviceAccountName: ServiceAccountNameSchema.optional().describe(
       'ServiceAccountName is the ServiceAccount of the plan\'s namespace whose rights every Kubernetes action of its executions runs with (by impersonation); default: the one the operator configured (DEFAULT_SERVICE_ACCOUNT, normally "default")',
     ),

@@ -176,6 +176,7 @@ export function freezePlan(input: FreezeInput): { resolved: ResolvedPlan; proble
     failurePolicy: plan.spec.failurePolicy,
     stages,
     ...(serviceAccountName === undefined ? {} : { serviceAccountName }),
+    ...(plan.spec.objectives === undefined ? {} : { objectives: plan.spec.objectives }),
   };
   return { resolved, problems: unique(freezer.problems) };
 }

@@ -5,13 +5,13 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { DRPlanExecutionStatus, ResolvedPlan, RollbackStep } from '../api/index.js';
-import { formatDuration, isFinalPhase, type FinalPhase } from '../api/index.js';
+import { formatDuration, isFinalPhase, parseDuration, type FinalPhase } from '../api/index.js';
 import { cancelAll, CANCELLED } from './cancel.js';
 import { topologicalOrder } from './dag.js';
 import type { EventReason, TransitionEvent } from './transitions.js';
 import { EventReasons, normalEvent, warningEvent } from './transitions.js';
 import { refreshProgress } from './progress.js';
-import { endConditions } from '../conditions.js';
+import { endConditions, setCondition } from '../conditions.js';
 import { effectsLeft as effectsLeftBy } from './rollback.js';
 import { resync } from './resync.js';
 import type { ActionRequest, DecisionContext, ScheduleOptions } from './schedule-context.js';
@@ -61,6 +61,8 @@ interface Run {
   revert: boolean;
   /** A Revert's steps that cannot undo an effect of their target: the Revert does not end Succeeded. */
   effectsLeft: readonly RollbackStep[];
+  /** The recovery time objective (ms) the execution is measured against, when its plan has one. */
+  rtoMs?: number | undefined;
 }
 
 type Finished = NonNullable<Decision['finished']>;
@@ -87,6 +89,7 @@ function finish(run: Run, phase: FinalPhase, message: string): Finished {
   status.message = message;
   status.completionTime = ctx.at;
   status.conditions = endConditions(status.conditions, phase, message, ctx.now);
+  if (run.rtoMs !== undefined) measureObjective(run, phase, run.rtoMs);
   const event = {
     Succeeded: () => normalEvent(reason(run, EventReasons.ExecutionSucceeded, EventReasons.RevertSucceeded), message),
     Failed: () => warningEvent(reason(run, EventReasons.ExecutionFailed, EventReasons.RevertFailed), message),
@@ -94,6 +97,22 @@ function finish(run: Run, phase: FinalPhase, message: string): Finished {
   }[phase]();
   ctx.events.push(event);
   return { phase, message };
+}
+
+/**
+ * The execution against its recovery time objective: the condition `ObjectiveMet` (True only for a
+ * Succeeded run within it) and, when the time is over it, a Warning Event.
+ */
+function measureObjective(run: Run, phase: FinalPhase, rtoMs: number): void {
+  const { status, ctx } = run;
+  const tookMs = Math.max(0, ctx.now.getTime() - (Date.parse(status.startTime ?? '') || ctx.now.getTime()));
+  const took = `took ${formatDuration(tookMs)} of the ${formatDuration(rtoMs)} objective`;
+  const over = tookMs > rtoMs;
+  const reason = over ? 'ObjectiveExceeded' : phase === 'Succeeded' ? 'WithinObjective' : phase;
+  const message = over ? `${took}: over by ${formatDuration(tookMs - rtoMs)}` : phase === 'Succeeded' ? took : `${phase}: nothing was recovered (${took})`;
+  const condition = { type: 'ObjectiveMet', status: phase === 'Succeeded' && !over ? 'True' : 'False', reason, message } as const;
+  status.conditions = setCondition(status.conditions, condition, ctx.now);
+  if (over) ctx.events.push(warningEvent(EventReasons.ObjectiveMissed, `${phase}; ${message}`));
 }
 
 /** Names the first failed action (stage, workflow, action and its message), else the first stage that did not succeed. */
@@ -221,9 +240,11 @@ export function schedule(input: ScheduleInput): Decision {
   const status = cloneStatus(input.status);
   const revert = input.resolved.rollbackSteps !== undefined;
   const effectsLeft = effectsLeftBy(input.resolved);
-  if (isFinalPhase(status.phase)) return decide(input.status, { ctx, status, stages: [], revert, effectsLeft }, undefined);
+  const rto = input.resolved.objectives?.rto;
+  const rtoMs = rto === undefined ? undefined : parseDuration(rto);
+  if (isFinalPhase(status.phase)) return decide(input.status, { ctx, status, stages: [], revert, effectsLeft, rtoMs }, undefined);
   status.stageStatuses = buildStatusTree(input.resolved, status.stageStatuses);
-  const run: Run = { ctx, status, stages: viewTree(input.resolved, status.stageStatuses), revert, effectsLeft };
+  const run: Run = { ctx, status, stages: viewTree(input.resolved, status.stageStatuses), revert, effectsLeft, rtoMs };
   const finished = input.cancelRequested === true ? cancel(run) : advance(run);
   refreshProgress(status, run.stages);
   return decide(input.status, run, finished);

@@ -20,6 +20,7 @@ export const EventReasons = {
   RevertStarted: 'RevertStarted',
   RevertSucceeded: 'RevertSucceeded',
   RevertFailed: 'RevertFailed',
+  ObjectiveMissed: 'ObjectiveMissed',
 } as const;
 export type EventReason = (typeof EventReasons)[keyof typeof EventReasons];
 

@@ -4,7 +4,7 @@
  * the execution is marked `Recorded`. A crash between the steps leaves a finished execution without the
  * mark, which the next event or the resync tick finds and completes — every step is idempotent.
  */
-import { recordExecutionFinished } from '../runtime/metrics.js';
+import { measuredOf, recordExecutionFinished } from '../runtime/metrics.js';
 import type { DRPlanExecutionStatus, DRPlanStatus } from '../api/index.js';
 import { DRPlanStatusSchema } from '../api/index.js';
 import { endConditions, findCondition, sameConditions, setCondition } from '../conditions.js';
@@ -118,7 +118,7 @@ export async function finishUnstarted(deps: CoreDeps, loaded: Loaded, phase: Uns
   if (generation !== undefined) after.observedGeneration = generation;
   const finished = await writeStatus(deps, loaded, after);
   deps.log.info({ phase, message }, 'execution ended before it ran');
-  recordExecutionFinished(phase, loaded.execution.spec.operationType);
+  recordExecutionFinished(phase, loaded.execution.spec.operationType, measuredOf(finished));
   await recordEvents(deps, finished.object.metadata, [endEvent(loaded, phase, message)]);
   await recordFinish(deps, finished);
   return [executionFinishedReply(finished, { phase, message })];

@@ -17,6 +17,7 @@ export const MetricNames = {
   actionDuration: 'drplan_action_duration_seconds',
   executions: 'drplan_executions_total',
   retries: 'drplan_action_retries_total',
+  executionDuration: 'drplan_execution_duration_seconds',
 } as const;
 
 const actions = new Counter({
@@ -38,6 +39,13 @@ const executions = new Counter({
   labelNames: ['phase', 'operation'] as const,
 });
 
+const executionDuration = new Histogram({
+  name: MetricNames.executionDuration,
+  help: 'How long an execution took, from its start to its end, by plan, operation (Execute, Revert) and phase: the measure of a recovery time objective',
+  labelNames: ['plan', 'operation', 'phase'] as const,
+  buckets: [1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14_400],
+});
+
 const retries = new Counter({
   name: MetricNames.retries,
   help: 'Action attempts scheduled again after a failure, by action type',
@@ -54,8 +62,22 @@ export function recordActionRetry(type: string): void {
   retries.inc({ type });
 }
 
-export function recordExecutionFinished(phase: string, operation: string): void {
+/** The plan and the start-to-end seconds of an execution that ended, for the duration histogram. */
+export function measuredOf(loaded: {
+  execution: { spec: { planRef: string }; status?: { startTime?: string | undefined; completionTime?: string | undefined } | undefined };
+}): {
+  plan: string;
+  seconds: number | undefined;
+} {
+  const { startTime, completionTime } = loaded.execution.status ?? {};
+  const ms = Date.parse(completionTime ?? '') - Date.parse(startTime ?? '');
+  return { plan: loaded.execution.spec.planRef, seconds: Number.isNaN(ms) ? undefined : Math.max(0, ms) / 1000 };
+}
+
+/** An execution that ended; with its plan and duration (seconds) when they are known. */
+export function recordExecutionFinished(phase: string, operation: string, measured?: { plan: string; seconds: number | undefined }): void {
   executions.inc({ phase, operation });
+  if (measured?.seconds !== undefined) executionDuration.observe({ plan: measured.plan, operation, phase }, measured.seconds);
 }
 
 /** The exposition text of our metrics (what `/metrics` adds to the runtime's). */

@@ -53,6 +53,21 @@ describe('the failover drill through the real broker and triggers', { skip: loca
     await env?.stop();
   });
 
+  test("drplan report shows the execute against the plan's RTO: the stages, the critical path, the objective met", async () => {
+    const { runCli } = await import('../cli/helpers.js');
+    const kubeconfig = running().stack.kubeconfigPath;
+    const text = await runCli(['report', report.execute.name, '-n', report.execute.namespace, '--kubeconfig', kubeconfig]);
+    const markdown = await runCli(['report', report.execute.name, '-n', report.execute.namespace, '--kubeconfig', kubeconfig, '-o', 'markdown']);
+    const json = await runCli(['report', report.execute.name, '-n', report.execute.namespace, '--kubeconfig', kubeconfig, '-o', 'json']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^objective: met — \S+ of the 15m0s RTO/m);
+    assert.match(text.stdout, /^critical path: precheck .*→ .*verify/m);
+    assert.match(markdown.stdout, /^- Objective: met — /m);
+    assert.match(markdown.stdout, /^\| precheck \| \| \| Succeeded \|/m);
+    const parsed = JSON.parse(json.stdout) as { objective: { met: boolean; rtoMs: number }; stages: unknown[] };
+    assert.deepEqual({ met: parsed.objective.met, rtoMs: parsed.objective.rtoMs, stages: parsed.stages.length }, { met: true, rtoMs: 900_000, stages: 5 });
+  });
+
   test('the execute ends Succeeded with every action Succeeded', () => {
     assert.equal(report.execute.phase, 'Succeeded', report.execute.message);
     const actions = actionsOf(report.execute);
