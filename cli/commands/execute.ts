@@ -28,7 +28,7 @@ import { CliError, drKey, getOrFail, kubeCommand, type CommandContext, type Conn
 import { executionView, isFinalPhase } from '../render/execution-view.js';
 import { waitOutcome, watchExecution } from './status.js';
 
-const USAGE = `Usage: drplan execute <plan> [--param NAME=VALUE]... [--wait] [--name NAME] [-n NAMESPACE] [--kubeconfig FILE] [--context NAME]
+const USAGE = `Usage: drplan execute <plan> [--param NAME=VALUE]... [--dry-run] [--wait] [--name NAME] [-n NAMESPACE] [--kubeconfig FILE] [--context NAME]
 
 Runs a DRPlan: creates a DRPlanExecution (operationType Execute) named <plan>-<yyyymmdd-hhmmss> (UTC),
 labelled drplan=<plan>. Refuses, without creating anything, when the plan does not exist, is Invalid
@@ -37,6 +37,9 @@ of its workflows or does not match the declared type.
 
   --param NAME=VALUE  a parameter for this execution only; it overrides every other source
                       (workflow default < plan globalParams < stage params < --param). Repeatable
+  --dry-run           rehearse without effect (spec.dryRun): Kubernetes actions as server-side dry runs
+                      with the plan's rights, HTTP actions only as their http.dryRun request; no plan
+                      lock (it runs beside a running execution), nothing created, named <plan>-dryrun-…
   --wait              follow the execution to the end (live tree on a terminal, one line per
                       transition when piped); exit 0 only if it Succeeded
   --name NAME         the execution's name instead of the generated one
@@ -139,12 +142,14 @@ export interface NewExecution {
   operationType: OperationType;
   revertExecutionRef?: string | undefined;
   params?: ExecutionParam[] | undefined;
+  dryRun?: boolean | undefined;
 }
 
 export function executionObject(connection: Connection, wanted: NewExecution): KubeObject {
   const spec: Record<string, unknown> = { planRef: wanted.plan, operationType: wanted.operationType };
   if (wanted.revertExecutionRef !== undefined) spec.revertExecutionRef = wanted.revertExecutionRef;
   if (wanted.params !== undefined && wanted.params.length > 0) spec.params = wanted.params;
+  if (wanted.dryRun === true) spec.dryRun = true;
   const object: KubeObject = { apiVersion: API_VERSION, kind: Kinds.execution, metadata: { name: wanted.name, namespace: connection.namespace }, spec };
   object.metadata.labels = ownershipLabels(toLoaded(object));
   return object;
@@ -180,9 +185,10 @@ async function run({ parsed, io, connect }: CommandContext): Promise<number> {
   const connection = await connect();
   const plan = await getOrFail(connection, Kinds.plan, planName);
   ensureReady(plan);
-  await ensureNotRunning(connection, plan);
-  const name = parsed.values.get('--name')?.at(-1) ?? executionName(planName, new Date());
-  const object = executionObject(connection, { name, plan: planName, operationType: 'Execute', params });
+  const dryRun = parsed.switches.has('--dry-run');
+  if (!dryRun) await ensureNotRunning(connection, plan);
+  const name = parsed.values.get('--name')?.at(-1) ?? executionName(planName, new Date(), dryRun ? 'dryrun' : undefined);
+  const object = executionObject(connection, { name, plan: planName, operationType: 'Execute', params, dryRun });
   const parsedExecution = toLoaded(object).execution;
   await checkParams(connection, plan, parsedExecution);
   const created = await createExecution(connection, object);
@@ -193,7 +199,7 @@ export const execute = kubeCommand({
   name: 'execute',
   summary: 'run a plan: create a DRPlanExecution (--wait: follow it to the end)',
   usage: USAGE,
-  flags: { values: ['--param', '--name'], switches: ['--wait'] },
+  flags: { values: ['--param', '--name'], switches: ['--wait', '--dry-run'] },
   positionals: [1, 1],
   run,
 });

@@ -205,9 +205,12 @@ async function execute(session: Session): Promise<ExecutorOutcome | undefined> {
   const { located, log } = session;
   if (!located.ok) return finished(fatal(located.problem));
   const actingAs = actingUser(session.deps, session.loaded.execution, session.id.execution.namespace);
+  const dryRun = session.loaded.execution.spec.dryRun === true;
+  const tenant = session.deps.kube.impersonate(actingAs);
   const ctx: ExecutorContext = {
     deps: session.deps,
-    kube: session.deps.kube.impersonate(actingAs),
+    kube: dryRun ? tenant.dryRun() : tenant,
+    dryRun,
     actingAs,
     id: session.id,
     action: located.action,

@@ -7,7 +7,7 @@ import type { AttemptResult } from '../../shared/engine/attempt.js';
 import type { ExecutorContext } from './executor.js';
 import { fatal } from './executor.js';
 import type { Manifest } from './manifest.js';
-import { changeObject } from './object-ops.js';
+import { changeObjects } from './object-ops.js';
 import { prepareObject } from './resource.js';
 
 export const CLUSTERNET_API_VERSION = 'apps.clusternet.io/v1alpha1';
@@ -39,5 +39,5 @@ export async function runClusternet(ctx: ExecutorContext, kind: ClusternetKind):
   if (config === undefined) return fatal(`${field}: is required for a ${kind} action`);
   if (config.operation !== 'Delete' && config.spec === undefined) return fatal(`${field}.spec: is required for operation ${config.operation}`);
   const object = prepareObject(ctx, objectOf(kind, config, ctx.namespace), config.operation);
-  return changeObject(ctx, { operation: config.operation, object, recordsOutputs: true, refField });
+  return changeObjects(ctx, [{ operation: config.operation, object, recordsOutputs: true, refField }]);
 }

@@ -38,6 +38,11 @@ export interface ExecutorContext {
   resent?: boolean;
   /** Aborted, with the reason, when the attempt is no longer wanted while it runs (cancelled, timed out): stop, and report what is known. */
   signal?: AbortSignal | undefined;
+  /**
+   * A dry run (`spec.dryRun`): `kube` sends every write as a server-side dry run, and the executors say
+   * what would have happened instead of doing it; HTTP sends only the action's `http.dryRun` request.
+   */
+  dryRun?: boolean | undefined;
 }
 
 /** `finished`: the attempt's result is known now; `running`: it ends later (a Job), reported by `onJob`. */

@@ -334,9 +334,38 @@ function eitherSignal(timeout: AbortSignal | undefined, stop: AbortSignal | unde
   return AbortSignal.any([timeout, stop]);
 }
 
+/** A URL as logs and messages show it (no credentials or query), or as written when it is not a URL. */
+function shownUrl(url: string): string {
+  try {
+    return safeUrl(new URL(url));
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * What a dry run sends for an HTTP action: its `http.dryRun` request (a health or readiness URL; the
+ * action's headers, no body), or nothing — then it only says what it would have sent.
+ */
+async function rehearseHttp(ctx: ExecutorContext, http: HTTPAction): Promise<AttemptResult> {
+  const declared = http.dryRun;
+  if (declared === undefined)
+    return { ok: true, message: `dry run: not sent — would send ${http.method} ${shownUrl(http.url)} (set http.dryRun to check a URL instead)` };
+  const { dryRun: _dryRun, body: _body, ...rest } = http;
+  const request: HTTPAction = { ...rest, url: declared.url ?? http.url, method: declared.method, successCodes: declared.successCodes };
+  const result = await sendHttp(ctx, request);
+  const code = result.outputs?.httpResponse?.statusCode;
+  const prefix = `dry run: ${request.method} ${shownUrl(request.url)}`;
+  return result.ok ? { ...result, message: `${prefix} answered ${code ?? 'ok'}` } : { ...result, retryable: false, message: `${prefix}: ${result.message}` };
+}
+
 export async function runHttp(ctx: ExecutorContext): Promise<AttemptResult> {
   const http = ctx.action.http;
   if (http === undefined) return fatal('http: is required for an HTTP action');
+  return ctx.dryRun === true ? rehearseHttp(ctx, http) : sendHttp(ctx, http);
+}
+
+async function sendHttp(ctx: ExecutorContext, http: HTTPAction): Promise<AttemptResult> {
   const timeoutMs = actionTimeoutMs(ctx.action.timeout);
   const first = firstHop(ctx, http, eitherSignal(timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs), ctx.signal));
   if (typeof first === 'string') return fatal(first);

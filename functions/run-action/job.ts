@@ -112,6 +112,16 @@ async function createOrAdopt(ctx: ExecutorContext, job: KubeObject, key: ObjectK
 
 const isResult = (value: KubeObject | AttemptResult): value is AttemptResult => 'ok' in value;
 
+/** A dry run: the Job is sent as a server-side dry run (admission and RBAC as the plan's account), never run. */
+async function rehearseJob(ctx: ExecutorContext, job: KubeObject, key: ObjectKey): Promise<AttemptResult> {
+  try {
+    await ctx.kube.create(job);
+  } catch (error: unknown) {
+    return apiFailure(error, `dry run: creating ${describeKey(key)} as ${ctx.actingAs}`);
+  }
+  return { ok: true, message: `dry run: would create ${describeKey(key)} as ${ctx.actingAs} (the API server admitted it; it was not run)` };
+}
+
 /**
  * Creates the attempt's Job (an existing one of ours counts as created) and records its reference; the
  * action stays Running until `onJob` sees it finish — unless it already has (a lost event, a re-run).
@@ -122,6 +132,7 @@ export async function runJob(ctx: ExecutorContext): Promise<ExecutorOutcome> {
   const key = jobKey(jobName(ctx.id, ctx.action.name), config.namespace ?? ctx.namespace);
   const manifest = buildJob(ctx, key);
   ctx.log.debug({ job: manifest }, 'job manifest');
+  if (ctx.dryRun === true) return finished(await rehearseJob(ctx, manifest, key));
   const job = await createOrAdopt(ctx, manifest, key);
   if (isResult(job)) return finished(job);
   const result = jobResult(job);

@@ -21,6 +21,7 @@ import { fatal, retryable } from './executor.js';
 import { apiFailure, isAlreadyExists } from './kube-errors.js';
 import type { Manifest } from './manifest.js';
 import { describeKey, keyOf, priorStateOf, referenceTo } from './manifest.js';
+import { rehearseChanges } from './rehearse.js';
 
 export type Operation = 'Create' | 'Apply' | 'Patch' | 'Delete';
 export type RefField = 'resourceRef' | 'localizationRef' | 'subscriptionRef';
@@ -267,6 +268,7 @@ function createdBy(change: ObjectChange, result: AttemptResult): ObjectReference
  * with several objects every one created is listed (`createdRefs`), also when a later one failed.
  */
 export async function changeObjects(ctx: ExecutorContext, list: readonly ObjectChange[]): Promise<AttemptResult> {
+  if (ctx.dryRun === true) return rehearseChanges(ctx, list);
   let first: AttemptResult | undefined;
   const created: ObjectReference[] = [];
   const withCreated = (result: AttemptResult, outputs: ActionOutputs | undefined): AttemptResult => {

@@ -4,6 +4,7 @@
  * grows with every run ever made. Only executions whose end is already recorded in the plan's history
  * (condition `Recorded`) are candidates; running ones and ones being deleted are never touched. Runs
  * when validate-plan reconciles the plan, which every recorded end wakes (the plan's status changes).
+ * Dry runs are counted apart: the newest `executionHistoryLimit` of them are kept as well.
  */
 import { API_VERSION, HISTORY_LIMIT, isFinalPhase, Kinds, Labels } from '../../shared/api/index.js';
 import { RECORDED } from '../../shared/execution/finish.js';
@@ -49,7 +50,17 @@ function newestFirst(a: KubeObject, b: KubeObject): number {
 function mayExceed(plan: KubeObject): boolean {
   const status = isRecord(plan.status) ? plan.status : {};
   const history = Array.isArray(status.executionHistory) ? status.executionHistory.length : 0;
-  return history >= Math.min(historyLimitOf(plan), HISTORY_LIMIT);
+  // dry runs are not in the history: a plan that has had one is looked at whenever it is reconciled
+  return history >= Math.min(historyLimitOf(plan), HISTORY_LIMIT) || status.lastDryRun !== undefined;
+}
+
+const isDryRun = (execution: KubeObject): boolean => isRecord(execution.spec) && execution.spec.dryRun === true;
+
+/** Beyond the limit, newest first: runs and dry runs each keep their own `limit` (a drill never pushes out a run that may still be reverted). */
+function beyondLimit(finished: readonly KubeObject[], limit: number): KubeObject[] {
+  const runs = finished.filter((execution) => !isDryRun(execution)).sort(newestFirst);
+  const dryRuns = finished.filter(isDryRun).sort(newestFirst);
+  return [...runs.slice(limit), ...dryRuns.slice(limit)];
 }
 
 /** Deletes the plan's finished executions beyond its limit; returns how many it deleted. A failure is logged: the next reconcile tries again. */
@@ -58,7 +69,7 @@ export async function pruneExecutions(deps: CoreDeps, plan: KubeObject, log: Log
   if (plan.metadata.deletionTimestamp !== undefined || !LABEL_VALUE.test(name) || name.length > 63 || !mayExceed(plan)) return 0;
   const executions = await deps.kube.list(API_VERSION, Kinds.execution, { namespace, labelSelector: `${Labels.plan}=${name}` });
   const finished = executions.filter((execution) => (execution.spec as { planRef?: unknown } | undefined)?.planRef === name && prunable(execution));
-  const doomed = finished.sort(newestFirst).slice(historyLimitOf(plan));
+  const doomed = beyondLimit(finished, historyLimitOf(plan));
   let deleted = 0;
   for (const execution of doomed) {
     const id = nameOf(execution);

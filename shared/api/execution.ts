@@ -45,6 +45,12 @@ export const DRPlanExecutionSpecSchema = z
     serviceAccountName: ServiceAccountNameSchema.optional().describe(
       "ServiceAccountName overrides the plan's ServiceAccount for this execution: its Kubernetes actions run with that account's rights (same namespace)",
     ),
+    dryRun: z
+      .boolean()
+      .optional()
+      .describe(
+        "DryRun rehearses the plan without effect: Kubernetes actions are sent as server-side dry runs (dryRun=All, as the plan's ServiceAccount), HTTP actions only as their http.dryRun request; no plan lock, nothing created or changed, not in the plan's history",
+      ),
   })
   .describe('spec defines the desired state of DRPlanExecution')
   .meta({

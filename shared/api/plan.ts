@@ -101,6 +101,14 @@ export const DRPlanStatusSchema = z
     executionHistory: z.array(ExecutionRecordSchema).max(10).optional().describe('ExecutionHistory keeps recent executions (max 10, newest first)'),
     lastExecutionRef: z.string().optional().describe('LastExecutionRef is the last execution record name'),
     lastExecutionTime: dateTime().optional().describe('LastExecutionTime is the last execution time'),
+    lastDryRun: z
+      .object({
+        name: z.string().describe('Name of the dry run (a DRPlanExecution with spec.dryRun)'),
+        phase: z.string().describe('Phase it ended in: Succeeded when every action would succeed'),
+        completionTime: dateTime().optional().describe('CompletionTime is when it ended'),
+      })
+      .optional()
+      .describe("LastDryRun is the plan's latest finished dry run (dry runs are not in executionHistory)"),
     lastProcessedTrigger: z.string().optional().describe('LastProcessedTrigger is DEPRECATED and no longer used'),
     observedGeneration: int64().optional().describe('ObservedGeneration reflects the generation observed by the controller'),
     phase: PlanPhaseSchema.optional().describe('Phase is the plan phase: Ready, Executed, Invalid'),

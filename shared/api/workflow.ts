@@ -56,6 +56,16 @@ export const HTTPActionSchema = z
       .describe(
         "RecordResponseBody records the start of the response body in the action's outputs (HTTP_BODY_LIMIT characters; in a JSON body the values of keys that look secret are redacted); off by default: only the status code is recorded",
       ),
+    dryRun: z
+      .strictObject({
+        url: z.string().min(1).optional().describe("URL is what a dry run requests instead (default: the action's own URL)"),
+        method: z.enum(HTTPMethods).default('GET').describe('Method is the dry run request method (default GET)'),
+        successCodes: z.array(z.number().int()).optional().describe('SuccessCodes are the status codes that count as success (default: any 2xx)'),
+      })
+      .optional()
+      .describe(
+        'DryRun is the request a dry run sends instead of this one (a health or readiness URL); without it a dry run sends nothing for this action and says what it would have sent',
+      ),
   })
   .describe('HTTPAction defines an HTTP request action');
 export type HTTPAction = z.infer<typeof HTTPActionSchema>;

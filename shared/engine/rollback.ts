@@ -461,6 +461,7 @@ export function checkRevertTarget(revert: DRPlanExecution, target: DRPlanExecuti
 function checkTargetState(ref: string, target: DRPlanExecution): string | undefined {
   if (target.spec.operationType !== 'Execute')
     return `spec.revertExecutionRef: execution "${ref}" is a ${target.spec.operationType}; only an Execute can be reverted`;
+  if (target.spec.dryRun === true) return `spec.revertExecutionRef: execution "${ref}" is a dry run: it changed nothing, so there is nothing to revert`;
   const phase = target.status?.phase ?? 'Pending';
   if (!isFinalPhase(phase)) {
     return `spec.revertExecutionRef: execution "${ref}" is ${phase}; only a Succeeded, Failed or Cancelled execution can be reverted`;

@@ -5,7 +5,7 @@
  * cancelled attempts, one action.requested reply per request, and on finish the plan's bookkeeping and
  * the execution.finished reply. A decision that changes nothing writes nothing and replies nothing.
  */
-import { measuredOf, recordExecutionFinished } from '../runtime/metrics.js';
+import { measuredOf, operationLabel, recordExecutionFinished } from '../runtime/metrics.js';
 import { DEFAULT_RECONCILE_INTERVAL_MS } from '../function-deps.js';
 import type { DRPlanExecutionStatus, ResolvedPlan } from '../api/index.js';
 import type { ActionRequest } from '../engine/schedule-context.js';
@@ -40,7 +40,7 @@ export async function actOn(deps: CoreDeps, written: Loaded, before: DRPlanExecu
   const replies = requestReplies(deps, written, decision.requests);
   if (decision.finished !== undefined) {
     deps.log.info({ phase: decision.finished.phase, message: decision.finished.message }, 'execution finished');
-    recordExecutionFinished(decision.finished.phase, written.execution.spec.operationType, measuredOf(written));
+    recordExecutionFinished(decision.finished.phase, operationLabel(written.execution), measuredOf(written));
     await recordFinish(deps, written);
     replies.push(executionFinishedReply(written, decision.finished));
   }

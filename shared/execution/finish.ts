@@ -4,7 +4,8 @@
  * the execution is marked `Recorded`. A crash between the steps leaves a finished execution without the
  * mark, which the next event or the resync tick finds and completes — every step is idempotent.
  */
-import { measuredOf, recordExecutionFinished } from '../runtime/metrics.js';
+import { isDeepStrictEqual } from 'node:util';
+import { measuredOf, operationLabel, recordExecutionFinished } from '../runtime/metrics.js';
 import type { DRPlanExecutionStatus, DRPlanStatus } from '../api/index.js';
 import { DRPlanStatusSchema } from '../api/index.js';
 import { endConditions, findCondition, sameConditions, setCondition } from '../conditions.js';
@@ -52,30 +53,66 @@ async function updatePlan(deps: CoreDeps, loaded: Loaded): Promise<boolean> {
   });
 }
 
-function recordedCondition(loaded: Loaded, planFound: boolean): ConditionInput {
+/** What the Recorded condition says: in the plan's history, no plan to record in, or a dry run (never in the history). */
+type Bookkeeping = 'recorded' | 'no plan' | 'dry run';
+
+/** A finished dry run as the plan's `status.lastDryRun`; `false` when the plan does not exist. */
+async function noteDryRun(deps: CoreDeps, loaded: Loaded): Promise<boolean> {
+  const planId = planIdOf(loaded);
+  if (planId.name === '') return false;
+  const { phase = 'Unknown', completionTime } = loaded.execution.status ?? {};
+  const lastDryRun = { name: loaded.id.name, phase, ...(completionTime === undefined ? {} : { completionTime }) };
+  return retryOnConflict(`dry run record of plan ${planId.namespace}/${planId.name}`, async () => {
+    const plan = await deps.kube.get(planKey(planId));
+    if (plan === undefined) return false;
+    const before = planStatusOf(deps, plan).lastDryRun;
+    if (before !== undefined && (before.completionTime ?? '') > (completionTime ?? '')) return true;
+    if (isDeepStrictEqual(before, lastDryRun)) return true;
+    await deps.kube.mergePatchStatus(planKey(planId), { metadata: { resourceVersion: plan.metadata.resourceVersion }, status: { lastDryRun } });
+    return true;
+  });
+}
+
+function recordedCondition(loaded: Loaded, record: Bookkeeping): ConditionInput {
   const plan = loaded.execution.spec.planRef;
   const generation = loaded.object.metadata.generation;
   const base = generation === undefined ? {} : { observedGeneration: generation };
+  if (record === 'dry run')
+    return {
+      ...base,
+      type: RECORDED,
+      status: 'True',
+      reason: 'DryRun',
+      message: `a dry run: not in the plan's history; plan "${plan}" names it in status.lastDryRun`,
+    };
+  const planFound = record === 'recorded';
   if (planFound) return { ...base, type: RECORDED, status: 'True', reason: 'InPlanHistory', message: `recorded in the history of plan "${plan}"` };
   return { ...base, type: RECORDED, status: 'False', reason: 'PlanNotFound', message: `plan "${plan}" not found; there is no history to record in` };
 }
 
-async function markRecorded(deps: CoreDeps, loaded: Loaded, planFound: boolean): Promise<void> {
+async function markRecorded(deps: CoreDeps, loaded: Loaded, record: Bookkeeping): Promise<void> {
   await retryOnConflict(`execution ${loaded.id.namespace}/${loaded.id.name}`, async () => {
     const current = await loadExecution(deps.kube, loaded.id);
     if (current === undefined || isDeleting(current)) return;
     const before = current.execution.status?.conditions;
-    const conditions = setCondition(before, recordedCondition(current, planFound), deps.clock.now());
+    const conditions = setCondition(before, recordedCondition(current, record), deps.clock.now());
     if (sameConditions(before, conditions)) return;
     await writeStatus(deps, current, { ...current.execution.status, conditions });
   });
 }
 
 /** The plan's bookkeeping for a finished execution, then the `Recorded` mark (not on an execution being deleted). */
+/** The plan's bookkeeping of an end: its history (and lock) for a run, its lastDryRun for a dry run. */
+async function bookkeeping(deps: CoreDeps, loaded: Loaded): Promise<Bookkeeping> {
+  if (loaded.execution.spec.dryRun !== true) return (await updatePlan(deps, loaded)) ? 'recorded' : 'no plan';
+  return (await noteDryRun(deps, loaded)) ? 'dry run' : 'no plan';
+}
+
 export async function recordFinish(deps: CoreDeps, loaded: Loaded): Promise<void> {
-  const planFound = await updatePlan(deps, loaded);
-  if (!isDeleting(loaded)) await markRecorded(deps, loaded, planFound);
-  deps.log.info({ plan: loaded.execution.spec.planRef, phase: loaded.execution.status?.phase, planFound }, 'execution recorded in plan history');
+  // a dry run held no lock and changed nothing: the plan's history is for what happened
+  const record: Bookkeeping = await bookkeeping(deps, loaded);
+  if (!isDeleting(loaded)) await markRecorded(deps, loaded, record);
+  deps.log.info({ plan: loaded.execution.spec.planRef, phase: loaded.execution.status?.phase, record }, 'execution recorded in plan history');
 }
 
 /**
@@ -118,7 +155,7 @@ export async function finishUnstarted(deps: CoreDeps, loaded: Loaded, phase: Uns
   if (generation !== undefined) after.observedGeneration = generation;
   const finished = await writeStatus(deps, loaded, after);
   deps.log.info({ phase, message }, 'execution ended before it ran');
-  recordExecutionFinished(phase, loaded.execution.spec.operationType, measuredOf(finished));
+  recordExecutionFinished(phase, operationLabel(loaded.execution), measuredOf(finished));
   await recordEvents(deps, finished.object.metadata, [endEvent(loaded, phase, message)]);
   await recordFinish(deps, finished);
   return [executionFinishedReply(finished, { phase, message })];

@@ -69,15 +69,28 @@ function withoutManagedFields(metadata: KubeObject['metadata']): KubeObject['met
 
 /** Takes our KubeConfig (loadKubeConfig) or @kubernetes/client-node's, which the CLI and local tools pass. */
 export function createKube(kc: KubeConfigLike, options: KubeOptions = {}): Kube {
-  return kubeOver(JsonObjectApi.forConfig(kc, { timeoutMs: options.timeoutMs }), options.now ?? ((): Date => new Date()), undefined);
+  return kubeOver(JsonObjectApi.forConfig(kc, { timeoutMs: options.timeoutMs }), options.now ?? ((): Date => new Date()), {});
 }
 
-/** The Kube of one identity over a shared transport (its connections and discovery cache); `user` impersonated when set. */
-function kubeOver(transport: JsonObjectApi, now: () => Date, user: string | undefined): Kube {
+/** Who the requests are made as, and whether writes are only tried (`dryRun=All`). */
+interface Mode {
+  user?: string | undefined;
+  dryRun?: boolean | undefined;
+}
+
+/** The request as the mode sends it: impersonating its user, and a write with `dryRun=All`. */
+function inMode(request: JsonRequest, mode: Mode): JsonRequest {
+  const impersonated = mode.user === undefined ? request : { ...request, impersonateUser: mode.user };
+  if (mode.dryRun !== true || request.method === 'GET') return impersonated;
+  return { ...impersonated, query: { ...impersonated.query, dryRun: 'All' } };
+}
+
+/** The Kube of one identity over a shared transport (its connections and discovery cache); `mode.user` impersonated when set. */
+function kubeOver(transport: JsonObjectApi, now: () => Date, mode: Mode): Kube {
   const api = {
     namespace: transport.namespace,
     describe: (apiVersion: string, kind: string) => transport.describe(apiVersion, kind),
-    send: (request: JsonRequest) => transport.send(user === undefined ? request : { ...request, impersonateUser: user }),
+    send: (request: JsonRequest) => transport.send(inMode(request, mode)),
   };
 
   /** The collection URL; `allNamespaces` lists a namespaced kind across namespaces when none is given. */
@@ -162,7 +175,8 @@ function kubeOver(transport: JsonObjectApi, now: () => Date, user: string | unde
         throw error;
       }
     },
-    impersonate: (username) => kubeOver(transport, now, username),
+    impersonate: (username) => kubeOver(transport, now, { ...mode, user: username }),
+    dryRun: () => kubeOver(transport, now, { ...mode, dryRun: true }),
     async recordEvent(event: KubeEvent) {
       const namespace = eventNamespace(event, api.namespace);
       const what = `record the ${event.reason} Event on ${event.regarding.kind} ${event.regarding.name}`;

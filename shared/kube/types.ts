@@ -63,4 +63,9 @@ export interface Kube {
   recordEvent(event: KubeEvent): Promise<void>;
   /** The same API as `username` (Impersonate-User): every request is decided with that user's rights. */
   impersonate(username: string): Kube;
+  /**
+   * The same API with every write sent as a server-side dry run (`dryRun=All`): validated, admitted and
+   * authorized as it would be, answered with the object it would store — and nothing stored.
+   */
+  dryRun(): Kube;
 }

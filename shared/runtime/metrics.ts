@@ -35,7 +35,7 @@ const actionDuration = new Histogram({
 
 const executions = new Counter({
   name: MetricNames.executions,
-  help: 'Executions that finished, by phase (Succeeded, Failed, Cancelled) and operation (Execute, Revert)',
+  help: 'Executions that finished, by phase (Succeeded, Failed, Cancelled) and operation (Execute, Revert, DryRun)',
   labelNames: ['phase', 'operation'] as const,
 });
 
@@ -61,6 +61,10 @@ export function recordActionFinished(type: string, result: string, seconds?: num
 export function recordActionRetry(type: string): void {
   retries.inc({ type });
 }
+
+/** The `operation` label of an execution: its operationType, or `DryRun` for a dry run (which must not count as a failover). */
+export const operationLabel = (execution: { spec: { operationType: string; dryRun?: boolean | undefined } }): string =>
+  execution.spec.dryRun === true ? 'DryRun' : execution.spec.operationType;
 
 /** The plan and the start-to-end seconds of an execution that ended, for the duration histogram. */
 export function measuredOf(loaded: {

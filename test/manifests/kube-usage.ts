@@ -33,6 +33,8 @@ export function recordingKube(inner: Kube, uses: KubeUse[]): Kube {
     recordEvent: (event) => noted('recordEvent', 'v1', 'Event', () => inner.recordEvent(event)),
     // What is done as another user needs that user's rights, not the function's: only the impersonation is the function's.
     impersonate: (username) => noted('impersonate', 'v1', 'ServiceAccount', () => inner.impersonate(username)),
+    // a dry run needs the rights of the calls it tries: they are noted as themselves
+    dryRun: () => recordingKube(inner.dryRun(), uses),
   };
 }
 

@@ -145,6 +145,8 @@ export function grantsFor(method: KubeMethod, apiVersion: string, kind: string):
       return [on('update', `${resource}/status`)];
     case 'remove':
       return [on('delete')];
+    case 'dryRun':
+      return [];
     default:
       return ownGrants[method];
   }

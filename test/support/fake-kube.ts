@@ -12,6 +12,8 @@ export interface KubeCall {
   key: string;
   /** The user the call impersonated (absent: the function's own identity). */
   as?: string;
+  /** A server-side dry run: answered as if done, nothing stored. */
+  dryRun?: true;
 }
 
 /** Which impersonated calls a FakeKube answers 403 Forbidden (as RBAC would). */
@@ -199,6 +201,46 @@ export class FakeKube implements Kube {
       remove: (key, options) => run('remove', key, () => this.remove(key, options)),
       recordEvent: (event) => this.recordEvent(event),
       impersonate: (other) => this.impersonate(other),
+      dryRun: () => this.dryRunOf(this.impersonate(username)),
+    };
+  }
+
+  /** The same store, each write done and then undone: the answer of a dry run, nothing kept (the call marked `dryRun`). */
+  dryRun(): Kube {
+    return this.dryRunOf(this);
+  }
+
+  private dryRunOf(kube: Kube): Kube {
+    const tried = async <T>(key: ObjectKey, write: () => Promise<T>): Promise<T> => {
+      const id = keyOf(key);
+      const before = this.objects.get(id);
+      const count = this.calls.length;
+      try {
+        return await write();
+      } finally {
+        if (before === undefined) this.objects.delete(id);
+        else this.objects.set(id, before);
+        for (const call of this.calls.slice(count)) call.dryRun = true;
+      }
+    };
+    const objectKey = (object: KubeObject): ObjectKey => ({
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      name: object.metadata.name ?? '',
+      namespace: object.metadata.namespace,
+    });
+    return {
+      get: (key) => kube.get(key),
+      list: (apiVersion, kind, options) => kube.list(apiVersion, kind, options),
+      create: (object) => tried(objectKey(object), () => kube.create(object)),
+      apply: (object, manager) => tried(objectKey(object), () => kube.apply(object, manager)),
+      mergePatch: (key, patch) => tried(key, () => kube.mergePatch(key, patch)),
+      mergePatchStatus: (key, patch) => tried(key, () => kube.mergePatchStatus(key, patch)),
+      replaceStatus: (object) => tried(objectKey(object), () => kube.replaceStatus(object)),
+      remove: (key, options) => tried(key, () => kube.remove(key, options)),
+      recordEvent: (event) => kube.recordEvent(event),
+      impersonate: (other) => this.dryRunOf(this.impersonate(other)),
+      dryRun: () => this.dryRunOf(kube),
     };
   }
 

@@ -546,6 +546,29 @@ describe('validate-plan: retention of finished executions', () => {
     assert.deepEqual(left, ['elsewhere', 'fourth', 'running', 'third', 'unrecorded']);
   });
 
+  test('dry runs are kept apart: the newest executionHistoryLimit of them, and they never push out a run', async () => {
+    // Prepare: two runs (within the limit of 2) and three dry runs, all newer than the runs
+    const deps = testDeps();
+    deps.kube.seed(workflowObject('probe'));
+    const plan = withHistory(planObject('failover', [ref('probe')], { executionHistoryLimit: 2 }), ['run-b', 'run-a']);
+    deps.kube.seed({ ...plan, status: { ...(plan.status as object), lastDryRun: { name: 'drill-3', phase: 'Succeeded' } } });
+    deps.kube.seed(finishedExecution('run-a', 'failover', '2026-01-01T00:00:00Z'));
+    deps.kube.seed(finishedExecution('run-b', 'failover', '2026-01-02T00:00:00Z'));
+    for (const [name, day] of [
+      ['drill-1', '03'],
+      ['drill-2', '04'],
+      ['drill-3', '05'],
+    ] as const) {
+      const execution = finishedExecution(name, 'failover', `2026-01-${day}T00:00:00Z`);
+      deps.kube.seed({ ...execution, spec: { ...(execution.spec as object), dryRun: true } });
+    }
+    // Act
+    await createValidatePlan(deps).reconcile(PLAN);
+    // Assess
+    const left = (await deps.kube.list(API_VERSION, Kinds.execution)).map((execution) => execution.metadata.name).sort();
+    assert.deepEqual(left, ['drill-2', 'drill-3', 'run-a', 'run-b']);
+  });
+
   test('without a limit the default keeps 10', async () => {
     // Prepare
     const deps = testDeps();
