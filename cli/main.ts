@@ -8,6 +8,8 @@ const commands: Record<string, () => Promise<Command>> = {
   execute: async () => (await import('./commands/execute.js')).execute,
   revert: async () => (await import('./commands/revert.js')).revert,
   cancel: async () => (await import('./commands/cancel.js')).cancel,
+  pause: async () => (await import('./commands/pause.js')).pause,
+  resume: async () => (await import('./commands/pause.js')).resume,
   status: async () => (await import('./commands/status.js')).status,
   history: async () => (await import('./commands/history.js')).history,
   report: async () => (await import('./commands/report.js')).report,

@@ -15,8 +15,9 @@ const USAGE = `Usage: drplan cancel <execution> [--wait] [-n NAMESPACE] [--kubec
 
 Stops a running execution: nothing new starts, running Jobs are deleted, pending work is marked
 Skipped, actions that were running are Failed ("cancelled while running"), the phase becomes
-Cancelled and the plan's lock is released. What already ran is not undone: run drplan revert for
-that (actions cancelled while running are not rolled back; check them by hand).
+Cancelled and the plan's lock is released; an HTTP request in flight is aborted. What already ran is
+not undone: drplan revert does that, and it also compensates the actions cancelled while running
+(their requests may have reached their targets).
 
   <execution>        sets dr.bkbcs.tencent.com/cancel: "true" on that DRPlanExecution
   --plan PLAN        sets dr.bkbcs.tencent.com/trigger: cancel on the DRPlan, which cancels the

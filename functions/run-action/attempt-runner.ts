@@ -28,7 +28,7 @@ import type { ExecutorContext, ExecutorOutcome } from './executor.js';
 import { AttemptLostError, fatal, finished, OverBudgetError } from './executor.js';
 import { runExecutor } from './executors.js';
 import { actOnStep, stepAfter } from './step.js';
-import { cancelRequested, isFinalPhase } from '../../shared/execution/objects.js';
+import { cancelRequested, isFinalPhase, pauseRequested } from '../../shared/execution/objects.js';
 import { withHolder, type Holder } from './holder.js';
 import type { Watch } from './stop-watch.js';
 import { apiFailure } from './kube-errors.js';
@@ -101,6 +101,8 @@ async function claim(deps: RunActionDeps, id: AttemptIdentity, log: Logger, chai
       seen = loaded;
       if (!acceptsWork(loaded)) return undefined;
       const status = loaded.execution.status ?? {};
+      // paused: an action that has not started waits (its request is made again on resume)
+      if (pauseRequested(loaded.object) && findActionStatus(status, id.path)?.startTime === undefined) return undefined;
       const outcome = claimAttempt(status, id.path, id.attempt, now);
       const resent = findActionStatus(status, id.path)?.phase === 'Unknown';
       return outcome.claimed ? { status: withHolder(outcome.status, id.path, deps.holder), value: { events: outcome.events, resent } } : undefined;

@@ -16,6 +16,8 @@ import { fatal, retryable } from './executor.js';
 import type { OutgoingRequest } from './node-fetch.js';
 import { nodeFetch } from './node-fetch.js';
 import { checkTarget, refuseTarget, systemResolver, type TargetCheck } from './ssrf.js';
+import { CANCELLED_REASON } from './stop-watch.js';
+import { CANCELLED_WHILE_RUNNING } from '../../shared/engine/cancel.js';
 import { apiFailure } from './kube-errors.js';
 import type { KubeObject } from '../../shared/kube/types.js';
 
@@ -275,7 +277,11 @@ function permanentNetworkFailure(error: unknown, hop: Hop, target: string): Atte
 /** A request that produced no response: timeouts and network errors are retried, certificate errors are not; a stopped one is over. */
 function networkFailure(error: unknown, hop: Hop, timeout: string, stop: AbortSignal | undefined): AttemptResult {
   const target = `${hop.method} ${safeUrl(hop.url)}`;
-  if (stop?.aborted === true) return fatal(`${target} was aborted in flight, before an answer (${String(stop.reason)}): it may have had its effect`);
+  if (stop?.aborted === true) {
+    const aborted = `${target} was aborted in flight, before an answer (${String(stop.reason)}): it may have had its effect`;
+    // worded as cancel words it, whichever of the two records it first
+    return fatal(stop.reason === CANCELLED_REASON ? `${CANCELLED_WHILE_RUNNING}; then: ${aborted}` : aborted);
+  }
   if (hop.signal?.aborted === true) return retryable(`${target} timed out after ${timeout}`);
   const permanent = permanentNetworkFailure(error, hop, target);
   if (permanent !== undefined) return permanent;

@@ -14,10 +14,13 @@ import type { Logger } from '../../shared/function-deps.js';
 import type { AttemptIdentity } from '../../shared/job-labels.js';
 import type { Kube } from '../../shared/kube/types.js';
 
+/** The stop reason of a cancelled execution's attempts. */
+export const CANCELLED_REASON = 'the execution was cancelled';
+
 /** Why the execution takes no more work, or undefined while it may. */
 function executionStop(loaded: Loaded | undefined): string | undefined {
   if (loaded === undefined) return 'the execution was deleted';
-  if (cancelRequested(loaded.object)) return 'the execution was cancelled';
+  if (cancelRequested(loaded.object)) return CANCELLED_REASON;
   if (loaded.object.metadata.deletionTimestamp !== undefined) return 'the execution is being deleted';
   const phase = loaded.execution.status?.phase;
   return isFinalPhase(phase) ? `the execution ended ${phase}` : undefined;

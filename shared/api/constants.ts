@@ -33,6 +33,8 @@ export const Annotations = {
   cancel: `${GROUP}/cancel`,
   /** `cancel` on a DRPlan cancels its running execution. */
   trigger: `${GROUP}/trigger`,
+  /** `"true"` on a DRPlanExecution pauses it: no new action starts; running ones finish. */
+  pause: `${GROUP}/pause`,
 } as const;
 
 export const Finalizers = {

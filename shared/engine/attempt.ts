@@ -162,7 +162,8 @@ export function recordAttempt(status: DRPlanExecutionStatus, report: AttemptRepo
 
 /** What an attempt learned after cancel stopped it: how its request ended (a revert reads the outputs). */
 function lateOutcome(result: AttemptResult): string {
-  if (!result.ok) return `then: ${result.message}`;
+  if (!result.ok)
+    return result.message.startsWith(`${CANCELLED_WHILE_RUNNING}; `) ? result.message.slice(CANCELLED_WHILE_RUNNING.length + 2) : `then: ${result.message}`;
   const code = result.outputs?.httpResponse?.statusCode;
   return `it completed all the same${code === undefined ? '' : ` (HTTP ${code})`}${result.message === undefined ? '' : `: ${result.message}`}`;
 }

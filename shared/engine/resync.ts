@@ -71,7 +71,10 @@ function timeOut(ctx: DecisionContext, view: ActionView): void {
 function resyncPending(ctx: DecisionContext, view: ActionView): void {
   const { requestedAt, nextAttemptAt } = view.status;
   if (requestedAt !== undefined) {
-    if (elapsedMs(requestedAt, ctx.now) > ctx.requestTimeoutMs) request(ctx, view);
+    // a first attempt nobody claimed waits while the execution is paused (run-action does not claim it)
+    const unstarted = view.status.startTime === undefined;
+    if (ctx.resuming && unstarted) request(ctx, view);
+    else if (!(ctx.paused && unstarted) && elapsedMs(requestedAt, ctx.now) > ctx.requestTimeoutMs) request(ctx, view);
     return;
   }
   if (nextAttemptAt === undefined || elapsedMs(nextAttemptAt, ctx.now) >= 0) request(ctx, view);

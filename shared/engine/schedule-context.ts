@@ -32,6 +32,10 @@ export interface DecisionContext {
    * starts, whatever the order in which stages and workflows are visited.
    */
   allowStarts: boolean;
+  /** The execution is paused: nothing new starts (no stage, workflow or first attempt); what runs goes on. */
+  paused: boolean;
+  /** The pause has just ended: requests that waited for it are made again at once. */
+  resuming: boolean;
   requests: ActionRequest[];
   timedOut: ActionRequest[];
   cancelled: ActionRequest[];
@@ -48,6 +52,8 @@ export function newContext(now: Date, options: ScheduleOptions | undefined): Dec
     requestTimeoutMs: options?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     unknownAfterMs: options?.unknownAfterMs ?? DEFAULT_UNKNOWN_AFTER_MS,
     allowStarts: false,
+    paused: false,
+    resuming: false,
     requests: [],
     timedOut: [],
     cancelled: [],

@@ -31,6 +31,8 @@ export interface ScheduleInput {
   status: DRPlanExecutionStatus;
   now: Date;
   cancelRequested?: boolean;
+  /** `dr.bkbcs.tencent.com/pause: "true"`: no new action starts, running ones finish. */
+  paused?: boolean;
   options?: ScheduleOptions;
 }
 
@@ -156,12 +158,32 @@ function passesUntilStill(run: Run, order: readonly StageView[]): void {
   }
 }
 
-/** First what already happened (completions, skips, stops), then what starts next. */
+/** First what already happened (completions, skips, stops), then what starts next — unless paused. */
 function settle(run: Run, order: readonly StageView[]): void {
   run.ctx.allowStarts = false;
   passesUntilStill(run, order);
+  if (run.ctx.paused) return;
   run.ctx.allowStarts = true;
   passesUntilStill(run, order);
+}
+
+const PAUSED = 'Paused';
+
+/** The Paused condition and its Events: set when the pause begins, False (and ExecutionResumed) when it ends. */
+function notePause(run: Run): void {
+  const { status, ctx } = run;
+  const was = status.conditions?.find((condition) => condition.type === PAUSED)?.status === 'True';
+  if (ctx.paused === was) return;
+  const running = allActions(run.stages).filter((action) => action.status.phase === 'Running' || action.status.phase === 'Unknown').length;
+  const message = ctx.paused
+    ? `paused: no new action starts; ${plural(running, 'running action')} ${running === 1 ? 'goes' : 'go'} on (resume: drplan resume, or remove the annotation dr.bkbcs.tencent.com/pause)`
+    : 'resumed';
+  status.conditions = setCondition(
+    status.conditions,
+    { type: PAUSED, status: ctx.paused ? 'True' : 'False', reason: ctx.paused ? 'Paused' : 'Resumed', message },
+    ctx.now,
+  );
+  ctx.events.push(normalEvent(ctx.paused ? EventReasons.ExecutionPaused : EventReasons.ExecutionResumed, `Execution ${message}`));
 }
 
 function succeededMessage(stages: readonly StageView[]): string {
@@ -205,7 +227,10 @@ function advance(run: Run): Finished | undefined {
   resync(run.ctx, run.stages);
   settle(run, order);
   const finished = finishIfDone(run);
-  if (finished === undefined) updateLiveness(run);
+  if (finished === undefined) {
+    updateLiveness(run);
+    notePause(run);
+  }
   return finished;
 }
 
@@ -237,6 +262,8 @@ function cloneStatus(status: DRPlanExecutionStatus): DRPlanExecutionStatus {
 
 export function schedule(input: ScheduleInput): Decision {
   const ctx = newContext(input.now, input.options);
+  ctx.paused = input.paused === true;
+  ctx.resuming = !ctx.paused && input.status.conditions?.some((condition) => condition.type === PAUSED && condition.status === 'True') === true;
   const status = cloneStatus(input.status);
   const revert = input.resolved.rollbackSteps !== undefined;
   const effectsLeft = effectsLeftBy(input.resolved);

@@ -21,6 +21,8 @@ export const EventReasons = {
   RevertSucceeded: 'RevertSucceeded',
   RevertFailed: 'RevertFailed',
   ObjectiveMissed: 'ObjectiveMissed',
+  ExecutionPaused: 'ExecutionPaused',
+  ExecutionResumed: 'ExecutionResumed',
 } as const;
 export type EventReason = (typeof EventReasons)[keyof typeof EventReasons];
 

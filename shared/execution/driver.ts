@@ -16,7 +16,7 @@ import { recordFinish } from './finish.js';
 import { deleteStoppedJobs } from './jobs.js';
 import { recordEvents } from './kube-events.js';
 import type { Loaded } from './objects.js';
-import { cancelRequested } from './objects.js';
+import { cancelRequested, pauseRequested } from './objects.js';
 import { writeStatus } from './store.js';
 import { actionRequestedReply, executionFinishedReply } from './replies.js';
 
@@ -61,6 +61,7 @@ export async function applySchedule(deps: CoreDeps, loaded: Loaded, step: Schedu
     status: step.status,
     now: deps.clock.now(),
     cancelRequested: step.cancel,
+    paused: pauseRequested(loaded.object),
     options: scheduleOptions(deps),
   });
   const written = await writeStatus(deps, loaded, decision.status);

@@ -102,6 +102,8 @@ export const isDeleting = (loaded: Loaded): boolean => loaded.object.metadata.de
 export const isStarted = (loaded: Loaded): boolean => loaded.execution.status?.resolved !== undefined;
 export const cancelRequested = (object: { metadata: { annotations?: Readonly<Record<string, string>> | undefined } }): boolean =>
   object.metadata.annotations?.[Annotations.cancel] === 'true';
+export const pauseRequested = (object: { metadata: { annotations?: Readonly<Record<string, string>> | undefined } }): boolean =>
+  object.metadata.annotations?.[Annotations.pause] === 'true';
 
 /** The plan an execution belongs to (same namespace). */
 export const planIdOf = (loaded: Loaded): ObjectId => ({ name: loaded.execution.spec.planRef, namespace: loaded.id.namespace });

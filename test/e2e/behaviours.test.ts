@@ -49,6 +49,7 @@ function kubectl(kubeconfig: string, ...args: string[]): Promise<{ code: number;
   });
 }
 const TRIGGER = 'dr.bkbcs.tencent.com/trigger';
+const PAUSE = 'dr.bkbcs.tencent.com/pause';
 const PROTECTION = 'dr.bkbcs.tencent.com/workflow-protection';
 const UNKNOWN_AFTER_SECONDS = 4;
 
@@ -433,7 +434,8 @@ describe('behaviours of the functions, end to end through the real broker', { ti
       await running().kube.mergePatch(c.key('DRPlanExecution', 'run'), { metadata: { annotations: { [CANCEL]: 'true' } } });
       const status = await c.waitFor('run', isFinished, 'to finish');
       assert.equal(status.phase, 'Cancelled');
-      assert.equal(status.message, 'cancelled; stopped 1 running action');
+      // cancel records the stop, or run-action's abort (seen first on a busy machine) is recorded with the cancel
+      assert.match(status.message ?? '', /^cancelled(; stopped 1 running action)?$/);
       // run-action aborts the request (the target's 20s answer never comes) and records what became of it
       const recorded = await c.waitFor(
         'run',
@@ -455,6 +457,32 @@ describe('behaviours of the functions, end to end through the real broker', { ti
         [['only/0/switch', 'Succeeded']],
       );
       assert.deepEqual(c.steps(), ['switch', 'undo-switch']);
+    });
+
+    test('pause while an action runs: it finishes, the next does not start; resume: it starts at once and the execution Succeeds', async () => {
+      const c = caseOf(running(), 'pause');
+      await onePlan(c, [httpGet('first', c.url(SLOW.traffic, 'first')), httpGet('second', c.url(OK, 'second'))]);
+      await running().kube.create(c.execution('run', 'plan'));
+      await whileInFlight(c, 'first');
+
+      await running().kube.mergePatch(c.key('DRPlanExecution', 'run'), { metadata: { annotations: { [PAUSE]: 'true' } } });
+      const held = await c.waitFor('run', (s) => actionsOf(s)['only/0/first']?.phase === 'Succeeded', 'the running action to finish');
+      assert.equal(held.conditions?.find((condition) => condition.type === 'Paused')?.status, 'True');
+      await ticksPassed(running(), 2);
+      const stillHeld = await c.status('run');
+      assert.equal(actionsOf(stillHeld ?? {})['only/0/second']?.phase, 'Pending');
+      assert.deepEqual(c.steps(), ['first']);
+
+      await running().kube.mergePatch(c.key('DRPlanExecution', 'run'), { metadata: { annotations: { [PAUSE]: null } } });
+      const status = await c.waitFor('run', isFinished, 'to finish');
+      assert.equal(status.phase, 'Succeeded', status.message);
+      assert.deepEqual(c.steps(), ['first', 'second']);
+      assert.equal(status.conditions?.find((condition) => condition.type === 'Paused')?.status, 'False');
+      const events = await eventsOf(running(), c.namespace, 'run');
+      assert.ok(
+        events.some((event) => event.startsWith('ExecutionPaused: ')) && events.some((event) => event.startsWith('ExecutionResumed: ')),
+        events.join('\n'),
+      );
     });
 
     test('cancel through the plan (trigger=cancel): its running execution is Cancelled, the annotation removed, the lock released', async () => {

@@ -61,6 +61,25 @@ describe('an HTTP request in flight when its attempt is no longer wanted', () =>
     assert.equal(action.outputs?.unsettledAttempt, 1);
   });
 
+  test('aborted before the cancel function has acted, it is recorded as cancel records it, and the step carries out the cancel', async () => {
+    // Prepare
+    const { server, closed } = await silentTarget();
+    const w = worldOf([httpAction('promote', { url: `${server.url}/promote`, method: 'POST' })], { config: { stopCheckMs: 5 } });
+    const running = createRunAction(w.deps).onActionRequested(requested(PATH));
+    await until(() => server.requests.length === 1);
+
+    // Act: only the annotation; run-action sees it first
+    await w.kube.mergePatch(executionKey, { metadata: { annotations: { [Annotations.cancel]: 'true' } } });
+    await running;
+    await closed;
+
+    // Assess
+    const action = w.action(PATH);
+    assert.equal(w.status().phase, 'Cancelled');
+    assert.equal(action?.phase, 'Failed');
+    assert.match(action.message ?? '', /^cancelled while running; then: POST http:\/\/127\.0\.0\.1:\d+\/promote was aborted in flight/);
+  });
+
   test('is aborted when its attempt was timed out and retried, and nothing of it is recorded over the retry', async () => {
     // Prepare
     const { server, closed } = await silentTarget();

@@ -1,0 +1,44 @@
+import { strict as assert } from 'node:assert';
+import { after, before, describe, test } from 'node:test';
+import { Annotations, Kinds } from '../../shared/api/index.js';
+import { createExecution, createFailover, failoverStatus, key, setExecutionStatus, startCluster, type TestCluster } from './helpers.js';
+
+let cluster: TestCluster;
+
+before(async () => {
+  cluster = await startCluster();
+  await createFailover(cluster.kube, 'failover');
+  await createExecution(cluster.kube, 'run', { planRef: 'failover', operationType: 'Execute' });
+  await setExecutionStatus(cluster.kube, 'run', failoverStatus('Running', { 'check/0/probe': 'Running' }));
+});
+after(async () => {
+  await cluster.dispose();
+});
+
+const annotation = async (): Promise<string | undefined> => (await cluster.kube.get(key(Kinds.execution, 'run')))?.metadata.annotations?.[Annotations.pause];
+
+describe('drplan pause and resume', () => {
+  test('pause sets the annotation and says what it does; twice changes nothing', async () => {
+    const first = await cluster.cli(['pause', 'run']);
+    const again = await cluster.cli(['pause', 'run']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, 'DRPlanExecution default/run paused: no new action starts; running ones finish (drplan resume run continues it)\n');
+    assert.equal(await annotation(), 'true');
+    assert.equal(again.stdout, 'DRPlanExecution default/run is already paused\n');
+  });
+
+  test('resume removes the annotation', async () => {
+    const run = await cluster.cli(['resume', 'run']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'DRPlanExecution default/run resumed\n');
+    assert.equal(await annotation(), undefined);
+  });
+
+  test('a finished execution cannot be paused', async () => {
+    await createExecution(cluster.kube, 'done', { planRef: 'failover', operationType: 'Execute' });
+    await setExecutionStatus(cluster.kube, 'done', failoverStatus('Succeeded', { 'check/0/probe': 'Succeeded' }));
+    const run = await cluster.cli(['pause', 'done']);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /DRPlanExecution "done" has already finished \(phase Succeeded\); there is nothing to pause/);
+  });
+});
