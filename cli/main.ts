@@ -7,6 +7,7 @@ const commands: Record<string, () => Promise<Command>> = {
   dev: async () => (await import('./commands/dev.js')).dev,
   execute: async () => (await import('./commands/execute.js')).execute,
   revert: async () => (await import('./commands/revert.js')).revert,
+  retry: async () => (await import('./commands/retry.js')).retry,
   cancel: async () => (await import('./commands/cancel.js')).cancel,
   pause: async () => (await import('./commands/pause.js')).pause,
   resume: async () => (await import('./commands/pause.js')).resume,

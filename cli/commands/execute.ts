@@ -143,6 +143,8 @@ export interface NewExecution {
   revertExecutionRef?: string | undefined;
   params?: ExecutionParam[] | undefined;
   dryRun?: boolean | undefined;
+  retryOf?: string | undefined;
+  skip?: { action: string; reason: string }[] | undefined;
 }
 
 export function executionObject(connection: Connection, wanted: NewExecution): KubeObject {
@@ -150,6 +152,8 @@ export function executionObject(connection: Connection, wanted: NewExecution): K
   if (wanted.revertExecutionRef !== undefined) spec.revertExecutionRef = wanted.revertExecutionRef;
   if (wanted.params !== undefined && wanted.params.length > 0) spec.params = wanted.params;
   if (wanted.dryRun === true) spec.dryRun = true;
+  if (wanted.retryOf !== undefined) spec.retryOf = wanted.retryOf;
+  if (wanted.skip !== undefined && wanted.skip.length > 0) spec.skip = wanted.skip;
   const object: KubeObject = { apiVersion: API_VERSION, kind: Kinds.execution, metadata: { name: wanted.name, namespace: connection.namespace }, spec };
   object.metadata.labels = ownershipLabels(toLoaded(object));
   return object;

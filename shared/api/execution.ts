@@ -45,6 +45,23 @@ export const DRPlanExecutionSpecSchema = z
     serviceAccountName: ServiceAccountNameSchema.optional().describe(
       "ServiceAccountName overrides the plan's ServiceAccount for this execution: its Kubernetes actions run with that account's rights (same namespace)",
     ),
+    retryOf: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'RetryOf names an earlier Failed or Cancelled Execute of the same plan to continue: its frozen plan is run again, its Succeeded actions are kept (not run again), the rest runs from where it stopped',
+      ),
+    skip: z
+      .array(
+        z.strictObject({
+          action: z.string().min(1).describe('Action is the path of an action of the retried execution (stage/workflowIndex/action)'),
+          reason: z.string().min(1).describe('Reason is why it counts as done: recorded in its status'),
+        }),
+      )
+      .max(LIMITS.parameters)
+      .optional()
+      .describe("Skip (with retryOf) lists actions that count as done by a person's decision: they are Skipped, with the reason, and never run"),
     dryRun: z
       .boolean()
       .optional()
@@ -62,6 +79,13 @@ export const DRPlanExecutionSpecSchema = z
         reason: 'FieldValueRequired',
       },
       { rule: 'self == oldSelf', message: 'is immutable: an execution runs what it was created with (create a new one instead)' },
+      { rule: "!has(self.retryOf) || self.operationType == 'Execute'", message: 'only an Execute can continue an earlier execution', fieldPath: '.retryOf' },
+      {
+        rule: '!has(self.skip) || has(self.retryOf)',
+        message: 'skip is for a retry: name the execution to continue in retryOf',
+        fieldPath: '.skip',
+        reason: 'FieldValueForbidden',
+      },
     ],
   });
 export type DRPlanExecutionSpec = z.infer<typeof DRPlanExecutionSpecSchema>;

@@ -42,3 +42,31 @@ describe('drplan pause and resume', () => {
     assert.match(run.stderr, /DRPlanExecution "done" has already finished \(phase Succeeded\); there is nothing to pause/);
   });
 });
+
+describe('drplan retry', () => {
+  test('creates an execution that continues the failed one, with the skips given', async () => {
+    await createExecution(cluster.kube, 'failed', { planRef: 'failover', operationType: 'Execute' });
+    await setExecutionStatus(cluster.kube, 'failed', failoverStatus('Failed', { 'check/0/probe': 'Failed' }));
+
+    const run = await cluster.cli(['retry', 'failed', '--skip', 'check/0/probe=checked by hand', '--name', 'failed-retry']);
+
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^DRPlanExecution default\/failed-retry created \(Execute of DRPlan failover\)\n/);
+    const created = await cluster.kube.get(key(Kinds.execution, 'failed-retry'));
+    assert.deepEqual(created?.spec, {
+      planRef: 'failover',
+      operationType: 'Execute',
+      retryOf: 'failed',
+      skip: [{ action: 'check/0/probe', reason: 'checked by hand' }],
+    });
+  });
+
+  test('refuses an execution that succeeded, and a skip without a reason', async () => {
+    const succeeded = await cluster.cli(['retry', 'done']);
+    const bare = await cluster.cli(['retry', 'failed', '--skip', 'check/0/probe']);
+    assert.equal(succeeded.code, 1);
+    assert.match(succeeded.stderr, /only a Failed or Cancelled Execute can be retried/);
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /--skip "check\/0\/probe": write PATH=REASON/);
+  });
+});

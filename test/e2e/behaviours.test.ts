@@ -18,6 +18,7 @@ import { after, before, describe, test } from 'node:test';
 import type { BehaviourInput } from '../../local/demo-target/index.js';
 import { allowing, localStackOnly } from '../support/e2e-cluster.js';
 import { findTool, needsTool } from '../support/tools.js';
+import { runCli } from '../cli/helpers.js';
 import { FUNCTIONS_NAMESPACE, isFinished, poll, startE2eEnvWith, TARGET_ORIGIN, ticksPassed, type E2eEnv } from '../support/e2e-helpers.js';
 import {
   actionsOf,
@@ -512,6 +513,36 @@ describe('behaviours of the functions, end to end through the real broker', { ti
       assert.deepEqual(c.steps(), ['wait']);
     });
   });
+
+  describe(
+    'retry (alone: it arms a failure at the demo target that another case would meet)',
+    { skip: localStackOnly('arms a behaviour at the local demo target') },
+    () => {
+      test('drplan retry re-runs only what had not succeeded (the target sees each effect once) and its revert undoes all of it', async () => {
+        const c = caseOf(running(), 'retry');
+        const step = (name: string, path: string): Json => httpGet(name, c.url(path, name), { rollback: rollbackGet(c.url(OK, `undo-${name}`)) });
+        // the only GET the start behaviours leave alone is OK: the failure is armed there, for `two`
+        await onePlan(c, [step('one', SLOW.traffic), step('two', OK), step('three', SLOW.traffic)]);
+        running().target.inject({ method: 'GET', path: OK, failTimes: 1, status: 500 });
+        const failed = await c.run('run', 'plan');
+        assert.equal(failed.phase, 'Failed', failed.message);
+        await planAfter(c, 'run');
+
+        const retry = await runCli(['retry', 'run', '--name', 'again', '-n', c.namespace, '--kubeconfig', running().kubeconfigPath, '--wait']);
+        assert.equal(retry.code, 0, `${retry.stdout}${retry.stderr}`);
+        const retried = await c.waitFor('again', isFinished, 'to finish');
+        assert.equal(retried.phase, 'Succeeded', retried.message);
+        assert.equal(actionsOf(retried)['only/0/one']?.message, 'succeeded in run; not run again');
+        assert.deepEqual(c.steps(), ['one', 'two', 'two', 'three']);
+        await planAfter(c, 'again');
+
+        await running().kube.create(c.revert('undo', 'plan', 'again'));
+        const reverted = await c.waitFor('undo', isFinished, 'to finish');
+        assert.equal(reverted.phase, 'Succeeded', reverted.message);
+        assert.deepEqual(c.steps().slice(4), ['undo-three', 'undo-two', 'undo-one']);
+      });
+    },
+  );
 
   describe(
     'Unknown and recovery (run-action killed while an attempt is in flight; alone, since the kill stops every attempt)',

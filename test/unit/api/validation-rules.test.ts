@@ -132,6 +132,18 @@ describe('what the rules refuse', () => {
       expected: ['spec.revertExecutionRef: FieldValueRequired: required when operationType is Revert: name the Execute execution to roll back'],
     },
     {
+      name: 'a skip without the execution it continues',
+      kind: Kinds.execution,
+      object: execution({ operationType: 'Execute', skip: [{ action: 's/0/a', reason: 'done by hand' }] }),
+      expected: ['spec.skip: FieldValueForbidden: skip is for a retry: name the execution to continue in retryOf'],
+    },
+    {
+      name: 'a Revert that continues an execution',
+      kind: Kinds.execution,
+      object: execution({ operationType: 'Revert', revertExecutionRef: 'run-1', retryOf: 'run-1' }),
+      expected: ['spec.retryOf: FieldValueInvalid: only an Execute can continue an earlier execution'],
+    },
+    {
       name: "a change to an execution's spec",
       kind: Kinds.execution,
       object: execution({ operationType: 'Execute', params: [{ name: 'site', value: 'b' }] }),

@@ -1,0 +1,68 @@
+/**
+ * A retry of a failed execution (`spec.retryOf`), pure: it runs the earlier execution's frozen plan
+ * again, keeping every action that Succeeded there (with its outputs, so a revert of the retry undoes
+ * that work too) and the actions a person decided to skip (`spec.skip`, Skipped with the reason); the
+ * rest starts from the beginning — from the failed action on.
+ */
+import type { ActionStatus, DRPlanExecution, DRPlanExecutionStatus, ResolvedPlan, StageStatus } from '../api/index.js';
+import { actionPath } from './action-path.js';
+import { buildStatusTree } from './status-tree.js';
+
+export type Continuation = { ok: true; resolved: ResolvedPlan; status: DRPlanExecutionStatus } | { ok: false; message: string };
+
+/** Why `earlier` cannot be continued by `retry`, or undefined when it can. */
+export function checkRetryTarget(retry: DRPlanExecution, earlier: DRPlanExecution | undefined): string | undefined {
+  const name = retry.spec.retryOf ?? '';
+  if (earlier === undefined) return `spec.retryOf: execution "${name}" not found in namespace "${retry.metadata.namespace ?? 'default'}"`;
+  if (earlier.spec.planRef !== retry.spec.planRef) return `spec.retryOf: execution "${name}" ran plan "${earlier.spec.planRef}", not "${retry.spec.planRef}"`;
+  if (earlier.spec.operationType !== 'Execute' || earlier.spec.dryRun === true)
+    return `spec.retryOf: execution "${name}" is not an Execute that ran; only one can be continued`;
+  const phase = earlier.status?.phase;
+  if (phase !== 'Failed' && phase !== 'Cancelled')
+    return `spec.retryOf: execution "${name}" is ${phase ?? 'Pending'}; only a Failed or Cancelled execution can be continued`;
+  if (earlier.status?.resolved?.stages === undefined) return `spec.retryOf: execution "${name}" has no frozen plan; what it ran is unknown`;
+  return undefined;
+}
+
+function keptAction(action: ActionStatus, earlier: string): ActionStatus {
+  const { name, phase, outputs, startTime, completionTime, attempt } = action;
+  return {
+    name,
+    phase,
+    message: `succeeded in ${earlier}; not run again`,
+    ...(attempt === undefined ? {} : { attempt }),
+    ...(startTime === undefined ? {} : { startTime }),
+    ...(completionTime === undefined ? {} : { completionTime }),
+    ...(outputs === undefined ? {} : { outputs }),
+  };
+}
+
+/** The status a retry starts from: the tree of the plan, with what is kept already done. */
+export function continuation(retry: DRPlanExecution, earlier: DRPlanExecution | undefined, now: Date): Continuation {
+  const problem = checkRetryTarget(retry, earlier);
+  const resolved = earlier?.status?.resolved;
+  if (problem !== undefined || earlier === undefined || resolved === undefined) return { ok: false, message: problem ?? 'spec.retryOf: no frozen plan' };
+  const earlierName = earlier.metadata.name ?? '';
+  const skips = new Map((retry.spec.skip ?? []).map((entry) => [entry.action, entry.reason]));
+  const previous = earlier.status?.stageStatuses ?? [];
+  const tree: StageStatus[] = buildStatusTree(resolved, undefined);
+  const known = new Set<string>();
+  for (const stage of tree) {
+    const before = previous.find((candidate) => candidate.name === stage.name);
+    (stage.workflowExecutions ?? []).forEach((workflow, index) => {
+      const statuses = before?.workflowExecutions?.[index]?.actionStatuses ?? [];
+      workflow.actionStatuses = (workflow.actionStatuses ?? []).map((action) => {
+        const path = actionPath(stage.name, index, action.name);
+        known.add(path);
+        const reason = skips.get(path);
+        if (reason !== undefined) return { name: action.name, phase: 'Skipped', message: `skipped by decision: ${reason}`, completionTime: now.toISOString() };
+        const was = statuses.find((candidate) => candidate.name === action.name);
+        return was?.phase === 'Succeeded' ? keptAction(was, earlierName) : action;
+      });
+    });
+  }
+  const unknown = [...skips.keys()].find((path) => !known.has(path));
+  if (unknown !== undefined)
+    return { ok: false, message: `spec.skip: "${unknown}" is not an action of execution "${earlierName}" (paths are stage/workflowIndex/action)` };
+  return { ok: true, resolved, status: { stageStatuses: tree } };
+}
