@@ -10,18 +10,22 @@ import { buildStatusTree } from './status-tree.js';
 
 export type Continuation = { ok: true; resolved: ResolvedPlan; status: DRPlanExecutionStatus } | { ok: false; message: string };
 
-/** Why `earlier` cannot be continued by `retry`, or undefined when it can. */
-export function checkRetryTarget(retry: DRPlanExecution, earlier: DRPlanExecution | undefined): string | undefined {
-  const name = retry.spec.retryOf ?? '';
-  if (earlier === undefined) return `spec.retryOf: execution "${name}" not found in namespace "${retry.metadata.namespace ?? 'default'}"`;
-  if (earlier.spec.planRef !== retry.spec.planRef) return `spec.retryOf: execution "${name}" ran plan "${earlier.spec.planRef}", not "${retry.spec.planRef}"`;
+/** What of the earlier execution stops it being continued: its kind, its phase, its frozen plan. */
+function earlierProblem(name: string, earlier: DRPlanExecution): string | undefined {
   if (earlier.spec.operationType !== 'Execute' || earlier.spec.dryRun === true)
     return `spec.retryOf: execution "${name}" is not an Execute that ran; only one can be continued`;
   const phase = earlier.status?.phase;
   if (phase !== 'Failed' && phase !== 'Cancelled')
     return `spec.retryOf: execution "${name}" is ${phase ?? 'Pending'}; only a Failed or Cancelled execution can be continued`;
-  if (earlier.status?.resolved?.stages === undefined) return `spec.retryOf: execution "${name}" has no frozen plan; what it ran is unknown`;
-  return undefined;
+  return earlier.status?.resolved?.stages === undefined ? `spec.retryOf: execution "${name}" has no frozen plan; what it ran is unknown` : undefined;
+}
+
+/** Why `earlier` cannot be continued by `retry`, or undefined when it can. */
+export function checkRetryTarget(retry: DRPlanExecution, earlier: DRPlanExecution | undefined): string | undefined {
+  const name = retry.spec.retryOf ?? '';
+  if (earlier === undefined) return `spec.retryOf: execution "${name}" not found in namespace "${retry.metadata.namespace ?? 'default'}"`;
+  if (earlier.spec.planRef !== retry.spec.planRef) return `spec.retryOf: execution "${name}" ran plan "${earlier.spec.planRef}", not "${retry.spec.planRef}"`;
+  return earlierProblem(name, earlier);
 }
 
 function keptAction(action: ActionStatus, earlier: string): ActionStatus {
@@ -37,14 +41,19 @@ function keptAction(action: ActionStatus, earlier: string): ActionStatus {
   };
 }
 
-/** The status a retry starts from: the tree of the plan, with what is kept already done. */
-export function continuation(retry: DRPlanExecution, earlier: DRPlanExecution | undefined, now: Date): Continuation {
-  const problem = checkRetryTarget(retry, earlier);
-  const resolved = earlier?.status?.resolved;
-  if (problem !== undefined || earlier === undefined || resolved === undefined) return { ok: false, message: problem ?? 'spec.retryOf: no frozen plan' };
-  const earlierName = earlier.metadata.name ?? '';
-  const skips = new Map((retry.spec.skip ?? []).map((entry) => [entry.action, entry.reason]));
-  const previous = earlier.status?.stageStatuses ?? [];
+/** One action of the retry: skipped by decision, kept from the earlier run, or to run. */
+function startingAction(
+  action: ActionStatus,
+  before: ActionStatus | undefined,
+  reason: string | undefined,
+  context: { earlier: string; at: string },
+): ActionStatus {
+  if (reason !== undefined) return { name: action.name, phase: 'Skipped', message: `skipped by decision: ${reason}`, completionTime: context.at };
+  return before?.phase === 'Succeeded' ? keptAction(before, context.earlier) : action;
+}
+
+/** The plan's status tree with each action as the retry starts it; the paths of every action, to check the skips against. */
+function startingTree(resolved: ResolvedPlan, previous: readonly StageStatus[], skips: ReadonlyMap<string, string>, context: { earlier: string; at: string }) {
   const tree: StageStatus[] = buildStatusTree(resolved, undefined);
   const known = new Set<string>();
   for (const stage of tree) {
@@ -54,15 +63,27 @@ export function continuation(retry: DRPlanExecution, earlier: DRPlanExecution | 
       workflow.actionStatuses = (workflow.actionStatuses ?? []).map((action) => {
         const path = actionPath(stage.name, index, action.name);
         known.add(path);
-        const reason = skips.get(path);
-        if (reason !== undefined) return { name: action.name, phase: 'Skipped', message: `skipped by decision: ${reason}`, completionTime: now.toISOString() };
-        const was = statuses.find((candidate) => candidate.name === action.name);
-        return was?.phase === 'Succeeded' ? keptAction(was, earlierName) : action;
+        return startingAction(
+          action,
+          statuses.find((candidate) => candidate.name === action.name),
+          skips.get(path),
+          context,
+        );
       });
     });
   }
+  return { tree, known };
+}
+
+/** The status a retry starts from: the tree of the plan, with what is kept already done. */
+export function continuation(retry: DRPlanExecution, earlier: DRPlanExecution | undefined, now: Date): Continuation {
+  const problem = checkRetryTarget(retry, earlier);
+  const status = earlier?.status;
+  if (problem !== undefined || status?.resolved === undefined) return { ok: false, message: problem ?? 'spec.retryOf: no frozen plan' };
+  const context = { earlier: retry.spec.retryOf ?? '', at: now.toISOString() };
+  const skips = new Map((retry.spec.skip ?? []).map((entry) => [entry.action, entry.reason]));
+  const { tree, known } = startingTree(status.resolved, status.stageStatuses ?? [], skips, context);
   const unknown = [...skips.keys()].find((path) => !known.has(path));
-  if (unknown !== undefined)
-    return { ok: false, message: `spec.skip: "${unknown}" is not an action of execution "${earlierName}" (paths are stage/workflowIndex/action)` };
-  return { ok: true, resolved, status: { stageStatuses: tree } };
+  if (unknown === undefined) return { ok: true, resolved: status.resolved, status: { stageStatuses: tree } };
+  return { ok: false, message: `spec.skip: "${unknown}" is not an action of execution "${context.earlier}" (paths are stage/workflowIndex/action)` };
 }
