@@ -29,6 +29,8 @@ export const DRILL_BEHAVIOURS: readonly BehaviourInput[] = [
   { method: 'GET', path: '/secondary/health', delayMs: 600 },
   { method: 'POST', path: '/primary/maintenance', delayMs: 600 },
   { method: 'POST', path: '/db/fence', delayMs: 600 },
+  // the failback undoes drain-primary and promote-database at the same time: the two overlap at the target
+  { method: 'POST', path: '/db/unfence', delayMs: 1500 },
   { method: 'GET', path: '/secondary/serving', failTimes: 1, status: 503 },
 ];
 

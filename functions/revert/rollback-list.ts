@@ -4,7 +4,8 @@
  */
 import type { ResolvedPlan } from '../../shared/api/index.js';
 import { API_VERSION, Kinds, Labels } from '../../shared/api/index.js';
-import { planRollback, revertPlan, rolledBackPaths } from '../../shared/engine/rollback.js';
+import { planRollback, rolledBackPaths } from '../../shared/engine/rollback.js';
+import { revertPlan } from '../../shared/engine/revert-plan.js';
 import type { Loaded } from '../../shared/execution/objects.js';
 import { toLoaded } from '../../shared/execution/objects.js';
 import type { Kube } from '../../shared/kube/types.js';
@@ -28,7 +29,7 @@ export async function buildRollback(kube: Kube, revert: Loaded, target: Loaded):
   if (resolved === undefined) return { ok: false, message: `spec.revertExecutionRef: execution "${target.id.name}" has no frozen plan` };
   const steps = planRollback({ target: { resolved, status }, alreadyRolledBack: await alreadyRolledBack(kube, revert, target) });
   try {
-    const plan = revertPlan(steps, target.id);
+    const plan = revertPlan(steps, target.id, resolved);
     // A Revert acts as its own override, else as the execution it undoes did; it is measured against the same objectives.
     const serviceAccountName = revert.execution.spec.serviceAccountName ?? resolved.serviceAccountName;
     const { objectives } = resolved;

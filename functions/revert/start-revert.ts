@@ -5,7 +5,8 @@
  * Any refusal ends the Revert `Failed` with a message naming the field.
  */
 import { problemsMessage } from '../../shared/conditions.js';
-import { checkRevertTarget, initialRevertStatus } from '../../shared/engine/rollback.js';
+import { checkRevertTarget } from '../../shared/engine/rollback.js';
+import { initialRevertStatus } from '../../shared/engine/revert-plan.js';
 import { begin } from '../../shared/execution/driver.js';
 import { finishUnstarted } from '../../shared/execution/finish.js';
 import { takeLock } from '../../shared/execution/lock.js';

@@ -22,11 +22,9 @@ import type {
   RollbackAction,
   RollbackStep,
 } from '../api/index.js';
-import { ActionSchema, isFinalPhase } from '../api/index.js';
+import { isFinalPhase } from '../api/index.js';
 import { actionPath } from './action-path.js';
 import { possibleEffect } from './effects.js';
-import { formatPath } from './problems.js';
-import { computeSummary, executionProgress } from './progress.js';
 
 export interface RollbackInput {
   target: { resolved: ResolvedPlan; status: DRPlanExecutionStatus };
@@ -34,10 +32,7 @@ export interface RollbackInput {
   alreadyRolledBack?: ReadonlySet<string>;
 }
 
-/** The single stage of a Revert plan. */
-export const REVERT_STAGE = 'rollback';
 const CLUSTERNET_API_VERSION = 'apps.clusternet.io/v1alpha1';
-const DEFAULT_TIMEOUT = '5m';
 /** Fields the API server owns; a re-created or restored object must not carry them. */
 export const SERVER_METADATA: ReadonlySet<string> = new Set([
   'resourceVersion',
@@ -363,76 +358,6 @@ function asRecord(value: unknown): Manifest | undefined {
 }
 
 const asString = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
-
-/**
- * The Revert as a plan the scheduler runs: one sequential stage `rollback` with one FailFast workflow
- * (named after the target execution) whose actions are the steps in order, plus the steps themselves.
- * A Skip step gets a placeholder that never runs (it starts `Skipped`, and its `when` is "false").
- */
-export function revertPlan(steps: RollbackStep[], target: { name: string; namespace: string }): ResolvedPlan {
-  const used = new Set<string>();
-  const actions = steps.map((step) => {
-    const name = uniqueName(`${step.stage}.${step.workflowIndex}.${step.actionName}`, used);
-    return revertAction(step, name);
-  });
-  const workflow = { workflowRef: { name: target.name, namespace: target.namespace }, failurePolicy: 'FailFast' as const, actions };
-  return {
-    failurePolicy: 'Stop',
-    stages: [{ name: REVERT_STAGE, parallel: false, failurePolicy: 'Stop', workflows: [workflow] }],
-    rollbackSteps: steps,
-  };
-}
-
-function uniqueName(wanted: string, used: Set<string>): string {
-  let name = wanted;
-  for (let n = 2; used.has(name); n++) name = `${wanted}-${n}`;
-  used.add(name);
-  return name;
-}
-
-function revertAction(step: RollbackStep, name: string): Action {
-  if (step.mode === 'Skip') return { name, type: 'KubernetesResource', timeout: DEFAULT_TIMEOUT, when: 'false' };
-  if (step.action === undefined) throw new Error(`rollback step ${step.rollbackOf}: mode ${step.mode} needs an action`);
-  const parsed = ActionSchema.safeParse({ ...step.action, name });
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const where = formatPath(issue?.path ?? [], 'action');
-  throw new Error(`rollback step ${step.rollbackOf}: ${where}: ${issue?.message ?? 'invalid action'}`, { cause: parsed.error });
-}
-
-/**
- * The revert's status before its first scheduling decision: Skip steps already `Skipped` (message = the
- * reason), the others `Pending`, every action marked with `rollbackOf`. The execution stays `Pending`: the
- * scheduler starts it (phase, startTime, the RevertStarted event) like any other.
- */
-export function initialRevertStatus(plan: ResolvedPlan, now: Date): DRPlanExecutionStatus {
-  const stage = plan.stages?.[0];
-  const workflow = stage?.workflows[0];
-  const steps = plan.rollbackSteps ?? [];
-  if (stage === undefined || workflow?.actions.length !== steps.length) {
-    throw new Error('not a revert plan: expected one stage with one workflow holding one action per rollback step');
-  }
-  const at = now.toISOString();
-  const actionStatuses = steps.flatMap((step, i) => {
-    const action = workflow.actions[i];
-    return action === undefined ? [] : [stepStatus(action.name, step, at)];
-  });
-  const workflowExecutions = [{ workflowRef: workflow.workflowRef, phase: 'Pending' as const, actionStatuses }];
-  const stageStatuses = [{ name: stage.name, phase: 'Pending' as const, parallel: false, workflowExecutions }];
-  return { phase: 'Pending', progress: executionProgress(stageStatuses), stageStatuses, summary: computeSummary(stageStatuses), resolved: plan };
-}
-
-/** The message of a step that undoes nothing and leaves an effect behind: the Revert reports it and does not end Succeeded. */
-export const NOT_UNDONE = 'not undone';
-
-function stepStatus(name: string, step: RollbackStep, at: string): ActionStatus {
-  if (step.mode !== 'Skip') return { name, phase: 'Pending', rollbackOf: step.rollbackOf };
-  const reason = step.reason ?? 'nothing to roll back';
-  return { name, phase: 'Skipped', message: step.effectLeft === true ? `${NOT_UNDONE}: ${reason}` : reason, rollbackOf: step.rollbackOf, completionTime: at };
-}
-
-/** The steps of a Revert that leave an effect of their target behind. */
-export const effectsLeft = (plan: ResolvedPlan): RollbackStep[] => (plan.rollbackSteps ?? []).filter((step) => step.effectLeft === true);
 
 /** Paths that earlier Reverts of the same target rolled back successfully (to exclude on a re-run). */
 export function rolledBackPaths(earlierReverts: readonly DRPlanExecutionStatus[]): Set<string> {

@@ -12,7 +12,7 @@ import type { EventReason, TransitionEvent } from './transitions.js';
 import { EventReasons, normalEvent, warningEvent } from './transitions.js';
 import { refreshProgress } from './progress.js';
 import { endConditions, setCondition } from '../conditions.js';
-import { effectsLeft as effectsLeftBy } from './rollback.js';
+import { effectsLeft as effectsLeftBy } from './revert-plan.js';
 import { resync } from './resync.js';
 import type { ActionRequest, DecisionContext, ScheduleOptions } from './schedule-context.js';
 import { newContext, plural, setMessage } from './schedule-context.js';

@@ -104,6 +104,15 @@ describe('the failover drill through the real broker and triggers', { skip: loca
     );
   });
 
+  test('the failback undoes the independent stages drain-primary and promote-database at the same time', () => {
+    const unfenced = only(report.requests, 'POST', '/db/unfence');
+    const maintenanceOff = only(report.requests, 'POST', '/primary/maintenance', '{"enabled":false}');
+    assert.ok(
+      overlap(unfenced, maintenanceOff) > 0,
+      `unfence ${unfenced.startedMs}–${unfenced.finishedMs ?? '?'}, maintenance off ${maintenanceOff.startedMs}–${maintenanceOff.finishedMs ?? '?'}`,
+    );
+  });
+
   test('the rollback requests reach the target after what they undo, in reverse order', () => {
     const switched = only(report.requests, 'POST', '/traffic/switch');
     const switchedBack = only(report.requests, 'POST', '/traffic/switch-back');
@@ -186,7 +195,8 @@ describe('the failover drill through the real broker and triggers', { skip: loca
     assert.equal(count(/execution shop-failover-drill: Running$/), 1);
     assert.equal(count(/execution shop-failover-drill: Succeeded$/), 1);
     assert.equal(count(/execution shop-failover-drill-revert: Succeeded$/), 1);
-    assert.equal(count(/stage switch-over: Running$/), 1);
+    // once in the execute, once in its failback (the revert undoes the stage under the same name)
+    assert.equal(count(/stage switch-over: Running$/), 2);
     assert.equal(count(/action precheck\/0\/check-health: Running \(attempt 1\)$/), 1);
     assert.equal(count(/action precheck\/1\/check-health: Running \(attempt 1\)$/), 1);
     assert.equal(count(/action switch-over\/1\/switch-traffic: Running \(attempt 1\)$/), 1);

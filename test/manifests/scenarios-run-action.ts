@@ -10,7 +10,8 @@ import { resumeEarlierBoots } from '../../functions/run-action/takeover.js';
 import type { Action, ActionOutputs, ResolvedPlan } from '../../shared/api/index.js';
 import { ActionSchema } from '../../shared/api/index.js';
 import { claimAttempt, recordAttempt } from '../../shared/engine/attempt.js';
-import { initialRevertStatus, planRollback, revertPlan } from '../../shared/engine/rollback.js';
+import { planRollback } from '../../shared/engine/rollback.js';
+import { initialRevertStatus, revertPlan } from '../../shared/engine/revert-plan.js';
 import { schedule } from '../../shared/engine/scheduler.js';
 import type { Outcome } from '../../shared/function-deps.js';
 import type { Kube, KubeObject } from '../../shared/kube/types.js';
@@ -103,7 +104,7 @@ async function runRollback(forward: Action, outputs: ActionOutputs, record: (inn
   const path = pathOf(forward.name);
   const claimed = claimAttempt(startedStatus(resolved), path, 1, T0).status;
   const done = recordAttempt(claimed, { path, attempt: 1, result: { ok: true, outputs }, now: T0 }).status;
-  const plan = revertPlan(planRollback({ target: { resolved, status: done } }), { name: 'earlier', namespace: NS });
+  const plan = revertPlan(planRollback({ target: { resolved, status: done } }), { name: 'earlier', namespace: NS }, resolved);
   const revert = schedule({ resolved: plan, status: initialRevertStatus(plan, T0), now: T0 });
   const [request] = revert.requests;
   if (request === undefined) throw new Error(`no rollback requested for ${forward.name}`);
@@ -129,7 +130,7 @@ async function rollbackRedelivered(record: (inner: Kube) => Kube): Promise<Outco
       now: T0,
     }).status;
   }
-  const plan = revertPlan(planRollback({ target: { resolved, status: done } }), { name: 'earlier', namespace: NS });
+  const plan = revertPlan(planRollback({ target: { resolved, status: done } }), { name: 'earlier', namespace: NS }, resolved);
   const revert = schedule({ resolved: plan, status: initialRevertStatus(plan, T0), now: T0 });
   const [request] = revert.requests;
   if (request === undefined) throw new Error('no rollback requested');

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import type { Action, ActionPhase, ActionStatus, DRPlanExecutionStatus, ResolvedPlan, RollbackStep } from '../../../shared/api/index.js';
 import { ActionPhaseSchema, ActionSchema, DRPlanExecutionStatusSchema } from '../../../shared/api/index.js';
 import type { RollbackInput } from '../../../shared/engine/rollback.js';
-import { initialRevertStatus, planRollback, revertPlan } from '../../../shared/engine/rollback.js';
+import { planRollback } from '../../../shared/engine/rollback.js';
+import { initialRevertStatus, revertPlan } from '../../../shared/engine/revert-plan.js';
 
 // ---- Random targets -------------------------------------------------------------------------------
 
@@ -43,7 +44,9 @@ function buildTarget(cases: ActionCase[][][]): RollbackInput['target'] {
     failurePolicy: 'Continue',
     stages: cases.map((workflows, s) => ({
       name: stageName(s),
-      parallel: false,
+      // every other stage depends on the one before it: the revert must wait the other way round
+      ...(s % 2 === 1 ? { dependsOn: [stageName(s - 1)] } : {}),
+      parallel: s % 3 === 0,
       failurePolicy: 'Continue',
       workflows: workflows.map((actions, w) => ({
         workflowRef: { name: `wf-${w}`, namespace: 'ns' },
@@ -89,27 +92,48 @@ function expectedOrder(cases: ActionCase[][][]): string[] {
   return keyed.sort((x, y) => descending(x.key, y.key)).map((k) => k.path);
 }
 
-/** The revert plan's actions and their initial statuses line up with the steps, one to one, in order. */
-const revertActions = (plan: ResolvedPlan): Action[] => plan.stages?.[0]?.workflows[0]?.actions ?? [];
-const revertStatuses = (status: DRPlanExecutionStatus): ActionStatus[] => status.stageStatuses?.[0]?.workflowExecutions?.[0]?.actionStatuses ?? [];
+/**
+ * The revert plan's actions and their initial statuses line up with the steps: one valid, uniquely named
+ * action per step, each marked with its step's `rollbackOf`, Skip steps Skipped; the actions of each
+ * revert workflow are its forward workflow's steps in saga order; a revert stage waits for the revert
+ * stages of the forward stages that depended on it.
+ */
+function actionsIn(plan: ResolvedPlan): Action[] {
+  return (plan.stages ?? []).flatMap((stage) => stage.workflows.flatMap((workflow) => workflow.actions));
+}
 
-function assertRunsStepsInOrder(steps: RollbackStep[], plan: ResolvedPlan, status: DRPlanExecutionStatus): void {
-  const actions = revertActions(plan);
+function statusesIn(status: DRPlanExecutionStatus): ActionStatus[][] {
+  return (status.stageStatuses ?? []).flatMap((stage) => (stage.workflowExecutions ?? []).map((workflow) => workflow.actionStatuses ?? []));
+}
+
+/** Each revert stage waits for the revert stages of the forward stages that depended on it. */
+function assertReverseDag(plan: ResolvedPlan, forward: ResolvedPlan): void {
+  const reverted = new Set((plan.stages ?? []).map((stage) => stage.name));
+  for (const stage of plan.stages ?? []) {
+    const dependents = (forward.stages ?? []).filter((other) => (other.dependsOn ?? []).includes(stage.name) && reverted.has(other.name));
+    for (const other of dependents) assert.ok((stage.dependsOn ?? []).includes(other.name), `${stage.name} waits for ${other.name}`);
+  }
+}
+
+function assertRunsSteps(steps: RollbackStep[], plan: ResolvedPlan, status: DRPlanExecutionStatus, forward: ResolvedPlan): void {
+  const actions = actionsIn(plan);
   for (const a of actions) assert.deepEqual(ActionSchema.parse(a), a);
   assert.equal(new Set(actions.map((a) => a.name)).size, steps.length);
-  const statuses = revertStatuses(status);
-  assert.deepEqual(
-    statuses.map((a) => a.name),
-    actions.map((a) => a.name),
-  );
-  assert.deepEqual(
-    statuses.map((a) => a.rollbackOf),
-    steps.map((s) => s.rollbackOf),
-  );
-  assert.deepEqual(
-    statuses.map((a) => a.phase === 'Skipped'),
-    steps.map((s) => s.mode === 'Skip'),
-  );
+  const workflows = statusesIn(status);
+  const statuses = workflows.flat();
+  assert.deepEqual(statuses.map((a) => a.rollbackOf).sort(), steps.map((s) => s.rollbackOf).sort());
+  const modeOf = new Map(steps.map((step) => [step.rollbackOf, step.mode]));
+  for (const a of statuses) assert.equal(a.phase === 'Skipped', modeOf.get(a.rollbackOf ?? '') === 'Skip', a.name);
+  const rank = new Map(steps.map((step, index) => [step.rollbackOf, index]));
+  for (const workflow of workflows) {
+    const order = workflow.map((a) => rank.get(a.rollbackOf ?? '') ?? -1);
+    assert.deepEqual(
+      order,
+      [...order].sort((x, y) => x - y),
+      'saga order within a workflow',
+    );
+  }
+  assertReverseDag(plan, forward);
   DRPlanExecutionStatusSchema.parse(status);
 }
 
@@ -146,16 +170,17 @@ describe('rollback planning properties', () => {
     );
   });
 
-  test('the revert plan runs one valid, uniquely named action per step, in step order', () => {
+  test('the revert plan runs one valid, uniquely named action per step, in saga order within each workflow, on the reverse of the forward DAG', () => {
     fc.assert(
       fc.property(planCase, (cases) => {
         // Prepare
-        const steps = planRollback({ target: buildTarget(cases) });
+        const target = buildTarget(cases);
+        const steps = planRollback({ target });
         // Act
-        const plan = revertPlan(steps, { name: 'exec', namespace: 'ns' });
+        const plan = revertPlan(steps, { name: 'exec', namespace: 'ns' }, target.resolved);
         const status = initialRevertStatus(plan, new Date(0));
         // Assess
-        assertRunsStepsInOrder(steps, plan, status);
+        assertRunsSteps(steps, plan, status, target.resolved);
       }),
     );
   });

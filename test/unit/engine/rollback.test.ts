@@ -5,7 +5,8 @@ import type { Action, ActionStatus, DRPlanExecution, DRPlanExecutionStatus, Reso
 import { ActionSchema, DRPlanExecutionStatusSchema, ResolvedPlanSchema } from '../../../shared/api/index.js';
 import type { RollbackInput } from '../../../shared/engine/rollback.js';
 import { schedule } from '../../../shared/engine/scheduler.js';
-import { checkRevertTarget, initialRevertStatus, planRollback, revertPlan, rolledBackPaths } from '../../../shared/engine/rollback.js';
+import { checkRevertTarget, planRollback, rolledBackPaths } from '../../../shared/engine/rollback.js';
+import { initialRevertStatus, revertPlan } from '../../../shared/engine/revert-plan.js';
 
 // ---- Fixtures -------------------------------------------------------------------------------------
 
@@ -587,26 +588,72 @@ const steps = (): RollbackStep[] => {
   });
 };
 
+/** A forward plan holding the stages and workflows `list` names, each stage on its own. */
+function forwardFor(list: readonly RollbackStep[]): ResolvedPlan {
+  const names = [...new Set(list.map((step) => step.stage))];
+  return {
+    failurePolicy: 'Stop',
+    stages: names.map((name) => ({
+      name,
+      parallel: false,
+      failurePolicy: 'Stop',
+      workflows: Array.from({ length: Math.max(...list.filter((step) => step.stage === name).map((step) => step.workflowIndex)) + 1 }, (_, w) => ({
+        workflowRef: { name: `wf-${w}`, namespace: NS },
+        failurePolicy: 'FailFast' as const,
+        actions: [],
+      })),
+    })),
+  };
+}
+
 describe('revertPlan', () => {
-  test('builds one sequential stage with one FailFast workflow named after the target', () => {
+  test('builds a revert stage per forward stage, a FailFast workflow per forward workflow with its reference', () => {
     // Prepare
     const list = steps();
     // Act
-    const plan = revertPlan(list, { name: 'exec-001', namespace: NS });
+    const plan = revertPlan(list, { name: 'exec-001', namespace: NS }, forwardFor(list));
     // Assess
     assert.deepEqual(ResolvedPlanSchema.parse(plan), plan);
     assert.equal(plan.failurePolicy, 'Stop');
     assert.deepEqual(
       plan.stages?.map((s) => ({ name: s.name, parallel: s.parallel, workflows: s.workflows.length })),
-      [{ name: 'rollback', parallel: false, workflows: 1 }],
+      [{ name: 'switch', parallel: false, workflows: 1 }],
     );
     const workflow = plan.stages[0]?.workflows[0];
-    assert.deepEqual({ ref: workflow?.workflowRef, policy: workflow?.failurePolicy }, { ref: { name: 'exec-001', namespace: NS }, policy: 'FailFast' });
+    assert.deepEqual({ ref: workflow?.workflowRef, policy: workflow?.failurePolicy }, { ref: { name: 'wf-0', namespace: NS }, policy: 'FailFast' });
     assert.deepEqual(plan.rollbackSteps, list);
   });
 
+  test('lays the rollbacks on the reverse of the forward DAG: independent branches at once, a stage after what depended on it', () => {
+    // Prepare: db, then app (two workflows in parallel) after db; dns on its own
+    const forward = [httpAction('x')];
+    const input = target(
+      [
+        { name: 'db', workflows: [forward] },
+        { name: 'app', workflows: [forward, forward] },
+        { name: 'dns', workflows: [forward] },
+      ],
+      { 'db/0/x': succeededAt(1), 'app/0/x': succeededAt(2), 'app/1/x': succeededAt(2), 'dns/0/x': succeededAt(1) },
+    );
+    const resolved: ResolvedPlan = {
+      ...input.resolved,
+      stages: (input.resolved.stages ?? []).map((stage) => (stage.name === 'app' ? { ...stage, dependsOn: ['db'], parallel: true } : stage)),
+    };
+    // Act
+    const plan = revertPlan(planRollback({ target: { ...input, resolved } }), { name: 'exec', namespace: NS }, resolved);
+    // Assess
+    assert.deepEqual(
+      plan.stages?.map((s) => ({ name: s.name, dependsOn: s.dependsOn, parallel: s.parallel, workflows: s.workflows.map((w) => w.workflowRef.name) })),
+      [
+        { name: 'db', dependsOn: ['app'], parallel: false, workflows: ['wf-0'] },
+        { name: 'app', dependsOn: undefined, parallel: true, workflows: ['wf-0', 'wf-1'] },
+        { name: 'dns', dependsOn: undefined, parallel: false, workflows: ['wf-0'] },
+      ],
+    );
+  });
+
   test('holds one valid action per step, in step order, named <stage>.<workflowIndex>.<action>', () => {
-    const plan = revertPlan(steps(), { name: 'exec-001', namespace: NS });
+    const plan = revertPlan(steps(), { name: 'exec-001', namespace: NS }, forwardFor(steps()));
     const actions = plan.stages?.[0]?.workflows[0]?.actions ?? [];
     assert.deepEqual(
       actions.map((a) => a.name),
@@ -616,7 +663,7 @@ describe('revertPlan', () => {
   });
 
   test('gives a Skip step a placeholder that never runs', () => {
-    const plan = revertPlan(steps(), { name: 'exec-001', namespace: NS });
+    const plan = revertPlan(steps(), { name: 'exec-001', namespace: NS }, forwardFor(steps()));
     const placeholder = plan.stages?.[0]?.workflows[0]?.actions[1];
     assert.deepEqual(placeholder, { name: 'switch.0.a', type: 'KubernetesResource', timeout: '5m', when: 'false' });
   });
@@ -629,10 +676,10 @@ describe('revertPlan', () => {
       { ...base, rollbackOf: 'a/0/0.b', stage: 'a', workflowIndex: 0, actionName: '0.b' },
     ];
     // Act
-    const plan = revertPlan(list, { name: 'exec', namespace: NS });
+    const plan = revertPlan(list, { name: 'exec', namespace: NS }, forwardFor(list));
     // Assess
     assert.deepEqual(
-      plan.stages?.[0]?.workflows[0]?.actions.map((a) => a.name),
+      plan.stages?.flatMap((stage) => stage.workflows.flatMap((workflow) => workflow.actions.map((a) => a.name))),
       ['a.0.0.b', 'a.0.0.b-2'],
     );
   });
@@ -647,14 +694,16 @@ describe('revertPlan', () => {
       mode: 'Custom',
       action: { type: 'HTTP', timeout: 'soon', http: { url: 'http://x' } },
     };
-    assert.throws(() => revertPlan([bad], { name: 'exec', namespace: NS }), {
+    assert.throws(() => revertPlan([bad], { name: 'exec', namespace: NS }, forwardFor([bad])), {
       message: 'rollback step s/0/x: action.timeout: must be a Go duration such as 10s, 5m or 1h30m',
     });
   });
 
   test('rejects a Custom or Automatic step without an action', () => {
     const bad: RollbackStep = { rollbackOf: 's/0/x', stage: 's', workflowIndex: 0, workflowRef: { name: 'wf' }, actionName: 'x', mode: 'Automatic' };
-    assert.throws(() => revertPlan([bad], { name: 'exec', namespace: NS }), { message: 'rollback step s/0/x: mode Automatic needs an action' });
+    assert.throws(() => revertPlan([bad], { name: 'exec', namespace: NS }, forwardFor([bad])), {
+      message: 'rollback step s/0/x: mode Automatic needs an action',
+    });
   });
 });
 
@@ -663,7 +712,7 @@ describe('initialRevertStatus', () => {
 
   test('starts Skip steps Skipped with their reason and every other step Pending, each marked with rollbackOf', () => {
     // Prepare
-    const plan = revertPlan(steps(), { name: 'exec-001', namespace: NS });
+    const plan = revertPlan(steps(), { name: 'exec-001', namespace: NS }, forwardFor(steps()));
     // Act
     const status = initialRevertStatus(plan, now);
     // Assess
@@ -682,16 +731,16 @@ describe('initialRevertStatus', () => {
 
   test('leaves the execution Pending for the scheduler to start, with the frozen revert plan and the counts, as a valid status', () => {
     // Prepare
-    const plan = revertPlan(steps(), { name: 'exec-001', namespace: NS });
+    const plan = revertPlan(steps(), { name: 'exec-001', namespace: NS }, forwardFor(steps()));
     // Act
     const status = initialRevertStatus(plan, now);
     // Assess
     assert.deepEqual(DRPlanExecutionStatusSchema.parse(status), status);
     assert.deepEqual(
       { phase: status.phase, startTime: status.startTime, progress: status.progress, resolved: status.resolved, stage: status.stageStatuses?.[0]?.name },
-      { phase: 'Pending', startTime: undefined, progress: '1/3 actions', resolved: plan, stage: 'rollback' },
+      { phase: 'Pending', startTime: undefined, progress: '1/3 actions', resolved: plan, stage: 'switch' },
     );
-    assert.deepEqual(status.stageStatuses?.[0]?.workflowExecutions?.[0]?.workflowRef, { name: 'exec-001', namespace: NS });
+    assert.deepEqual(status.stageStatuses?.[0]?.workflowExecutions?.[0]?.workflowRef, { name: 'wf-0', namespace: NS });
     assert.deepEqual(
       { total: status.summary?.totalActions, skipped: status.summary?.skippedActions, done: status.summary?.completedActions },
       { total: 3, skipped: 1, done: 0 },
@@ -700,7 +749,7 @@ describe('initialRevertStatus', () => {
 
   test('is run by the scheduler one step at a time in saga order, past the Skip steps, to Succeeded', () => {
     // Prepare
-    const plan = revertPlan(steps(), { name: 'exec-001', namespace: NS });
+    const plan = revertPlan(steps(), { name: 'exec-001', namespace: NS }, forwardFor(steps()));
     const at = (second: number) => new Date(Date.UTC(2025, 1, 3, 5, 0, second));
     const succeed = (status: DRPlanExecutionStatus, index: number): DRPlanExecutionStatus => {
       const copy = structuredClone(status);
@@ -739,7 +788,7 @@ describe('initialRevertStatus', () => {
         's/0/switch': succeededAt(3, { httpResponse: { statusCode: 200 } }),
       }),
     });
-    const plan = revertPlan(list, { name: 'exec-001', namespace: NS });
+    const plan = revertPlan(list, { name: 'exec-001', namespace: NS }, forwardFor(list));
     const initial = initialRevertStatus(plan, now);
     const at = (second: number) => new Date(Date.UTC(2025, 1, 3, 5, 0, second));
     const succeed = (status: DRPlanExecutionStatus, index: number): DRPlanExecutionStatus => {
@@ -776,7 +825,7 @@ describe('initialRevertStatus', () => {
   test('refuses a plan that is not a revert plan', () => {
     const plan: ResolvedPlan = { failurePolicy: 'Stop', stages: [], rollbackSteps: steps() };
     assert.throws(() => initialRevertStatus(plan, now), {
-      message: 'not a revert plan: expected one stage with one workflow holding one action per rollback step',
+      message: 'not a revert plan: expected one action per rollback step',
     });
   });
 });

@@ -68,7 +68,7 @@ describe('a retry of a failed execution', () => {
     const reverted = await driveToEnd(h, createRevert(h), 'undo-retry');
     await createRevert(h).reconcile(id('undo-run'));
 
-    assert.deepEqual(reverted.batches, [['rollback/0/s.0.c'], ['rollback/0/s.0.b'], ['rollback/0/s.0.a']]);
+    assert.deepEqual(reverted.batches, [['s/0/s.0.c'], ['s/0/s.0.b'], ['s/0/s.0.a']]);
     assert.equal((await statusOf(h.kube, 'undo-retry')).phase, 'Succeeded');
     const refused = await statusOf(h.kube, 'undo-run');
     assert.equal(refused.phase, 'Failed');

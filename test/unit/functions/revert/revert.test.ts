@@ -50,7 +50,7 @@ describe('revert rolling back an execution', () => {
 
     const driven = await driveToEnd(h, createRevert(h), 'undo-1');
 
-    assert.deepEqual(driven.batches, [['rollback/0/s.0.a2'], ['rollback/0/s.0.a1']]);
+    assert.deepEqual(driven.batches, [['s/0/s.0.a2'], ['s/0/s.0.a1']]);
     const status = await statusOf(h.kube, 'undo-1');
     assert.equal(status.phase, 'Succeeded');
     assert.deepEqual(
@@ -70,9 +70,9 @@ describe('revert rolling back an execution', () => {
 
     const driven = await driveToEnd(h, createRevert(h), 'undo-1');
 
-    const skipped = findActionStatus(await statusOf(h.kube, 'undo-1'), 'rollback/0/s.0.notify');
+    const skipped = findActionStatus(await statusOf(h.kube, 'undo-1'), 's/0/s.0.notify');
     assert.deepEqual([skipped?.phase, skipped?.message], ['Skipped', 'an HTTP GET changes nothing at its target; nothing to undo']);
-    assert.ok(!driven.batches.flat().includes('rollback/0/s.0.notify'));
+    assert.ok(!driven.batches.flat().includes('s/0/s.0.notify'));
   });
 
   test('an effect it cannot undo is reported: every other step runs, and the revert ends Failed naming what is left behind', async () => {
@@ -93,11 +93,11 @@ describe('revert rolling back an execution', () => {
     const driven = await driveToEnd(h, createRevert(h), 'undo-1');
 
     // Assess
-    assert.deepEqual(driven.batches, [['rollback/0/s.0.a3'], ['rollback/0/s.0.a1']]);
+    assert.deepEqual(driven.batches, [['s/0/s.0.a3'], ['s/0/s.0.a1']]);
     const status = await statusOf(h.kube, 'undo-1');
     assert.equal(status.phase, 'Failed');
     assert.match(status.message ?? '', /^undid 2 actions, but 1 effect of the reverted execution is left behind — undo by hand: s\/0\/notify \(an HTTP POST/);
-    const left = findActionStatus(status, 'rollback/0/s.0.notify');
+    const left = findActionStatus(status, 's/0/s.0.notify');
     assert.equal(left?.phase, 'Skipped');
     assert.match(left.message ?? '', /^not undone: an HTTP POST without a custom rollback cannot be undone automatically/);
     assert.equal(
@@ -114,13 +114,13 @@ describe('revert rolling back an execution', () => {
     await executed(h);
     h.kube.seed(revertOf('undo-1', 'run-1'));
 
-    const driven = await driveToEnd(h, createRevert(h), 'undo-1', (path) => (path === 'rollback/0/s.0.a2' ? fatal('HTTP 409 from undo-a2') : ok));
+    const driven = await driveToEnd(h, createRevert(h), 'undo-1', (path) => (path === 's/0/s.0.a2' ? fatal('HTTP 409 from undo-a2') : ok));
 
     const status = await statusOf(h.kube, 'undo-1');
     assert.equal(status.phase, 'Failed');
-    assert.equal(status.message, 'stage "rollback", workflow rollback/0 (run-1), action "s.0.a2" failed: HTTP 409 from undo-a2');
-    assert.deepEqual(driven.batches, [['rollback/0/s.0.a3'], ['rollback/0/s.0.a2']]);
-    assert.equal(findActionStatus(status, 'rollback/0/s.0.a1')?.phase, 'Skipped');
+    assert.equal(status.message, 'stage "s", workflow s/0 (wf), action "s.0.a2" failed: HTTP 409 from undo-a2');
+    assert.deepEqual(driven.batches, [['s/0/s.0.a3'], ['s/0/s.0.a2']]);
+    assert.equal(findActionStatus(status, 's/0/s.0.a1')?.phase, 'Skipped');
     assert.deepEqual(
       h.kube.events
         .filter((event) => event.regarding.name === 'undo-1')
@@ -134,12 +134,12 @@ describe('revert rolling back an execution', () => {
     const h = harness();
     await executed(h);
     h.kube.seed(revertOf('undo-1', 'run-1'));
-    await driveToEnd(h, createRevert(h), 'undo-1', (path) => (path === 'rollback/0/s.0.a1' ? fatal() : ok));
+    await driveToEnd(h, createRevert(h), 'undo-1', (path) => (path === 's/0/s.0.a1' ? fatal() : ok));
     h.kube.seed(revertOf('undo-2', 'run-1'));
 
     const driven = await driveToEnd(h, createRevert(h), 'undo-2');
 
-    assert.deepEqual(driven.batches, [['rollback/0/s.0.a1']]);
+    assert.deepEqual(driven.batches, [['s/0/s.0.a1']]);
     assert.equal((await statusOf(h.kube, 'undo-2')).phase, 'Succeeded');
   });
 
@@ -172,7 +172,7 @@ describe('revert rolling back an execution', () => {
     const replies = await createRevert(h).reconcile(id('undo-1'));
 
     const revert = await readExecution(h.kube, 'undo-1');
-    assert.deepEqual(requestedPaths(replies), ['rollback/0/s.0.a3']);
+    assert.deepEqual(requestedPaths(replies), ['s/0/s.0.a3']);
     assert.deepEqual([revert.metadata.labels?.[Labels.operation], revert.metadata.labels?.[Labels.planShort]], ['revert', 'p']);
     assert.deepEqual((await planStatusOf(h.kube, 'p')).currentExecution, { name: 'undo-1', namespace: 'default' });
     const started = h.kube.events.find((event) => event.regarding.name === 'undo-1');
@@ -297,7 +297,7 @@ describe('revert under duplicate delivery', () => {
     const writes = h.kube.writes().length;
     const second = await createRevert(h).resync();
 
-    assert.deepEqual(requestedPaths(first), ['rollback/0/s.0.a3']);
+    assert.deepEqual(requestedPaths(first), ['s/0/s.0.a3']);
     assert.deepEqual(second, []);
     assert.equal(h.kube.writes().length, writes);
   });

@@ -7,7 +7,8 @@ import type { Action, DRPlanExecutionStatus } from '../../../../shared/api/index
 import { Annotations } from '../../../../shared/api/index.js';
 import { actionPath } from '../../../../shared/engine/action-path.js';
 import { claimAttempt, recordAttempt } from '../../../../shared/engine/attempt.js';
-import { initialRevertStatus, planRollback, revertPlan } from '../../../../shared/engine/rollback.js';
+import { planRollback } from '../../../../shared/engine/rollback.js';
+import { initialRevertStatus, revertPlan } from '../../../../shared/engine/revert-plan.js';
 import { schedule } from '../../../../shared/engine/scheduler.js';
 import type { KubeObject, ObjectKey } from '../../../../shared/kube/types.js';
 import { metricsText } from '../../../../shared/runtime/metrics.js';
@@ -236,7 +237,7 @@ describe('a rollback action of a Revert', () => {
     const claimed = claimAttempt(startedStatus(resolved), forwardPath, 1, T0).status;
     const outputs = { resourceRef: { apiVersion: 'v1', kind: 'ConfigMap', name: 'routing', namespace: NS }, created: true };
     const done = recordAttempt(claimed, { path: forwardPath, attempt: 1, result: { ok: true, outputs }, now: T0 }).status;
-    const plan = revertPlan(planRollback({ target: { resolved, status: done } }), { name: 'earlier', namespace: NS });
+    const plan = revertPlan(planRollback({ target: { resolved, status: done } }), { name: 'earlier', namespace: NS }, resolved);
     const revert = schedule({ resolved: plan, status: initialRevertStatus(plan, T0), now: T0 });
     const [request] = revert.requests;
     assert.ok(request);
@@ -248,7 +249,7 @@ describe('a rollback action of a Revert', () => {
     const replies = await createRunAction(w.deps).onActionRequested(requested(request.path, 1, 'Revert'));
 
     // Assess
-    assert.equal(request.path, actionPath('rollback', 0, 's.0.switch'));
+    assert.equal(request.path, actionPath('s', 0, 's.0.switch'));
     assert.equal(await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'routing', namespace: NS }), undefined);
     assert.equal(w.action(request.path)?.phase, 'Succeeded');
     assert.deepEqual(
