@@ -59,3 +59,23 @@ export const ExecutionFinishedSchema = z.strictObject({
   message: z.string().optional(),
 });
 export type ExecutionFinished = z.infer<typeof ExecutionFinishedSchema>;
+
+/** An action that failed for good (its retries used up, or a failure no retry can fix): what a person needs to act. */
+export const ActionFailedSchema = z.strictObject({
+  execution: ExecutionIdSchema,
+  plan: z.string().min(1),
+  operationType: OperationTypeSchema,
+  /** `stage/workflowIndex/action`, as drplan status shows it. */
+  path: z.string().min(1),
+  message: z.string(),
+});
+export type ActionFailed = z.infer<typeof ActionFailedSchema>;
+
+/** An execution paused or resumed (the annotation dr.bkbcs.tencent.com/pause). */
+export const ExecutionPausedSchema = z.strictObject({
+  execution: ExecutionIdSchema,
+  plan: z.string().min(1),
+  operationType: OperationTypeSchema,
+  message: z.string(),
+});
+export type ExecutionPaused = z.infer<typeof ExecutionPausedSchema>;

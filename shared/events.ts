@@ -11,6 +11,10 @@ export const EventTypes = {
   workflowValidated: `${PREFIX}.workflow.validated`,
   planValidated: `${PREFIX}.plan.validated`,
   executionFinished: `${PREFIX}.execution.finished`,
+  /** Notifications (no function consumes them; a team's Trigger sends them to its sink): */
+  actionFailed: `${PREFIX}.action.failed`,
+  executionPaused: `${PREFIX}.execution.paused`,
+  executionResumed: `${PREFIX}.execution.resumed`,
 } as const;
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
 
@@ -34,7 +38,14 @@ export const Extensions = {
  * Event types nobody needs to subscribe to: the end of a chain. `plan.validated` is a fact for
  * observers (the event log, `drplan events`); no function waits on a plan's validation.
  */
-export const TerminalEventTypes: readonly EventType[] = [EventTypes.executionFinished, EventTypes.planValidated];
+export const TerminalEventTypes: readonly EventType[] = [
+  EventTypes.executionFinished,
+  EventTypes.planValidated,
+  // notifications: for a team's Trigger to its sink (knative/notifications/), no function's
+  EventTypes.actionFailed,
+  EventTypes.executionPaused,
+  EventTypes.executionResumed,
+];
 
 export const EVENT_SOURCE = '/drplan-functions';
 

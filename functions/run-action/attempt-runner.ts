@@ -36,6 +36,7 @@ import type { Located } from './locate.js';
 import { locateAction } from './locate.js';
 import type { FinishedPhase } from './replies.js';
 import { actionFinishedReply } from './replies.js';
+import { notificationReplies } from '../../shared/execution/replies.js';
 
 /** An attempt this process is working on, with the execution as last read or written. */
 export interface Session {
@@ -384,15 +385,17 @@ export async function finishAttempt(session: Session, result: AttemptResult): Pr
     log.info({}, 'result not recorded: the attempt is no longer running');
     return [];
   }
+  // an action that failed for good is told to whoever listens (action.failed)
+  const notified = notificationReplies(session.loaded, recorded.events);
   if (recorded.late === true) {
     log.info({ ok: result.ok }, 'the outcome of an attempt stopped by cancel recorded');
     await recorded.recording;
-    return [];
+    return notified;
   }
   log.info({ phase: recorded.phase, ok: result.ok, message: result.message }, 'attempt recorded');
   countAttempt(session, result, recorded);
   try {
-    return await afterRecord(session, recorded);
+    return [...notified, ...(await afterRecord(session, recorded))];
   } finally {
     await recorded.recording;
   }

@@ -226,11 +226,9 @@ function advance(run: Run): Finished | undefined {
   if (order === undefined) return failOnCycle(run);
   resync(run.ctx, run.stages);
   settle(run, order);
+  notePause(run);
   const finished = finishIfDone(run);
-  if (finished === undefined) {
-    updateLiveness(run);
-    notePause(run);
-  }
+  if (finished === undefined) updateLiveness(run);
   return finished;
 }
 

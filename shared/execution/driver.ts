@@ -18,7 +18,7 @@ import { recordEvents } from './kube-events.js';
 import type { Loaded } from './objects.js';
 import { cancelRequested, pauseRequested } from './objects.js';
 import { writeStatus } from './store.js';
-import { actionRequestedReply, executionFinishedReply } from './replies.js';
+import { actionRequestedReply, executionFinishedReply, notificationReplies } from './replies.js';
 
 export interface ScheduleStep {
   resolved: ResolvedPlan;
@@ -37,7 +37,7 @@ function requestReplies(deps: CoreDeps, loaded: Loaded, requests: readonly Actio
 export async function actOn(deps: CoreDeps, written: Loaded, before: DRPlanExecutionStatus, decision: Decision): Promise<Outcome> {
   await recordEvents(deps, written.object.metadata, decision.events);
   await deleteStoppedJobs(deps, written, before, [...decision.timedOut, ...decision.cancelled]);
-  const replies = requestReplies(deps, written, decision.requests);
+  const replies = [...requestReplies(deps, written, decision.requests), ...notificationReplies(written, decision.events)];
   if (decision.finished !== undefined) {
     deps.log.info({ phase: decision.finished.phase, message: decision.finished.message }, 'execution finished');
     recordExecutionFinished(decision.finished.phase, operationLabel(written.execution), measuredOf(written));

@@ -1,9 +1,10 @@
-/** The CloudEvents the orchestrators reply with: action.requested and execution.finished. */
+/** The CloudEvents the orchestrators reply with: action.requested, execution.finished, and the notifications. */
 import type { OperationType } from '../api/index.js';
 import type { FinalPhase } from '../engine/scheduler.js';
 import type { ActionRequest } from '../engine/schedule-context.js';
-import type { ActionRequested, ExecutionFinished, ExecutionId } from '../event-data.js';
-import { EventTypes, Extensions } from '../events.js';
+import type { ActionFailed, ActionRequested, ExecutionFinished, ExecutionId, ExecutionPaused } from '../event-data.js';
+import { EventReasons, type TransitionEvent } from '../engine/transitions.js';
+import { EventTypes, Extensions, type EventType } from '../events.js';
 import type { Reply } from '../function-deps.js';
 import type { Loaded } from './objects.js';
 import { subjectOf } from './objects.js';
@@ -17,6 +18,32 @@ export function executionExtensions(loaded: Loaded): Record<string, string> {
     [Extensions.operationType]: loaded.execution.spec.operationType,
     [Extensions.partitionKey]: `${loaded.id.namespace}.${loaded.id.name}`,
   };
+}
+
+/**
+ * The notifications in a decision's transitions: action.failed for an action that failed for good,
+ * execution.paused and execution.resumed. No function consumes them: a team's Trigger sends them to its
+ * sink (knative/notifications/).
+ */
+export function notificationReplies(loaded: Loaded, events: readonly TransitionEvent[]): Reply[] {
+  const base = {
+    execution: executionIdOf(loaded),
+    plan: loaded.execution.spec.planRef === '' ? '(none)' : loaded.execution.spec.planRef,
+    operationType: loaded.execution.spec.operationType,
+  };
+  const reply = (type: EventType, data: ActionFailed | ExecutionPaused): Reply => ({
+    type,
+    subject: subjectOf(loaded.id),
+    data,
+    extensions: executionExtensions(loaded),
+  });
+  return events.flatMap((event): Reply[] => {
+    if (event.reason === EventReasons.ActionFailed && event.path !== undefined)
+      return [reply(EventTypes.actionFailed, { ...base, path: event.path, message: event.message })];
+    if (event.reason === EventReasons.ExecutionPaused) return [reply(EventTypes.executionPaused, { ...base, message: event.message })];
+    if (event.reason === EventReasons.ExecutionResumed) return [reply(EventTypes.executionResumed, { ...base, message: event.message })];
+    return [];
+  });
 }
 
 export function actionRequestedReply(loaded: Loaded, request: ActionRequest): Reply {

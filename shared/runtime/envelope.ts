@@ -8,7 +8,15 @@
 import { z } from 'zod';
 import { ObjectMetaSchema } from '../api/common.js';
 import { badEvent } from '../errors.js';
-import { ActionFinishedSchema, ActionRequestedSchema, ExecutionFinishedSchema, PlanValidatedSchema, WorkflowValidatedSchema } from '../event-data.js';
+import {
+  ActionFailedSchema,
+  ActionFinishedSchema,
+  ActionRequestedSchema,
+  ExecutionFinishedSchema,
+  ExecutionPausedSchema,
+  PlanValidatedSchema,
+  WorkflowValidatedSchema,
+} from '../event-data.js';
 import { EventTypes, SourceEventTypes, type EventType } from '../events.js';
 import type { KubeObject } from '../kube/types.js';
 import { isRecord } from '../type-utils.js';
@@ -37,6 +45,9 @@ const DataSchemas = {
   [EventTypes.workflowValidated]: WorkflowValidatedSchema,
   [EventTypes.planValidated]: PlanValidatedSchema,
   [EventTypes.executionFinished]: ExecutionFinishedSchema,
+  [EventTypes.actionFailed]: ActionFailedSchema,
+  [EventTypes.executionPaused]: ExecutionPausedSchema,
+  [EventTypes.executionResumed]: ExecutionPausedSchema,
 } as const satisfies Record<EventType, z.ZodType>;
 
 export interface ApiServerWakeUp {

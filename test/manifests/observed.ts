@@ -22,14 +22,17 @@ export const Scenarios: ScenarioBook = {
   'run-action': runActionScenarios,
 };
 
+/** What a scheduling decision may tell whoever listens (no function consumes them). */
+const NOTIFICATIONS = [EventTypes.actionFailed, EventTypes.executionPaused, EventTypes.executionResumed] as const;
+
 /** The event types each function replies with (the README's event flow, "replies"). */
 export const EmittedTypes: Readonly<Record<FunctionName, readonly EventType[]>> = {
   'validate-workflow': [EventTypes.workflowValidated],
   'validate-plan': [EventTypes.planValidated],
-  'plan-stages': [EventTypes.actionRequested, EventTypes.executionFinished],
-  revert: [EventTypes.actionRequested, EventTypes.executionFinished],
+  'plan-stages': [EventTypes.actionRequested, EventTypes.executionFinished, ...NOTIFICATIONS],
+  revert: [EventTypes.actionRequested, EventTypes.executionFinished, ...NOTIFICATIONS],
   cancel: [EventTypes.executionFinished],
-  'run-action': [EventTypes.actionFinished, EventTypes.actionRequested, EventTypes.executionFinished],
+  'run-action': [EventTypes.actionFinished, EventTypes.actionRequested, EventTypes.executionFinished, ...NOTIFICATIONS],
 };
 
 export interface Observation {

@@ -69,7 +69,24 @@ async function executed(h: Harness): Promise<void> {
   await driveToEnd(h, createPlanStages(h), 'run-1');
 }
 
+/** Pauses `name` (the annotation), reconciles, resumes, reconciles: execution.paused, then execution.resumed. */
+async function pausedAndResumed(h: Harness, reconcile: (id: { name: string; namespace: string }) => Promise<Outcome>, name: string): Promise<Outcome[]> {
+  await h.kube.mergePatch(executionKey(name), { metadata: { annotations: { [Annotations.pause]: 'true' } } });
+  const paused = await reconcile(id(name));
+  await h.kube.mergePatch(executionKey(name), { metadata: { annotations: { [Annotations.pause]: null } } });
+  return [paused, await reconcile(id(name))];
+}
+
 export const planStagesScenarios: readonly Scenario[] = [
+  {
+    name: 'an execution is paused, then resumed',
+    async run(record) {
+      const h = harness();
+      const started = await claimedJob(h, record);
+      const core = createPlanStages(recorded(h, record));
+      return [started, ...(await pausedAndResumed(h, (target) => core.reconcile(target), 'run-1'))];
+    },
+  },
   {
     name: 'an execution runs from start to finish',
     async run(record) {
@@ -100,6 +117,17 @@ export const planStagesScenarios: readonly Scenario[] = [
 ];
 
 export const revertScenarios: readonly Scenario[] = [
+  {
+    name: 'a revert is paused, then resumed',
+    async run(record) {
+      const h = harness();
+      await executed(h);
+      h.kube.seed(executionObject('undo-1', 'p', { operationType: 'Revert', revertExecutionRef: 'run-1' }));
+      const revert = createRevert(recorded(h, record));
+      const started = await revert.reconcile(id('undo-1'));
+      return [started, ...(await pausedAndResumed(h, (target) => revert.reconcile(target), 'undo-1'))];
+    },
+  },
   {
     name: 'a revert rolls back what the execution did, in reverse order',
     async run(record) {

@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { createRunAction } from '../../functions/run-action/run-action.js';
 import { resumeEarlierBoots } from '../../functions/run-action/takeover.js';
 import type { Action, ActionOutputs, ResolvedPlan } from '../../shared/api/index.js';
-import { ActionSchema } from '../../shared/api/index.js';
+import { ActionSchema, Annotations } from '../../shared/api/index.js';
 import { claimAttempt, recordAttempt } from '../../shared/engine/attempt.js';
 import { planRollback } from '../../shared/engine/rollback.js';
 import { initialRevertStatus, revertPlan } from '../../shared/engine/revert-plan.js';
@@ -210,7 +210,41 @@ const clusternetScenarios = (
   { name: `a ${kind} Delete reads and deletes it`, run: (record) => runOne(action('Delete'), record, [stored(key, { spec })]) },
 ];
 
+/** Two workflows at once; the execution is paused while the first runs and resumed while the second does. */
+async function pausedWhileRunning(record: (inner: Kube) => Kube): Promise<Outcome[]> {
+  const call = (name: string): Action => ActionSchema.parse({ name, type: 'HTTP', timeout: '1m', http: { url: `http://127.0.0.1:9/${name}` } });
+  const resolved: ResolvedPlan = {
+    failurePolicy: 'Stop',
+    stages: [
+      {
+        name: 's',
+        parallel: true,
+        failurePolicy: 'Continue',
+        workflows: ['a', 'b'].map((name) => ({
+          workflowRef: { name: `wf-${name}`, namespace: NS },
+          failurePolicy: 'FailFast' as const,
+          actions: [call(name)],
+        })),
+      },
+    ],
+  };
+  const key = { apiVersion: 'dr.bkbcs.tencent.com/v1alpha1', kind: 'DRPlanExecution', name: EXEC, namespace: NS };
+  const kube = new FakeKube();
+  // the pause is asked for while `a` runs (after its claim)
+  const fetch: typeof globalThis.fetch = async (input) => {
+    if ((input instanceof URL ? input.href : typeof input === 'string' ? input : input.url).endsWith('/a'))
+      await kube.mergePatch(key, { metadata: { annotations: { [Annotations.pause]: 'true' } } });
+    return new Response('ok', { status: 200 });
+  };
+  const w = world(executionObject(startedStatus(resolved)), { fetch, kube });
+  const core = createRunAction({ ...w.deps, kube: record(w.kube) });
+  const first = await core.onActionRequested(requested('s/0/a'));
+  await w.kube.mergePatch(key, { metadata: { annotations: { [Annotations.pause]: null } } });
+  return [first, await core.onActionRequested(requested('s/1/b'))];
+}
+
 export const runActionScenarios: readonly Scenario[] = [
+  { name: 'a result recorded while the execution is paused, and one after it is resumed', run: pausedWhileRunning },
   {
     name: 'an HTTP action is claimed, called and recorded',
     run: (record) => runOne(ActionSchema.parse({ name: 'call', type: 'HTTP', timeout: '1m', http: { url: 'http://127.0.0.1:9/x' } }), record),

@@ -1,3 +1,4 @@
+import { EventTypes } from '../../../../shared/events.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createPlanStages } from '../../../../functions/plan-stages/plan-stages.js';
@@ -54,7 +55,7 @@ describe('plan-stages resync', () => {
     assert.equal(status.message, 'stage "s", workflow s/0 (wf), action "migrate" failed: timed out after 1m');
     assert.equal(await h.kube.get(jobKey), undefined);
     assert.deepEqual(
-      replies.map((reply) => reply.type),
+      replies.filter((r) => r.type !== EventTypes.actionFailed).map((reply) => reply.type),
       ['com.tencent.bkbcs.dr.execution.finished'],
     );
   });

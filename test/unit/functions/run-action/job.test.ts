@@ -1,3 +1,4 @@
+import { EventTypes } from '../../../../shared/events.js';
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { createRunAction } from '../../../../functions/run-action/run-action.js';
@@ -196,7 +197,7 @@ describe('a change of our Job', () => {
     assert.equal(w.action(PATH)?.phase, 'Failed');
     assert.equal(w.action(PATH)?.message, `Job ${NS}/${nameOf(1)} failed: DeadlineExceeded`);
     assert.deepEqual(
-      replies.map((r) => r.data.phase),
+      replies.filter((r) => r.type !== EventTypes.actionFailed).map((r) => r.data.phase),
       ['Failed'],
     );
   });

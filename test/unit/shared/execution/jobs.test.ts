@@ -68,7 +68,7 @@ describe('stopping the Job of a timed-out attempt', () => {
     assert.equal((await statusOf(h.kube, 'run-1')).phase, 'Failed');
     assert.deepEqual(
       replies.map((reply) => reply.type),
-      ['com.tencent.bkbcs.dr.execution.finished'],
+      ['com.tencent.bkbcs.dr.action.failed', 'com.tencent.bkbcs.dr.execution.finished'],
     );
     const logged = h.log.lines.find((line) => line.message === 'deleting the job of a stopped attempt failed');
     assert.equal(logged?.level, 'error');
