@@ -8,6 +8,7 @@ const commands: Record<string, () => Promise<Command>> = {
   execute: async () => (await import('./commands/execute.js')).execute,
   revert: async () => (await import('./commands/revert.js')).revert,
   retry: async () => (await import('./commands/retry.js')).retry,
+  skip: async () => (await import('./commands/skip.js')).skip,
   cancel: async () => (await import('./commands/cancel.js')).cancel,
   pause: async () => (await import('./commands/pause.js')).pause,
   resume: async () => (await import('./commands/pause.js')).resume,

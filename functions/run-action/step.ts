@@ -12,7 +12,7 @@ import type { DRPlanExecutionStatus } from '../../shared/api/index.js';
 import type { Decision } from '../../shared/engine/scheduler.js';
 import { schedule } from '../../shared/engine/scheduler.js';
 import { actOn, scheduleOptions } from '../../shared/execution/driver.js';
-import { cancelRequested, pauseRequested, type Loaded } from '../../shared/execution/objects.js';
+import { cancelRequested, pauseRequested, skipsRequested, type Loaded } from '../../shared/execution/objects.js';
 import type { Outcome } from '../../shared/function-deps.js';
 import type { RunActionDeps } from './deps.js';
 
@@ -29,6 +29,7 @@ export function stepAfter(deps: RunActionDeps, loaded: Loaded, status: DRPlanExe
     now,
     cancelRequested: cancelRequested(loaded.object),
     paused: pauseRequested(loaded.object),
+    skips: skipsRequested(loaded.object),
     options: scheduleOptions(deps),
   });
 }

@@ -35,6 +35,8 @@ export const Annotations = {
   trigger: `${GROUP}/trigger`,
   /** `"true"` on a DRPlanExecution pauses it: no new action starts; running ones finish. */
   pause: `${GROUP}/pause`,
+  /** On a running DRPlanExecution, `{"<stage>/<workflowIndex>/<action>": "<reason>"}`: those actions count as done by decision. */
+  skip: `${GROUP}/skip`,
 } as const;
 
 export const Finalizers = {

@@ -7,6 +7,7 @@
 import type { ActionStatus, DRPlanExecution, DRPlanExecutionStatus, ResolvedPlan, StageStatus } from '../api/index.js';
 import { actionPath } from './action-path.js';
 import { buildStatusTree } from './status-tree.js';
+import { SKIPPED_BY_DECISION } from './schedule-context.js';
 
 export type Continuation = { ok: true; resolved: ResolvedPlan; status: DRPlanExecutionStatus } | { ok: false; message: string };
 
@@ -48,7 +49,7 @@ function startingAction(
   reason: string | undefined,
   context: { earlier: string; at: string },
 ): ActionStatus {
-  if (reason !== undefined) return { name: action.name, phase: 'Skipped', message: `skipped by decision: ${reason}`, completionTime: context.at };
+  if (reason !== undefined) return { name: action.name, phase: 'Skipped', message: `${SKIPPED_BY_DECISION}: ${reason}`, completionTime: context.at };
   return before?.phase === 'Succeeded' ? keptAction(before, context.earlier) : action;
 }
 

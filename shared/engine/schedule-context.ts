@@ -36,6 +36,8 @@ export interface DecisionContext {
   paused: boolean;
   /** The pause has just ended: requests that waited for it are made again at once. */
   resuming: boolean;
+  /** Actions skipped by decision (path → reason). */
+  skips: Readonly<Record<string, string>>;
   requests: ActionRequest[];
   timedOut: ActionRequest[];
   cancelled: ActionRequest[];
@@ -54,12 +56,16 @@ export function newContext(now: Date, options: ScheduleOptions | undefined): Dec
     allowStarts: false,
     paused: false,
     resuming: false,
+    skips: {},
     requests: [],
     timedOut: [],
     cancelled: [],
     events: [],
   };
 }
+
+/** The message of an action a person decided to skip (live, or in a retry): it counts as done. */
+export const SKIPPED_BY_DECISION = 'skipped by decision';
 
 export function requestFor(view: ActionView): ActionRequest {
   return { path: view.path, stage: view.stage, workflowIndex: view.workflowIndex, action: view.spec.name, attempt: view.status.attempt ?? 1 };

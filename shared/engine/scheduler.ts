@@ -15,7 +15,7 @@ import { endConditions, setCondition } from '../conditions.js';
 import { effectsLeft as effectsLeftBy } from './revert-plan.js';
 import { resync } from './resync.js';
 import type { ActionRequest, DecisionContext, ScheduleOptions } from './schedule-context.js';
-import { newContext, plural, setMessage } from './schedule-context.js';
+import { newContext, plural, requestFor, setMessage, SKIPPED_BY_DECISION } from './schedule-context.js';
 import { skipStage, stepStages } from './stage-step.js';
 import type { StageView } from './status-tree.js';
 import { allActions, buildStatusTree, isDone, viewTree } from './status-tree.js';
@@ -33,6 +33,8 @@ export interface ScheduleInput {
   cancelRequested?: boolean;
   /** `dr.bkbcs.tencent.com/pause: "true"`: no new action starts, running ones finish. */
   paused?: boolean;
+  /** `dr.bkbcs.tencent.com/skip`: actions (path → reason) that count as done by a person's decision. */
+  skips?: Readonly<Record<string, string>>;
   options?: ScheduleOptions;
 }
 
@@ -169,6 +171,22 @@ function settle(run: Run, order: readonly StageView[]): void {
 
 const PAUSED = 'Paused';
 
+/** An action skipped by a person's decision: counted as done, its attempt stopped (its Job deleted) when it was running. */
+function applySkips(run: Run): void {
+  const { ctx } = run;
+  for (const view of allActions(run.stages)) {
+    const reason = ctx.skips[view.path];
+    if (reason === undefined || isDone(view.status.phase)) continue;
+    if (view.status.phase === 'Running' || view.status.phase === 'Unknown') ctx.cancelled.push(requestFor(view));
+    view.status.phase = 'Skipped';
+    view.status.message = `${SKIPPED_BY_DECISION}: ${reason}`;
+    view.status.completionTime = ctx.at;
+    delete view.status.requestedAt;
+    delete view.status.nextAttemptAt;
+    ctx.events.push(normalEvent(EventReasons.ActionSkipped, `Action ${view.path} ${SKIPPED_BY_DECISION}: ${reason}`, view.path));
+  }
+}
+
 /** The Paused condition and its Events: set when the pause begins, False (and ExecutionResumed) when it ends. */
 function notePause(run: Run): void {
   const { status, ctx } = run;
@@ -224,6 +242,7 @@ function advance(run: Run): Finished | undefined {
   if (phase === undefined || phase === 'Pending') start(run);
   const order = stageOrder(run.stages);
   if (order === undefined) return failOnCycle(run);
+  applySkips(run);
   resync(run.ctx, run.stages);
   settle(run, order);
   notePause(run);
@@ -261,6 +280,7 @@ function cloneStatus(status: DRPlanExecutionStatus): DRPlanExecutionStatus {
 export function schedule(input: ScheduleInput): Decision {
   const ctx = newContext(input.now, input.options);
   ctx.paused = input.paused === true;
+  ctx.skips = input.skips ?? {};
   ctx.resuming = !ctx.paused && input.status.conditions?.some((condition) => condition.type === PAUSED && condition.status === 'True') === true;
   const status = cloneStatus(input.status);
   const revert = input.resolved.rollbackSteps !== undefined;

@@ -23,6 +23,7 @@ export const EventReasons = {
   ObjectiveMissed: 'ObjectiveMissed',
   ExecutionPaused: 'ExecutionPaused',
   ExecutionResumed: 'ExecutionResumed',
+  ActionSkipped: 'ActionSkipped',
 } as const;
 export type EventReason = (typeof EventReasons)[keyof typeof EventReasons];
 

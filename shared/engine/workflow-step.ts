@@ -5,7 +5,7 @@
  */
 import { EventReasons, normalEvent, warningEvent } from './transitions.js';
 import type { DecisionContext } from './schedule-context.js';
-import { finishNode, requestFor, startNode } from './schedule-context.js';
+import { finishNode, requestFor, SKIPPED_BY_DECISION, startNode } from './schedule-context.js';
 import type { ActionView, WorkflowView } from './status-tree.js';
 import { isActive, isDone, isUnreached } from './status-tree.js';
 
@@ -49,12 +49,16 @@ function failFastReason(workflow: WorkflowView): string | undefined {
   return failed === undefined ? undefined : `skipped: action "${failed.spec.name}" failed (workflow failurePolicy FailFast)`;
 }
 
+/** Succeeded, or skipped by a person's decision (it counts as done). */
+const countsAsDone = (action: ActionView): boolean =>
+  action.status.phase === 'Succeeded' || (action.status.phase === 'Skipped' && action.status.message?.startsWith(SKIPPED_BY_DECISION) === true);
+
 function conditionSkip(workflow: WorkflowView, view: ActionView): string | undefined {
   if (whenSkips(view.spec.when)) return `skipped: when is ${JSON.stringify(view.spec.when ?? '')}`;
   for (const name of view.spec.dependsOn ?? []) {
     const dependency = workflow.actions.find((action) => action.spec.name === name);
     if (dependency === undefined) return `skipped: depends on action "${name}", which is not in this workflow`;
-    if (dependency.status.phase !== 'Succeeded')
+    if (!countsAsDone(dependency))
       return `skipped: depends on action "${name}", which ${dependency.status.phase === 'Pending' ? 'has not run' : dependency.status.phase}`;
   }
   return undefined;

@@ -16,7 +16,7 @@ import { recordFinish } from './finish.js';
 import { deleteStoppedJobs } from './jobs.js';
 import { recordEvents } from './kube-events.js';
 import type { Loaded } from './objects.js';
-import { cancelRequested, pauseRequested } from './objects.js';
+import { cancelRequested, pauseRequested, skipsRequested } from './objects.js';
 import { writeStatus } from './store.js';
 import { actionRequestedReply, executionFinishedReply, notificationReplies } from './replies.js';
 
@@ -62,6 +62,7 @@ export async function applySchedule(deps: CoreDeps, loaded: Loaded, step: Schedu
     now: deps.clock.now(),
     cancelRequested: step.cancel,
     paused: pauseRequested(loaded.object),
+    skips: skipsRequested(loaded.object),
     options: scheduleOptions(deps),
   });
   const written = await writeStatus(deps, loaded, decision.status);

@@ -105,6 +105,19 @@ export const cancelRequested = (object: { metadata: { annotations?: Readonly<Rec
 export const pauseRequested = (object: { metadata: { annotations?: Readonly<Record<string, string>> | undefined } }): boolean =>
   object.metadata.annotations?.[Annotations.pause] === 'true';
 
+/** The actions a person decided to skip (`dr.bkbcs.tencent.com/skip`, path → reason); an unreadable value skips nothing. */
+export function skipsRequested(object: { metadata: { annotations?: Readonly<Record<string, string>> | undefined } }): Record<string, string> {
+  const text = object.metadata.annotations?.[Annotations.skip];
+  if (text === undefined) return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!isRecord(value)) return {};
+    return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1] !== ''));
+  } catch {
+    return {};
+  }
+}
+
 /** The plan an execution belongs to (same namespace). */
 export const planIdOf = (loaded: Loaded): ObjectId => ({ name: loaded.execution.spec.planRef, namespace: loaded.id.namespace });
 

@@ -70,3 +70,27 @@ describe('drplan retry', () => {
     assert.match(bare.stderr, /--skip "check\/0\/probe": write PATH=REASON/);
   });
 });
+
+describe('drplan skip', () => {
+  test('asks for the action to count as done, keeping the skips asked before', async () => {
+    await createExecution(cluster.kube, 'stuck', { planRef: 'failover', operationType: 'Execute' });
+    await setExecutionStatus(cluster.kube, 'stuck', failoverStatus('Running', { 'check/0/probe': 'Running' }));
+    await cluster.kube.mergePatch(key(Kinds.execution, 'stuck'), { metadata: { annotations: { [Annotations.skip]: '{"other/0/x":"earlier"}' } } });
+
+    const run = await cluster.cli(['skip', 'stuck', 'check/0/probe', '--reason', 'probed by hand']);
+
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'action check/0/probe of DRPlanExecution default/stuck will count as done: probed by hand\n');
+    const annotation = (await cluster.kube.get(key(Kinds.execution, 'stuck')))?.metadata.annotations?.[Annotations.skip] ?? '';
+    assert.deepEqual(JSON.parse(annotation), { 'other/0/x': 'earlier', 'check/0/probe': 'probed by hand' });
+  });
+
+  test('refuses without a reason, an unknown action, and a finished execution', async () => {
+    const bare = await cluster.cli(['skip', 'stuck', 'check/0/probe']);
+    const unknown = await cluster.cli(['skip', 'stuck', 'check/0/nope', '--reason', 'x']);
+    const finished = await cluster.cli(['skip', 'done', 'check/0/probe', '--reason', 'x']);
+    assert.deepEqual([bare.code, unknown.code, finished.code], [2, 1, 1]);
+    assert.match(unknown.stderr, /has no action "check\/0\/nope"/);
+    assert.match(finished.stderr, /skip a failed action in a retry: drplan retry done --skip check\/0\/probe=\.\.\./);
+  });
+});
