@@ -93,6 +93,13 @@ export const keyOf = (object: Manifest): ObjectKey => ({
   namespace: object.metadata.namespace,
 });
 
+/** A Patch's merge patch: the manifest without its identity (apiVersion, kind, name, namespace). */
+export function patchBody(object: Manifest): Record<string, unknown> {
+  const { apiVersion: _apiVersion, kind: _kind, metadata, ...body } = object;
+  const { name: _name, namespace: _namespace, ...meta } = metadata;
+  return Object.keys(meta).length === 0 ? body : { ...body, metadata: meta };
+}
+
 export function describeKey(key: ObjectKey): string {
   return `${key.kind} ${key.namespace === undefined ? '' : `${key.namespace}/`}${key.name}`;
 }

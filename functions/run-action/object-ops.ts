@@ -20,7 +20,7 @@ import type { ExecutorContext } from './executor.js';
 import { fatal, retryable } from './executor.js';
 import { apiFailure, isAlreadyExists } from './kube-errors.js';
 import type { Manifest } from './manifest.js';
-import { describeKey, keyOf, priorStateOf, referenceTo } from './manifest.js';
+import { describeKey, keyOf, patchBody, priorStateOf, referenceTo } from './manifest.js';
 import { rehearseChanges } from './rehearse.js';
 
 export type Operation = 'Create' | 'Apply' | 'Patch' | 'Delete';
@@ -177,12 +177,6 @@ async function remember(ctx: ExecutorContext, change: ObjectChange, key: ObjectK
 }
 
 const isResult = (value: ActionOutputs | AttemptResult): value is AttemptResult => 'ok' in value && typeof value.ok === 'boolean';
-
-function patchBody(object: Manifest): Record<string, unknown> {
-  const { apiVersion: _apiVersion, kind: _kind, metadata, ...body } = object;
-  const { name: _name, namespace: _namespace, ...meta } = metadata;
-  return Object.keys(meta).length === 0 ? body : { ...body, metadata: meta };
-}
 
 type Change = (ctx: ExecutorContext, change: ObjectChange, key: ObjectKey, current: KubeObject | undefined) => Promise<AttemptResult>;
 

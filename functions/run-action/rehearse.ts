@@ -10,21 +10,15 @@ import type { AttemptResult } from '../../shared/engine/attempt.js';
 import { MANAGER } from '../../shared/api/index.js';
 import type { KubeObject, ObjectKey } from '../../shared/kube/types.js';
 import { isRecord } from '../../shared/type-utils.js';
+import { SERVER_METADATA } from '../../shared/engine/rollback.js';
 import type { ExecutorContext } from './executor.js';
 import { fatal } from './executor.js';
 import { apiFailure } from './kube-errors.js';
-import { describeKey, keyOf } from './manifest.js';
+import { describeKey, keyOf, patchBody } from './manifest.js';
 import type { ObjectChange } from './object-ops.js';
 
-/** Fields the server owns or that change on every write: not part of what a change would do. */
-const IGNORED: ReadonlySet<string> = new Set([
-  'metadata.resourceVersion',
-  'metadata.managedFields',
-  'metadata.generation',
-  'metadata.uid',
-  'metadata.creationTimestamp',
-  'status',
-]);
+/** Fields the server owns (the rollback's list) and the status: not part of what a change would do. */
+const ignored = (path: string): boolean => path === 'status' || (path.startsWith('metadata.') && SERVER_METADATA.has(path.slice('metadata.'.length)));
 const MAX_CHANGES = 10;
 const MAX_VALUE = 60;
 
@@ -41,7 +35,7 @@ const bothMaps = (before: unknown, after: unknown): boolean => (isRecord(before)
 
 /** The leaf paths where `before` and `after` differ, with both values (a Secret's values hidden, our own marks left out). */
 export function differences(before: unknown, after: unknown, secret: boolean, path = ''): string[] {
-  if (IGNORED.has(path) || OWN_MARK.test(path) || isDeepStrictEqual(before, after)) return [];
+  if (ignored(path) || OWN_MARK.test(path) || isDeepStrictEqual(before, after)) return [];
   if (bothMaps(before, after)) {
     const from = isRecord(before) ? before : {};
     const to = isRecord(after) ? after : {};
@@ -83,10 +77,7 @@ const REHEARSALS: Record<ObjectChange['operation'], Rehearsal> = {
   },
   async Patch(ctx, change, key, current) {
     if (current === undefined) return fatal(`${describeKey(key)} not found; a Patch needs an existing object`);
-    const { apiVersion: _a, kind: _k, metadata, ...body } = change.object;
-    const { name: _n, namespace: _ns, ...meta } = metadata;
-    const patch = Object.keys(meta).length === 0 ? body : { ...body, metadata: meta };
-    const patched = await tried(ctx, `patching ${describeKey(key)}`, () => ctx.kube.mergePatch(key, patch));
+    const patched = await tried(ctx, `patching ${describeKey(key)}`, () => ctx.kube.mergePatch(key, patchBody(change.object)));
     return isResult(patched) ? patched : { ok: true, message: `${describeKey(key)}: ${changeList(current, patched)}` };
   },
   async Delete(ctx, _change, key, current) {

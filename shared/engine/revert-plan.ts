@@ -57,7 +57,7 @@ interface Layout {
   forward: readonly ResolvedStage[];
   steps: readonly RollbackStep[];
   used: Set<string>;
-  /** The stages of the target it reverts. */
+  /** The execution it reverts: the workflow reference of a step whose forward workflow is not found. */
   target: { name: string; namespace: string };
 }
 

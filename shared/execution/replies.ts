@@ -9,6 +9,9 @@ import type { Reply } from '../function-deps.js';
 import type { Loaded } from './objects.js';
 import { subjectOf } from './objects.js';
 
+/** The plan an event names (a schema-rejected execution may have none). */
+const planOf = (loaded: Loaded): string => (loaded.execution.spec.planRef === '' ? '(none)' : loaded.execution.spec.planRef);
+
 export const executionIdOf = (loaded: Loaded): ExecutionId => ({ ...loaded.id, uid: loaded.object.metadata.uid ?? '' });
 
 /** `execution`, `operationtype` and `partitionkey` (`<namespace>.<execution>`: one execution's events stay in order). */
@@ -28,7 +31,7 @@ export function executionExtensions(loaded: Loaded): Record<string, string> {
 export function notificationReplies(loaded: Loaded, events: readonly TransitionEvent[]): Reply[] {
   const base = {
     execution: executionIdOf(loaded),
-    plan: loaded.execution.spec.planRef === '' ? '(none)' : loaded.execution.spec.planRef,
+    plan: planOf(loaded),
     operationType: loaded.execution.spec.operationType,
   };
   const reply = (type: EventType, data: ActionFailed | ExecutionPaused): Reply => ({
@@ -55,7 +58,7 @@ export function actionRequestedReply(loaded: Loaded, request: ActionRequest): Re
 export function executionFinishedReply(loaded: Loaded, finished: { phase: FinalPhase; message: string }): Reply {
   const data: ExecutionFinished = {
     execution: executionIdOf(loaded),
-    plan: loaded.execution.spec.planRef === '' ? '(none)' : loaded.execution.spec.planRef,
+    plan: planOf(loaded),
     operationType: loaded.execution.spec.operationType,
     phase: finished.phase,
     message: finished.message,

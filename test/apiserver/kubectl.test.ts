@@ -1,22 +1,15 @@
 /** The same semantics through the real kubectl and the kubeconfig the server writes (skipped without kubectl). */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ORIGINAL_MANIFESTS } from '../support/fixtures.js';
-import { findTool, needsTool } from '../support/tools.js';
+import { needsTool } from '../support/tools.js';
+import { runKubectl, type KubectlRun } from '../support/kubectl.js';
 import { startTestServer, type TestServer } from './helpers.js';
 
-const KUBECTL = findTool('kubectl') ?? 'kubectl';
 const samples = `${ORIGINAL_MANIFESTS}/`;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 const widgetCrd = `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
@@ -47,18 +40,7 @@ describe('kubectl', { skip: needsTool('kubectl') }, () => {
   let t: TestServer;
   let work: string;
 
-  const kubectl = (...args: string[]): Promise<Run> =>
-    new Promise((resolve) => {
-      execFile(
-        KUBECTL,
-        ['--kubeconfig', t.server.kubeconfigPath, '--cache-dir', join(work, 'cache'), ...args],
-        { timeout: 20_000 },
-        (error, stdout, stderr) => {
-          const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-          resolve({ code, stdout, stderr });
-        },
-      );
-    });
+  const kubectl = (...args: string[]): Promise<KubectlRun> => runKubectl(args, { kubeconfig: t.server.kubeconfigPath, cacheDir: join(work, 'cache') });
 
   before(async () => {
     t = await startTestServer();

@@ -4,22 +4,14 @@
  * `drplan lint` offline. An execution's spec cannot be changed once created (a transition rule).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../cli/helpers.js';
-import { findTool, needsTool } from '../support/tools.js';
+import { needsTool } from '../support/tools.js';
+import { runKubectl, type KubectlRun } from '../support/kubectl.js';
 import { startTestServer, type TestServer } from './helpers.js';
-
-const KUBECTL = findTool('kubectl') ?? 'kubectl';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 const HEAD = 'apiVersion: dr.bkbcs.tencent.com/v1alpha1';
 const workflow = (name: string, action: string): string =>
@@ -96,18 +88,7 @@ describe('rules the API server enforces at kubectl apply', { skip: needsTool('ku
   let t: TestServer;
   let work: string;
 
-  const kubectl = (...args: string[]): Promise<Run> =>
-    new Promise((resolve) => {
-      execFile(
-        KUBECTL,
-        ['--kubeconfig', t.server.kubeconfigPath, '--cache-dir', join(work, 'cache'), ...args],
-        { timeout: 20_000 },
-        (error, stdout, stderr) => {
-          const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-          resolve({ code, stdout, stderr });
-        },
-      );
-    });
+  const kubectl = (...args: string[]): Promise<KubectlRun> => runKubectl(args, { kubeconfig: t.server.kubeconfigPath, cacheDir: join(work, 'cache') });
 
   before(async () => {
     t = await startTestServer();

@@ -13,11 +13,11 @@
  * waits that allow for its resync tick; the `Unknown` case needs the local stack and is skipped there.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { BehaviourInput } from '../../local/demo-target/index.js';
 import { allowing, localStackOnly } from '../support/e2e-cluster.js';
-import { findTool, needsTool } from '../support/tools.js';
+import { needsTool } from '../support/tools.js';
+import { runKubectl } from '../support/kubectl.js';
 import { runCli } from '../cli/helpers.js';
 import { FUNCTIONS_NAMESPACE, isFinished, poll, startE2eEnvWith, TARGET_ORIGIN, ticksPassed, type E2eEnv } from '../support/e2e-helpers.js';
 import {
@@ -39,16 +39,8 @@ import {
 } from '../support/behaviour-fixtures.js';
 
 const CANCEL = 'dr.bkbcs.tencent.com/cancel';
-const KUBECTL = findTool('kubectl') ?? 'kubectl';
-
 /** Runs the real kubectl against the stack's kubeconfig. */
-function kubectl(kubeconfig: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { timeout: allowing(120_000) }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
-    });
-  });
-}
+const kubectl = (kubeconfig: string, ...args: string[]) => runKubectl(args, { kubeconfig, timeoutMs: allowing(120_000) });
 const TRIGGER = 'dr.bkbcs.tencent.com/trigger';
 const PAUSE = 'dr.bkbcs.tencent.com/pause';
 const PROTECTION = 'dr.bkbcs.tencent.com/workflow-protection';

@@ -183,12 +183,6 @@ export class FakeKube implements Kube {
       if (last !== undefined) last.as = username;
       return promise;
     };
-    const objectKey = (object: KubeObject): ObjectKey => ({
-      apiVersion: object.apiVersion,
-      kind: object.kind,
-      name: object.metadata.name ?? '',
-      namespace: object.metadata.namespace,
-    });
     return {
       get: (key) => run('get', key, () => this.get(key)),
       list: (apiVersion, kind, options) =>
@@ -223,12 +217,6 @@ export class FakeKube implements Kube {
         for (const call of this.calls.slice(count)) call.dryRun = true;
       }
     };
-    const objectKey = (object: KubeObject): ObjectKey => ({
-      apiVersion: object.apiVersion,
-      kind: object.kind,
-      name: object.metadata.name ?? '',
-      namespace: object.metadata.namespace,
-    });
     return {
       get: (key) => kube.get(key),
       list: (apiVersion, kind, options) => kube.list(apiVersion, kind, options),
@@ -298,6 +286,14 @@ export class FakeKube implements Kube {
 type LabelTest = (labels: Readonly<Record<string, string>>) => boolean;
 
 /** Equality (`k=v`, `k!=v`) and existence (`k`, `!k`) terms, as the API server reads them. */
+/** The key of an object a call names (no name: the empty one, as a 422 would come later). */
+const objectKey = (object: KubeObject): ObjectKey => ({
+  apiVersion: object.apiVersion,
+  kind: object.kind,
+  name: object.metadata.name ?? '',
+  namespace: object.metadata.namespace,
+});
+
 function parseSelector(selector: string | undefined): LabelTest[] {
   if (selector === undefined || selector === '') return [];
   return selector.split(',').map((raw): LabelTest => {
